@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+/// @title IStaking
+/// @notice Operators, delegation as shares of an operator's pool, fee rewards, slashing and the capped,
+///         stake-weighted draw of operators. The request coordinator and the dispute contracts talk to
+///         staking only through this interface.
+interface IStaking {
+    // ---------------------------------------------------------------- errors
+    error ZeroAmount();
+    error ZeroAddress();
+    error UnknownOperator(address operator);
+    error AlreadyRegistered(address operator);
+    error CommissionTooHigh(uint256 commissionBps, uint256 maxBps);
+    error SelfStakeTooLow(uint256 selfStake, uint256 minSelfStake);
+    error OperatorNotActive(address operator);
+    error OperatorJailed(address operator, uint64 until);
+    error StillJailed(address operator, uint64 until);
+    error NothingQueued();
+    error ChangeNotReady(uint64 readyAt);
+    error InsufficientShares(uint256 requested, uint256 available);
+    error UnknownWithdrawal(uint256 withdrawalId);
+    error WithdrawalNotReady(uint256 withdrawalId, uint64 unlocksAt);
+    error StakeLockedByDispute(address operator, uint256 openDisputes);
+    error ExitNotReady(address operator, uint64 readyAt);
+    error NotEnoughOperators(uint256 requested, uint256 eligible);
+    error TooManyOperators(uint256 capacity);
+    error InvalidParameter(bytes32 name, uint256 value);
+    error SignerInUse(address signer);
+
+    // ---------------------------------------------------------------- events
+    event OperatorRegistered(
+        address indexed operator,
+        address indexed signer,
+        uint16 commissionBps,
+        string metadataURI,
+        uint256 selfStake
+    );
+    event SignerRotationQueued(address indexed operator, address indexed newSigner, uint64 readyAt);
+    event SignerRotated(address indexed operator, address indexed oldSigner, address indexed newSigner);
+    event CommissionChangeQueued(address indexed operator, uint16 newCommissionBps, uint64 readyAt);
+    event CommissionChanged(address indexed operator, uint16 oldCommissionBps, uint16 newCommissionBps);
+    event MetadataURIChanged(address indexed operator, string metadataURI);
+    event OperatorDeactivated(address indexed operator, uint64 exitReadyAt);
+    event OperatorExited(address indexed operator);
+    event Delegated(address indexed operator, address indexed delegator, uint256 assets, uint256 shares);
+    event UndelegationQueued(
+        address indexed operator,
+        address indexed delegator,
+        uint256 indexed withdrawalId,
+        uint256 shares,
+        uint64 unlocksAt
+    );
+    event UndelegationCompleted(
+        address indexed operator,
+        address indexed delegator,
+        uint256 indexed withdrawalId,
+        uint256 assets
+    );
+    event RewardsDistributed(address indexed operator, uint256 amount, uint256 commission, uint256 toDelegators);
+    event RewardsClaimed(address indexed operator, address indexed delegator, uint256 amount);
+    event Slashed(address indexed operator, address indexed slasher, uint256 requested, uint256 slashed);
+    event Jailed(address indexed operator, uint64 until);
+    event Unjailed(address indexed operator);
+    event StakeLocked(address indexed operator, uint256 openDisputes);
+    event StakeUnlocked(address indexed operator, uint256 openDisputes);
+    event ParameterChanged(bytes32 indexed name, uint256 value);
+
+    // ---------------------------------------------------------------- views
+    /// @notice The staked token (OPG).
+    function token() external view returns (IERC20);
+
+    /// @notice The key that signs this operator's attestations (address(0) if unknown).
+    function signerOf(address operator) external view returns (address);
+
+    /// @notice True when `operator` is registered, active, not jailed and not exiting: it can be drawn.
+    function isEligible(address operator) external view returns (bool);
+
+    /// @notice Assets of the whole pool: self-stake, delegations and queued withdrawals.
+    function poolAssets(address operator) external view returns (uint256);
+
+    /// @notice Draws `k` distinct eligible operators, stake-weighted with each weight capped, from `seed`,
+    ///         never returning an address in `exclude`. O(k·log n) gas.
+    function draw(uint256 seed, uint256 k, address[] calldata exclude) external view returns (address[] memory);
+
+    // ---------------------------------------------------------------- protocol roles
+    /// @notice Slashes up to `amount` from the whole pool of `operator` (bounded by the per-window cap),
+    ///         transfers what was taken to the caller and jails the operator until `jailUntil` (0: no jail).
+    /// @dev Only SLASHER_ROLE (the dispute contract and the request coordinator).
+    function slash(address operator, uint256 amount, uint64 jailUntil) external returns (uint256 slashed);
+
+    /// @notice Marks one more open dispute against `operator`: its stake cannot leave until unlocked.
+    /// @dev Only SLASHER_ROLE.
+    function lockStake(address operator) external;
+
+    /// @notice Clears one open dispute against `operator`.
+    /// @dev Only SLASHER_ROLE.
+    function unlockStake(address operator) external;
+
+    /// @notice Pulls the fees accrued for `operator` from the fee source and distributes them: the
+    ///         commission to the operator, the rest to the pool's active shares. Anyone may call.
+    function syncRewards(address operator) external;
+}
+
+/// @title IFeeSource
+/// @notice Where operators' fees accrue (the request coordinator). Staking pulls them, so a finalize costs
+///         no token transfer and rewards always reach the shares that held the pool while they accrued.
+interface IFeeSource {
+    /// @notice Transfers every fee accrued for `operator` to the staking contract and returns the amount.
+    /// @dev Only callable by the staking contract.
+    function collectFees(address operator) external returns (uint256 amount);
+}

@@ -1,0 +1,52 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { configVariable, defineConfig } from "hardhat/config";
+import "dotenv/config";
+
+const require = createRequire(import.meta.url);
+
+/** The compiler ships inside the npm package `solc`; Hardhat never downloads one. */
+const SOLC_VERSION = "0.8.30";
+const solcPath = require.resolve("solc/soljson.js");
+
+/** CI and quick runs lower the fuzz/invariant budget through these variables. */
+const fuzzRuns = Number(process.env.VERDICT_FUZZ_RUNS ?? 256);
+const invariantRuns = Number(process.env.VERDICT_INVARIANT_RUNS ?? 64);
+const invariantDepth = Number(process.env.VERDICT_INVARIANT_DEPTH ?? 64);
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers],
+  solidity: {
+    version: SOLC_VERSION,
+    path: solcPath,
+    settings: {
+      evmVersion: "cancun",
+      optimizer: { enabled: true, runs: 10_000 },
+      viaIR: false,
+    },
+  },
+  paths: {
+    sources: "./contracts",
+    tests: { mocha: "./test", solidity: "./test/solidity" },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: fuzzRuns, seed: "0x5eed" },
+      invariant: { runs: invariantRuns, depth: invariantDepth, failOnRevert: false },
+    },
+    mocha: { timeout: 600_000 },
+  },
+  networks: {
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.VERDICT_RPC_URL ?? "http://127.0.0.1:8545",
+    },
+    remote: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("VERDICT_RPC_URL"),
+      accounts: [configVariable("VERDICT_DEPLOYER_KEY")],
+    },
+  },
+});
