@@ -18,11 +18,12 @@ export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
     version: SOLC_VERSION,
+    npmFilesToBuild: ["@openzeppelin/contracts/governance/TimelockController.sol"],
     path: solcPath,
     settings: {
       evmVersion: "cancun",
-      optimizer: { enabled: true, runs: 10_000 },
-      viaIR: false,
+      optimizer: { enabled: true, runs: 200 },
+      viaIR: true,
     },
   },
   paths: {

@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title ICoordinator
+/// @notice The request path: requests with escrowed fees, assignment, signed answers, dispute windows,
+///         finalization, expiry, and the hooks through which the dispute contract settles a dispute.
+interface ICoordinator {
+    /// @notice The state machine of a request (docs/protocol.md). Finalized, Rejected, Expired and
+    ///         Corrected are terminal: every request reaches exactly one of them.
+    enum Status {
+        None,
+        Assigned, // waiting for the k answers
+        Answered, // all k answers in and agreeing: the dispute window runs
+        Disputed, // a dispute is open (or the answers disagreed)
+        Finalized, // paid out
+        Rejected, // "invalid input" stood: the requester was refunded
+        Expired, // deadline passed without all answers: refunded, missing operators penalised
+        Corrected // a dispute overturned the answer: refunded, corrected output delivered
+    }
+
+    enum Finality {
+        Fast, // callback on the first answer, correction callback if overturned
+        Final // callback once final
+    }
+
+    /// @notice What a requester asks for.
+    struct RequestParams {
+        bytes32 modelHash;
+        bytes input; // inline canonical input (≤ MAX_INLINE_INPUT); empty when inputHash + inputURI are used
+        bytes32 inputHash; // only with an empty `input`
+        string inputURI; // only with an empty `input`
+        uint8 redundancy; // k; 0 takes the model's default
+        uint256 maxFee; // the most the requester will pay (k × fee)
+        uint64 deadline; // absolute; 0 takes now + defaultDeadline
+        address callback; // IVerdictConsumer or address(0)
+        uint32 callbackGasLimit; // exact gas for the callback, ≤ callbackGasCap
+        Finality finality;
+    }
+
+    /// @notice The request as committed on chain. Every later call passes it back in calldata; the
+    ///         coordinator checks it against the stored commitment, so storage stays one slot.
+    struct Request {
+        address requester;
+        address callback;
+        bytes32 modelHash;
+        bytes32 inputHash;
+        address modelOwner; // royalty recipient, at request time
+        uint96 feePerOperator; // the model's fee at request time
+        uint64 deadline;
+        uint64 tolerance;
+        uint32 disputeWindow;
+        uint32 callbackGasLimit;
+        uint16 royaltyBps;
+        uint16 treasuryBps;
+        uint8 redundancy;
+        Finality finality;
+        address[] operators; // the k drawn operators, in draw order
+    }
+
+    /// @notice One storage slot per request.
+    struct RequestState {
+        bytes24 commitment; // first 24 bytes of keccak256(abi.encode(request))
+        Status status;
+        uint8 answeredMask; // bit i: operators[i] answered
+        uint8 invalidMask; // bit i: operators[i] said "invalid input"
+        uint40 windowEnds; // when all answers are in: the end of the dispute window
+    }
+
+    /// @notice Per-operator record, one slot: fees accrued for its pool and its accountability counts.
+    struct OperatorRecord {
+        uint128 accruedFees;
+        uint32 served;
+        uint32 disputed;
+        uint32 lost;
+        uint32 missed;
+    }
+
+    /// @notice A signed answer as posted.
+    struct Answer {
+        uint8 index; // position of the operator in request.operators
+        uint8 outcome; // 0 result, 1 invalid input
+        bytes output; // canonical output; for invalid input the 32-byte reason code
+        bytes signature; // EIP-712 Attestation by the operator's signer
+    }
+
+    error UnknownRequest(uint256 requestId);
+    error RequestMismatch(uint256 requestId);
+    error WrongStatus(uint256 requestId, Status status);
+    error InputTooLarge(uint256 size, uint256 max);
+    error OutputTooLarge(uint256 size, uint256 max);
+    error MissingInput();
+    error AmbiguousInput();
+    error RedundancyOutOfBounds(uint8 redundancy, uint8 max);
+    error FeeAboveMax(uint256 fee, uint256 maxFee);
+    error DeadlineOutOfBounds(uint64 deadline, uint64 min, uint64 max);
+    error CallbackGasTooHigh(uint32 gasLimit, uint32 cap);
+    error CallbackWithoutGas();
+    error AnswerAfterDeadline(uint256 requestId, uint64 deadline);
+    error NotAssigned(uint256 requestId, uint8 index);
+    error AlreadyAnswered(uint256 requestId, uint8 index);
+    error BadOutcome(uint8 outcome);
+    error BadReasonCode();
+    error InvalidSignature(uint256 requestId, uint8 index, address recovered, address expected);
+    error ReferenceMismatch(uint256 requestId);
+    error WindowOpen(uint256 requestId, uint40 windowEnds);
+    error WindowClosed(uint256 requestId, uint40 windowEnds);
+    error DeadlineNotPassed(uint256 requestId, uint64 deadline);
+    error OutputMismatch(uint256 requestId);
+    error SignatureExpired(uint64 signatureDeadline);
+    error BadNonce(address requester, uint256 nonce, uint256 expected);
+    error BadRequestSignature(address recovered, address requester);
+    error NotEnoughGasForCallback(uint256 gasLeft, uint256 needed);
+    error BadWrongMask(uint8 wrongMask, uint8 redundancy);
+    error NotFeeCollector(address caller);
+
+    event RequestCreated(
+        uint256 indexed requestId,
+        address indexed requester,
+        bytes32 indexed modelHash,
+        Request request,
+        bytes input,
+        string inputURI,
+        uint256 seed
+    );
+    event AnswerSubmitted(
+        uint256 indexed requestId,
+        address indexed operator,
+        uint8 index,
+        uint8 outcome,
+        bytes32 outputHash,
+        bytes output,
+        bytes signature
+    );
+    event AnswersDisagree(uint256 indexed requestId, uint8 indexA, uint8 indexB);
+    event AnswersComplete(uint256 indexed requestId, uint40 windowEnds);
+    event CallbackResult(uint256 indexed requestId, address indexed callback, bool success, bool corrected);
+    event RequestFinalized(
+        uint256 indexed requestId,
+        uint256 toOperators,
+        uint256 royalty,
+        uint256 treasuryCut,
+        uint256 refund
+    );
+    event RequestRejected(uint256 indexed requestId, uint256 refund);
+    event RequestExpired(uint256 indexed requestId, uint256 refund, uint8 missedMask, uint256 slashed);
+    event RequestDisputed(uint256 indexed requestId, address indexed by);
+    event RequestCorrected(uint256 indexed requestId, uint8 wrongMask, uint8 outcome, bytes output, uint256 refund);
+    event FeesCollected(address indexed operator, uint256 amount);
+    event ParameterChanged(bytes32 indexed name, uint256 value);
+}
+
+/// @title IDisputeHook
+/// @notice Implemented by the dispute contract: told when k > 1 answers disagree beyond tolerance, so it
+///         can open a dispute without a bond.
+interface IDisputeHook {
+    function onAnswersDisagree(uint256 requestId, ICoordinator.Request calldata request) external;
+}

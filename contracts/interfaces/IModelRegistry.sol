@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title IModelRegistry
+/// @notice Models identified by the sha256 of their ONNX bytes, with what a request needs to price,
+///         run, check and settle an inference.
+interface IModelRegistry {
+    /// @notice What the request path reads, packed in one storage slot.
+    struct ModelTerms {
+        uint96 feePerInference; // paid to each assigned operator's pool, before royalty and treasury cuts
+        uint32 disputeWindow; // seconds an answer stays disputable
+        uint64 tolerance; // agreement tolerance, in integer units of the output encoding
+        uint16 royaltyBps; // share of the fee paid to the model owner
+        uint8 defaultRedundancy; // k when a request asks for 0
+        uint8 outputScale; // decimal digits of fixed64 outputs
+        bool active;
+    }
+
+    /// @notice Everything registered about a model.
+    struct Model {
+        ModelTerms terms;
+        address owner;
+        address referee; // on-chain twin (IReferee) or address(0)
+        bytes32 modelCardHash;
+        string ioSchema; // JSON: {"inputs":[{"name","dtype","shape"}],"outputs":[...]}
+        string[] uris;
+    }
+
+    /// @notice Registration input.
+    struct ModelSpec {
+        bytes32 modelHash;
+        string[] uris;
+        string ioSchema;
+        uint8 outputScale;
+        uint64 tolerance;
+        uint96 feePerInference;
+        uint16 royaltyBps;
+        uint32 disputeWindow;
+        uint8 defaultRedundancy;
+        address referee;
+        bytes32 modelCardHash;
+    }
+
+    error ModelAlreadyRegistered(bytes32 modelHash);
+    error UnknownModel(bytes32 modelHash);
+    error ModelInactive(bytes32 modelHash);
+    error NotModelOwner(bytes32 modelHash, address caller);
+    error ZeroModelHash();
+    error NoURIs();
+    error EmptySchema();
+    error RoyaltyTooHigh(uint16 royaltyBps, uint16 maxBps);
+    error DisputeWindowOutOfBounds(uint32 window, uint32 min, uint32 max);
+    error RedundancyOutOfBounds(uint8 redundancy, uint8 max);
+    error ScaleTooLarge(uint8 scale);
+    error ZeroOwner();
+
+    event ModelRegistered(bytes32 indexed modelHash, address indexed owner, ModelSpec spec);
+    event ModelURIsChanged(bytes32 indexed modelHash, string[] uris);
+    event ModelFeeChanged(bytes32 indexed modelHash, uint96 feePerInference);
+    event ModelOwnershipTransferred(bytes32 indexed modelHash, address indexed from, address indexed to);
+    event ModelDeactivated(bytes32 indexed modelHash);
+
+    /// @notice The terms the request path reads (reverts for an unknown model).
+    function terms(bytes32 modelHash) external view returns (ModelTerms memory);
+
+    /// @notice The owner that receives royalties.
+    function ownerOf(bytes32 modelHash) external view returns (address);
+
+    /// @notice The model's on-chain referee, or address(0).
+    function refereeOf(bytes32 modelHash) external view returns (address);
+}

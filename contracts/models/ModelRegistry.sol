@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+
+/// @title ModelRegistry
+/// @notice Registers ONNX models by the sha256 of their bytes. The hash never changes: a new version is a
+///         new model. The owner may change URIs, fee and ownership, and deactivate; nothing else.
+contract ModelRegistry is IModelRegistry {
+    /// @notice Highest royalty a model owner may take, in bps of the fee.
+    uint16 public constant MAX_ROYALTY_BPS = 3_000;
+    /// @notice Bounds on a model's dispute window (seconds). The lower bound allows devnet presets.
+    uint32 public constant MIN_DISPUTE_WINDOW = 30;
+    uint32 public constant MAX_DISPUTE_WINDOW = 7 days;
+    /// @notice Highest redundancy (k) a model may default to; the coordinator has the same bound.
+    uint8 public constant MAX_REDUNDANCY = 8;
+    /// @notice Highest fixed64 scale (decimal digits) an output may use.
+    uint8 public constant MAX_SCALE = 18;
+
+    mapping(bytes32 modelHash => Model) private _models;
+    bytes32[] private _modelHashes;
+
+    modifier onlyModelOwner(bytes32 modelHash) {
+        address owner = _models[modelHash].owner;
+        if (owner == address(0)) revert UnknownModel(modelHash);
+        if (owner != msg.sender) revert NotModelOwner(modelHash, msg.sender);
+        _;
+    }
+
+    /// @notice Registers a model; the caller becomes its owner.
+    /// @param spec The model's hash, URIs, I/O schema, scale, tolerance, fee, royalty, window,
+    ///        redundancy, optional referee and model-card hash.
+    function register(ModelSpec calldata spec) external {
+        if (spec.modelHash == bytes32(0)) revert ZeroModelHash();
+        if (_models[spec.modelHash].owner != address(0)) revert ModelAlreadyRegistered(spec.modelHash);
+        if (spec.uris.length == 0) revert NoURIs();
+        if (bytes(spec.ioSchema).length == 0) revert EmptySchema();
+        if (spec.royaltyBps > MAX_ROYALTY_BPS) revert RoyaltyTooHigh(spec.royaltyBps, MAX_ROYALTY_BPS);
+        if (spec.disputeWindow < MIN_DISPUTE_WINDOW || spec.disputeWindow > MAX_DISPUTE_WINDOW) {
+            revert DisputeWindowOutOfBounds(spec.disputeWindow, MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW);
+        }
+        if (spec.defaultRedundancy == 0 || spec.defaultRedundancy > MAX_REDUNDANCY) {
+            revert RedundancyOutOfBounds(spec.defaultRedundancy, MAX_REDUNDANCY);
+        }
+        if (spec.outputScale > MAX_SCALE) revert ScaleTooLarge(spec.outputScale);
+
+        Model storage model = _models[spec.modelHash];
+        model.terms = ModelTerms({
+            feePerInference: spec.feePerInference,
+            disputeWindow: spec.disputeWindow,
+            tolerance: spec.tolerance,
+            royaltyBps: spec.royaltyBps,
+            defaultRedundancy: spec.defaultRedundancy,
+            outputScale: spec.outputScale,
+            active: true
+        });
+        model.owner = msg.sender;
+        model.referee = spec.referee;
+        model.modelCardHash = spec.modelCardHash;
+        model.ioSchema = spec.ioSchema;
+        _setURIs(model, spec.uris);
+        _modelHashes.push(spec.modelHash);
+        emit ModelRegistered(spec.modelHash, msg.sender, spec);
+    }
+
+    /// @notice Replaces the URIs the model's bytes can be fetched from. The hash stays.
+    function setURIs(bytes32 modelHash, string[] calldata uris) external onlyModelOwner(modelHash) {
+        if (uris.length == 0) revert NoURIs();
+        _setURIs(_models[modelHash], uris);
+        emit ModelURIsChanged(modelHash, uris);
+    }
+
+    /// @notice Changes the fee per inference; requests already made keep the fee they escrowed.
+    function setFee(bytes32 modelHash, uint96 feePerInference) external onlyModelOwner(modelHash) {
+        _models[modelHash].terms.feePerInference = feePerInference;
+        emit ModelFeeChanged(modelHash, feePerInference);
+    }
+
+    /// @notice Hands the model (and its future royalties) to `newOwner`.
+    function transferModelOwnership(bytes32 modelHash, address newOwner) external onlyModelOwner(modelHash) {
+        if (newOwner == address(0)) revert ZeroOwner();
+        _models[modelHash].owner = newOwner;
+        emit ModelOwnershipTransferred(modelHash, msg.sender, newOwner);
+    }
+
+    /// @notice Stops new requests for the model. Open requests settle as usual. Irreversible: a model
+    ///         that should come back is registered again under a new hash.
+    function deactivate(bytes32 modelHash) external onlyModelOwner(modelHash) {
+        _models[modelHash].terms.active = false;
+        emit ModelDeactivated(modelHash);
+    }
+
+    function _setURIs(Model storage model, string[] calldata uris) private {
+        delete model.uris;
+        for (uint256 i = 0; i < uris.length; ++i) {
+            model.uris.push(uris[i]);
+        }
+    }
+
+    /// @inheritdoc IModelRegistry
+    function terms(bytes32 modelHash) external view returns (ModelTerms memory) {
+        Model storage model = _models[modelHash];
+        if (model.owner == address(0)) revert UnknownModel(modelHash);
+        return model.terms;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function ownerOf(bytes32 modelHash) external view returns (address) {
+        address owner = _models[modelHash].owner;
+        if (owner == address(0)) revert UnknownModel(modelHash);
+        return owner;
+    }
+
+    /// @inheritdoc IModelRegistry
+    function refereeOf(bytes32 modelHash) external view returns (address) {
+        return _models[modelHash].referee;
+    }
+
+    /// @notice The whole record of a model.
+    function getModel(bytes32 modelHash) external view returns (Model memory) {
+        Model storage model = _models[modelHash];
+        if (model.owner == address(0)) revert UnknownModel(modelHash);
+        return model;
+    }
+
+    /// @notice Number of models ever registered.
+    function modelCount() external view returns (uint256) {
+        return _modelHashes.length;
+    }
+
+    /// @notice The hash of the `index`-th registered model.
+    function modelAt(uint256 index) external view returns (bytes32) {
+        return _modelHashes[index];
+    }
+}

@@ -1,0 +1,822 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {IStaking, IFeeSource} from "../interfaces/IStaking.sol";
+import {SumTree} from "../libraries/SumTree.sol";
+
+/// @title Staking
+/// @notice Operators, delegation as shares of an operator's pool, fee rewards through a reward-per-share
+///         accumulator, capped slashing and the capped, stake-weighted draw of operators.
+/// @dev Accounting (see docs/staking.md):
+///      - Pool of an operator: assets A, shares S (active + queued), queued shares Q. Shares convert at
+///        A / S (1:1 in an empty pool), both ways rounded down, so rounding never favours the caller; the
+///        dust stays in A. Nothing adds assets without minting shares (rewards bypass A) and the first
+///        deposit is the self-stake (≥ minSelfStake), so the donation ("inflation") attack on the share
+///        price has no entry point.
+///      - Rewards never enter A: they go to the operator (commission) and to the accumulator
+///        `rewardPerShare` over the active shares S - Q, scaled by 1e36.
+///      - The draw tree holds each eligible operator's active stake (A·(S-Q)/S) in units of 1e12 wei.
+///      Governance (DEFAULT_ADMIN_ROLE, PARAMS_ROLE: a TimelockController) only sets parameters and the fee
+///      source; SLASHER_ROLE only slashes, jails and locks. No role can move a delegator's funds elsewhere.
+contract Staking is IStaking, AccessControl {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SumTree for SumTree.Tree;
+
+    // ---------------------------------------------------------------- types
+    enum Status {
+        None,
+        Active,
+        Deactivated,
+        Exited
+    }
+
+    struct Operator {
+        // slot 0
+        address signer;
+        uint16 commissionBps;
+        Status status;
+        bool jailed;
+        uint64 jailedUntil;
+        // slot 1
+        address pendingSigner;
+        uint64 signerReadyAt;
+        uint16 pendingCommissionBps;
+        // slot 2
+        uint64 commissionReadyAt;
+        uint64 exitReadyAt;
+        uint32 openDisputes;
+        uint32 index;
+        uint64 slashWindowStart;
+        // slot 3: the pool
+        uint128 assets;
+        uint128 totalShares;
+        // slot 4
+        uint128 queuedShares;
+        uint128 commissionClaimable;
+        // slot 5
+        uint256 rewardPerShare;
+        // slot 6
+        uint128 slashWindowBase;
+        uint128 slashWindowSlashed;
+    }
+
+    struct Delegation {
+        uint128 shares; // active shares only; queued shares live in the withdrawal
+        uint128 pendingRewards;
+        uint256 rewardDebt;
+    }
+
+    struct Withdrawal {
+        address delegator;
+        uint64 unlocksAt;
+        address operator;
+        uint128 shares;
+    }
+
+    /// @notice Everything about an operator, for UIs and the other contracts.
+    struct OperatorInfo {
+        Status status;
+        address signer;
+        uint16 commissionBps;
+        bool jailed;
+        uint64 jailedUntil;
+        address pendingSigner;
+        uint64 signerReadyAt;
+        uint16 pendingCommissionBps;
+        uint64 commissionReadyAt;
+        uint64 exitReadyAt;
+        uint32 openDisputes;
+        uint32 index;
+        uint256 assets;
+        uint256 totalShares;
+        uint256 queuedShares;
+        uint256 commissionClaimable;
+        uint256 drawWeight;
+        string metadataURI;
+    }
+
+    // ---------------------------------------------------------------- extra errors and events
+    /// @notice `unjail` by an operator that is not jailed.
+    error NotJailed(address operator);
+    /// @notice `unlockStake` with no open dispute.
+    error NoOpenDisputes(address operator);
+    /// @notice `setParameter` with a name this contract does not know.
+    error UnknownParameter(bytes32 name);
+    /// @notice Delegation to a pool whose assets were slashed to zero while shares remain.
+    error PoolDepleted(address operator);
+    /// @notice A guarded function was re-entered.
+    error Reentrancy();
+
+    event FeeSourceChanged(address indexed feeSource);
+
+    // ---------------------------------------------------------------- constants
+    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
+    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
+    /// @notice Scale of `rewardPerShare`.
+    uint256 public constant REWARD_SCALE = 1e36;
+    /// @notice Draw weights are kept in units of 1e12 wei (uint64 node sums hold 1.8e31 wei).
+    uint256 public constant WEIGHT_UNIT = 1e12;
+    /// @notice Cap-rejections tolerated per pick; the 64th candidate is accepted whatever its weight.
+    uint256 public constant MAX_DRAW_TRIES = 64;
+    uint256 private constant _BPS = 10_000;
+
+    bytes32 private constant _P_MIN_SELF_STAKE = "minSelfStake";
+    bytes32 private constant _P_UNBONDING = "unbondingPeriod";
+    bytes32 private constant _P_EXIT_DELAY = "exitDelay";
+    bytes32 private constant _P_SIGNER_DELAY = "signerRotationDelay";
+    bytes32 private constant _P_COMMISSION_DELAY = "commissionDelay";
+    bytes32 private constant _P_SLASH_WINDOW = "slashWindow";
+    bytes32 private constant _P_MAX_COMMISSION = "maxCommissionBps";
+    bytes32 private constant _P_SLASH_CAP = "slashCapBps";
+    bytes32 private constant _P_WEIGHT_CAP = "weightCapBps";
+
+    // ---------------------------------------------------------------- storage
+    IERC20 private immutable _token;
+
+    /// @notice Minimum self-stake (assets) of a registered, not yet exited operator.
+    uint128 public minSelfStake = 1_000 ether;
+    /// @notice Time between `undelegate` and `completeUndelegation`.
+    uint64 public unbondingPeriod = 7 days;
+    /// @notice Time between `deactivate` and `exit`; at least request deadline + dispute window + longest dispute.
+    uint64 public exitDelay = 3 days;
+
+    uint64 public signerRotationDelay = 1 days;
+    uint64 public commissionDelay = 7 days;
+    uint64 public slashWindow = 1 days;
+    uint16 public maxCommissionBps = 5_000;
+    /// @notice Share of a pool's assets at the start of a slash window that may be slashed in that window.
+    uint16 public slashCapBps = 5_000;
+    /// @notice Draw weight cap, as a share of the total draw weight.
+    uint16 public weightCapBps = 1_000;
+
+    /// @notice Where fees accrue (the request coordinator); address(0): none.
+    address public feeSource;
+
+    uint128 private _totalStake;
+    uint32 private _eligibleCount;
+    uint64 private _lastWithdrawalId;
+
+    SumTree.Tree private _tree;
+    address[] private _operatorList;
+    mapping(address operator => Operator) private _operators;
+    mapping(address operator => string) private _metadata;
+    mapping(address signer => address operator) public operatorOfSigner;
+    mapping(address operator => mapping(address delegator => Delegation)) private _delegations;
+    mapping(uint256 withdrawalId => Withdrawal) private _withdrawals;
+
+    /// @dev Reentrancy lock in transient storage (EIP-1153), cleared at the end of each guarded call.
+    bool private transient _locked;
+
+    // ---------------------------------------------------------------- modifiers
+    modifier nonReentrant() {
+        if (_locked) revert Reentrancy();
+        _locked = true;
+        _;
+        _locked = false;
+    }
+
+    modifier onlyOperator() {
+        if (_operators[msg.sender].status == Status.None) revert UnknownOperator(msg.sender);
+        _;
+    }
+
+    /// @param token_ The staked token (OPG).
+    /// @param admin Receives DEFAULT_ADMIN_ROLE and PARAMS_ROLE: the governance TimelockController.
+    constructor(IERC20 token_, address admin) {
+        if (address(token_) == address(0) || admin == address(0)) revert ZeroAddress();
+        _token = token_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(PARAMS_ROLE, admin);
+    }
+
+    // ================================================================ operators
+
+    /// @notice Registers the caller as an operator with `selfStake` pulled from its balance.
+    /// @param signer The key that signs attestations: not the caller, not used by any operator before.
+    /// @param commissionBps Share of fees kept by the operator, at most `maxCommissionBps`.
+    /// @param metadataURI Where the operator describes itself.
+    /// @param selfStake At least `minSelfStake`; becomes the operator's own delegation.
+    function registerOperator(
+        address signer,
+        uint16 commissionBps,
+        string calldata metadataURI,
+        uint256 selfStake
+    ) external nonReentrant {
+        Operator storage o = _operators[msg.sender];
+        if (o.status != Status.None) revert AlreadyRegistered(msg.sender);
+        _checkSigner(signer);
+        if (commissionBps > maxCommissionBps) revert CommissionTooHigh(commissionBps, maxCommissionBps);
+        if (selfStake == 0) revert ZeroAmount();
+        if (selfStake < minSelfStake) revert SelfStakeTooLow(selfStake, minSelfStake);
+        if (operatorOfSigner[msg.sender] != address(0)) revert SignerInUse(msg.sender);
+
+        uint256 index = _tree.push();
+        _operatorList.push(msg.sender);
+        o.signer = signer;
+        o.commissionBps = commissionBps;
+        o.status = Status.Active;
+        o.index = uint32(index);
+        operatorOfSigner[signer] = msg.sender;
+        _metadata[msg.sender] = metadataURI;
+        emit OperatorRegistered(msg.sender, signer, commissionBps, metadataURI, selfStake);
+        _delegate(msg.sender, o, msg.sender, selfStake);
+    }
+
+    /// @notice Queues a new signer; it takes effect `signerRotationDelay` later through {applySignerRotation}.
+    ///         The new key is reserved at once; old keys stay reserved forever.
+    function rotateSigner(address newSigner) external onlyOperator {
+        Operator storage o = _operators[msg.sender];
+        if (o.status == Status.Exited) revert OperatorNotActive(msg.sender);
+        _checkSigner(newSigner);
+        operatorOfSigner[newSigner] = msg.sender;
+        uint64 readyAt = uint64(block.timestamp) + signerRotationDelay;
+        o.pendingSigner = newSigner;
+        o.signerReadyAt = readyAt;
+        emit SignerRotationQueued(msg.sender, newSigner, readyAt);
+    }
+
+    /// @notice Applies a queued signer rotation once ready. Anyone may call.
+    function applySignerRotation(address operator) external {
+        Operator storage o = _known(operator);
+        address newSigner = o.pendingSigner;
+        if (newSigner == address(0)) revert NothingQueued();
+        if (block.timestamp < o.signerReadyAt) revert ChangeNotReady(o.signerReadyAt);
+        address old = o.signer;
+        o.signer = newSigner;
+        o.pendingSigner = address(0);
+        o.signerReadyAt = 0;
+        emit SignerRotated(operator, old, newSigner);
+    }
+
+    /// @notice Sets the caller's commission: a decrease applies at once (and cancels a queued increase), an
+    ///         increase is queued for `commissionDelay`. Fees accrued so far are distributed first.
+    function setCommission(uint16 newCommissionBps) external onlyOperator nonReentrant {
+        if (newCommissionBps > maxCommissionBps) revert CommissionTooHigh(newCommissionBps, maxCommissionBps);
+        Operator storage o = _operators[msg.sender];
+        uint16 current = o.commissionBps;
+        if (newCommissionBps <= current) {
+            _sync(msg.sender, o);
+            o.commissionBps = newCommissionBps;
+            o.pendingCommissionBps = 0;
+            o.commissionReadyAt = 0;
+            emit CommissionChanged(msg.sender, current, newCommissionBps);
+        } else {
+            uint64 readyAt = uint64(block.timestamp) + commissionDelay;
+            o.pendingCommissionBps = newCommissionBps;
+            o.commissionReadyAt = readyAt;
+            emit CommissionChangeQueued(msg.sender, newCommissionBps, readyAt);
+        }
+    }
+
+    /// @notice Applies a queued commission increase once ready (fees accrued before are distributed at the
+    ///         old rate first). Anyone may call.
+    function applyCommissionChange(address operator) external nonReentrant {
+        Operator storage o = _known(operator);
+        uint64 readyAt = o.commissionReadyAt;
+        if (readyAt == 0) revert NothingQueued();
+        if (block.timestamp < readyAt) revert ChangeNotReady(readyAt);
+        uint16 next = o.pendingCommissionBps;
+        if (next > maxCommissionBps) revert CommissionTooHigh(next, maxCommissionBps);
+        _sync(operator, o);
+        uint16 old = o.commissionBps;
+        o.commissionBps = next;
+        o.pendingCommissionBps = 0;
+        o.commissionReadyAt = 0;
+        emit CommissionChanged(operator, old, next);
+    }
+
+    /// @notice Sets the caller's metadata URI.
+    function setMetadataURI(string calldata metadataURI) external onlyOperator {
+        _metadata[msg.sender] = metadataURI;
+        emit MetadataURIChanged(msg.sender, metadataURI);
+    }
+
+    /// @notice Stops new assignments at once and starts the exit delay.
+    function deactivate() external onlyOperator {
+        Operator storage o = _operators[msg.sender];
+        if (o.status != Status.Active) revert OperatorNotActive(msg.sender);
+        uint64 readyAt = uint64(block.timestamp) + exitDelay;
+        o.status = Status.Deactivated;
+        o.exitReadyAt = readyAt;
+        _updateWeight(o);
+        emit OperatorDeactivated(msg.sender, readyAt);
+    }
+
+    /// @notice Completes the exit after the exit delay with no open dispute; the operator may then
+    ///         undelegate all of its self-stake.
+    function exit() external onlyOperator {
+        Operator storage o = _operators[msg.sender];
+        if (o.status != Status.Deactivated) revert OperatorNotActive(msg.sender);
+        if (block.timestamp < o.exitReadyAt) revert ExitNotReady(msg.sender, o.exitReadyAt);
+        if (o.openDisputes != 0) revert StakeLockedByDispute(msg.sender, o.openDisputes);
+        o.status = Status.Exited;
+        emit OperatorExited(msg.sender);
+    }
+
+    /// @notice Ends the caller's jail once its term is over and restores its draw weight.
+    function unjail() external onlyOperator {
+        Operator storage o = _operators[msg.sender];
+        if (!o.jailed) revert NotJailed(msg.sender);
+        if (block.timestamp < o.jailedUntil) revert StillJailed(msg.sender, o.jailedUntil);
+        o.jailed = false;
+        _updateWeight(o);
+        emit Unjailed(msg.sender);
+    }
+
+    // ================================================================ delegation
+
+    /// @notice Delegates `amount` to `operator`'s pool and returns the shares minted (rounded down).
+    function delegate(address operator, uint256 amount) external nonReentrant returns (uint256 shares) {
+        if (amount == 0) revert ZeroAmount();
+        Operator storage o = _known(operator);
+        if (o.status != Status.Active) revert OperatorNotActive(operator);
+        if (o.jailed) revert OperatorJailed(operator, o.jailedUntil);
+        shares = _delegate(operator, o, msg.sender, amount);
+    }
+
+    /// @notice Queues `shares` of the caller's active shares for withdrawal after `unbondingPeriod`. Queued
+    ///         shares stay slashable, earn no rewards and carry no draw weight.
+    function undelegate(address operator, uint256 shares) external nonReentrant returns (uint256 withdrawalId) {
+        if (shares == 0) revert ZeroAmount();
+        Operator storage o = _known(operator);
+        _sync(operator, o);
+        Delegation storage d = _delegations[operator][msg.sender];
+        uint256 held = d.shares;
+        if (shares > held) revert InsufficientShares(shares, held);
+        uint256 acc = o.rewardPerShare;
+        uint256 remaining = held - shares;
+        _settle(d, held, remaining, acc);
+        if (msg.sender == operator && o.status != Status.Exited) {
+            uint256 left = _toAssets(o, remaining);
+            if (left < minSelfStake) revert SelfStakeTooLow(left, minSelfStake);
+        }
+        o.queuedShares += uint128(shares);
+        uint64 unlocksAt = uint64(block.timestamp) + unbondingPeriod;
+        withdrawalId = ++_lastWithdrawalId;
+        _withdrawals[withdrawalId] = Withdrawal(msg.sender, unlocksAt, operator, uint128(shares));
+        _updateWeight(o);
+        emit UndelegationQueued(operator, msg.sender, withdrawalId, shares, unlocksAt);
+    }
+
+    /// @notice Pays a matured withdrawal to its delegator: shares·A/S, rounded down. Anyone may
+    ///         call; the tokens always go to the delegator.
+    function completeUndelegation(uint256 withdrawalId) external nonReentrant returns (uint256 assets) {
+        Withdrawal memory w = _withdrawals[withdrawalId];
+        if (w.delegator == address(0)) revert UnknownWithdrawal(withdrawalId);
+        if (block.timestamp < w.unlocksAt) revert WithdrawalNotReady(withdrawalId, w.unlocksAt);
+        Operator storage o = _operators[w.operator];
+        if (o.openDisputes != 0) revert StakeLockedByDispute(w.operator, o.openDisputes);
+        _sync(w.operator, o);
+        assets = _toAssets(o, w.shares);
+        o.assets -= uint128(assets);
+        o.totalShares -= w.shares;
+        o.queuedShares -= w.shares;
+        _totalStake -= uint128(assets);
+        delete _withdrawals[withdrawalId];
+        _updateWeight(o);
+        emit UndelegationCompleted(w.operator, w.delegator, withdrawalId, assets);
+        _token.safeTransfer(w.delegator, assets);
+    }
+
+    /// @notice Claims the caller's rewards from `operator`'s pool (and, for the operator itself, its
+    ///         commission). Fees accrued in the fee source are synced first.
+    function claimRewards(address operator) external nonReentrant returns (uint256 amount) {
+        Operator storage o = _known(operator);
+        _sync(operator, o);
+        Delegation storage d = _delegations[operator][msg.sender];
+        uint256 held = d.shares;
+        _settle(d, held, held, o.rewardPerShare);
+        amount = d.pendingRewards;
+        d.pendingRewards = 0;
+        if (msg.sender == operator) {
+            amount += o.commissionClaimable;
+            o.commissionClaimable = 0;
+        }
+        if (amount == 0) revert ZeroAmount();
+        emit RewardsClaimed(operator, msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    // ================================================================ rewards
+
+    /// @inheritdoc IStaking
+    function syncRewards(address operator) external nonReentrant {
+        _sync(operator, _known(operator));
+    }
+
+    /// @notice Pays `amount` from the caller to `operator`'s pool as rewards (commission, then the active
+    ///         shares), e.g. a dispute outcome that pays a pool.
+    function notifyReward(address operator, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        Operator storage o = _known(operator);
+        _token.safeTransferFrom(msg.sender, address(this), amount);
+        _distribute(operator, o, amount);
+    }
+
+    // ================================================================ protocol roles
+
+    /// @inheritdoc IStaking
+    function slash(
+        address operator,
+        uint256 amount,
+        uint64 jailUntil
+    ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 slashed) {
+        Operator storage o = _known(operator);
+        if (amount == 0 && jailUntil <= block.timestamp) revert ZeroAmount();
+        uint256 start = o.slashWindowStart;
+        uint256 assets = o.assets;
+        if (start == 0 || block.timestamp >= start + slashWindow) {
+            o.slashWindowStart = uint64(block.timestamp);
+            o.slashWindowBase = uint128(assets);
+            o.slashWindowSlashed = 0;
+        }
+        uint256 cap = (uint256(o.slashWindowBase) * slashCapBps) / _BPS;
+        uint256 used = o.slashWindowSlashed;
+        uint256 room = cap > used ? cap - used : 0;
+        slashed = Math.min(amount, Math.min(assets, room));
+        if (slashed != 0) {
+            o.assets = uint128(assets - slashed);
+            o.slashWindowSlashed = uint128(used + slashed);
+            _totalStake -= uint128(slashed);
+        }
+        if (jailUntil > block.timestamp) _jail(operator, o, jailUntil);
+        _updateWeight(o);
+        emit Slashed(operator, msg.sender, amount, slashed);
+        if (slashed != 0) _token.safeTransfer(msg.sender, slashed);
+    }
+
+    /// @notice Jails `operator` until `until` (extends, never shortens, a current term). SLASHER_ROLE only.
+    function jail(address operator, uint64 until) external onlyRole(SLASHER_ROLE) {
+        Operator storage o = _known(operator);
+        if (until <= block.timestamp) revert InvalidParameter("jailUntil", until);
+        _jail(operator, o, until);
+        _updateWeight(o);
+    }
+
+    /// @inheritdoc IStaking
+    function lockStake(address operator) external onlyRole(SLASHER_ROLE) {
+        Operator storage o = _known(operator);
+        uint32 open = o.openDisputes + 1;
+        o.openDisputes = open;
+        emit StakeLocked(operator, open);
+    }
+
+    /// @inheritdoc IStaking
+    function unlockStake(address operator) external onlyRole(SLASHER_ROLE) {
+        Operator storage o = _known(operator);
+        uint32 open = o.openDisputes;
+        if (open == 0) revert NoOpenDisputes(operator);
+        o.openDisputes = open - 1;
+        emit StakeUnlocked(operator, open - 1);
+    }
+
+    // ================================================================ governance
+
+    /// @notice Sets a parameter by name (see docs/staking.md for names and bounds). PARAMS_ROLE only.
+    function setParameter(bytes32 name, uint256 value) external onlyRole(PARAMS_ROLE) {
+        if (name == _P_MIN_SELF_STAKE) {
+            if (value > type(uint128).max) revert InvalidParameter(name, value);
+            minSelfStake = uint128(value);
+        } else if (name == _P_UNBONDING) {
+            if (value < exitDelay || value > 90 days) revert InvalidParameter(name, value);
+            unbondingPeriod = uint64(value);
+        } else if (name == _P_EXIT_DELAY) {
+            if (value < 1 hours || value > unbondingPeriod) revert InvalidParameter(name, value);
+            exitDelay = uint64(value);
+        } else if (name == _P_SIGNER_DELAY) {
+            if (value > 30 days) revert InvalidParameter(name, value);
+            signerRotationDelay = uint64(value);
+        } else if (name == _P_COMMISSION_DELAY) {
+            if (value > 90 days) revert InvalidParameter(name, value);
+            commissionDelay = uint64(value);
+        } else if (name == _P_SLASH_WINDOW) {
+            if (value < 1 hours || value > 30 days) revert InvalidParameter(name, value);
+            slashWindow = uint64(value);
+        } else if (name == _P_MAX_COMMISSION) {
+            if (value > _BPS) revert InvalidParameter(name, value);
+            maxCommissionBps = uint16(value);
+        } else if (name == _P_SLASH_CAP) {
+            if (value == 0 || value > _BPS) revert InvalidParameter(name, value);
+            slashCapBps = uint16(value);
+        } else if (name == _P_WEIGHT_CAP) {
+            if (value == 0 || value > _BPS) revert InvalidParameter(name, value);
+            weightCapBps = uint16(value);
+        } else {
+            revert UnknownParameter(name);
+        }
+        emit ParameterChanged(name, value);
+    }
+
+    /// @notice Sets the fee source (the request coordinator); address(0) for none. DEFAULT_ADMIN_ROLE only.
+    function setFeeSource(address newFeeSource) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        feeSource = newFeeSource;
+        emit FeeSourceChanged(newFeeSource);
+    }
+
+    // ================================================================ views
+
+    /// @inheritdoc IStaking
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    /// @inheritdoc IStaking
+    function signerOf(address operator) external view returns (address) {
+        return _operators[operator].signer;
+    }
+
+    /// @inheritdoc IStaking
+    function isEligible(address operator) public view returns (bool) {
+        Operator storage o = _operators[operator];
+        return o.status == Status.Active && !o.jailed;
+    }
+
+    /// @inheritdoc IStaking
+    function poolAssets(address operator) external view returns (uint256) {
+        return _operators[operator].assets;
+    }
+
+    /// @notice The full record of `operator`.
+    function getOperator(address operator) external view returns (OperatorInfo memory info) {
+        Operator storage o = _operators[operator];
+        info.status = o.status;
+        info.signer = o.signer;
+        info.commissionBps = o.commissionBps;
+        info.jailed = o.jailed;
+        info.jailedUntil = o.jailedUntil;
+        info.pendingSigner = o.pendingSigner;
+        info.signerReadyAt = o.signerReadyAt;
+        info.pendingCommissionBps = o.pendingCommissionBps;
+        info.commissionReadyAt = o.commissionReadyAt;
+        info.exitReadyAt = o.exitReadyAt;
+        info.openDisputes = o.openDisputes;
+        info.index = o.index;
+        info.assets = o.assets;
+        info.totalShares = o.totalShares;
+        info.queuedShares = o.queuedShares;
+        info.commissionClaimable = o.commissionClaimable;
+        info.drawWeight = o.status == Status.None ? 0 : _tree.get(o.index) * WEIGHT_UNIT;
+        info.metadataURI = _metadata[operator];
+    }
+
+    /// @notice Active shares of `delegator` in `operator`'s pool.
+    function sharesOf(address operator, address delegator) external view returns (uint256) {
+        return _delegations[operator][delegator].shares;
+    }
+
+    /// @notice Current value of `delegator`'s active shares (what they would withdraw, rounded down).
+    function assetsOf(address operator, address delegator) external view returns (uint256) {
+        Operator storage o = _operators[operator];
+        return _toAssets(o, _delegations[operator][delegator].shares);
+    }
+
+    /// @notice Value of `shares` of `operator`'s pool, rounded down.
+    function convertToAssets(address operator, uint256 shares) external view returns (uint256) {
+        return _toAssets(_operators[operator], shares);
+    }
+
+    /// @notice Shares `assets` would mint in `operator`'s pool, rounded down.
+    function convertToShares(address operator, uint256 assets) external view returns (uint256) {
+        return _toShares(operator, _operators[operator], assets);
+    }
+
+    /// @notice Rewards claimable by `delegator` from `operator`'s pool, not counting fees still in the
+    ///         fee source (call {syncRewards} first) nor the operator's commission.
+    function pendingRewards(address operator, address delegator) external view returns (uint256) {
+        Delegation storage d = _delegations[operator][delegator];
+        uint256 accrued = Math.mulDiv(d.shares, _operators[operator].rewardPerShare, REWARD_SCALE);
+        uint256 debt = d.rewardDebt;
+        return d.pendingRewards + (accrued > debt ? accrued - debt : 0);
+    }
+
+    /// @notice A queued withdrawal (delegator 0: unknown or completed).
+    function withdrawal(uint256 withdrawalId) external view returns (Withdrawal memory) {
+        return _withdrawals[withdrawalId];
+    }
+
+    /// @notice Sum of all pools' assets (active, queued, self-stake).
+    function totalStake() external view returns (uint256) {
+        return _totalStake;
+    }
+
+    /// @notice Number of registered operators (ever), the range of {operatorAt}.
+    function operatorCount() external view returns (uint256) {
+        return _operatorList.length;
+    }
+
+    /// @notice The operator in draw slot `index`.
+    function operatorAt(uint256 index) external view returns (address) {
+        return _operatorList[index];
+    }
+
+    /// @notice Number of operators with a non-zero draw weight.
+    function eligibleCount() external view returns (uint256) {
+        return _eligibleCount;
+    }
+
+    /// @notice Sum of all draw weights (uncapped): the active stake of eligible operators, in wei rounded
+    ///         down to WEIGHT_UNIT per operator.
+    function totalEffectiveWeight() public view returns (uint256) {
+        return _tree.total() * WEIGHT_UNIT;
+    }
+
+    /// @notice The per-operator weight cap: `weightCapBps` of {totalEffectiveWeight}.
+    function weightCap() public view returns (uint256) {
+        return ((_tree.total() * weightCapBps) / _BPS) * WEIGHT_UNIT;
+    }
+
+    /// @notice The weight the draw gives `operator`: min(draw weight, cap). A single pick selects an operator
+    ///         with probability effectiveWeight / Σ effectiveWeight.
+    function effectiveWeight(address operator) external view returns (uint256) {
+        Operator storage o = _operators[operator];
+        if (o.status == Status.None) return 0;
+        return Math.min(_tree.get(o.index) * WEIGHT_UNIT, weightCap());
+    }
+
+    /// @notice Share (bps) of {totalEffectiveWeight} held by the `n` heaviest eligible operators (uncapped
+    ///         weights). O(operators · n): meant for off-chain reads.
+    function topNShare(uint256 n) external view returns (uint256 bps) {
+        uint256 total = _tree.total();
+        if (total == 0 || n == 0) return 0;
+        uint256 count = _operatorList.length;
+        if (n > count) n = count;
+        uint256[] memory top = new uint256[](n);
+        for (uint256 i; i < count; ++i) {
+            uint256 w = _tree.get(i);
+            if (w <= top[n - 1]) continue;
+            uint256 j = n - 1;
+            while (j > 0 && top[j - 1] < w) {
+                top[j] = top[j - 1];
+                --j;
+            }
+            top[j] = w;
+        }
+        uint256 sum;
+        for (uint256 i; i < n; ++i) sum += top[i];
+        return (sum * _BPS) / total;
+    }
+
+    /// @inheritdoc IStaking
+    function draw(uint256 seed, uint256 k, address[] calldata exclude) external view returns (address[] memory picked) {
+        picked = new address[](k);
+        if (k == 0) return picked;
+        uint256 total = _tree.total();
+        uint256 slots = exclude.length + k;
+        uint256[] memory removed = new uint256[](slots);
+        uint256[] memory removedWeights = new uint256[](slots);
+        uint256 m;
+        uint256 removedTotal;
+        for (uint256 i; i < exclude.length; ++i) {
+            Operator storage e = _operators[exclude[i]];
+            if (e.status == Status.None) continue;
+            uint256 idx = e.index;
+            uint256 w = _tree.get(idx);
+            if (w == 0 || _contains(removed, m, idx)) continue;
+            removed[m] = idx;
+            removedWeights[m] = w;
+            removedTotal += w;
+            ++m;
+        }
+        uint256 eligible = _eligibleCount - m;
+        if (eligible < k) revert NotEnoughOperators(k, eligible);
+        uint256 cap = (total * weightCapBps) / _BPS;
+        if (cap == 0) cap = 1;
+        uint256 nonce;
+        for (uint256 j; j < k; ++j) {
+            uint256 idx;
+            uint256 w;
+            for (uint256 tries = 1; ; ++tries) {
+                uint256 rnd = uint256(keccak256(abi.encode(seed, nonce++)));
+                (idx, w) = _tree.find(rnd % (total - removedTotal), removed, removedWeights, m);
+                // Accept with probability min(1, cap / w): picks are then ∝ min(w, cap).
+                if (w <= cap || tries == MAX_DRAW_TRIES) break;
+                if (uint256(keccak256(abi.encode(rnd))) % w < cap) break;
+            }
+            picked[j] = _operatorList[idx];
+            removed[m] = idx;
+            removedWeights[m] = w;
+            removedTotal += w;
+            ++m;
+        }
+    }
+
+    // ================================================================ internals
+
+    function _known(address operator) private view returns (Operator storage o) {
+        o = _operators[operator];
+        if (o.status == Status.None) revert UnknownOperator(operator);
+    }
+
+    function _checkSigner(address signer) private view {
+        if (signer == address(0)) revert ZeroAddress();
+        if (signer == msg.sender || operatorOfSigner[signer] != address(0) || _operators[signer].status != Status.None) {
+            revert SignerInUse(signer);
+        }
+    }
+
+    function _contains(uint256[] memory list, uint256 m, uint256 value) private pure returns (bool) {
+        for (uint256 i; i < m; ++i) if (list[i] == value) return true;
+        return false;
+    }
+
+    /// @dev shares → assets, rounded down: shares·A/S.
+    function _toAssets(Operator storage o, uint256 shares) private view returns (uint256) {
+        uint256 total = o.totalShares;
+        return total == 0 ? 0 : Math.mulDiv(shares, o.assets, total);
+    }
+
+    /// @dev assets → shares, rounded down: assets·S/A (1:1 in an empty pool). A pool whose assets were
+    ///      slashed to zero while shares remain cannot price new shares: {PoolDepleted}.
+    function _toShares(address operator, Operator storage o, uint256 assets) private view returns (uint256) {
+        uint256 total = o.totalShares;
+        if (total == 0) return assets;
+        uint256 poolAssets_ = o.assets;
+        if (poolAssets_ == 0) revert PoolDepleted(operator);
+        return Math.mulDiv(assets, total, poolAssets_);
+    }
+
+    function _delegate(
+        address operator,
+        Operator storage o,
+        address delegator,
+        uint256 amount
+    ) private returns (uint256 shares) {
+        _sync(operator, o);
+        shares = _toShares(operator, o, amount);
+        if (shares == 0) revert ZeroAmount();
+        Delegation storage d = _delegations[operator][delegator];
+        uint256 held = d.shares;
+        _settle(d, held, held + shares, o.rewardPerShare);
+        o.assets = (uint256(o.assets) + amount).toUint128();
+        o.totalShares = (uint256(o.totalShares) + shares).toUint128();
+        _totalStake += uint128(amount);
+        _updateWeight(o);
+        emit Delegated(operator, delegator, amount, shares);
+        _token.safeTransferFrom(delegator, address(this), amount);
+    }
+
+    /// @dev Books the rewards `held` shares earned since the last settlement, then sets the shares to
+    ///      `newShares` and the debt to match. The debt is rounded up and the accrual down, so the rewards
+    ///      booked never exceed what was distributed; the sub-wei difference stays in the contract.
+    function _settle(Delegation storage d, uint256 held, uint256 newShares, uint256 acc) private {
+        uint256 pending = d.pendingRewards;
+        if (held != 0) {
+            uint256 accrued = Math.mulDiv(held, acc, REWARD_SCALE);
+            uint256 debt = d.rewardDebt;
+            if (accrued > debt) pending += accrued - debt;
+        }
+        d.shares = uint128(newShares);
+        d.pendingRewards = pending.toUint128();
+        d.rewardDebt = Math.mulDiv(newShares, acc, REWARD_SCALE, Math.Rounding.Ceil);
+    }
+
+    function _sync(address operator, Operator storage o) private {
+        address source = feeSource;
+        if (source == address(0)) return;
+        uint256 amount = IFeeSource(source).collectFees(operator);
+        if (amount != 0) _distribute(operator, o, amount);
+    }
+
+    /// @dev Commission to the operator; the rest over the active shares. With no active shares the
+    ///      delegators' part goes to the operator's claimable balance too. The remainder of the division
+    ///      (under 1 wei per distribution) is never booked to anyone: it stays in the contract as dust.
+    function _distribute(address operator, Operator storage o, uint256 amount) private {
+        uint256 commission = (amount * o.commissionBps) / _BPS;
+        uint256 toDelegators = amount - commission;
+        uint256 active = uint256(o.totalShares) - o.queuedShares;
+        if (active == 0) {
+            commission = amount;
+            toDelegators = 0;
+        } else {
+            o.rewardPerShare += Math.mulDiv(toDelegators, REWARD_SCALE, active);
+        }
+        if (commission != 0) {
+            o.commissionClaimable = (uint256(o.commissionClaimable) + commission).toUint128();
+        }
+        emit RewardsDistributed(operator, amount, commission, toDelegators);
+    }
+
+    function _jail(address operator, Operator storage o, uint64 until) private {
+        if (until > o.jailedUntil) o.jailedUntil = until;
+        o.jailed = true;
+        emit Jailed(operator, o.jailedUntil);
+    }
+
+    /// @dev Sets the operator's draw weight: its active stake if eligible, else 0.
+    function _updateWeight(Operator storage o) private {
+        uint256 units;
+        if (o.status == Status.Active && !o.jailed) {
+            uint256 active = uint256(o.totalShares) - o.queuedShares;
+            units = _toAssets(o, active) / WEIGHT_UNIT;
+        }
+        uint256 old = _tree.set(o.index, units);
+        if (old == 0 && units != 0) ++_eligibleCount;
+        else if (old != 0 && units == 0) --_eligibleCount;
+    }
+}

@@ -1,0 +1,40 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import { id } from "ethers";
+
+/**
+ * Deploys the whole protocol: OPG, the governance timelock, staking, the model registry and the request
+ * coordinator, wires them together, then hands every governance power to the timelock.
+ *
+ * Parameters (ignition/parameters.json or `--parameters`):
+ * - supply: OPG fixed supply in wei (default 1e9 OPG), minted to the deployer.
+ * - timelockDelay: seconds every parameter change waits (default 2 days).
+ * - treasury: receives the treasury cut (default: the deployer).
+ */
+export default buildModule("Verdict", (m) => {
+  const deployer = m.getAccount(0);
+  const supply = m.getParameter("supply", 1_000_000_000n * 10n ** 18n);
+  const timelockDelay = m.getParameter("timelockDelay", 2 * 24 * 3600);
+  const treasury = m.getParameter("treasury", deployer);
+
+  const token = m.contract("OPGToken", [deployer, supply]);
+  // Proposer: the deployer (hand it to a multisig later); executor: anyone, once the delay has passed.
+  const timelock = m.contract("TimelockController", [timelockDelay, [deployer], ["0x0000000000000000000000000000000000000000"], "0x0000000000000000000000000000000000000000"]);
+  const staking = m.contract("Staking", [token, deployer]);
+  const registry = m.contract("ModelRegistry", []);
+  const agreementChecker = m.contract("AgreementChecker", []);
+  const coordinator = m.contract("Coordinator", [token, staking, registry, agreementChecker, deployer, treasury]);
+
+  const wireFees = m.call(staking, "setFeeSource", [coordinator]);
+  const slasher = m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], { id: "grantSlasherToCoordinator" });
+
+  // Hand governance to the timelock.
+  const adminRole = "0x0000000000000000000000000000000000000000000000000000000000000000";
+  const paramsRole = id("PARAMS_ROLE");
+  const grantAdmin = m.call(staking, "grantRole", [adminRole, timelock], { id: "grantAdminToTimelock", after: [wireFees, slasher] });
+  const grantParams = m.call(staking, "grantRole", [paramsRole, timelock], { id: "grantParamsToTimelock", after: [grantAdmin] });
+  const dropParams = m.call(staking, "renounceRole", [paramsRole, deployer], { id: "renounceParams", after: [grantParams] });
+  m.call(staking, "renounceRole", [adminRole, deployer], { id: "renounceAdmin", after: [dropParams] });
+  m.call(coordinator, "transferGovernance", [timelock]);
+
+  return { token, timelock, staking, registry, agreementChecker, coordinator };
+});

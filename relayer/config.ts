@@ -1,0 +1,312 @@
+/**
+ * Relayer configuration: read from the environment (optionally merged over a `.env` file), validated by
+ * hand into a typed, frozen object. Every problem is collected and reported at once (`ConfigError`).
+ * Every key is documented in `relayer/env.example`.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseDotenv } from "dotenv";
+import { getAddress, isAddress } from "ethers";
+import { ConfigError } from "./errors.js";
+import { LOG_LEVELS, type LogLevel } from "./log.js";
+
+/** Where the signer key comes from. The secret fields are redacted by the logger (`config.signer`). */
+export type SignerSource =
+  | { kind: "key"; key: string }
+  | { kind: "keystore"; path: string; password: string };
+
+export interface RelayerConfig {
+  rpcUrl: string;
+  chainId: bigint;
+  coordinatorAddress: string;
+  stakingAddress: string;
+  registryAddress: string;
+  /** The operator's staking address (its signer must be a different key). */
+  operatorAddress: string;
+  signer: SignerSource;
+  /** Blocks on top of a block before its events are acted on. */
+  confirmations: number;
+  pollIntervalMs: number;
+  /** First block to scan when the database has no cursor yet. */
+  startBlock: number | undefined;
+  dataDir: string;
+  modelCacheDir: string;
+  /** Largest model file the relayer downloads. */
+  maxModelBytes: number;
+  modelFetchTimeoutMs: number;
+  /** Inferences run at once. */
+  concurrency: number;
+  /** Threads onnxruntime uses inside one inference (fixed, for reproducibility). */
+  inferenceThreads: number;
+  metricsHost: string;
+  /** 0 disables the metrics/health server. */
+  metricsPort: number;
+  /** /healthz turns 503 once the last successful chain poll is older than this. */
+  healthMaxStalenessMs: number;
+  /** Share (0..1) of answered requests this relayer re-executes as a watchtower. */
+  watchtowerShare: number;
+  logLevel: LogLevel;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Documentation of every key: name, whether required, default (as text), meaning. */
+export const CONFIG_KEYS = [
+  "VERDICT_RPC_URL",
+  "VERDICT_CHAIN_ID",
+  "VERDICT_COORDINATOR_ADDRESS",
+  "VERDICT_STAKING_ADDRESS",
+  "VERDICT_REGISTRY_ADDRESS",
+  "VERDICT_OPERATOR_ADDRESS",
+  "VERDICT_SIGNER_KEY",
+  "VERDICT_SIGNER_KEYSTORE",
+  "VERDICT_SIGNER_KEYSTORE_PASSWORD",
+  "VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE",
+  "VERDICT_CONFIRMATIONS",
+  "VERDICT_POLL_INTERVAL_MS",
+  "VERDICT_START_BLOCK",
+  "VERDICT_DATA_DIR",
+  "VERDICT_MODEL_CACHE_DIR",
+  "VERDICT_MAX_MODEL_BYTES",
+  "VERDICT_MODEL_FETCH_TIMEOUT_MS",
+  "VERDICT_CONCURRENCY",
+  "VERDICT_INFERENCE_THREADS",
+  "VERDICT_METRICS_HOST",
+  "VERDICT_METRICS_PORT",
+  "VERDICT_HEALTH_MAX_STALENESS_MS",
+  "VERDICT_WATCHTOWER_SHARE",
+  "VERDICT_LOG_LEVEL",
+] as const;
+
+export type ConfigKey = (typeof CONFIG_KEYS)[number];
+
+/** Reads a `.env` file and returns its entries overlaid by `env` (the process environment wins). */
+export function mergeEnvFile(file: string, env: Env = process.env): Env {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError([`env file ${file} is unreadable (${(e as NodeJS.ErrnoException).code ?? "error"})`]);
+  }
+  return { ...parseDotenv(text), ...env };
+}
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  raw(key: ConfigKey): string | undefined {
+    const v = this.env[key];
+    if (v === undefined) return undefined;
+    const t = v.trim();
+    return t === "" ? undefined : t;
+  }
+
+  required(key: ConfigKey): string {
+    const v = this.raw(key);
+    if (v === undefined) this.problems.push(`${key} is required`);
+    return v ?? "";
+  }
+
+  url(key: ConfigKey): string {
+    const v = this.required(key);
+    if (v === "") return v;
+    let u: URL;
+    try {
+      u = new URL(v);
+    } catch {
+      this.problems.push(`${key} is not a URL`);
+      return v;
+    }
+    if (!["http:", "https:", "ws:", "wss:"].includes(u.protocol)) {
+      this.problems.push(`${key} must be an http(s) or ws(s) URL, got ${u.protocol}`);
+    }
+    return v;
+  }
+
+  address(key: ConfigKey): string {
+    const v = this.required(key);
+    if (v === "") return v;
+    if (!isAddress(v)) {
+      this.problems.push(`${key} is not a valid address (bad format or checksum)`);
+      return v;
+    }
+    const a = getAddress(v);
+    if (a === "0x0000000000000000000000000000000000000000") this.problems.push(`${key} must not be the zero address`);
+    return a;
+  }
+
+  int(key: ConfigKey, min: number, max: number, dflt: number): number;
+  int(key: ConfigKey, min: number, max: number, dflt: undefined): number | undefined;
+  int(key: ConfigKey, min: number, max: number, dflt: number | undefined): number | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return dflt;
+    if (!/^\d+$/.test(v)) {
+      this.problems.push(`${key} must be a non-negative integer, got "${v}"`);
+      return dflt;
+    }
+    const n = Number(v);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${key} must be between ${min} and ${max}, got ${v}`);
+      return dflt;
+    }
+    return n;
+  }
+
+  share(key: ConfigKey, dflt: number): number {
+    const v = this.raw(key);
+    if (v === undefined) return dflt;
+    const n = /^(\d+(\.\d*)?|\.\d+)$/.test(v) ? Number(v) : Number.NaN;
+    if (!(n >= 0 && n <= 1)) {
+      this.problems.push(`${key} must be a number between 0 and 1, got "${v}"`);
+      return dflt;
+    }
+    return n;
+  }
+}
+
+const PRIVATE_KEY_RE = /^(0x)?[0-9a-fA-F]{64}$/;
+
+/**
+ * Validates `env` into a `RelayerConfig`. Paths are resolved against `cwd`. Throws `ConfigError` with
+ * every problem found. Error texts name keys, never secret values.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<RelayerConfig> {
+  const r = new Reader(env);
+
+  const rpcUrl = r.url("VERDICT_RPC_URL");
+  const chainIdText = r.required("VERDICT_CHAIN_ID");
+  let chainId = 0n;
+  if (chainIdText !== "") {
+    if (/^\d{1,78}$/.test(chainIdText) && BigInt(chainIdText) > 0n) chainId = BigInt(chainIdText);
+    else r.problems.push(`VERDICT_CHAIN_ID must be a positive integer, got "${chainIdText}"`);
+  }
+  const coordinatorAddress = r.address("VERDICT_COORDINATOR_ADDRESS");
+  const stakingAddress = r.address("VERDICT_STAKING_ADDRESS");
+  const registryAddress = r.address("VERDICT_REGISTRY_ADDRESS");
+  const operatorAddress = r.address("VERDICT_OPERATOR_ADDRESS");
+
+  // Signer: exactly one of a raw key or a keystore (+ password or password file).
+  const key = r.raw("VERDICT_SIGNER_KEY");
+  const keystore = r.raw("VERDICT_SIGNER_KEYSTORE");
+  const password = env["VERDICT_SIGNER_KEYSTORE_PASSWORD"]; // not trimmed: spaces may be part of it
+  const passwordFile = r.raw("VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE");
+  let signer: SignerSource = { kind: "key", key: "" };
+  if (key !== undefined && keystore !== undefined) {
+    r.problems.push("set only one of VERDICT_SIGNER_KEY and VERDICT_SIGNER_KEYSTORE");
+  } else if (key !== undefined) {
+    if (!PRIVATE_KEY_RE.test(key)) r.problems.push("VERDICT_SIGNER_KEY must be 32 bytes of hex (64 hex digits)");
+    signer = { kind: "key", key: key.startsWith("0x") ? key : `0x${key}` };
+  } else if (keystore !== undefined) {
+    let pw: string | undefined = password !== undefined && password !== "" ? password : undefined;
+    if (pw !== undefined && passwordFile !== undefined) {
+      r.problems.push("set only one of VERDICT_SIGNER_KEYSTORE_PASSWORD and VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE");
+    } else if (passwordFile !== undefined) {
+      try {
+        pw = readFileSync(path.resolve(cwd, passwordFile), "utf8").replace(/\r?\n$/, "");
+      } catch (e) {
+        r.problems.push(
+          `VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE is unreadable (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+        );
+      }
+    } else if (pw === undefined) {
+      r.problems.push("VERDICT_SIGNER_KEYSTORE needs VERDICT_SIGNER_KEYSTORE_PASSWORD or _PASSWORD_FILE");
+    }
+    signer = { kind: "keystore", path: path.resolve(cwd, keystore), password: pw ?? "" };
+  } else {
+    r.problems.push("one of VERDICT_SIGNER_KEY or VERDICT_SIGNER_KEYSTORE is required");
+  }
+
+  const confirmations = r.int("VERDICT_CONFIRMATIONS", 0, 1_000, 2);
+  const pollIntervalMs = r.int("VERDICT_POLL_INTERVAL_MS", 100, 600_000, 2_000);
+  const startBlock = r.int("VERDICT_START_BLOCK", 0, Number.MAX_SAFE_INTEGER, undefined);
+  const dataDir = path.resolve(cwd, r.raw("VERDICT_DATA_DIR") ?? ".verdict/relayer");
+  const modelCacheDir = path.resolve(cwd, r.raw("VERDICT_MODEL_CACHE_DIR") ?? path.join(dataDir, "models"));
+  const maxModelBytes = r.int("VERDICT_MAX_MODEL_BYTES", 1, 2 ** 40, 512 * 1024 * 1024);
+  const modelFetchTimeoutMs = r.int("VERDICT_MODEL_FETCH_TIMEOUT_MS", 1_000, 3_600_000, 120_000);
+  const concurrency = r.int("VERDICT_CONCURRENCY", 1, 64, 1);
+  const inferenceThreads = r.int("VERDICT_INFERENCE_THREADS", 1, 64, 1);
+  const metricsHost = r.raw("VERDICT_METRICS_HOST") ?? "127.0.0.1";
+  const metricsPort = r.int("VERDICT_METRICS_PORT", 0, 65_535, 9_464);
+  const healthMaxStalenessMs = r.int(
+    "VERDICT_HEALTH_MAX_STALENESS_MS",
+    1_000,
+    86_400_000,
+    Math.max(30_000, 5 * pollIntervalMs),
+  );
+  const watchtowerShare = r.share("VERDICT_WATCHTOWER_SHARE", 0);
+  const levelText = (r.raw("VERDICT_LOG_LEVEL") ?? "info").toLowerCase();
+  let logLevel: LogLevel = "info";
+  if ((LOG_LEVELS as readonly string[]).includes(levelText)) logLevel = levelText as LogLevel;
+  else r.problems.push(`VERDICT_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${levelText}"`);
+
+  if (operatorAddress !== "" && [coordinatorAddress, stakingAddress, registryAddress].includes(operatorAddress)) {
+    r.problems.push("VERDICT_OPERATOR_ADDRESS must be the operator's account, not a contract address");
+  }
+
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+
+  // Not frozen: pino's redaction censors fields in place (and throws on frozen objects), so a frozen
+  // config could not be logged. The type is read-only instead.
+  return {
+    rpcUrl,
+    chainId,
+    coordinatorAddress,
+    stakingAddress,
+    registryAddress,
+    operatorAddress,
+    signer,
+    confirmations,
+    pollIntervalMs,
+    startBlock,
+    dataDir,
+    modelCacheDir,
+    maxModelBytes,
+    modelFetchTimeoutMs,
+    concurrency,
+    inferenceThreads,
+    metricsHost,
+    metricsPort,
+    healthMaxStalenessMs,
+    watchtowerShare,
+    logLevel,
+  };
+}
+
+/** The configuration with its secrets removed, safe to log or print. */
+export function describeConfig(cfg: Readonly<RelayerConfig>): Record<string, string | number | undefined> {
+  return {
+    rpcUrl: redactUrl(cfg.rpcUrl),
+    chainId: cfg.chainId.toString(),
+    coordinatorAddress: cfg.coordinatorAddress,
+    stakingAddress: cfg.stakingAddress,
+    registryAddress: cfg.registryAddress,
+    operatorAddress: cfg.operatorAddress,
+    signer: cfg.signer.kind === "key" ? "raw key (env)" : `keystore ${cfg.signer.path}`,
+    confirmations: cfg.confirmations,
+    pollIntervalMs: cfg.pollIntervalMs,
+    startBlock: cfg.startBlock,
+    dataDir: cfg.dataDir,
+    modelCacheDir: cfg.modelCacheDir,
+    maxModelBytes: cfg.maxModelBytes,
+    modelFetchTimeoutMs: cfg.modelFetchTimeoutMs,
+    concurrency: cfg.concurrency,
+    inferenceThreads: cfg.inferenceThreads,
+    metricsHost: cfg.metricsHost,
+    metricsPort: cfg.metricsPort,
+    healthMaxStalenessMs: cfg.healthMaxStalenessMs,
+    watchtowerShare: cfg.watchtowerShare,
+    logLevel: cfg.logLevel,
+  };
+}
+
+/** RPC URLs often embed an API key in the path or query; keep only scheme, host and port. */
+export function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    const hidden = url.pathname !== "/" || url.search !== "" || url.username !== "";
+    return `${url.protocol}//${url.host}${hidden ? "/…" : ""}`;
+  } catch {
+    return "[unparseable url]";
+  }
+}

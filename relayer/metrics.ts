@@ -1,0 +1,164 @@
+/**
+ * Prometheus metrics and the health endpoint.
+ * - counters: verdict_relayer_requests_served_total, _failed_total, _invalid_input_total
+ * - histogram: verdict_relayer_answer_latency_seconds (request seen -> answer confirmed)
+ * - gauges: verdict_relayer_queue_depth{state}, verdict_relayer_chain_lag_blocks,
+ *   verdict_relayer_last_poll_timestamp_seconds
+ * `GET /metrics` serves the registry; `GET /healthz` answers 200 while the last successful chain poll
+ * is at most `healthMaxStalenessMs` old, else 503 (also 503 before the first poll).
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { RelayerError } from "./errors.js";
+
+export interface MetricsOptions {
+  /** Also export process metrics (CPU, memory, event loop). Default true. */
+  defaultMetrics?: boolean;
+  now?: () => number;
+}
+
+export class RelayerMetrics {
+  readonly registry = new Registry();
+  readonly served: Counter;
+  readonly failed: Counter<"stage">;
+  readonly invalid: Counter<"reason">;
+  readonly latency: Histogram;
+  readonly queueDepth: Gauge<"state">;
+  readonly chainLag: Gauge;
+  readonly lastPoll: Gauge;
+  readonly #now: () => number;
+  #lastPollOkAt: number | undefined;
+
+  constructor(options: MetricsOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    const registers = [this.registry];
+    this.served = new Counter({
+      name: "verdict_relayer_requests_served_total",
+      help: "Answers (results and invalid-input verdicts) confirmed on chain",
+      registers,
+    });
+    this.failed = new Counter({
+      name: "verdict_relayer_requests_failed_total",
+      help: "Requests the relayer could not answer, by stage (fetch, inference, submit, ...)",
+      labelNames: ["stage"],
+      registers,
+    });
+    this.invalid = new Counter({
+      name: "verdict_relayer_invalid_input_total",
+      help: "Requests answered with an INVALID_INPUT verdict, by protocol reason code",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: "verdict_relayer_answer_latency_seconds",
+      help: "Time from a request being seen to its answer being confirmed",
+      buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
+      registers,
+    });
+    this.queueDepth = new Gauge({
+      name: "verdict_relayer_queue_depth",
+      help: "Jobs by state (pending, computed, submitted)",
+      labelNames: ["state"],
+      registers,
+    });
+    this.chainLag = new Gauge({
+      name: "verdict_relayer_chain_lag_blocks",
+      help: "Chain head minus the last processed block",
+      registers,
+    });
+    this.lastPoll = new Gauge({
+      name: "verdict_relayer_last_poll_timestamp_seconds",
+      help: "Unix time of the last successful chain poll",
+      registers,
+    });
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "verdict_relayer_" });
+  }
+
+  /** Records a successful chain poll: head and processed block give the lag. */
+  pollSucceeded(headBlock: number, processedBlock: number): void {
+    this.#lastPollOkAt = this.#now();
+    this.lastPoll.set(this.#lastPollOkAt / 1000);
+    this.chainLag.set(Math.max(0, headBlock - processedBlock));
+  }
+
+  /** Records a confirmed answer and its latency from `seenAtMs`. */
+  answerConfirmed(seenAtMs: number): void {
+    this.served.inc();
+    this.latency.observe(Math.max(0, (this.#now() - seenAtMs) / 1000));
+  }
+
+  setQueueDepth(counts: Readonly<Record<"pending" | "computed" | "submitted", number>>): void {
+    for (const [state, n] of Object.entries(counts)) this.queueDepth.set({ state }, n);
+  }
+
+  /** Milliseconds since the last successful poll; undefined before the first. */
+  lastPollAgeMs(): number | undefined {
+    return this.#lastPollOkAt === undefined ? undefined : this.#now() - this.#lastPollOkAt;
+  }
+}
+
+export interface MetricsServerOptions {
+  metrics: RelayerMetrics;
+  host?: string;
+  /** 0 picks a free port (tests). */
+  port: number;
+  healthMaxStalenessMs: number;
+}
+
+export interface MetricsServer {
+  server: Server;
+  /** The bound port. */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the HTTP server for /metrics and /healthz. */
+export async function startMetricsServer(options: MetricsServerOptions): Promise<MetricsServer> {
+  const { metrics, healthMaxStalenessMs } = options;
+  const server = createServer((req, res) => {
+    const url = (req.url ?? "/").split("?")[0];
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { allow: "GET, HEAD" }).end();
+      return;
+    }
+    if (url === "/metrics") {
+      metrics.registry.metrics().then(
+        (body) => {
+          res.writeHead(200, { "content-type": metrics.registry.contentType }).end(req.method === "HEAD" ? "" : body);
+        },
+        () => {
+          res.writeHead(500, { "content-type": "text/plain" }).end("metrics collection failed\n");
+        },
+      );
+      return;
+    }
+    if (url === "/healthz") {
+      const age = metrics.lastPollAgeMs();
+      const ok = age !== undefined && age <= healthMaxStalenessMs;
+      const body = JSON.stringify({ ok, lastPollAgeMs: age ?? null, maxStalenessMs: healthMaxStalenessMs });
+      res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(req.method === "HEAD" ? "" : body);
+      return;
+    }
+    res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+  });
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: Error): void =>
+      reject(new RelayerError("METRICS_SERVER_FAILED", `metrics server cannot listen: ${e.message}`, {}, e));
+    server.once("error", onError);
+    server.listen(options.port, options.host ?? "127.0.0.1", () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  return {
+    server,
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,500 @@
+/**
+ * The relayer's durable state on SQLite (node:sqlite, WAL, synchronous=FULL):
+ * - the chain cursor (last processed block number + hash),
+ * - seen blocks (number -> hash) to detect reorgs,
+ * - jobs, one per request id, moving through
+ *     pending -> computed -> submitted -> confirmed
+ *        \\          \\           \\-> computed (tx lost: resubmit), submitted (replacement)
+ *         +----------+-----------+-> dropped
+ *
+ * Every transition runs in an IMMEDIATE transaction that re-reads the row, so it is atomic and
+ * idempotent: repeating a transition with the same payload after a crash is a no-op that returns the
+ * stored job; a different payload for the same state is a JOB_CONFLICT; any other move is a
+ * JOB_ILLEGAL_TRANSITION. A failed transition leaves the row untouched.
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { StoreError } from "../errors.js";
+
+export type JobState = "pending" | "computed" | "submitted" | "confirmed" | "dropped";
+export const JOB_STATES: readonly JobState[] = ["pending", "computed", "submitted", "confirmed", "dropped"];
+
+/** Attestation outcome (docs/protocol.md): 0 RESULT, 1 INVALID_INPUT. */
+export type Outcome = 0 | 1;
+
+/**
+ * Legal moves (documentation and `isLegalTransition`); each mark* method below enforces its own
+ * source states. A transition to the job's current state with the same payload is a no-op.
+ */
+export const LEGAL_TRANSITIONS: Readonly<Record<JobState, readonly JobState[]>> = {
+  pending: ["computed", "dropped"],
+  computed: ["submitted", "dropped"],
+  submitted: ["submitted", "computed", "confirmed", "dropped"],
+  confirmed: [],
+  dropped: [],
+};
+
+export interface Job {
+  requestId: bigint;
+  modelHash: string;
+  inputHash: string;
+  state: JobState;
+  /** Block in which the request (or its assignment) was seen. */
+  seenBlock: number;
+  /** Wall-clock ms when first seen (latency metric start). */
+  seenAt: number;
+  outcome: Outcome | undefined;
+  /** RESULT: the VTN1 output bytes; INVALID_INPUT: the 32-byte reason code. */
+  output: Uint8Array | undefined;
+  outputHash: string | undefined;
+  signature: string | undefined;
+  txHash: string | undefined;
+  nonce: number | undefined;
+  /** Submissions made (replacements and resubmissions included). */
+  attempts: number;
+  confirmedBlock: number | undefined;
+  dropReason: string | undefined;
+  updatedAt: number;
+}
+
+export interface NewJob {
+  requestId: bigint;
+  modelHash: string;
+  inputHash: string;
+  seenBlock: number;
+  seenAt?: number;
+}
+
+export interface ComputedPayload {
+  outcome: Outcome;
+  output: Uint8Array;
+  outputHash: string;
+  signature: string;
+}
+
+export interface SubmittedPayload {
+  txHash: string;
+  nonce: number;
+}
+
+export interface Cursor {
+  blockNumber: number;
+  blockHash: string;
+}
+
+/** Schema migrations; index i takes the schema from version i to i + 1. Append only. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE cursor (
+     id INTEGER PRIMARY KEY CHECK (id = 1),
+     block_number INTEGER NOT NULL CHECK (block_number >= 0),
+     block_hash TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE blocks (
+     number INTEGER PRIMARY KEY CHECK (number >= 0),
+     hash TEXT NOT NULL
+   ) STRICT;
+   CREATE TABLE jobs (
+     request_id TEXT PRIMARY KEY,
+     model_hash TEXT NOT NULL,
+     input_hash TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending','computed','submitted','confirmed','dropped')),
+     seen_block INTEGER NOT NULL,
+     seen_at INTEGER NOT NULL,
+     outcome INTEGER CHECK (outcome IN (0, 1)),
+     output BLOB,
+     output_hash TEXT,
+     signature TEXT,
+     tx_hash TEXT,
+     nonce INTEGER,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     confirmed_block INTEGER,
+     drop_reason TEXT,
+     updated_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE INDEX jobs_state ON jobs (state);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+const HASH32_RE = /^0x[0-9a-f]{64}$/;
+
+function hash32(label: string, value: string): string {
+  const v = value.toLowerCase();
+  if (!HASH32_RE.test(v)) throw new StoreError("JOB_CONFLICT", `${label} must be 32 bytes of 0x-hex`, { label });
+  return v;
+}
+
+function idKey(requestId: bigint): string {
+  if (requestId < 0n || requestId >= 1n << 256n) {
+    throw new StoreError("JOB_NOT_FOUND", "request id out of uint256 range", { requestId: requestId.toString() });
+  }
+  return "0x" + requestId.toString(16).padStart(64, "0");
+}
+
+type Row = Record<string, SQLInputValue>;
+
+function rowToJob(r: Row): Job {
+  const opt = <T>(v: SQLInputValue | undefined, f: (x: NonNullable<SQLInputValue>) => T): T | undefined =>
+    v === null || v === undefined ? undefined : f(v);
+  return {
+    requestId: BigInt(String(r["request_id"])),
+    modelHash: String(r["model_hash"]),
+    inputHash: String(r["input_hash"]),
+    state: String(r["state"]) as JobState,
+    seenBlock: Number(r["seen_block"]),
+    seenAt: Number(r["seen_at"]),
+    outcome: opt(r["outcome"], (v) => Number(v) as Outcome),
+    output: opt(r["output"], (v) => new Uint8Array(v as Uint8Array)),
+    outputHash: opt(r["output_hash"], String),
+    signature: opt(r["signature"], String),
+    txHash: opt(r["tx_hash"], String),
+    nonce: opt(r["nonce"], Number),
+    attempts: Number(r["attempts"]),
+    confirmedBlock: opt(r["confirmed_block"], Number),
+    dropReason: opt(r["drop_reason"], String),
+    updatedAt: Number(r["updated_at"]),
+  };
+}
+
+/** True when `from -> to` is a move of the job state machine. */
+export function isLegalTransition(from: JobState, to: JobState): boolean {
+  return LEGAL_TRANSITIONS[from].includes(to);
+}
+
+function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
+  return a !== undefined && a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+export interface OpenOptions {
+  /** Clock for timestamps (tests). */
+  now?: () => number;
+}
+
+/** The relayer database. One instance per process; not shared between processes. */
+export class RelayerDb {
+  readonly file: string;
+  #db: DatabaseSync | undefined;
+  readonly #now: () => number;
+
+  private constructor(file: string, db: DatabaseSync, now: () => number) {
+    this.file = file;
+    this.#db = db;
+    this.#now = now;
+  }
+
+  /** Opens (creating if needed) the database at `file` (":memory:" allowed) and migrates it. */
+  static open(file: string, options: OpenOptions = {}): RelayerDb {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const db = new DatabaseSync(file);
+    try {
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+      db.exec("PRAGMA foreign_keys = ON;");
+      const version = Number((db.prepare("PRAGMA user_version").get() as Row)["user_version"]);
+      if (version > SCHEMA_VERSION) {
+        throw new StoreError(
+          "DB_SCHEMA_TOO_NEW",
+          `database ${file} has schema v${version}; this relayer knows up to v${SCHEMA_VERSION}`,
+          { version, known: SCHEMA_VERSION },
+        );
+      }
+      for (let v = version; v < SCHEMA_VERSION; v++) {
+        db.exec("BEGIN IMMEDIATE");
+        try {
+          db.exec(MIGRATIONS[v] as string);
+          db.exec(`PRAGMA user_version = ${v + 1}`);
+          db.exec("COMMIT");
+        } catch (e) {
+          db.exec("ROLLBACK");
+          throw e;
+        }
+      }
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new RelayerDb(file, db, options.now ?? Date.now);
+  }
+
+  get schemaVersion(): number {
+    return Number((this.db.prepare("PRAGMA user_version").get() as Row)["user_version"]);
+  }
+
+  /** SQLite pragma values (journal_mode, synchronous), for checks. */
+  pragma(name: "journal_mode" | "synchronous"): string {
+    const row = this.db.prepare(`PRAGMA ${name}`).get() as Row;
+    return String(Object.values(row)[0]);
+  }
+
+  close(): void {
+    this.#db?.close();
+    this.#db = undefined;
+  }
+
+  get isOpen(): boolean {
+    return this.#db !== undefined;
+  }
+
+  private get db(): DatabaseSync {
+    if (this.#db === undefined) throw new StoreError("DB_CLOSED", "database is closed");
+    return this.#db;
+  }
+
+  /** Runs `fn` in an IMMEDIATE transaction; rolls back on any throw. */
+  transaction<T>(fn: () => T): T {
+    const db = this.db;
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  // ---------------------------------------------------------------- chain cursor and seen blocks
+
+  getCursor(): Cursor | undefined {
+    const r = this.db.prepare("SELECT block_number, block_hash FROM cursor WHERE id = 1").get() as Row | undefined;
+    return r === undefined ? undefined : { blockNumber: Number(r["block_number"]), blockHash: String(r["block_hash"]) };
+  }
+
+  /**
+   * Advances the cursor to `cursor` and records the block as seen, atomically. Moving the cursor
+   * backwards is only possible through `rewindTo` (reorg handling).
+   */
+  advanceCursor(cursor: Cursor): void {
+    const hash = this.checkBlock(cursor);
+    this.transaction(() => {
+      const cur = this.getCursor();
+      if (cur !== undefined && cursor.blockNumber < cur.blockNumber) {
+        throw new StoreError("CURSOR_INVALID", `cursor cannot move back from ${cur.blockNumber} to ${cursor.blockNumber}`);
+      }
+      this.db
+        .prepare(
+          "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
+            "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
+        )
+        .run(cursor.blockNumber, hash);
+      this.db
+        .prepare("INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash")
+        .run(cursor.blockNumber, hash);
+    });
+  }
+
+  /** Records a block seen during a scan (number -> hash). */
+  recordBlock(block: Cursor): void {
+    const hash = this.checkBlock(block);
+    this.db
+      .prepare("INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash")
+      .run(block.blockNumber, hash);
+  }
+
+  /** The hash recorded for block `n`, if any. */
+  blockHash(n: number): string | undefined {
+    const r = this.db.prepare("SELECT hash FROM blocks WHERE number = ?").get(n) as Row | undefined;
+    return r === undefined ? undefined : String(r["hash"]);
+  }
+
+  /**
+   * Reorg: forgets every seen block above `cursor.blockNumber` and moves the cursor back to it.
+   * Jobs are kept (their request ids are chain facts that the rescan re-confirms or drops).
+   */
+  rewindTo(cursor: Cursor): void {
+    const hash = this.checkBlock(cursor);
+    this.transaction(() => {
+      this.db.prepare("DELETE FROM blocks WHERE number > ?").run(cursor.blockNumber);
+      this.db
+        .prepare(
+          "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
+            "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
+        )
+        .run(cursor.blockNumber, hash);
+      this.db
+        .prepare("INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash")
+        .run(cursor.blockNumber, hash);
+    });
+  }
+
+  /** Deletes seen blocks below `n` (they are deeper than any reorg the relayer handles). */
+  pruneBlocksBelow(n: number): number {
+    return Number(this.db.prepare("DELETE FROM blocks WHERE number < ?").run(n).changes);
+  }
+
+  private checkBlock(b: Cursor): string {
+    if (!Number.isSafeInteger(b.blockNumber) || b.blockNumber < 0) {
+      throw new StoreError("CURSOR_INVALID", `block number must be a non-negative integer`);
+    }
+    const h = b.blockHash.toLowerCase();
+    if (!HASH32_RE.test(h)) throw new StoreError("CURSOR_INVALID", `block hash must be 32 bytes of 0x-hex`);
+    return h;
+  }
+
+  // ---------------------------------------------------------------------------------------- jobs
+
+  getJob(requestId: bigint): Job | undefined {
+    const r = this.db.prepare("SELECT * FROM jobs WHERE request_id = ?").get(idKey(requestId)) as Row | undefined;
+    return r === undefined ? undefined : rowToJob(r);
+  }
+
+  private mustGet(requestId: bigint): Job {
+    const j = this.getJob(requestId);
+    if (j === undefined) {
+      throw new StoreError("JOB_NOT_FOUND", `no job for request ${requestId}`, { requestId: requestId.toString() });
+    }
+    return j;
+  }
+
+  /** Jobs in `state`, oldest first (the work queue). */
+  jobsIn(state: JobState, limit = 1_000): Job[] {
+    return (
+      this.db.prepare("SELECT * FROM jobs WHERE state = ? ORDER BY seen_block, request_id LIMIT ?").all(state, limit) as Row[]
+    ).map(rowToJob);
+  }
+
+  /** Number of jobs per state. */
+  countByState(): Record<JobState, number> {
+    const out: Record<JobState, number> = { pending: 0, computed: 0, submitted: 0, confirmed: 0, dropped: 0 };
+    for (const r of this.db.prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as Row[]) {
+      out[String(r["state"]) as JobState] = Number(r["n"]);
+    }
+    return out;
+  }
+
+  /**
+   * Records a newly seen request as `pending`. Idempotent: if the job exists with the same model and
+   * input it is returned unchanged (whatever its state); different model or input is a JOB_CONFLICT.
+   */
+  addJob(job: NewJob): Job {
+    const modelHash = hash32("modelHash", job.modelHash);
+    const inputHash = hash32("inputHash", job.inputHash);
+    if (!Number.isSafeInteger(job.seenBlock) || job.seenBlock < 0) {
+      throw new StoreError("JOB_CONFLICT", "seenBlock must be a non-negative integer");
+    }
+    return this.transaction(() => {
+      const existing = this.getJob(job.requestId);
+      if (existing !== undefined) {
+        if (existing.modelHash !== modelHash || existing.inputHash !== inputHash) {
+          throw new StoreError("JOB_CONFLICT", `request ${job.requestId} already recorded with another model/input`, {
+            requestId: job.requestId.toString(),
+          });
+        }
+        return existing;
+      }
+      const now = this.#now();
+      this.db
+        .prepare(
+          "INSERT INTO jobs (request_id, model_hash, input_hash, state, seen_block, seen_at, updated_at) " +
+            "VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+        )
+        .run(idKey(job.requestId), modelHash, inputHash, job.seenBlock, job.seenAt ?? now, now);
+      return this.mustGet(job.requestId);
+    });
+  }
+
+  /** pending -> computed: stores the output (or reason) and the attestation signature. */
+  markComputed(requestId: bigint, p: ComputedPayload): Job {
+    const outputHash = hash32("outputHash", p.outputHash);
+    if (p.outcome !== 0 && p.outcome !== 1) throw new StoreError("JOB_CONFLICT", "outcome must be 0 or 1");
+    if (!/^0x[0-9a-fA-F]{130}$/.test(p.signature)) throw new StoreError("JOB_CONFLICT", "signature must be 65 bytes");
+    return this.transition(requestId, "computed", ["pending"], (job) => {
+      if (job.state === "computed") {
+        return job.outcome === p.outcome && job.outputHash === outputHash && sameBytes(job.output, p.output)
+          ? "same"
+          : "conflict";
+      }
+      this.db
+        .prepare(
+          "UPDATE jobs SET state = 'computed', outcome = ?, output = ?, output_hash = ?, signature = ?, updated_at = ? " +
+            "WHERE request_id = ?",
+        )
+        .run(p.outcome, p.output, outputHash, p.signature.toLowerCase(), this.#now(), idKey(requestId));
+      return "done";
+    });
+  }
+
+  /**
+   * computed -> submitted, or submitted -> submitted with a new transaction (a replacement or a
+   * resubmission). Repeating with the same tx hash is a no-op.
+   */
+  markSubmitted(requestId: bigint, p: SubmittedPayload): Job {
+    const txHash = hash32("txHash", p.txHash);
+    if (!Number.isSafeInteger(p.nonce) || p.nonce < 0) throw new StoreError("JOB_CONFLICT", "nonce must be >= 0");
+    return this.transition(requestId, "submitted", ["computed", "submitted"], (job) => {
+      if (job.state === "submitted" && job.txHash === txHash) return job.nonce === p.nonce ? "same" : "conflict";
+      this.db
+        .prepare(
+          "UPDATE jobs SET state = 'submitted', tx_hash = ?, nonce = ?, attempts = attempts + 1, updated_at = ? " +
+            "WHERE request_id = ?",
+        )
+        .run(txHash, p.nonce, this.#now(), idKey(requestId));
+      return "done";
+    });
+  }
+
+  /** submitted -> computed: the transaction was dropped or reorged out; the answer is resubmitted. */
+  markUnsubmitted(requestId: bigint): Job {
+    return this.transition(requestId, "computed", ["submitted"], (job) => {
+      if (job.state === "computed") return "same";
+      this.db
+        .prepare("UPDATE jobs SET state = 'computed', tx_hash = NULL, nonce = NULL, updated_at = ? WHERE request_id = ?")
+        .run(this.#now(), idKey(requestId));
+      return "done";
+    });
+  }
+
+  /** submitted -> confirmed (terminal), once the answer is `confirmations` deep. */
+  markConfirmed(requestId: bigint, blockNumber: number): Job {
+    if (!Number.isSafeInteger(blockNumber) || blockNumber < 0) throw new StoreError("JOB_CONFLICT", "bad block number");
+    return this.transition(requestId, "confirmed", ["submitted"], (job) => {
+      if (job.state === "confirmed") return job.confirmedBlock === blockNumber ? "same" : "conflict";
+      this.db
+        .prepare("UPDATE jobs SET state = 'confirmed', confirmed_block = ?, updated_at = ? WHERE request_id = ?")
+        .run(blockNumber, this.#now(), idKey(requestId));
+      return "done";
+    });
+  }
+
+  /** any non-terminal state -> dropped (terminal): expired, reassigned, finalized without us. */
+  markDropped(requestId: bigint, reason: string): Job {
+    return this.transition(requestId, "dropped", ["pending", "computed", "submitted"], (job) => {
+      if (job.state === "dropped") return "same";
+      this.db
+        .prepare("UPDATE jobs SET state = 'dropped', drop_reason = ?, updated_at = ? WHERE request_id = ?")
+        .run(reason.slice(0, 500), this.#now(), idKey(requestId));
+      return "done";
+    });
+  }
+
+  /**
+   * Shared transition logic: `apply` runs inside the transaction with the current job; it returns
+   * "same" (idempotent repeat, nothing written), "conflict" (same state, other payload) or "done".
+   */
+  private transition(
+    requestId: bigint,
+    to: JobState,
+    from: readonly JobState[],
+    apply: (job: Job) => "same" | "conflict" | "done",
+  ): Job {
+    return this.transaction(() => {
+      const job = this.mustGet(requestId);
+      if (job.state !== to && !from.includes(job.state)) {
+        throw new StoreError("JOB_ILLEGAL_TRANSITION", `job ${requestId}: ${job.state} -> ${to} is not allowed`, {
+          requestId: requestId.toString(),
+          from: job.state,
+          to,
+        });
+      }
+      const r = apply(job);
+      if (r === "conflict") {
+        throw new StoreError("JOB_CONFLICT", `job ${requestId} is already ${to} with a different payload`, {
+          requestId: requestId.toString(),
+          state: job.state,
+        });
+      }
+      return r === "same" ? job : this.mustGet(requestId);
+    });
+  }
+}

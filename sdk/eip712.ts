@@ -1,0 +1,230 @@
+/**
+ * The single source of Verdict's EIP-712 definitions (docs/protocol.md, "EIP-712"). Solidity's
+ * contracts/libraries/VerdictTypes.sol holds the same type strings; a test checks they match.
+ */
+import {
+  type Signer,
+  type TypedDataDomain,
+  type TypedDataField,
+  TypedDataEncoder,
+  getAddress,
+  id,
+  isAddress,
+  toBeHex,
+  verifyTypedData,
+  zeroPadValue,
+} from "ethers";
+import { VerdictError } from "./errors.js";
+
+export const DOMAIN_NAME = "Verdict";
+export const DOMAIN_VERSION = "1";
+
+/** Attestation outcome. */
+export const Outcome = { RESULT: 0, INVALID_INPUT: 1 } as const;
+export type Outcome = (typeof Outcome)[keyof typeof Outcome];
+
+/** Request finality mode: FAST (callback on first answer) or FINAL (callback once final). */
+export const Finality = { FAST: 0, FINAL: 1 } as const;
+export type Finality = (typeof Finality)[keyof typeof Finality];
+
+/** Invalid-input reason codes, carried as bytes32 in `outputHash` when outcome = INVALID_INPUT. */
+export const ReasonCode = {
+  UNDECODABLE: 1,
+  NAME_MISMATCH: 2,
+  DTYPE_MISMATCH: 3,
+  SHAPE_MISMATCH: 4,
+  OUT_OF_RANGE: 5,
+  INPUT_UNAVAILABLE: 6,
+  MODEL_FAILED: 7,
+} as const;
+export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+const REASON_CODES: ReadonlySet<number> = new Set(Object.values(ReasonCode));
+
+/** True for a defined reason code. */
+export function isReasonCode(value: unknown): value is ReasonCode {
+  return typeof value === "number" && REASON_CODES.has(value);
+}
+
+/** The reason code as a left-padded bytes32 (the `outputHash` of an INVALID_INPUT attestation). */
+export function reasonCodeToBytes32(code: ReasonCode): string {
+  if (!isReasonCode(code))
+    throw new VerdictError("REASON_CODE_INVALID", `unknown reason code ${String(code)}`, { code });
+  return zeroPadValue(toBeHex(code), 32);
+}
+
+/** Inverse of reasonCodeToBytes32; throws REASON_CODE_INVALID for anything else. */
+export function bytes32ToReasonCode(value: string): ReasonCode {
+  const n = /^0x[0-9a-fA-F]{64}$/.test(value) ? BigInt(value) : -1n;
+  const code = n >= 0n && n <= 255n ? Number(n) : -1;
+  if (!isReasonCode(code))
+    throw new VerdictError("REASON_CODE_INVALID", `not a reason code: ${value}`, { value });
+  return code;
+}
+
+export const ATTESTATION_TYPE_STRING =
+  "Attestation(uint256 requestId,bytes32 modelHash,bytes32 inputHash,bytes32 outputHash,uint8 outcome)";
+export const INFERENCE_REQUEST_TYPE_STRING =
+  "InferenceRequest(address requester,bytes32 modelHash,bytes32 inputHash,uint8 redundancy,uint256 maxFee," +
+  "uint64 deadline,uint32 callbackGasLimit,uint8 finality,address callback,uint256 nonce,uint64 signatureDeadline)";
+export const ATTESTATION_TYPEHASH = id(ATTESTATION_TYPE_STRING);
+export const INFERENCE_REQUEST_TYPEHASH = id(INFERENCE_REQUEST_TYPE_STRING);
+
+export const ATTESTATION_TYPES: Readonly<Record<string, TypedDataField[]>> = {
+  Attestation: [
+    { name: "requestId", type: "uint256" },
+    { name: "modelHash", type: "bytes32" },
+    { name: "inputHash", type: "bytes32" },
+    { name: "outputHash", type: "bytes32" },
+    { name: "outcome", type: "uint8" },
+  ],
+};
+
+export const INFERENCE_REQUEST_TYPES: Readonly<Record<string, TypedDataField[]>> = {
+  InferenceRequest: [
+    { name: "requester", type: "address" },
+    { name: "modelHash", type: "bytes32" },
+    { name: "inputHash", type: "bytes32" },
+    { name: "redundancy", type: "uint8" },
+    { name: "maxFee", type: "uint256" },
+    { name: "deadline", type: "uint64" },
+    { name: "callbackGasLimit", type: "uint32" },
+    { name: "finality", type: "uint8" },
+    { name: "callback", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "signatureDeadline", type: "uint64" },
+  ],
+};
+
+export interface Attestation {
+  requestId: bigint;
+  modelHash: string;
+  inputHash: string;
+  /** keccak256 of the output bytes (RESULT) or reasonCodeToBytes32 (INVALID_INPUT). */
+  outputHash: string;
+  outcome: Outcome;
+}
+
+export interface InferenceRequest {
+  requester: string;
+  modelHash: string;
+  inputHash: string;
+  redundancy: number;
+  maxFee: bigint;
+  deadline: bigint;
+  callbackGasLimit: number;
+  finality: Finality;
+  callback: string;
+  nonce: bigint;
+  signatureDeadline: bigint;
+}
+
+export interface VerdictDomain extends TypedDataDomain {
+  name: string;
+  version: string;
+  chainId: bigint;
+  verifyingContract: string;
+}
+
+/** The Verdict domain for a chain and the request coordinator's address. */
+export function verdictDomain(chainId: bigint | number, verifyingContract: string): VerdictDomain {
+  if (!isAddress(verifyingContract)) {
+    throw new VerdictError("SIGNATURE_INVALID", `verifyingContract ${verifyingContract} is not an address`, {
+      verifyingContract,
+    });
+  }
+  return {
+    name: DOMAIN_NAME,
+    version: DOMAIN_VERSION,
+    chainId: BigInt(chainId),
+    verifyingContract: getAddress(verifyingContract),
+  };
+}
+
+/** The EIP-712 digest an attestation signature covers. */
+export function attestationDigest(domain: TypedDataDomain, att: Attestation): string {
+  return TypedDataEncoder.hash(domain, ATTESTATION_TYPES, att);
+}
+
+/** The EIP-712 digest a request signature covers. */
+export function inferenceRequestDigest(domain: TypedDataDomain, req: InferenceRequest): string {
+  return TypedDataEncoder.hash(domain, INFERENCE_REQUEST_TYPES, req);
+}
+
+/** Signs an attestation with the operator's signer key. */
+export async function signAttestation(
+  signer: Signer,
+  domain: TypedDataDomain,
+  att: Attestation,
+): Promise<string> {
+  return signer.signTypedData(domain, ATTESTATION_TYPES, att);
+}
+
+/** Signs a gasless inference request with the requester's key. */
+export async function signInferenceRequest(
+  signer: Signer,
+  domain: TypedDataDomain,
+  req: InferenceRequest,
+): Promise<string> {
+  return signer.signTypedData(domain, INFERENCE_REQUEST_TYPES, req);
+}
+
+function recover(
+  domain: TypedDataDomain,
+  types: Readonly<Record<string, TypedDataField[]>>,
+  value: Record<string, unknown>,
+  signature: string,
+): string {
+  try {
+    return verifyTypedData(domain, types, value, signature);
+  } catch (err) {
+    throw new VerdictError("SIGNATURE_INVALID", "signature cannot be recovered", { signature }, err);
+  }
+}
+
+function expectSigner(recovered: string, expectedSigner: string): void {
+  if (!isAddress(expectedSigner) || getAddress(recovered) !== getAddress(expectedSigner)) {
+    throw new VerdictError("SIGNATURE_INVALID", `signed by ${recovered}, expected ${expectedSigner}`, {
+      recovered,
+      expected: expectedSigner,
+    });
+  }
+}
+
+/** The address that signed `att` under `domain`; throws SIGNATURE_INVALID on a malformed signature. */
+export function recoverAttestationSigner(
+  domain: TypedDataDomain,
+  att: Attestation,
+  signature: string,
+): string {
+  return recover(domain, ATTESTATION_TYPES, { ...att }, signature);
+}
+
+/** Throws SIGNATURE_INVALID unless `expectedSigner` signed `att` under `domain`. */
+export function verifyAttestation(
+  domain: TypedDataDomain,
+  att: Attestation,
+  signature: string,
+  expectedSigner: string,
+): void {
+  expectSigner(recoverAttestationSigner(domain, att, signature), expectedSigner);
+}
+
+/** The address that signed `req` under `domain`; throws SIGNATURE_INVALID on a malformed signature. */
+export function recoverInferenceRequestSigner(
+  domain: TypedDataDomain,
+  req: InferenceRequest,
+  signature: string,
+): string {
+  return recover(domain, INFERENCE_REQUEST_TYPES, { ...req }, signature);
+}
+
+/** Throws SIGNATURE_INVALID unless `expectedSigner` signed `req` under `domain`. */
+export function verifyInferenceRequest(
+  domain: TypedDataDomain,
+  req: InferenceRequest,
+  signature: string,
+  expectedSigner: string,
+): void {
+  expectSigner(recoverInferenceRequestSigner(domain, req, signature), expectedSigner);
+}

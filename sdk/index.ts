@@ -1,0 +1,4 @@
+export * from "./errors.js";
+export * from "./tensor.js";
+export * from "./agreement.js";
+export * from "./eip712.js";
