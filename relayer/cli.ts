@@ -36,7 +36,10 @@ function fail(e: unknown): never {
 }
 
 function readPassword(file: string | undefined): string {
-  const pw = file !== undefined ? readFileSync(file, "utf8").replace(/\r?\n$/, "") : process.env["VERDICT_SIGNER_KEYSTORE_PASSWORD"];
+  const pw =
+    file !== undefined
+      ? readFileSync(file, "utf8").replace(/\r?\n$/, "")
+      : process.env["VERDICT_SIGNER_KEYSTORE_PASSWORD"];
   if (pw === undefined || pw.length < 8) {
     throw new KeyError("KEYSTORE_BAD_PASSWORD", "a keystore password of at least 8 characters is required");
   }
@@ -54,12 +57,16 @@ export function buildCli(): Command {
     .action(async () => {
       try {
         const cfg = loadConfig(env(program.opts<{ envFile?: string }>().envFile));
-        const signer = await loadSigner(cfg.signer, { operatorAddress: cfg.operatorAddress, secrets: new SecretSet() });
+        const signer = await loadSigner(cfg.signer, {
+          operatorAddress: cfg.operatorAddress,
+          secrets: new SecretSet(),
+        });
         const db = RelayerDb.open(path.join(cfg.dataDir, "relayer.db"));
         const jobs = db.countByState();
         db.close();
         process.stdout.write(
-          JSON.stringify({ ok: true, config: describeConfig(cfg), signer: signer.address, jobs }, null, 2) + "\n",
+          JSON.stringify({ ok: true, config: describeConfig(cfg), signer: signer.address, jobs }, null, 2) +
+            "\n",
         );
       } catch (e) {
         fail(e);
@@ -69,7 +76,9 @@ export function buildCli(): Command {
   const keys = program.command("keys").description("signer key management");
   keys
     .command("new")
-    .description("create a new signer key as an encrypted JSON keystore (password from --password-file or env)")
+    .description(
+      "create a new signer key as an encrypted JSON keystore (password from --password-file or env)",
+    )
     .requiredOption("--out <file>", "keystore file to write (must not exist)")
     .option("--password-file <file>", "file holding the keystore password")
     .action(async (opts: { out: string; passwordFile?: string }) => {
@@ -93,7 +102,11 @@ export function buildCli(): Command {
     .action(async (hash: string, uris: string[]) => {
       try {
         const cfg = loadConfig(env(program.opts<{ envFile?: string }>().envFile));
-        const store = new ModelStore({ cacheDir: cfg.modelCacheDir, maxBytes: cfg.maxModelBytes, fetchTimeoutMs: cfg.modelFetchTimeoutMs });
+        const store = new ModelStore({
+          cacheDir: cfg.modelCacheDir,
+          maxBytes: cfg.maxModelBytes,
+          fetchTimeoutMs: cfg.modelFetchTimeoutMs,
+        });
         process.stdout.write(`${await store.ensure(hash, uris)}\n`);
       } catch (e) {
         fail(e);
@@ -101,29 +114,55 @@ export function buildCli(): Command {
     });
   models
     .command("run")
-    .description("run a model on a VTN1 input file as the relayer would; prints the output hash or the verdict")
+    .description(
+      "run a model on a VTN1 input file as the relayer would; prints the output hash or the verdict",
+    )
     .requiredOption("--hash <hash>", "model sha256")
     .requiredOption("--schema <file>", "the model's I/O schema (JSON)")
     .requiredOption("--output-scale <digits>", "fixed64 scale of float outputs", (v) => Number(v))
     .requiredOption("--input <file>", "VTN1 input bytes")
     .option("--uri <uri...>", "where to fetch the model when it is not cached", [])
     .option("--out <file>", "write the VTN1 output bytes here")
-    .option("--cache-dir <dir>", "model cache (default: from the configuration, else .verdict/relayer/models)")
+    .option(
+      "--cache-dir <dir>",
+      "model cache (default: from the configuration, else .verdict/relayer/models)",
+    )
     .action(
-      async (opts: { hash: string; schema: string; outputScale: number; input: string; uri: string[]; out?: string; cacheDir?: string }) => {
+      async (opts: {
+        hash: string;
+        schema: string;
+        outputScale: number;
+        input: string;
+        uri: string[];
+        out?: string;
+        cacheDir?: string;
+      }) => {
         try {
           const cacheDir = opts.cacheDir ?? path.resolve(".verdict/relayer/models");
-          const runner = new InferenceRunner({ models: new ModelStore({ cacheDir }), logger: createLogger({ level: "warn" }) });
+          const runner = new InferenceRunner({
+            models: new ModelStore({ cacheDir }),
+            logger: createLogger({ level: "warn" }),
+          });
           try {
             const res = await runner.run(
-              { modelHash: opts.hash, uris: opts.uri, schema: parseSchema(readFileSync(opts.schema, "utf8")), outputScale: opts.outputScale },
+              {
+                modelHash: opts.hash,
+                uris: opts.uri,
+                schema: parseSchema(readFileSync(opts.schema, "utf8")),
+                outputScale: opts.outputScale,
+              },
               new Uint8Array(readFileSync(opts.input)),
             );
             if (opts.out !== undefined) writeFileSync(opts.out, res.output);
-            process.stdout.write(JSON.stringify({ outcome: "RESULT", outputHash: res.outputHash, bytes: res.output.length }) + "\n");
+            process.stdout.write(
+              JSON.stringify({ outcome: "RESULT", outputHash: res.outputHash, bytes: res.output.length }) +
+                "\n",
+            );
           } catch (e) {
             if (!(e instanceof InvalidInputError)) throw e;
-            process.stdout.write(JSON.stringify({ outcome: "INVALID_INPUT", reason: e.reason, message: e.message }) + "\n");
+            process.stdout.write(
+              JSON.stringify({ outcome: "INVALID_INPUT", reason: e.reason, message: e.message }) + "\n",
+            );
           } finally {
             await runner.close();
           }
@@ -152,7 +191,9 @@ export function buildCli(): Command {
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
-      ctx.logger.warn("chain synchronisation is not wired in this build (relayer/chain); serving health and metrics only");
+      ctx.logger.warn(
+        "chain synchronisation is not wired in this build (relayer/chain); serving health and metrics only",
+      );
     });
 
   return program;

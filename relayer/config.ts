@@ -12,8 +12,7 @@ import { LOG_LEVELS, type LogLevel } from "./log.js";
 
 /** Where the signer key comes from. The secret fields are redacted by the logger (`config.signer`). */
 export type SignerSource =
-  | { kind: "key"; key: string }
-  | { kind: "keystore"; path: string; password: string };
+  { kind: "key"; key: string } | { kind: "keystore"; path: string; password: string };
 
 export interface RelayerConfig {
   rpcUrl: string;
@@ -86,7 +85,9 @@ export function mergeEnvFile(file: string, env: Env = process.env): Env {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new ConfigError([`env file ${file} is unreadable (${(e as NodeJS.ErrnoException).code ?? "error"})`]);
+    throw new ConfigError([
+      `env file ${file} is unreadable (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+    ]);
   }
   return { ...parseDotenv(text), ...env };
 }
@@ -132,7 +133,8 @@ class Reader {
       return v;
     }
     const a = getAddress(v);
-    if (a === "0x0000000000000000000000000000000000000000") this.problems.push(`${key} must not be the zero address`);
+    if (a === "0x0000000000000000000000000000000000000000")
+      this.problems.push(`${key} must not be the zero address`);
     return a;
   }
 
@@ -195,12 +197,15 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (key !== undefined && keystore !== undefined) {
     r.problems.push("set only one of VERDICT_SIGNER_KEY and VERDICT_SIGNER_KEYSTORE");
   } else if (key !== undefined) {
-    if (!PRIVATE_KEY_RE.test(key)) r.problems.push("VERDICT_SIGNER_KEY must be 32 bytes of hex (64 hex digits)");
+    if (!PRIVATE_KEY_RE.test(key))
+      r.problems.push("VERDICT_SIGNER_KEY must be 32 bytes of hex (64 hex digits)");
     signer = { kind: "key", key: key.startsWith("0x") ? key : `0x${key}` };
   } else if (keystore !== undefined) {
     let pw: string | undefined = password !== undefined && password !== "" ? password : undefined;
     if (pw !== undefined && passwordFile !== undefined) {
-      r.problems.push("set only one of VERDICT_SIGNER_KEYSTORE_PASSWORD and VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE");
+      r.problems.push(
+        "set only one of VERDICT_SIGNER_KEYSTORE_PASSWORD and VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE",
+      );
     } else if (passwordFile !== undefined) {
       try {
         pw = readFileSync(path.resolve(cwd, passwordFile), "utf8").replace(/\r?\n$/, "");
@@ -240,7 +245,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if ((LOG_LEVELS as readonly string[]).includes(levelText)) logLevel = levelText as LogLevel;
   else r.problems.push(`VERDICT_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${levelText}"`);
 
-  if (operatorAddress !== "" && [coordinatorAddress, stakingAddress, registryAddress].includes(operatorAddress)) {
+  if (
+    operatorAddress !== "" &&
+    [coordinatorAddress, stakingAddress, registryAddress].includes(operatorAddress)
+  ) {
     r.problems.push("VERDICT_OPERATOR_ADDRESS must be the operator's account, not a contract address");
   }
 

@@ -24,7 +24,8 @@ export async function loadSigner(source: SignerSource, options: LoadSignerOption
   if (source.kind === "key") {
     const key = source.key.startsWith("0x") ? source.key : `0x${source.key}`;
     options.secrets?.add(key);
-    if (!PRIVATE_KEY_RE.test(key)) throw new KeyError("SIGNER_KEY_INVALID", "signer key must be 32 bytes of hex");
+    if (!PRIVATE_KEY_RE.test(key))
+      throw new KeyError("SIGNER_KEY_INVALID", "signer key must be 32 bytes of hex");
     try {
       wallet = new Wallet(key);
     } catch {
@@ -53,7 +54,10 @@ export async function loadSigner(source: SignerSource, options: LoadSignerOption
       if (/password/i.test(msg)) {
         throw new KeyError("KEYSTORE_BAD_PASSWORD", `keystore ${source.path}: wrong password`);
       }
-      throw new KeyError("KEYSTORE_UNREADABLE", `keystore ${source.path} is not a valid encrypted JSON wallet`);
+      throw new KeyError(
+        "KEYSTORE_UNREADABLE",
+        `keystore ${source.path} is not a valid encrypted JSON wallet`,
+      );
     }
   }
   options.secrets?.add(wallet.privateKey);

@@ -72,7 +72,8 @@ export class RelayerMetrics {
       help: "Unix time of the last successful chain poll",
       registers,
     });
-    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: "verdict_relayer_" });
+    if (options.defaultMetrics ?? true)
+      collectDefaultMetrics({ register: this.registry, prefix: "verdict_relayer_" });
   }
 
   /** Records a successful chain poll: head and processed block give the lag. */
@@ -125,7 +126,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
     if (url === "/metrics") {
       metrics.registry.metrics().then(
         (body) => {
-          res.writeHead(200, { "content-type": metrics.registry.contentType }).end(req.method === "HEAD" ? "" : body);
+          res
+            .writeHead(200, { "content-type": metrics.registry.contentType })
+            .end(req.method === "HEAD" ? "" : body);
         },
         () => {
           res.writeHead(500, { "content-type": "text/plain" }).end("metrics collection failed\n");
@@ -137,7 +140,9 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
       const age = metrics.lastPollAgeMs();
       const ok = age !== undefined && age <= healthMaxStalenessMs;
       const body = JSON.stringify({ ok, lastPollAgeMs: age ?? null, maxStalenessMs: healthMaxStalenessMs });
-      res.writeHead(ok ? 200 : 503, { "content-type": "application/json" }).end(req.method === "HEAD" ? "" : body);
+      res
+        .writeHead(ok ? 200 : 503, { "content-type": "application/json" })
+        .end(req.method === "HEAD" ? "" : body);
       return;
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

@@ -24,7 +24,13 @@ const TOTAL_INPUTS = Number(process.env.VERDICT_REFEREE_FUZZ ?? 3000);
 const BATCH = 50;
 
 const reason = (code: number): string => zeroPadValue(toBeHex(code), 32);
-const REASON = { UNDECODABLE: reason(1), NAME: reason(2), DTYPE: reason(3), SHAPE: reason(4), RANGE: reason(5) };
+const REASON = {
+  UNDECODABLE: reason(1),
+  NAME: reason(2),
+  DTYPE: reason(3),
+  SHAPE: reason(4),
+  RANGE: reason(5),
+};
 
 function inputTensor(data: readonly bigint[], overrides: Partial<Tensor> = {}): Tensor {
   return { name: "x", dtype: "int64", scale: 0, dims: [1, data.length], data: [...data], ...overrides };
@@ -48,7 +54,8 @@ function inputs(n: number, bound: bigint, count: number, rng: Prng): bigint[][] 
       Array.from({ length: n }, () => {
         if (mode === 0) return rng.bigint(-bound, bound);
         if (mode === 1) return BigInt(rng.int(-4096, 4096));
-        if (mode === 2) return rng.nextU32() % 2 === 0 ? bound - BigInt(rng.int(0, 3)) : -bound + BigInt(rng.int(0, 3));
+        if (mode === 2)
+          return rng.nextU32() % 2 === 0 ? bound - BigInt(rng.int(0, 3)) : -bound + BigInt(rng.int(0, 3));
         return BigInt(rng.int(-(2 ** 20), 2 ** 20)) * BigInt(rng.int(-(2 ** 10), 2 ** 10));
       }).map((v) => (v > bound ? bound : v < -bound ? -bound : v)),
     );
@@ -94,14 +101,18 @@ describe("IntegerMlpReferee ≡ onnxruntime (bit for bit)", function () {
         let nonZero = 0;
         for (let start = 0; start < all.length; start += BATCH) {
           const batch = all.slice(start, start + BATCH);
-          const onChain = await Promise.all(batch.map((x) => referee.evaluate(encodeTensors([inputTensor(x)]))));
+          const onChain = await Promise.all(
+            batch.map((x) => referee.evaluate(encodeTensors([inputTensor(x)]))),
+          );
           for (let k = 0; k < batch.length; k++) {
             const x = batch[k]!;
             const result = await session.run({ x: new ort.Tensor("int64", BigInt64Array.from(x), [1, n]) });
             const y = result[entry.outputs[0]!.name]!;
             expect(y.type).to.equal("int64");
             const data = Array.from(y.data as BigInt64Array);
-            const expected = hexlify(encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [1, m], data }]));
+            const expected = hexlify(
+              encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [1, m], data }]),
+            );
             expect(onChain[k], `input #${start + k}: ${x.join(",")}`).to.equal(expected);
             // A third, independent opinion: exact bigint arithmetic in TypeScript.
             expect(data).to.deep.equal(integerForward(mlp, x));
@@ -151,8 +162,16 @@ describe("IntegerMlpReferee ≡ onnxruntime (bit for bit)", function () {
           ["wrong name", encodeTensors([inputTensor(x, { name: "z" })]), REASON.NAME],
           ["no tensors", encodeTensors([]), REASON.NAME],
           ["extra tensor", encodeTensors([inputTensor(x), inputTensor([1n], { name: "y" })]), REASON.NAME],
-          ["x + bound", encodeTensors([inputTensor(x.map((v, i) => (i === n - 1 ? bound + 1n : v)))]), REASON.RANGE],
-          ["x - bound", encodeTensors([inputTensor(x.map((v, i) => (i === 0 ? -bound - 1n : v)))]), REASON.RANGE],
+          [
+            "x + bound",
+            encodeTensors([inputTensor(x.map((v, i) => (i === n - 1 ? bound + 1n : v)))]),
+            REASON.RANGE,
+          ],
+          [
+            "x - bound",
+            encodeTensors([inputTensor(x.map((v, i) => (i === 0 ? -bound - 1n : v)))]),
+            REASON.RANGE,
+          ],
           ["int64 min", encodeTensors([inputTensor(x.map(() => -(2n ** 63n)))]), REASON.RANGE],
           ["empty bytes", new Uint8Array(), REASON.UNDECODABLE],
           ["garbage", Uint8Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff), REASON.UNDECODABLE],

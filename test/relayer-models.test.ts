@@ -43,7 +43,10 @@ describe("relayer model store", function () {
       const url = req.url ?? "/";
       hits[url] = (hits[url] ?? 0) + 1;
       if (url === "/good.onnx") {
-        setTimeout(() => res.writeHead(200, { "content-type": "application/octet-stream" }).end(Buffer.from(model)), 30);
+        setTimeout(
+          () => res.writeHead(200, { "content-type": "application/octet-stream" }).end(Buffer.from(model)),
+          30,
+        );
       } else if (url === "/evil.onnx") {
         res.writeHead(200).end(Buffer.from(addInt64Model()));
       } else if (url === "/huge.onnx") {
@@ -139,7 +142,9 @@ describe("relayer model store", function () {
     await expectCode(store.load(hash, [`${base}/huge.onnx`]), "MODEL_TOO_LARGE");
     await expectCode(store.load(hash, ["ipfs://bafy/model.onnx"]), "MODEL_URI_UNSUPPORTED");
     await expectCode(store.load(hash, []), "MODEL_FETCH_FAILED");
-    expect(() => normaliseModelHash("0x1234")).to.throw(ModelError).with.property("code", "MODEL_HASH_INVALID");
+    expect(() => normaliseModelHash("0x1234"))
+      .to.throw(ModelError)
+      .with.property("code", "MODEL_HASH_INVALID");
     expect(leftovers()).to.deep.equal([]);
   });
 
@@ -159,7 +164,10 @@ describe("relayer model store", function () {
       { name: "x", dtype: "fixed64", scale: 0, dims: [1], data: [1n] },
       { name: "y", dtype: "fixed64", scale: 0, dims: [1], data: [2n] },
     ]);
-    await expectCode(runner.run({ modelHash: hash, uris: [good], schema, outputScale: 2 }, input), "MODEL_HASH_MISMATCH");
+    await expectCode(
+      runner.run({ modelHash: hash, uris: [good], schema, outputScale: 2 }, input),
+      "MODEL_HASH_MISMATCH",
+    );
     // once the right bytes are available the same runner serves the model
     writeFileSync(good, model);
     const res = await runner.run({ modelHash: hash, uris: [good], schema, outputScale: 2 }, input);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -31,7 +32,11 @@ function baseEnv(extra: Env = {}): Env {
 
 function capture(secrets?: SecretSet): { lines: string[]; logger: ReturnType<typeof createLogger> } {
   const lines: string[] = [];
-  const logger = createLogger({ level: "trace", secrets, destination: { write: (s: string) => void lines.push(s) } });
+  const logger = createLogger({
+    level: "trace",
+    secrets,
+    destination: { write: (s: string) => void lines.push(s) },
+  });
   return { lines, logger };
 }
 
@@ -111,10 +116,21 @@ describe("relayer config", function () {
   });
 
   it("requires exactly one signer source and a keystore password", function () {
-    expect(problemsOf(baseEnv({ VERDICT_SIGNER_KEY: undefined })).join()).to.contain("one of VERDICT_SIGNER_KEY");
+    expect(problemsOf(baseEnv({ VERDICT_SIGNER_KEY: undefined })).join()).to.contain(
+      "one of VERDICT_SIGNER_KEY",
+    );
     expect(problemsOf(baseEnv({ VERDICT_SIGNER_KEYSTORE: "k.json" })).join()).to.contain("only one of");
-    expect(problemsOf(baseEnv({ VERDICT_SIGNER_KEY: "", VERDICT_SIGNER_KEYSTORE: "k.json" })).join()).to.contain("PASSWORD");
-    const cfg = loadConfig(baseEnv({ VERDICT_SIGNER_KEY: "", VERDICT_SIGNER_KEYSTORE: "k.json", VERDICT_SIGNER_KEYSTORE_PASSWORD: "pw" }), "/srv");
+    expect(
+      problemsOf(baseEnv({ VERDICT_SIGNER_KEY: "", VERDICT_SIGNER_KEYSTORE: "k.json" })).join(),
+    ).to.contain("PASSWORD");
+    const cfg = loadConfig(
+      baseEnv({
+        VERDICT_SIGNER_KEY: "",
+        VERDICT_SIGNER_KEYSTORE: "k.json",
+        VERDICT_SIGNER_KEYSTORE_PASSWORD: "pw",
+      }),
+      "/srv",
+    );
     expect(cfg.signer).to.deep.equal({ kind: "keystore", path: "/srv/k.json", password: "pw" });
   });
 
@@ -146,22 +162,43 @@ describe("relayer keys and logging", function () {
   it("loads the signer from the environment and refuses the operator's own key", async function () {
     const w = await loadSigner({ kind: "key", key: SIGNER_KEY }, { operatorAddress });
     expect(w.address).to.equal(signerAddress);
-    const e = await expectKeyCode(loadSigner({ kind: "key", key: OPERATOR_KEY }, { operatorAddress }), "SIGNER_IS_OPERATOR");
+    const e = await expectKeyCode(
+      loadSigner({ kind: "key", key: OPERATOR_KEY }, { operatorAddress }),
+      "SIGNER_IS_OPERATOR",
+    );
     expect(e.message).to.not.contain(OPERATOR_KEY.slice(2));
-    await expectKeyCode(loadSigner({ kind: "key", key: "0x" + "0".repeat(64) }, { operatorAddress }), "SIGNER_KEY_INVALID");
-    await expectKeyCode(loadSigner({ kind: "key", key: "0x1234" }, { operatorAddress }), "SIGNER_KEY_INVALID");
+    await expectKeyCode(
+      loadSigner({ kind: "key", key: "0x" + "0".repeat(64) }, { operatorAddress }),
+      "SIGNER_KEY_INVALID",
+    );
+    await expectKeyCode(
+      loadSigner({ kind: "key", key: "0x1234" }, { operatorAddress }),
+      "SIGNER_KEY_INVALID",
+    );
   });
 
   it("loads the signer from an encrypted keystore; wrong password and garbage are typed errors", async function () {
     const file = path.join(dir, "signer.json");
     writeFileSync(file, await encryptKeystore(new Wallet(SIGNER_KEY), "correct horse", 1024));
-    const w = await loadSigner({ kind: "keystore", path: file, password: "correct horse" }, { operatorAddress });
+    const w = await loadSigner(
+      { kind: "keystore", path: file, password: "correct horse" },
+      { operatorAddress },
+    );
     expect(w.address).to.equal(signerAddress);
-    await expectKeyCode(loadSigner({ kind: "keystore", path: file, password: "wrong" }, { operatorAddress }), "KEYSTORE_BAD_PASSWORD");
-    await expectKeyCode(loadSigner({ kind: "keystore", path: path.join(dir, "none.json"), password: "x" }, { operatorAddress }), "KEYSTORE_UNREADABLE");
+    await expectKeyCode(
+      loadSigner({ kind: "keystore", path: file, password: "wrong" }, { operatorAddress }),
+      "KEYSTORE_BAD_PASSWORD",
+    );
+    await expectKeyCode(
+      loadSigner({ kind: "keystore", path: path.join(dir, "none.json"), password: "x" }, { operatorAddress }),
+      "KEYSTORE_UNREADABLE",
+    );
     const junk = path.join(dir, "junk.json");
     writeFileSync(junk, "{not json");
-    await expectKeyCode(loadSigner({ kind: "keystore", path: junk, password: "x" }, { operatorAddress }), "KEYSTORE_UNREADABLE");
+    await expectKeyCode(
+      loadSigner({ kind: "keystore", path: junk, password: "x" }, { operatorAddress }),
+      "KEYSTORE_UNREADABLE",
+    );
   });
 
   it("the signer key never appears in log output, whatever path it takes", async function () {
@@ -173,11 +210,22 @@ describe("relayer keys and logging", function () {
     // structured fields on every redaction path
     logger.info({ config: cfg }, "config loaded");
     expect(cfg.signer).to.deep.equal({ kind: "key", key: SIGNER_KEY }); // redaction restored the object
-    logger.info({ signerKey: SIGNER_KEY, privateKey: SIGNER_KEY, key: SIGNER_KEY, nested: { privateKey: SIGNER_KEY } }, "fields");
+    logger.info(
+      { signerKey: SIGNER_KEY, privateKey: SIGNER_KEY, key: SIGNER_KEY, nested: { privateKey: SIGNER_KEY } },
+      "fields",
+    );
     // the key hidden where no redaction path can know about it
     logger.warn({ note: `oops ${SIGNER_KEY}`, list: [bare.toUpperCase()] }, `message with ${bare}`);
     logger.error({ err: new Error(`failed with key ${SIGNER_KEY}`) }, "error");
     logger.info({ signer }, "wallet object");
+    // deep nesting, frozen objects, maps and raw key bytes
+    const frozen = Object.freeze({ a: { b: { c: { d: { privateKey: SIGNER_KEY } } } } });
+    logger.info(
+      { frozen, m: new Map([["password", "hunter22hunter22"]]), raw: signer.signingKey.privateKey },
+      "odd shapes",
+    );
+    expect(frozen.a.b.c.d.privateKey).to.equal(SIGNER_KEY); // logging never modifies the caller's object
+    logger.child({ privateKey: SIGNER_KEY, requestId: 7n }).info("child bindings");
     // a keystore-decrypted key registered after the logger exists is also scrubbed
     const other = Wallet.createRandom();
     const ks = path.join(dir, "late.json");
@@ -187,13 +235,48 @@ describe("relayer keys and logging", function () {
     await new Promise((r) => setImmediate(r));
 
     const out = lines.join("");
-    expect(lines.length).to.equal(6);
+    expect(lines.length).to.equal(8);
     expect(out.toLowerCase()).to.not.contain(bare.toLowerCase());
     expect(out.toLowerCase()).to.not.contain(other.privateKey.slice(2).toLowerCase());
     expect(out).to.not.contain("late password");
+    expect(out).to.not.contain("hunter22");
     expect(out).to.contain("[redacted]");
     expect(out).to.contain(signerAddress); // useful context survives
     for (const line of lines) expect(() => JSON.parse(line)).to.not.throw();
+  });
+});
+
+describe("relayer entry point", function () {
+  const run = (args: string[], env: Env): { status: number | null; stdout: string; stderr: string } => {
+    const r = spawnSync(process.execPath, ["--import", "tsx", "relayer/main.ts", ...args], {
+      env: { PATH: process.env["PATH"], ...env },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it("`check` validates the setup, prints no secret and no SQLite ExperimentalWarning", function () {
+    const dir = mkdtempSync(path.join(tmpdir(), "verdict-cli-"));
+    try {
+      const ok = run(["check"], baseEnv({ VERDICT_DATA_DIR: dir }));
+      expect(ok.stderr).to.not.contain("ExperimentalWarning");
+      expect(ok.status, ok.stderr).to.equal(0);
+      const report = JSON.parse(ok.stdout) as { ok: boolean; signer: string };
+      expect(report).to.include({ ok: true, signer: signerAddress });
+      expect(ok.stdout + ok.stderr).to.not.contain(SIGNER_KEY.slice(2));
+      expect(ok.stdout).to.not.contain("SECRETAPIKEY");
+
+      const bad = run(["check"], baseEnv({ VERDICT_DATA_DIR: dir, VERDICT_SIGNER_KEY: OPERATOR_KEY }));
+      expect(bad.status).to.equal(1);
+      expect(bad.stderr).to.contain("error SIGNER_IS_OPERATOR");
+      expect(bad.stderr).to.not.contain(OPERATOR_KEY.slice(2));
+      const invalid = run(["check"], baseEnv({ VERDICT_DATA_DIR: dir, VERDICT_CHAIN_ID: "zero" }));
+      expect(invalid.status).to.equal(1);
+      expect(invalid.stderr).to.contain("error CONFIG_INVALID");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

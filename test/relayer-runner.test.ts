@@ -6,7 +6,12 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { decodeTensors, encodeTensors, fromFixed, toFixed, type Tensor } from "../sdk/tensor.js";
 import { InvalidInputError, InvalidInputReason, RunnerError } from "../relayer/errors.js";
-import { InferenceRunner, sessionOptions, validateInput, type ModelRef } from "../relayer/inference/runner.js";
+import {
+  InferenceRunner,
+  sessionOptions,
+  validateInput,
+  type ModelRef,
+} from "../relayer/inference/runner.js";
 import { parseSchema, type ModelSchema } from "../relayer/inference/schema.js";
 import { Semaphore } from "../relayer/inference/semaphore.js";
 import { ModelStore } from "../relayer/models/store.js";
@@ -43,7 +48,10 @@ function speechLikeFrame(n = 512, seed = 7): Float32Array {
     let v = 0;
     for (let h = 1; h <= 20; h++) {
       const f = h * f0;
-      const formant = Math.exp(-((f - 700) ** 2) / 2e5) + 0.6 * Math.exp(-((f - 1200) ** 2) / 3e5) + 0.3 * Math.exp(-((f - 2500) ** 2) / 5e5);
+      const formant =
+        Math.exp(-((f - 700) ** 2) / 2e5) +
+        0.6 * Math.exp(-((f - 1200) ** 2) / 3e5) +
+        0.3 * Math.exp(-((f - 2500) ** 2) / 5e5);
       v += (formant / h) * Math.sin(2 * Math.PI * f * t);
     }
     out[i] = 0.3 * v + 0.01 * rand();
@@ -55,14 +63,17 @@ function fixed(name: string, dims: number[], values: ArrayLike<number>, scale = 
   return { name, dtype: "fixed64", scale, dims, data: toFixed(values, scale) };
 }
 
-function sileroInput(frame: Float32Array, overrides: Partial<Record<string, Tensor | null>> = {}): Uint8Array {
+function sileroInput(
+  frame: Float32Array,
+  overrides: Partial<Record<string, Tensor | null>> = {},
+): Uint8Array {
   const base: Record<string, Tensor> = {
     input: fixed("input", [1, frame.length], frame),
     sr: { name: "sr", dtype: "int64", scale: 0, dims: [], data: [16000n] },
     state: fixed("state", [2, 1, 128], new Float32Array(256)),
   };
   const list: Tensor[] = [];
-  for (const [k, v] of Object.entries({ ...base, ...overrides })) if (v !== null && v !== undefined) list.push(v);
+  for (const v of Object.values({ ...base, ...overrides })) if (v !== null && v !== undefined) list.push(v);
   return encodeTensors(list);
 }
 
@@ -96,7 +107,10 @@ describe("relayer inference runner", function () {
 
   before(function () {
     dir = mkdtempSync(path.join(tmpdir(), "verdict-runner-"));
-    runner = new InferenceRunner({ models: new ModelStore({ cacheDir: path.join(dir, "cache") }), concurrency: 2 });
+    runner = new InferenceRunner({
+      models: new ModelStore({ cacheDir: path.join(dir, "cache") }),
+      concurrency: 2,
+    });
     silero = { modelHash: SILERO_HASH, uris: [SILERO], schema: SILERO_SCHEMA, outputScale: SCALE };
   });
 
@@ -132,7 +146,8 @@ describe("relayer inference runner", function () {
     // default options (full graph optimisation, default threads) agree within one unit at scale 6
     const refProb = toFixed(ref["output"]!.data as Float32Array, SCALE);
     const refState = toFixed(ref["stateN"]!.data as Float32Array, SCALE);
-    const diff = (a: bigint[], b: bigint[]): bigint => a.reduce((m, v, i) => (v - b[i]! > m ? v - b[i]! : b[i]! - v > m ? b[i]! - v : m), 0n);
+    const diff = (a: bigint[], b: bigint[]): bigint =>
+      a.reduce((m, v, i) => (v - b[i]! > m ? v - b[i]! : b[i]! - v > m ? b[i]! - v : m), 0n);
     expect(diff(prob.data, refProb) <= 1n).to.equal(true);
     expect(diff(stateN.data, refState) <= 1n).to.equal(true);
     const p = Number(prob.data[0]) / 10 ** SCALE;
@@ -150,7 +165,11 @@ describe("relayer inference runner", function () {
 
   it("is deterministic: the same input gives the same bytes, including under concurrency", async function () {
     const input = sileroInput(speechLikeFrame(512, 99));
-    const runs = await Promise.all([runner.run(silero, input), runner.run(silero, input), runner.run(silero, input)]);
+    const runs = await Promise.all([
+      runner.run(silero, input),
+      runner.run(silero, input),
+      runner.run(silero, input),
+    ]);
     expect(new Set(runs.map((r) => r.outputHash)).size).to.equal(1);
     expect(Buffer.from(runs[0]!.output).equals(Buffer.from(runs[2]!.output))).to.equal(true);
     const silence = await runner.run(silero, sileroInput(new Float32Array(512)));
@@ -161,7 +180,10 @@ describe("relayer inference runner", function () {
     const frame = speechLikeFrame();
 
     it("1: undecodable bytes", async function () {
-      expectReason(() => validateInput(SILERO_SCHEMA, new Uint8Array([1, 2, 3])), InvalidInputReason.UNDECODABLE);
+      expectReason(
+        () => validateInput(SILERO_SCHEMA, new Uint8Array([1, 2, 3])),
+        InvalidInputReason.UNDECODABLE,
+      );
       const good = sileroInput(frame);
       expectReason(() => validateInput(SILERO_SCHEMA, good.subarray(0, good.length - 1)), 1);
       expectReason(() => validateInput(SILERO_SCHEMA, new Uint8Array([...good, 0])), 1);
@@ -169,7 +191,10 @@ describe("relayer inference runner", function () {
     });
 
     it("2: missing or unexpected tensor names", async function () {
-      expectReason(() => validateInput(SILERO_SCHEMA, sileroInput(frame, { sr: null })), InvalidInputReason.NAME_MISMATCH);
+      expectReason(
+        () => validateInput(SILERO_SCHEMA, sileroInput(frame, { sr: null })),
+        InvalidInputReason.NAME_MISMATCH,
+      );
       const extra: Tensor = { name: "extra", dtype: "int8", scale: 0, dims: [], data: [1n] };
       expectReason(() => validateInput(SILERO_SCHEMA, sileroInput(frame, { extra })), 2);
       await expectRunReason(runner.run(silero, encodeTensors([])), 2);
@@ -177,13 +202,29 @@ describe("relayer inference runner", function () {
 
     it("3: dtype mismatch (int32 for int64, int64 for a float, wrong fixed scale)", function () {
       expectReason(
-        () => validateInput(SILERO_SCHEMA, sileroInput(frame, { sr: { name: "sr", dtype: "int32", scale: 0, dims: [], data: [16000n] } })),
+        () =>
+          validateInput(
+            SILERO_SCHEMA,
+            sileroInput(frame, { sr: { name: "sr", dtype: "int32", scale: 0, dims: [], data: [16000n] } }),
+          ),
         InvalidInputReason.DTYPE_MISMATCH,
       );
-      const asInt: Tensor = { name: "input", dtype: "int64", scale: 0, dims: [1, 512], data: Array.from({ length: 512 }, () => 0n) };
+      const asInt: Tensor = {
+        name: "input",
+        dtype: "int64",
+        scale: 0,
+        dims: [1, 512],
+        data: Array.from({ length: 512 }, () => 0n),
+      };
       expectReason(() => validateInput(SILERO_SCHEMA, sileroInput(frame, { input: asInt })), 3);
-      const scaled = parseSchema({ ...SILERO_SCHEMA, inputs: SILERO_SCHEMA.inputs.map((s) => (s.name === "input" ? { ...s, scale: 6 } : s)) });
-      expectReason(() => validateInput(scaled, sileroInput(frame, { input: fixed("input", [1, 512], frame, 4) })), 3);
+      const scaled = parseSchema({
+        ...SILERO_SCHEMA,
+        inputs: SILERO_SCHEMA.inputs.map((s) => (s.name === "input" ? { ...s, scale: 6 } : s)),
+      });
+      expectReason(
+        () => validateInput(scaled, sileroInput(frame, { input: fixed("input", [1, 512], frame, 4) })),
+        3,
+      );
       // the same input at the required scale passes
       expect(validateInput(scaled, sileroInput(frame))).to.have.length(3);
     });
@@ -193,9 +234,16 @@ describe("relayer inference runner", function () {
         () => validateInput(SILERO_SCHEMA, sileroInput(frame, { input: fixed("input", [1, 1, 512], frame) })),
         InvalidInputReason.SHAPE_MISMATCH,
       );
-      expectReason(() => validateInput(SILERO_SCHEMA, sileroInput(frame, { input: fixed("input", [2, 256], frame) })), 4);
       expectReason(
-        () => validateInput(SILERO_SCHEMA, sileroInput(frame, { state: fixed("state", [2, 1, 64], new Float32Array(128)) })),
+        () => validateInput(SILERO_SCHEMA, sileroInput(frame, { input: fixed("input", [2, 256], frame) })),
+        4,
+      );
+      expectReason(
+        () =>
+          validateInput(
+            SILERO_SCHEMA,
+            sileroInput(frame, { state: fixed("state", [2, 1, 64], new Float32Array(128)) }),
+          ),
         4,
       );
       // -1 accepts any length
@@ -204,14 +252,28 @@ describe("relayer inference runner", function () {
 
     it("5: value out of the schema's range", function () {
       expectReason(
-        () => validateInput(SILERO_SCHEMA, sileroInput(frame, { sr: { name: "sr", dtype: "int64", scale: 0, dims: [], data: [44100n] } })),
+        () =>
+          validateInput(
+            SILERO_SCHEMA,
+            sileroInput(frame, { sr: { name: "sr", dtype: "int64", scale: 0, dims: [], data: [44100n] } }),
+          ),
         InvalidInputReason.VALUE_OUT_OF_RANGE,
       );
-      expectReason(() => validateInput(SILERO_SCHEMA, sileroInput(frame, { sr: { name: "sr", dtype: "int64", scale: 0, dims: [], data: [-1n] } })), 5);
+      expectReason(
+        () =>
+          validateInput(
+            SILERO_SCHEMA,
+            sileroInput(frame, { sr: { name: "sr", dtype: "int64", scale: 0, dims: [], data: [-1n] } }),
+          ),
+        5,
+      );
     });
 
     it("7: the model fails on the input (too short for Silero's STFT padding)", async function () {
-      const e = await expectRunReason(runner.run(silero, sileroInput(speechLikeFrame(10))), InvalidInputReason.MODEL_FAILED);
+      const e = await expectRunReason(
+        runner.run(silero, sileroInput(speechLikeFrame(10))),
+        InvalidInputReason.MODEL_FAILED,
+      );
       expect(e.reasonBytes32).to.equal("0x" + "0".repeat(63) + "7");
     });
   });
@@ -252,13 +314,20 @@ describe("relayer inference runner", function () {
       };
     });
 
-    const xy = (x: number[], y: number[]): Uint8Array => encodeTensors([fixed("x", [x.length], x, 2), fixed("y", [y.length], y, 2)]);
+    const xy = (x: number[], y: number[]): Uint8Array =>
+      encodeTensors([fixed("x", [x.length], x, 2), fixed("y", [y.length], y, 2)]);
 
     it("rounds float outputs to fixed64 at the model's outputScale, halves away from zero", async function () {
       const res = await runner.run(div, xy([1, -1, 3], [8, 8, 4]));
       const [z] = decodeTensors(res.output) as [Tensor];
       // 0.125 -> 125, -0.125 -> -125, 0.75 -> 750 at scale 3
-      expect(z).to.deep.equal({ name: "z", dtype: "fixed64", scale: 3, dims: [3], data: [125n, -125n, 750n] });
+      expect(z).to.deep.equal({
+        name: "z",
+        dtype: "fixed64",
+        scale: 3,
+        dims: [3],
+        data: [125n, -125n, 750n],
+      });
       const half = await runner.run(div, xy([1], [16])); // 0.0625 -> 62.5 -> 63
       expect((decodeTensors(half.output)[0] as Tensor).data).to.deep.equal([63n]);
     });
@@ -285,7 +354,13 @@ describe("relayer inference runner", function () {
     });
 
     it("refuses a schema that does not fit the model (operator-side, no verdict)", async function () {
-      const wrong: ModelRef = { ...add, schema: parseSchema({ inputs: add.schema.inputs, outputs: [{ name: "nope", dtype: "int64", shape: [-1] }] }) };
+      const wrong: ModelRef = {
+        ...add,
+        schema: parseSchema({
+          inputs: add.schema.inputs,
+          outputs: [{ name: "nope", dtype: "int64", shape: [-1] }],
+        }),
+      };
       const input = encodeTensors([
         { name: "a", dtype: "int64", scale: 0, dims: [1], data: [1n] },
         { name: "b", dtype: "int64", scale: 0, dims: [1], data: [2n] },
@@ -302,15 +377,35 @@ describe("relayer inference runner", function () {
     it("rejects malformed schemas with MODEL_SCHEMA_INVALID", function () {
       const bad = [
         "not json",
-        { inputs: [] , outputs: [{ name: "z", dtype: "float32", shape: [] }] },
-        { inputs: [{ name: "x", dtype: "float16", shape: [] }], outputs: [{ name: "z", dtype: "float32", shape: [] }] },
-        { inputs: [{ name: "x", dtype: "int8", shape: [-2] }], outputs: [{ name: "z", dtype: "float32", shape: [] }] },
-        { inputs: [{ name: "bad name", dtype: "int8", shape: [] }], outputs: [{ name: "z", dtype: "float32", shape: [] }] },
-        { inputs: [{ name: "x", dtype: "int8", shape: [], scale: 2 }], outputs: [{ name: "z", dtype: "float32", shape: [] }] },
-        { inputs: [{ name: "x", dtype: "int8", shape: [] }, { name: "x", dtype: "int8", shape: [] }], outputs: [{ name: "z", dtype: "float32", shape: [] }] },
+        { inputs: [], outputs: [{ name: "z", dtype: "float32", shape: [] }] },
+        {
+          inputs: [{ name: "x", dtype: "float16", shape: [] }],
+          outputs: [{ name: "z", dtype: "float32", shape: [] }],
+        },
+        {
+          inputs: [{ name: "x", dtype: "int8", shape: [-2] }],
+          outputs: [{ name: "z", dtype: "float32", shape: [] }],
+        },
+        {
+          inputs: [{ name: "bad name", dtype: "int8", shape: [] }],
+          outputs: [{ name: "z", dtype: "float32", shape: [] }],
+        },
+        {
+          inputs: [{ name: "x", dtype: "int8", shape: [], scale: 2 }],
+          outputs: [{ name: "z", dtype: "float32", shape: [] }],
+        },
+        {
+          inputs: [
+            { name: "x", dtype: "int8", shape: [] },
+            { name: "x", dtype: "int8", shape: [] },
+          ],
+          outputs: [{ name: "z", dtype: "float32", shape: [] }],
+        },
       ];
       for (const s of bad) {
-        expect(() => parseSchema(s), JSON.stringify(s)).to.throw(RunnerError).with.property("code", "MODEL_SCHEMA_INVALID");
+        expect(() => parseSchema(s), JSON.stringify(s))
+          .to.throw(RunnerError)
+          .with.property("code", "MODEL_SCHEMA_INVALID");
       }
     });
   });

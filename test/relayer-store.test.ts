@@ -8,7 +8,12 @@ import { RelayerDb, SCHEMA_VERSION, isLegalTransition, type ComputedPayload } fr
 
 const h = (n: number): string => "0x" + n.toString(16).padStart(64, "0");
 const sig = "0x" + "ab".repeat(65);
-const computed = (n = 1): ComputedPayload => ({ outcome: 0, output: new Uint8Array([0x56, 0x54, 0x4e, 0x31, n]), outputHash: h(1000 + n), signature: sig });
+const computed = (n = 1): ComputedPayload => ({
+  outcome: 0,
+  output: new Uint8Array([0x56, 0x54, 0x4e, 0x31, n]),
+  outputHash: h(1000 + n),
+  signature: sig,
+});
 
 function expectStoreCode(fn: () => unknown, code: string): void {
   try {
@@ -63,14 +68,25 @@ describe("relayer job store (node:sqlite)", function () {
     }
     const job = db.getJob(id)!;
     expect(Buffer.from(job.output!).equals(Buffer.from(computed().output))).to.equal(true);
-    expect(job).to.include({ outcome: 0, outputHash: h(1001), signature: sig, txHash: h(3), nonce: 4, attempts: 1, confirmedBlock: 12 });
+    expect(job).to.include({
+      outcome: 0,
+      outputHash: h(1001),
+      signature: sig,
+      txHash: h(3),
+      nonce: 4,
+      attempts: 1,
+      confirmedBlock: 12,
+    });
   });
 
   it("repeating a transition after a crash is a no-op; a different payload is a conflict", function () {
     db.addJob({ requestId: 1n, modelHash: h(1), inputHash: h(2), seenBlock: 1 });
     const before = db.addJob({ requestId: 1n, modelHash: h(1), inputHash: h(2), seenBlock: 5 }); // re-seen
     expect(before.seenBlock).to.equal(1);
-    expectStoreCode(() => db.addJob({ requestId: 1n, modelHash: h(9), inputHash: h(2), seenBlock: 1 }), "JOB_CONFLICT");
+    expectStoreCode(
+      () => db.addJob({ requestId: 1n, modelHash: h(9), inputHash: h(2), seenBlock: 1 }),
+      "JOB_CONFLICT",
+    );
 
     const c1 = db.markComputed(1n, computed());
     const c2 = db.markComputed(1n, computed());
@@ -111,7 +127,10 @@ describe("relayer job store (node:sqlite)", function () {
 
     expectStoreCode(() => db.markComputed(77n, computed()), "JOB_NOT_FOUND");
     expectStoreCode(() => db.markComputed(5n, { ...computed(), signature: "0x12" }), "JOB_CONFLICT");
-    expectStoreCode(() => db.addJob({ requestId: 6n, modelHash: "0x12", inputHash: h(2), seenBlock: 1 }), "JOB_CONFLICT");
+    expectStoreCode(
+      () => db.addJob({ requestId: 6n, modelHash: "0x12", inputHash: h(2), seenBlock: 1 }),
+      "JOB_CONFLICT",
+    );
     expect(db.getJob(6n)).to.equal(undefined);
     expect(isLegalTransition("confirmed", "dropped")).to.equal(false);
     expect(isLegalTransition("submitted", "computed")).to.equal(true);
@@ -131,11 +150,18 @@ describe("relayer job store (node:sqlite)", function () {
   });
 
   it("lists the work queue by state and counts states", function () {
-    for (let i = 1; i <= 4; i++) db.addJob({ requestId: BigInt(i), modelHash: h(1), inputHash: h(i), seenBlock: 10 - i });
+    for (let i = 1; i <= 4; i++)
+      db.addJob({ requestId: BigInt(i), modelHash: h(1), inputHash: h(i), seenBlock: 10 - i });
     db.markComputed(1n, computed());
     db.markDropped(2n, "reassigned");
     expect(db.jobsIn("pending").map((j) => j.requestId)).to.deep.equal([4n, 3n]); // oldest block first
-    expect(db.countByState()).to.deep.equal({ pending: 2, computed: 1, submitted: 0, confirmed: 0, dropped: 1 });
+    expect(db.countByState()).to.deep.equal({
+      pending: 2,
+      computed: 1,
+      submitted: 0,
+      confirmed: 0,
+      dropped: 1,
+    });
   });
 
   it("keeps the chain cursor and seen blocks across reopen, and rewinds on a reorg", function () {

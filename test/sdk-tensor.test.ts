@@ -345,7 +345,7 @@ describe("SDK tensors (VTN1) vs TensorLib", function () {
     expect(receipt?.status).to.equal(1);
     const gas = receipt!.gasUsed;
     console.log(`      validate(${input.length} bytes, 3 tensors): receipt gasUsed ${gas}`);
-    expect(gas).to.be.lessThan(300_000n);
+    expect(gas).to.be.lessThan(200_000n);
   });
 
   it(`agrees with TensorLib on ${MUTATION_CASES} randomly mutated encodings`, async function () {

@@ -63,6 +63,9 @@ interface IModelRegistry {
     /// @notice The terms the request path reads (reverts for an unknown model).
     function terms(bytes32 modelHash) external view returns (ModelTerms memory);
 
+    /// @notice The terms and the owner in one call (reverts for an unknown model).
+    function termsAndOwner(bytes32 modelHash) external view returns (ModelTerms memory, address owner);
+
     /// @notice The owner that receives royalties.
     function ownerOf(bytes32 modelHash) external view returns (address);
 

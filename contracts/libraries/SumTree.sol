@@ -16,6 +16,7 @@ library SumTree {
 
     struct Tree {
         uint32 size;
+        uint32 nonZero; // leaves with a non-zero weight
         uint8 depth;
         mapping(uint256 key => uint256 packed) nodes;
     }
@@ -72,6 +73,8 @@ library SumTree {
         old = (node >> shift) & _MASK;
         if (old == weight) return old;
         t.nodes[k] = (node & ~(_MASK << shift)) | (weight << shift);
+        if (old == 0) ++t.nonZero;
+        else if (weight == 0) --t.nonZero;
         uint256 depth = t.depth;
         for (uint256 level = 1; level < depth; ++level) {
             k = _key(level, index >> ((level + 1) << 1));
@@ -97,15 +100,15 @@ library SumTree {
         uint256 depth = t.depth;
         // `index` is the node index at the current level; it becomes the leaf index at level 0.
         for (uint256 level = depth; level > 0; --level) {
-            uint256 l = level - 1;
-            uint256 node = t.nodes[_key(l, index)];
+            uint256 lvl = level - 1;
+            uint256 node = t.nodes[_key(lvl, index)];
             uint256 base = index << 2;
             bool found;
             for (uint256 c; c < 4; ++c) {
                 uint256 w = _entry(node, c);
                 if (m != 0 && w != 0) {
                     uint256 child = base + c;
-                    uint256 shift = l << 1;
+                    uint256 shift = lvl << 1;
                     for (uint256 j; j < m; ++j) {
                         if (removed[j] >> shift == child) w -= removedWeights[j];
                     }

@@ -105,6 +105,14 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
+    function termsAndOwner(bytes32 modelHash) external view returns (ModelTerms memory, address owner) {
+        Model storage model = _models[modelHash];
+        owner = model.owner;
+        if (owner == address(0)) revert UnknownModel(modelHash);
+        return (model.terms, owner);
+    }
+
+    /// @inheritdoc IModelRegistry
     function ownerOf(bytes32 modelHash) external view returns (address) {
         address owner = _models[modelHash].owner;
         if (owner == address(0)) revert UnknownModel(modelHash);

@@ -74,16 +74,16 @@ contract IntegerMlpReferee is IReferee {
         uint256 packedDivisors;
         uint256 weightsLength;
         uint256 maxWidth;
-        for (uint256 l = 0; l <= layers; ++l) {
-            uint256 w = widths[l];
+        for (uint256 k = 0; k <= layers; ++k) {
+            uint256 w = widths[k];
             if (w == 0 || w > type(uint16).max) revert RefereeBadLayers();
-            packedWidths |= w << (16 * l);
+            packedWidths |= w << (16 * k);
             if (w > maxWidth) maxWidth = w;
-            if (l < layers) {
-                uint256 d = divisors[l];
+            if (k < layers) {
+                uint256 d = divisors[k];
                 if (d == 0 || d > type(uint32).max) revert RefereeBadDivisors();
-                packedDivisors |= d << (32 * l);
-                weightsLength += widths[l + 1] * (4 + 2 * w);
+                packedDivisors |= d << (32 * k);
+                weightsLength += widths[k + 1] * (4 + 2 * w);
             }
         }
         uint256 codeSize = weights.code.length;
@@ -105,18 +105,19 @@ contract IntegerMlpReferee is IReferee {
     /// @notice The layer widths, input first.
     function layerWidths() external view returns (uint256[] memory widths) {
         widths = new uint256[](LAYER_COUNT + 1);
-        for (uint256 l = 0; l < widths.length; ++l) widths[l] = (_widths >> (16 * l)) & 0xffff;
+        for (uint256 k = 0; k < widths.length; ++k) widths[k] = (_widths >> (16 * k)) & 0xffff;
     }
 
     /// @notice The per-layer divisors.
     function layerDivisors() external view returns (uint256[] memory divisors) {
         divisors = new uint256[](LAYER_COUNT);
-        for (uint256 l = 0; l < divisors.length; ++l) divisors[l] = (_divisors >> (32 * l)) & 0xffffffff;
+        for (uint256 k = 0; k < divisors.length; ++k) divisors[k] = (_divisors >> (32 * k)) & 0xffffffff;
     }
 
     /// @inheritdoc IReferee
     /// @dev Reverts with {RefereeInvalidInput} when the input is not exactly one int64 tensor `inputName`
     ///      of shape [1, n_0] with every element within ±INPUT_BOUND (reason codes 1..5).
+    // solhint-disable-next-line function-max-lines
     function evaluate(bytes calldata input) external view returns (bytes memory output) {
         uint256 widths = _widths;
         uint256 headerLength = _inputHeaderLength;
@@ -274,6 +275,7 @@ contract IntegerMlpReferee is IReferee {
 
     /// @dev Why `input` (which failed the fast path) does not fit: 1 when it is not canonical VTN1,
     ///      else 2 (name missing or unexpected), 3 (dtype) or 4 (shape), first problem in tensor order.
+    // solhint-disable-next-line function-max-lines
     function _diagnose(bytes calldata input) private view returns (bytes32) {
         uint256 len = input.length;
         if (len < 5 || bytes4(input[0:4]) != bytes4("VTN1")) return VerdictTypes.REASON_UNDECODABLE;
@@ -313,7 +315,14 @@ contract IntegerMlpReferee is IReferee {
                 if ((r == 0 && dim != 1) || (r == 1 && dim != (_widths & 0xffff))) shapeFits = false;
             }
             if (elements > 1_048_576) return VerdictTypes.REASON_UNDECODABLE;
-            uint256 width = dtype == 3 ? 2 : dtype == 4 ? 4 : (dtype == 5 || dtype == 7) ? 8 : 1;
+            uint256 width =
+                dtype == 3
+                    ? 2
+                    : dtype == 4
+                        ? 4
+                        : (dtype == 5 || dtype == 7)
+                            ? 8
+                            : 1;
             if (p + width * elements > len) return VerdictTypes.REASON_UNDECODABLE;
             if (dtype == 6) {
                 for (uint256 i = 0; i < elements; ++i) {

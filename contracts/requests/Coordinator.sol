@@ -55,12 +55,13 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
 
     /// @notice Governed parameters (set by the timelocked governance). Packed in one slot.
     struct Params {
-        address treasury;
+        uint64 nextRequestId; // kept here: the slot every request reads anyway
         uint16 treasuryBps;
         uint16 missPenaltyBps; // slash, in bps of the pool, for an operator that missed a deadline
         uint32 callbackGasCap;
         uint32 defaultDeadline; // seconds
         uint32 maxDeadline; // seconds
+        uint32 missJailDuration; // seconds
     }
 
     Params public params;
@@ -78,11 +79,11 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         if (msg.sender != disputeHook || msg.sender == address(0)) revert NotDisputeContract(msg.sender);
         _;
     }
-    uint32 public missJailDuration;
+    /// @notice Receives the treasury cut of every fee (as an escrow balance).
+    address public treasury;
     /// @notice The dispute contract, told about disagreeing answers.
     address public disputeHook;
 
-    uint256 public nextRequestId = 1;
     mapping(uint256 requestId => RequestState) private _states;
     mapping(uint256 requestId => mapping(uint256 index => bytes32 outputHash)) private _answers;
     mapping(address operator => OperatorRecord) private _records;
@@ -95,22 +96,23 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         IModelRegistry registry_,
         AgreementChecker agreementChecker_,
         address governance_,
-        address treasury
+        address treasury_
     ) Escrow(token_) EIP712("Verdict", "1") {
-        if (governance_ == address(0) || treasury == address(0)) revert InvalidParameter("governance", 0);
+        if (governance_ == address(0) || treasury_ == address(0)) revert InvalidParameter("governance", 0);
         staking = staking_;
         registry = registry_;
         agreementChecker = agreementChecker_;
         governance = governance_;
+        treasury = treasury_;
         params = Params({
-            treasury: treasury,
+            nextRequestId: 1,
             treasuryBps: 500,
             missPenaltyBps: 10,
             callbackGasCap: 300_000,
             defaultDeadline: 10 minutes,
-            maxDeadline: 1 days
+            maxDeadline: 1 days,
+            missJailDuration: 1 hours
         });
-        missJailDuration = 1 hours;
     }
 
     // ================================================================ requests
@@ -173,11 +175,13 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
 
     function _create(address requester, RequestParams calldata p, bool prepaid) private returns (uint256 requestId) {
         bytes32 inputHash = _inputHashOf(p);
-        requestId = nextRequestId++;
+        Params memory cfg = params;
+        requestId = cfg.nextRequestId;
+        params.nextRequestId = cfg.nextRequestId + 1;
         // Randomness: prevrandao mixed with the request id. A block proposer could bias it by withholding
         // a block; docs/threat-model.md discusses the cost of that.
         uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, requestId, requester, inputHash)));
-        Request memory req = _buildRequest(requester, p, inputHash, seed);
+        Request memory req = _buildRequest(requester, p, inputHash, seed, cfg);
         _states[requestId] = RequestState({
             commitment: _commit(req),
             status: Status.Assigned,
@@ -200,11 +204,11 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         address requester,
         RequestParams calldata p,
         bytes32 inputHash,
-        uint256 seed
+        uint256 seed,
+        Params memory cfg
     ) private view returns (Request memory req) {
-        IModelRegistry.ModelTerms memory t = registry.terms(p.modelHash);
+        (IModelRegistry.ModelTerms memory t, address modelOwner) = registry.termsAndOwner(p.modelHash);
         if (!t.active) revert IModelRegistry.ModelInactive(p.modelHash);
-        Params memory cfg = params;
         uint8 k = p.redundancy == 0 ? t.defaultRedundancy : p.redundancy;
         if (k > MAX_REDUNDANCY) revert RedundancyOutOfBounds(k, MAX_REDUNDANCY);
         uint256 price = uint256(t.feePerInference) * k;
@@ -221,7 +225,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         req.callback = p.callback;
         req.modelHash = p.modelHash;
         req.inputHash = inputHash;
-        req.modelOwner = registry.ownerOf(p.modelHash);
+        req.modelOwner = modelOwner;
         req.feePerOperator = t.feePerInference;
         req.deadline = deadline;
         req.tolerance = t.tolerance;
@@ -386,7 +390,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
             // Every operator said "invalid input" (agreement guarantees all or none) and nobody disputed it.
             st.status = Status.Rejected;
             _states[requestId] = st;
-            _credit(req.requester, price, "rejected");
+            _credit(req.requester, price);
             emit RequestRejected(requestId, price);
             if (req.finality == Finality.Final && req.callback != address(0)) {
                 _deliverChecked(requestId, req, OUTCOME_INVALID_INPUT, output, false);
@@ -406,8 +410,8 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
             rec.accruedFees += uint128(perOperator);
             rec.served += 1;
         }
-        _credit(req.modelOwner, royalty, "royalty");
-        _credit(params.treasury, treasuryCut + dust, "treasury");
+        _credit(req.modelOwner, royalty);
+        _credit(treasury, treasuryCut + dust);
         emit RequestFinalized(requestId, toOperators - dust, royalty, treasuryCut + dust, 0);
         if (req.finality == Finality.Final && req.callback != address(0)) {
             _deliverChecked(requestId, req, OUTCOME_RESULT, output, false);
@@ -423,7 +427,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         st.status = Status.Expired;
         _states[requestId] = st;
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
-        _credit(req.requester, price, "expired");
+        _credit(req.requester, price);
 
         uint8 missedMask = 0;
         uint256 slashed = 0;
@@ -434,7 +438,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
             address operator = req.operators[i];
             _records[operator].missed += 1;
             uint256 penalty = (staking.poolAssets(operator) * cfg.missPenaltyBps) / 10_000;
-            slashed += staking.slash(operator, penalty, uint64(block.timestamp) + missJailDuration);
+            slashed += staking.slash(operator, penalty, uint64(block.timestamp) + cfg.missJailDuration);
         }
         emit RequestExpired(requestId, price, missedMask, slashed);
         // Slashed stake for a missed deadline is burned: the requester is already made whole.
@@ -475,7 +479,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         st.status = Status.Corrected;
         _states[requestId] = st;
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
-        _credit(req.requester, price, "corrected");
+        _credit(req.requester, price);
         for (uint256 i = 0; i < req.redundancy; ++i) {
             if (wrongMask & (1 << i) != 0) _records[req.operators[i]].lost += 1;
         }
@@ -534,10 +538,10 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
     // ================================================================ governance
 
     /// @notice Sets the treasury and its cut of every fee (≤ MAX_TREASURY_BPS). Timelocked.
-    function setTreasury(address treasury, uint16 treasuryBps) external onlyGovernance {
+    function setTreasury(address newTreasury, uint16 treasuryBps) external onlyGovernance {
         if (treasuryBps > MAX_TREASURY_BPS) revert InvalidParameter("treasuryBps", treasuryBps);
-        if (treasury == address(0)) revert InvalidParameter("treasury", 0);
-        params.treasury = treasury;
+        if (newTreasury == address(0)) revert InvalidParameter("treasury", 0);
+        treasury = newTreasury;
         params.treasuryBps = treasuryBps;
         emit ParameterChanged("treasuryBps", treasuryBps);
     }
@@ -565,7 +569,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         if (penaltyBps > MAX_MISS_PENALTY_BPS) revert InvalidParameter("missPenaltyBps", penaltyBps);
         if (jailDuration > 30 days) revert InvalidParameter("missJailDuration", jailDuration);
         params.missPenaltyBps = penaltyBps;
-        missJailDuration = jailDuration;
+        params.missJailDuration = jailDuration;
         emit ParameterChanged("missPenaltyBps", penaltyBps);
         emit ParameterChanged("missJailDuration", jailDuration);
     }
@@ -585,6 +589,11 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
     }
 
     // ================================================================ views
+
+    /// @notice The id the next request will get.
+    function nextRequestId() external view returns (uint256) {
+        return params.nextRequestId;
+    }
 
     /// @notice The stored state of a request.
     function requestState(uint256 requestId) external view returns (RequestState memory) {

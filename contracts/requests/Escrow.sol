@@ -25,7 +25,6 @@ abstract contract Escrow is ReentrancyLock {
 
     event Deposited(address indexed from, address indexed account, uint256 amount);
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
-    event Credited(address indexed account, uint256 amount, bytes32 indexed reason);
 
     constructor(IERC20 token_) {
         feeToken = token_;
@@ -73,9 +72,10 @@ abstract contract Escrow is ReentrancyLock {
         }
     }
 
-    function _credit(address account, uint256 amount, bytes32 reason) internal {
+    /// @dev Silent: every credit is explained by the coordinator's request event that caused it
+    ///      (RequestFinalized, RequestRejected, RequestExpired, RequestCorrected), which carries the amounts.
+    function _credit(address account, uint256 amount) internal {
         if (amount == 0) return;
         balanceOf[account] += amount;
-        emit Credited(account, amount, reason);
     }
 }

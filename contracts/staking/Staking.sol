@@ -159,11 +159,10 @@ contract Staking is IStaking, AccessControl {
     address public feeSource;
 
     uint128 private _totalStake;
-    uint32 private _eligibleCount;
     uint64 private _lastWithdrawalId;
 
     SumTree.Tree private _tree;
-    address[] private _operatorList;
+    mapping(uint256 index => address operator) private _operatorAt;
     mapping(address operator => Operator) private _operators;
     mapping(address operator => string) private _metadata;
     mapping(address signer => address operator) public operatorOfSigner;
@@ -217,7 +216,7 @@ contract Staking is IStaking, AccessControl {
         if (operatorOfSigner[msg.sender] != address(0)) revert SignerInUse(msg.sender);
 
         uint256 index = _tree.push();
-        _operatorList.push(msg.sender);
+        _operatorAt[index] = msg.sender;
         o.signer = signer;
         o.commissionBps = commissionBps;
         o.status = Status.Active;
@@ -342,7 +341,10 @@ contract Staking is IStaking, AccessControl {
 
     /// @notice Queues `shares` of the caller's active shares for withdrawal after `unbondingPeriod`. Queued
     ///         shares stay slashable, earn no rewards and carry no draw weight.
-    function undelegate(address operator, uint256 shares) external nonReentrant returns (uint256 withdrawalId) {
+    function undelegate(
+        address operator,
+        uint256 shares
+    ) external nonReentrant returns (uint256 withdrawalId) {
         if (shares == 0) revert ZeroAmount();
         Operator storage o = _known(operator);
         _sync(operator, o);
@@ -607,17 +609,17 @@ contract Staking is IStaking, AccessControl {
 
     /// @notice Number of registered operators (ever), the range of {operatorAt}.
     function operatorCount() external view returns (uint256) {
-        return _operatorList.length;
+        return _tree.size;
     }
 
     /// @notice The operator in draw slot `index`.
     function operatorAt(uint256 index) external view returns (address) {
-        return _operatorList[index];
+        return _operatorAt[index];
     }
 
     /// @notice Number of operators with a non-zero draw weight.
     function eligibleCount() external view returns (uint256) {
-        return _eligibleCount;
+        return _tree.nonZero;
     }
 
     /// @notice Sum of all draw weights (uncapped): the active stake of eligible operators, in wei rounded
@@ -644,7 +646,7 @@ contract Staking is IStaking, AccessControl {
     function topNShare(uint256 n) external view returns (uint256 bps) {
         uint256 total = _tree.total();
         if (total == 0 || n == 0) return 0;
-        uint256 count = _operatorList.length;
+        uint256 count = _tree.size;
         if (n > count) n = count;
         uint256[] memory top = new uint256[](n);
         for (uint256 i; i < count; ++i) {
@@ -663,7 +665,11 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @inheritdoc IStaking
-    function draw(uint256 seed, uint256 k, address[] calldata exclude) external view returns (address[] memory picked) {
+    function draw(
+        uint256 seed,
+        uint256 k,
+        address[] calldata exclude
+    ) external view returns (address[] memory picked) {
         picked = new address[](k);
         if (k == 0) return picked;
         uint256 total = _tree.total();
@@ -683,7 +689,7 @@ contract Staking is IStaking, AccessControl {
             removedTotal += w;
             ++m;
         }
-        uint256 eligible = _eligibleCount - m;
+        uint256 eligible = _tree.nonZero - m;
         if (eligible < k) revert NotEnoughOperators(k, eligible);
         uint256 cap = (total * weightCapBps) / _BPS;
         if (cap == 0) cap = 1;
@@ -698,7 +704,7 @@ contract Staking is IStaking, AccessControl {
                 if (w <= cap || tries == MAX_DRAW_TRIES) break;
                 if (uint256(keccak256(abi.encode(rnd))) % w < cap) break;
             }
-            picked[j] = _operatorList[idx];
+            picked[j] = _operatorAt[idx];
             removed[m] = idx;
             removedWeights[m] = w;
             removedTotal += w;
@@ -715,7 +721,11 @@ contract Staking is IStaking, AccessControl {
 
     function _checkSigner(address signer) private view {
         if (signer == address(0)) revert ZeroAddress();
-        if (signer == msg.sender || operatorOfSigner[signer] != address(0) || _operators[signer].status != Status.None) {
+        if (
+            signer == msg.sender ||
+            operatorOfSigner[signer] != address(0) ||
+            _operators[signer].status != Status.None
+        ) {
             revert SignerInUse(signer);
         }
     }
@@ -815,8 +825,6 @@ contract Staking is IStaking, AccessControl {
             uint256 active = uint256(o.totalShares) - o.queuedShares;
             units = _toAssets(o, active) / WEIGHT_UNIT;
         }
-        uint256 old = _tree.set(o.index, units);
-        if (old == 0 && units != 0) ++_eligibleCount;
-        else if (old != 0 && units == 0) --_eligibleCount;
+        _tree.set(o.index, units);
     }
 }

@@ -78,7 +78,10 @@ function ortTypeOf(spec: TensorSpec): OrtType {
 /** onnxruntime output types a float spec may be read from. */
 const FLOAT_OUT: readonly OrtType[] = ["float32", "float64"];
 
-const invalid = (reason: (typeof InvalidInputReason)[keyof typeof InvalidInputReason], msg: string): never => {
+const invalid = (
+  reason: (typeof InvalidInputReason)[keyof typeof InvalidInputReason],
+  msg: string,
+): never => {
   throw new InvalidInputError(reason, msg);
 };
 
@@ -116,7 +119,10 @@ export function validateInput(schema: ModelSchema, input: Uint8Array): Tensor[] 
       invalid(InvalidInputReason.DTYPE_MISMATCH, `input "${t.name}" is ${t.dtype}, expected ${wire}`);
     }
     if (spec.scale !== undefined && t.scale !== spec.scale) {
-      invalid(InvalidInputReason.DTYPE_MISMATCH, `input "${t.name}" has scale ${t.scale}, expected ${spec.scale}`);
+      invalid(
+        InvalidInputReason.DTYPE_MISMATCH,
+        `input "${t.name}" has scale ${t.scale}, expected ${spec.scale}`,
+      );
     }
   });
   schema.inputs.forEach((spec, i) => {
@@ -135,7 +141,10 @@ export function validateInput(schema: ModelSchema, input: Uint8Array): Tensor[] 
     t.data.forEach((v, k) => {
       const x = t.dtype === "fixed64" ? Number(v) / pow : Number(v);
       if ((spec.min !== undefined && x < spec.min) || (spec.max !== undefined && x > spec.max)) {
-        invalid(InvalidInputReason.VALUE_OUT_OF_RANGE, `input "${t.name}" element ${k} is outside [${spec.min ?? "-inf"}, ${spec.max ?? "inf"}]`);
+        invalid(
+          InvalidInputReason.VALUE_OUT_OF_RANGE,
+          `input "${t.name}" element ${k} is outside [${spec.min ?? "-inf"}, ${spec.max ?? "inf"}]`,
+        );
       }
     });
   });
@@ -148,7 +157,8 @@ function checkSchemaAgainstSession(session: ort.InferenceSession, schema: ModelS
   const inMeta = new Map(session.inputMetadata.map((m) => [m.name, m]));
   const outMeta = new Map(session.outputMetadata.map((m) => [m.name, m]));
   const schemaIn = new Set(schema.inputs.map((s) => s.name));
-  for (const name of session.inputNames) if (!schemaIn.has(name)) problems.push(`model input "${name}" not in schema`);
+  for (const name of session.inputNames)
+    if (!schemaIn.has(name)) problems.push(`model input "${name}" not in schema`);
   for (const spec of schema.inputs) {
     const m = inMeta.get(spec.name);
     if (m === undefined) problems.push(`schema input "${spec.name}" is not a model input`);
@@ -165,7 +175,10 @@ function checkSchemaAgainstSession(session: ort.InferenceSession, schema: ModelS
     }
   }
   if (problems.length > 0) {
-    throw new RunnerError("MODEL_SCHEMA_MISMATCH", `model ${hash}: ${problems.join("; ")}`, { modelHash: hash, problems });
+    throw new RunnerError("MODEL_SCHEMA_MISMATCH", `model ${hash}: ${problems.join("; ")}`, {
+      modelHash: hash,
+      problems,
+    });
   }
 }
 
@@ -240,10 +253,18 @@ export class InferenceRunner {
     const bytes = await this.#models.load(hash, uris); // verified against the hash before loading
     try {
       const session = await ort.InferenceSession.create(bytes, sessionOptions(this.#threads));
-      this.#log?.info({ modelHash: hash, inputs: session.inputNames, outputs: session.outputNames }, "model loaded");
+      this.#log?.info(
+        { modelHash: hash, inputs: session.inputNames, outputs: session.outputNames },
+        "model loaded",
+      );
       return session;
     } catch (e) {
-      throw new RunnerError("MODEL_LOAD_FAILED", `onnxruntime cannot load model ${hash}`, { modelHash: hash }, e);
+      throw new RunnerError(
+        "MODEL_LOAD_FAILED",
+        `onnxruntime cannot load model ${hash}`,
+        { modelHash: hash },
+        e,
+      );
     }
   }
 
@@ -272,13 +293,18 @@ export class InferenceRunner {
         return await session.run(feeds, outputNames);
       } catch (e) {
         const msg = e instanceof Error ? e.message.split("\n")[0] : "error";
-        throw new InvalidInputError(InvalidInputReason.MODEL_FAILED, `the model failed on this input: ${msg}`, e);
+        throw new InvalidInputError(
+          InvalidInputReason.MODEL_FAILED,
+          `the model failed on this input: ${msg}`,
+          e,
+        );
       }
     });
 
     const out = model.schema.outputs.map((spec) => {
       const value = results[spec.name];
-      if (value === undefined) invalid(InvalidInputReason.MODEL_FAILED, `the model produced no "${spec.name}"`);
+      if (value === undefined)
+        invalid(InvalidInputReason.MODEL_FAILED, `the model produced no "${spec.name}"`);
       return canonicalOutput(spec, value as ort.Tensor, model.outputScale);
     });
     const output = encodeTensors(out);

@@ -49,7 +49,8 @@ function parseSpec(v: unknown, where: string, isInput: boolean): TensorSpec {
   const { name, dtype, shape } = v;
   if (typeof name !== "string" || !isValidTensorName(name)) bad(`${where}.name is not a valid tensor name`);
   if (dtype !== "float32" && !isDType(dtype)) bad(`${where}.dtype ${JSON.stringify(dtype)} is unknown`);
-  if (!Array.isArray(shape) || shape.length > MAX_RANK) bad(`${where}.shape must be an array of rank 0..${MAX_RANK}`);
+  if (!Array.isArray(shape) || shape.length > MAX_RANK)
+    bad(`${where}.shape must be an array of rank 0..${MAX_RANK}`);
   const dims = shape.map((d, i) => {
     if (!Number.isInteger(d) || (d as number) < -1 || (d as number) > 0xffff_ffff) {
       bad(`${where}.shape[${i}] must be -1 or a u32`);
@@ -60,7 +61,8 @@ function parseSpec(v: unknown, where: string, isInput: boolean): TensorSpec {
   if (v["scale"] !== undefined) {
     const s = v["scale"];
     if (dtype !== "float32" && dtype !== "fixed64") bad(`${where}.scale is only for float inputs`);
-    if (!Number.isInteger(s) || (s as number) < 0 || (s as number) > MAX_SCALE) bad(`${where}.scale must be 0..18`);
+    if (!Number.isInteger(s) || (s as number) < 0 || (s as number) > MAX_SCALE)
+      bad(`${where}.scale must be 0..18`);
     spec.scale = s as number;
   }
   for (const k of ["min", "max"] as const) {
@@ -68,7 +70,8 @@ function parseSpec(v: unknown, where: string, isInput: boolean): TensorSpec {
     if (typeof v[k] !== "number" || !Number.isFinite(v[k])) bad(`${where}.${k} must be a finite number`);
     spec[k] = v[k];
   }
-  if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) bad(`${where}.min exceeds max`);
+  if (spec.min !== undefined && spec.max !== undefined && spec.min > spec.max)
+    bad(`${where}.min exceeds max`);
   return spec;
 }
 

@@ -5,7 +5,8 @@ export class Semaphore {
   readonly #waiters: (() => void)[] = [];
 
   constructor(limit: number) {
-    if (!Number.isInteger(limit) || limit < 1) throw new RangeError("semaphore limit must be a positive integer");
+    if (!Number.isInteger(limit) || limit < 1)
+      throw new RangeError("semaphore limit must be a positive integer");
     this.limit = limit;
   }
 
@@ -28,7 +29,8 @@ export class Semaphore {
       if (released) return;
       released = true;
       const next = this.#waiters.shift();
-      if (next !== undefined) next(); // the slot passes straight to the next waiter
+      if (next !== undefined)
+        next(); // the slot passes straight to the next waiter
       else this.#active--;
     };
   }

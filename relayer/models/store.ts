@@ -31,7 +31,8 @@ const HASH_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 
 /** Normalises a model hash to 64 lower-case hex digits without 0x; throws MODEL_HASH_INVALID. */
 export function normaliseModelHash(hash: string): string {
-  if (!HASH_RE.test(hash)) throw new ModelError("MODEL_HASH_INVALID", `model hash must be a sha256 (64 hex digits)`);
+  if (!HASH_RE.test(hash))
+    throw new ModelError("MODEL_HASH_INVALID", `model hash must be a sha256 (64 hex digits)`);
   return hash.replace(/^0x/i, "").toLowerCase();
 }
 
@@ -105,7 +106,9 @@ export class ModelStore {
     if (fromCache !== undefined) return fromCache;
 
     if (uris.length === 0) {
-      throw new ModelError("MODEL_FETCH_FAILED", `model ${hash} is not cached and has no URI`, { modelHash: hash });
+      throw new ModelError("MODEL_FETCH_FAILED", `model ${hash} is not cached and has no URI`, {
+        modelHash: hash,
+      });
     }
     await mkdir(this.cacheDir, { recursive: true });
     let mismatch: ModelHashMismatchError | undefined;
@@ -123,7 +126,12 @@ export class ModelStore {
     }
     if (mismatch !== undefined) throw mismatch;
     if (last instanceof ModelError) throw last;
-    throw new ModelError("MODEL_FETCH_FAILED", `model ${hash}: every source failed`, { modelHash: hash }, last);
+    throw new ModelError(
+      "MODEL_FETCH_FAILED",
+      `model ${hash}: every source failed`,
+      { modelHash: hash },
+      last,
+    );
   }
 
   /** Reads and re-verifies a cached copy; deletes it when its bytes do not match. */
@@ -153,7 +161,9 @@ export class ModelStore {
       const push = async (chunk: Uint8Array): Promise<void> => {
         size += chunk.length;
         if (size > this.#maxBytes) {
-          throw new ModelError("MODEL_TOO_LARGE", `model from ${uri} exceeds ${this.#maxBytes} bytes`, { uri });
+          throw new ModelError("MODEL_TOO_LARGE", `model from ${uri} exceeds ${this.#maxBytes} bytes`, {
+            uri,
+          });
         }
         hasher.update(chunk);
         const b = Buffer.from(chunk);
@@ -169,13 +179,18 @@ export class ModelStore {
         }
         if (!st.isFile()) throw new ModelError("MODEL_FETCH_FAILED", `${uri} is not a file`, { uri });
         if (st.size > this.#maxBytes) {
-          throw new ModelError("MODEL_TOO_LARGE", `model from ${uri} exceeds ${this.#maxBytes} bytes`, { uri });
+          throw new ModelError("MODEL_TOO_LARGE", `model from ${uri} exceeds ${this.#maxBytes} bytes`, {
+            uri,
+          });
         }
         for await (const chunk of createReadStream(source.path)) await push(chunk as Buffer);
       } else {
         let res: Response;
         try {
-          res = await this.#fetch(source.url, { signal: AbortSignal.timeout(this.#timeoutMs), redirect: "follow" });
+          res = await this.#fetch(source.url, {
+            signal: AbortSignal.timeout(this.#timeoutMs),
+            redirect: "follow",
+          });
         } catch (e) {
           throw new ModelError("MODEL_FETCH_FAILED", `fetching ${uri} failed`, { uri }, e);
         }
@@ -188,7 +203,9 @@ export class ModelStore {
         const declared = Number(res.headers.get("content-length") ?? "0");
         if (declared > this.#maxBytes) {
           await res.body.cancel();
-          throw new ModelError("MODEL_TOO_LARGE", `model from ${uri} exceeds ${this.#maxBytes} bytes`, { uri });
+          throw new ModelError("MODEL_TOO_LARGE", `model from ${uri} exceeds ${this.#maxBytes} bytes`, {
+            uri,
+          });
         }
         try {
           for await (const chunk of res.body) await push(chunk);

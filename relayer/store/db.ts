@@ -121,13 +121,16 @@ const HASH32_RE = /^0x[0-9a-f]{64}$/;
 
 function hash32(label: string, value: string): string {
   const v = value.toLowerCase();
-  if (!HASH32_RE.test(v)) throw new StoreError("JOB_CONFLICT", `${label} must be 32 bytes of 0x-hex`, { label });
+  if (!HASH32_RE.test(v))
+    throw new StoreError("JOB_CONFLICT", `${label} must be 32 bytes of 0x-hex`, { label });
   return v;
 }
 
 function idKey(requestId: bigint): string {
   if (requestId < 0n || requestId >= 1n << 256n) {
-    throw new StoreError("JOB_NOT_FOUND", "request id out of uint256 range", { requestId: requestId.toString() });
+    throw new StoreError("JOB_NOT_FOUND", "request id out of uint256 range", {
+      requestId: requestId.toString(),
+    });
   }
   return "0x" + requestId.toString(16).padStart(64, "0");
 }
@@ -257,8 +260,11 @@ export class RelayerDb {
   // ---------------------------------------------------------------- chain cursor and seen blocks
 
   getCursor(): Cursor | undefined {
-    const r = this.db.prepare("SELECT block_number, block_hash FROM cursor WHERE id = 1").get() as Row | undefined;
-    return r === undefined ? undefined : { blockNumber: Number(r["block_number"]), blockHash: String(r["block_hash"]) };
+    const r = this.db.prepare("SELECT block_number, block_hash FROM cursor WHERE id = 1").get() as
+      Row | undefined;
+    return r === undefined
+      ? undefined
+      : { blockNumber: Number(r["block_number"]), blockHash: String(r["block_hash"]) };
   }
 
   /**
@@ -270,7 +276,10 @@ export class RelayerDb {
     this.transaction(() => {
       const cur = this.getCursor();
       if (cur !== undefined && cursor.blockNumber < cur.blockNumber) {
-        throw new StoreError("CURSOR_INVALID", `cursor cannot move back from ${cur.blockNumber} to ${cursor.blockNumber}`);
+        throw new StoreError(
+          "CURSOR_INVALID",
+          `cursor cannot move back from ${cur.blockNumber} to ${cursor.blockNumber}`,
+        );
       }
       this.db
         .prepare(
@@ -279,7 +288,9 @@ export class RelayerDb {
         )
         .run(cursor.blockNumber, hash);
       this.db
-        .prepare("INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash")
+        .prepare(
+          "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+        )
         .run(cursor.blockNumber, hash);
     });
   }
@@ -288,7 +299,9 @@ export class RelayerDb {
   recordBlock(block: Cursor): void {
     const hash = this.checkBlock(block);
     this.db
-      .prepare("INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash")
+      .prepare(
+        "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+      )
       .run(block.blockNumber, hash);
   }
 
@@ -313,7 +326,9 @@ export class RelayerDb {
         )
         .run(cursor.blockNumber, hash);
       this.db
-        .prepare("INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash")
+        .prepare(
+          "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+        )
         .run(cursor.blockNumber, hash);
     });
   }
@@ -335,14 +350,17 @@ export class RelayerDb {
   // ---------------------------------------------------------------------------------------- jobs
 
   getJob(requestId: bigint): Job | undefined {
-    const r = this.db.prepare("SELECT * FROM jobs WHERE request_id = ?").get(idKey(requestId)) as Row | undefined;
+    const r = this.db.prepare("SELECT * FROM jobs WHERE request_id = ?").get(idKey(requestId)) as
+      Row | undefined;
     return r === undefined ? undefined : rowToJob(r);
   }
 
   private mustGet(requestId: bigint): Job {
     const j = this.getJob(requestId);
     if (j === undefined) {
-      throw new StoreError("JOB_NOT_FOUND", `no job for request ${requestId}`, { requestId: requestId.toString() });
+      throw new StoreError("JOB_NOT_FOUND", `no job for request ${requestId}`, {
+        requestId: requestId.toString(),
+      });
     }
     return j;
   }
@@ -350,7 +368,9 @@ export class RelayerDb {
   /** Jobs in `state`, oldest first (the work queue). */
   jobsIn(state: JobState, limit = 1_000): Job[] {
     return (
-      this.db.prepare("SELECT * FROM jobs WHERE state = ? ORDER BY seen_block, request_id LIMIT ?").all(state, limit) as Row[]
+      this.db
+        .prepare("SELECT * FROM jobs WHERE state = ? ORDER BY seen_block, request_id LIMIT ?")
+        .all(state, limit) as Row[]
     ).map(rowToJob);
   }
 
@@ -377,9 +397,13 @@ export class RelayerDb {
       const existing = this.getJob(job.requestId);
       if (existing !== undefined) {
         if (existing.modelHash !== modelHash || existing.inputHash !== inputHash) {
-          throw new StoreError("JOB_CONFLICT", `request ${job.requestId} already recorded with another model/input`, {
-            requestId: job.requestId.toString(),
-          });
+          throw new StoreError(
+            "JOB_CONFLICT",
+            `request ${job.requestId} already recorded with another model/input`,
+            {
+              requestId: job.requestId.toString(),
+            },
+          );
         }
         return existing;
       }
@@ -398,7 +422,8 @@ export class RelayerDb {
   markComputed(requestId: bigint, p: ComputedPayload): Job {
     const outputHash = hash32("outputHash", p.outputHash);
     if (p.outcome !== 0 && p.outcome !== 1) throw new StoreError("JOB_CONFLICT", "outcome must be 0 or 1");
-    if (!/^0x[0-9a-fA-F]{130}$/.test(p.signature)) throw new StoreError("JOB_CONFLICT", "signature must be 65 bytes");
+    if (!/^0x[0-9a-fA-F]{130}$/.test(p.signature))
+      throw new StoreError("JOB_CONFLICT", "signature must be 65 bytes");
     return this.transition(requestId, "computed", ["pending"], (job) => {
       if (job.state === "computed") {
         return job.outcome === p.outcome && job.outputHash === outputHash && sameBytes(job.output, p.output)
@@ -421,9 +446,11 @@ export class RelayerDb {
    */
   markSubmitted(requestId: bigint, p: SubmittedPayload): Job {
     const txHash = hash32("txHash", p.txHash);
-    if (!Number.isSafeInteger(p.nonce) || p.nonce < 0) throw new StoreError("JOB_CONFLICT", "nonce must be >= 0");
+    if (!Number.isSafeInteger(p.nonce) || p.nonce < 0)
+      throw new StoreError("JOB_CONFLICT", "nonce must be >= 0");
     return this.transition(requestId, "submitted", ["computed", "submitted"], (job) => {
-      if (job.state === "submitted" && job.txHash === txHash) return job.nonce === p.nonce ? "same" : "conflict";
+      if (job.state === "submitted" && job.txHash === txHash)
+        return job.nonce === p.nonce ? "same" : "conflict";
       this.db
         .prepare(
           "UPDATE jobs SET state = 'submitted', tx_hash = ?, nonce = ?, attempts = attempts + 1, updated_at = ? " +
@@ -439,7 +466,9 @@ export class RelayerDb {
     return this.transition(requestId, "computed", ["submitted"], (job) => {
       if (job.state === "computed") return "same";
       this.db
-        .prepare("UPDATE jobs SET state = 'computed', tx_hash = NULL, nonce = NULL, updated_at = ? WHERE request_id = ?")
+        .prepare(
+          "UPDATE jobs SET state = 'computed', tx_hash = NULL, nonce = NULL, updated_at = ? WHERE request_id = ?",
+        )
         .run(this.#now(), idKey(requestId));
       return "done";
     });
@@ -447,11 +476,14 @@ export class RelayerDb {
 
   /** submitted -> confirmed (terminal), once the answer is `confirmations` deep. */
   markConfirmed(requestId: bigint, blockNumber: number): Job {
-    if (!Number.isSafeInteger(blockNumber) || blockNumber < 0) throw new StoreError("JOB_CONFLICT", "bad block number");
+    if (!Number.isSafeInteger(blockNumber) || blockNumber < 0)
+      throw new StoreError("JOB_CONFLICT", "bad block number");
     return this.transition(requestId, "confirmed", ["submitted"], (job) => {
       if (job.state === "confirmed") return job.confirmedBlock === blockNumber ? "same" : "conflict";
       this.db
-        .prepare("UPDATE jobs SET state = 'confirmed', confirmed_block = ?, updated_at = ? WHERE request_id = ?")
+        .prepare(
+          "UPDATE jobs SET state = 'confirmed', confirmed_block = ?, updated_at = ? WHERE request_id = ?",
+        )
         .run(blockNumber, this.#now(), idKey(requestId));
       return "done";
     });
@@ -481,11 +513,15 @@ export class RelayerDb {
     return this.transaction(() => {
       const job = this.mustGet(requestId);
       if (job.state !== to && !from.includes(job.state)) {
-        throw new StoreError("JOB_ILLEGAL_TRANSITION", `job ${requestId}: ${job.state} -> ${to} is not allowed`, {
-          requestId: requestId.toString(),
-          from: job.state,
-          to,
-        });
+        throw new StoreError(
+          "JOB_ILLEGAL_TRANSITION",
+          `job ${requestId}: ${job.state} -> ${to} is not allowed`,
+          {
+            requestId: requestId.toString(),
+            from: job.state,
+            to,
+          },
+        );
       }
       const r = apply(job);
       if (r === "conflict") {

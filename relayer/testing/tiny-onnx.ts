@@ -4,7 +4,16 @@
  */
 
 /** ONNX TensorProto.DataType codes used here. */
-export const ONNX_TYPE = { float32: 1, uint8: 2, int8: 3, int16: 5, int32: 6, int64: 7, bool: 9, float64: 11 } as const;
+export const ONNX_TYPE = {
+  float32: 1,
+  uint8: 2,
+  int8: 3,
+  int16: 5,
+  int32: 6,
+  int64: 7,
+  bool: 9,
+  float64: 11,
+} as const;
 export type OnnxTypeName = keyof typeof ONNX_TYPE;
 
 class Writer {
@@ -72,7 +81,8 @@ function valueInfo(w: Writer, v: ValueInfo): void {
     t.msg(1, (tt) => {
       tt.int(1, ONNX_TYPE[v.type]);
       tt.msg(2, (shape) => {
-        for (const d of v.shape) shape.msg(1, (dim) => (typeof d === "number" ? dim.int(1, d) : dim.str(2, d)));
+        for (const d of v.shape)
+          shape.msg(1, (dim) => (typeof d === "number" ? dim.int(1, d) : dim.str(2, d)));
       });
     }),
   );

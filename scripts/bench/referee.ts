@@ -26,7 +26,12 @@ const [signer] = await ethers.getSigners();
 const macs = (layers: readonly number[]): number =>
   layers.slice(1).reduce((sum, out, l) => sum + out * layers[l]!, 0);
 
-async function evaluateGas(s: Signer, referee: IntegerMlpReferee, width: number, seed: string): Promise<bigint> {
+async function evaluateGas(
+  s: Signer,
+  referee: IntegerMlpReferee,
+  width: number,
+  seed: string,
+): Promise<bigint> {
   const rng = new Prng(seed);
   const data = Array.from({ length: width }, () => rng.bigint(-BOUND, BOUND));
   const input = encodeTensors([{ name: "x", dtype: "int64", scale: 0, dims: [1, width], data }]);

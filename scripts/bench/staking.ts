@@ -57,7 +57,9 @@ async function drawGas(n: number): Promise<{ staking: Staking; ops: string[]; ga
     for (let i = 0; i < n; i++) {
       const op = await account(token, staking, STAKE);
       const signer = zeroPadValue(toBeHex(0x90_0000 + i), 20);
-      await staking.connect(op).registerOperator(signer, 1000, "ipfs://op", STAKE - BigInt(i % 97) * 10n ** 18n);
+      await staking
+        .connect(op)
+        .registerOperator(signer, 1000, "ipfs://op", STAKE - BigInt(i % 97) * 10n ** 18n);
       out.push(await op.getAddress());
     }
     return out;
@@ -98,7 +100,9 @@ async function poolOps(staking: Staking, op: string, delegators: number): Promis
 }
 
 console.log("pool with 1 delegator…");
-const [opA, opB] = draw1000.ops;
+// slots 1 and 2: operator 0's record slot 2 is all zeros (index 0), which would cost an extra 17k on
+// its first slash and skew the comparison
+const [, opA, opB] = draw1000.ops;
 if (!opA || !opB) throw new Error("operators missing");
 const one = await poolOps(draw1000.staking, opA, 1);
 console.log("pool with 1,000 delegators…");

@@ -37,14 +37,20 @@ export interface DeployedReferee {
 /** The creation code of a data contract whose runtime code is `0x00 || data` (see WeightsStore.sol). */
 export function weightsCreationCode(data: Uint8Array): string {
   if (data.length > MAX_WEIGHTS_BYTES) {
-    throw new RefereeDeployError("WEIGHTS_TOO_LARGE", `weights are ${data.length} bytes > ${MAX_WEIGHTS_BYTES}`);
+    throw new RefereeDeployError(
+      "WEIGHTS_TOO_LARGE",
+      `weights are ${data.length} bytes > ${MAX_WEIGHTS_BYTES}`,
+    );
   }
   const runtimeLength = zeroPadValue(toBeHex(data.length + 1), 2);
   return concat(["0x61", runtimeLength, "0x80600a5f395ff3", "0x00", data]);
 }
 
 /** Deploys `data` as a data contract; returns its address and the deployment gas. */
-export async function deployWeights(signer: Signer, data: Uint8Array): Promise<{ address: string; gas: bigint }> {
+export async function deployWeights(
+  signer: Signer,
+  data: Uint8Array,
+): Promise<{ address: string; gas: bigint }> {
   const tx = await signer.sendTransaction({ data: weightsCreationCode(data) });
   const receipt = await tx.wait();
   if (!receipt?.contractAddress || receipt.status !== 1) {
@@ -75,7 +81,8 @@ export async function deployIntegerRefereeFromParts(
     parts.outputName,
   );
   const receipt = await referee.deploymentTransaction()?.wait();
-  if (!receipt || receipt.status !== 1) throw new RefereeDeployError("DEPLOY_FAILED", "referee deployment failed");
+  if (!receipt || receipt.status !== 1)
+    throw new RefereeDeployError("DEPLOY_FAILED", "referee deployment failed");
   return {
     referee,
     refereeAddress: await referee.getAddress(),
@@ -92,7 +99,10 @@ export function readPackedWeights(entry: ModelEntry, dir = GENERATED_DIR): Uint8
   const blob = readFileSync(path.join(dir, entry.integer.weightsFile));
   const digest = createHash("sha256").update(blob).digest("hex");
   if (digest !== entry.integer.weightsSha256) {
-    throw new RefereeDeployError("WEIGHTS_HASH_MISMATCH", `${entry.integer.weightsFile} does not match the manifest`);
+    throw new RefereeDeployError(
+      "WEIGHTS_HASH_MISMATCH",
+      `${entry.integer.weightsFile} does not match the manifest`,
+    );
   }
   return new Uint8Array(blob);
 }

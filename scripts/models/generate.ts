@@ -95,9 +95,7 @@ function floatModel(spec: FloatSpec): Uint8Array {
 /** The ONNX graph of an integer MLP. */
 export function integerModel(name: string, mlp: IntegerMlp): Uint8Array {
   const nodes: OnnxNode[] = [];
-  const initializers: Initializer[] = [
-    { name: "zero", type: OnnxType.INT64, dims: [], raw: rawInt64([0n]) },
-  ];
+  const initializers: Initializer[] = [{ name: "zero", type: OnnxType.INT64, dims: [], raw: rawInt64([0n]) }];
   let current = "x";
   const L = mlp.layers.length - 1;
   for (let l = 0; l < L; l++) {
@@ -178,7 +176,9 @@ export function generateModels(dir = GENERATED_DIR, log: (line: string) => void 
     const weightsFile = `${spec.name}.weights.bin`;
     const written = writeIfChanged(path.join(dir, file), bytes);
     writeIfChanged(path.join(dir, weightsFile), blob);
-    log(`${written ? "wrote" : "kept "} ${file} (${bytes.length} bytes), ${weightsFile} (${blob.length} bytes)`);
+    log(
+      `${written ? "wrote" : "kept "} ${file} (${bytes.length} bytes), ${weightsFile} (${blob.length} bytes)`,
+    );
     const L = spec.layers.length - 1;
     models.push({
       name: spec.name,
@@ -223,9 +223,11 @@ export function ensureModels(names?: readonly string[], dir = GENERATED_DIR): Ma
         sha256(readFileSync(path.join(dir, entry.integer.weightsFile))) === entry.integer.weightsSha256);
     if (current && weightsCurrent) continue;
     const bytes = modelBytes(entry.name);
-    if (sha256(bytes) !== entry.sha256) throw new Error(`generator output for ${entry.name} differs from the manifest`);
+    if (sha256(bytes) !== entry.sha256)
+      throw new Error(`generator output for ${entry.name} differs from the manifest`);
     writeFileSync(file, bytes);
-    if (entry.integer) writeFileSync(path.join(dir, entry.integer.weightsFile), packIntegerMlp(integerMlpFor(entry.name)));
+    if (entry.integer)
+      writeFileSync(path.join(dir, entry.integer.weightsFile), packIntegerMlp(integerMlpFor(entry.name)));
   }
   return manifest;
 }

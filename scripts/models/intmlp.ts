@@ -68,10 +68,12 @@ export function validateIntegerMlp(mlp: IntegerMlp): void {
   for (let l = 0; l < L; l++) {
     const d = mlp.divisors[l]!;
     if (d < 1n || d > 0xffffffffn) throw new Error(`divisor ${d} out of 1..2^32-1`);
-    for (const row of mlp.weights[l]!) for (const w of row) if (abs(w) > INT16_MAX) throw new Error("weight > int16");
+    for (const row of mlp.weights[l]!)
+      for (const w of row) if (abs(w) > INT16_MAX) throw new Error("weight > int16");
     for (const b of mlp.biases[l]!) if (abs(b) > INT32_MAX) throw new Error("bias > int32");
   }
-  if (worstCaseAccumulator(mlp) > INT64_MAX) throw new Error("an int64 accumulator can overflow within the bound");
+  if (worstCaseAccumulator(mlp) > INT64_MAX)
+    throw new Error("an int64 accumulator can overflow within the bound");
 }
 
 /**

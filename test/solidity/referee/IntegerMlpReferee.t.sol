@@ -61,11 +61,37 @@ contract IntegerMlpRefereeTest is Test {
     }
 
     function _input(int64 a, int64 b) internal pure returns (bytes memory) {
-        return abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(5), uint8(0), uint8(2), uint32(1), uint32(2), a, b);
+        return
+            abi.encodePacked(
+                "VTN1",
+                uint8(1),
+                uint8(1),
+                "x",
+                uint8(5),
+                uint8(0),
+                uint8(2),
+                uint32(1),
+                uint32(2),
+                a,
+                b
+            );
     }
 
     function _output(int64 a, int64 b) internal pure returns (bytes memory) {
-        return abi.encodePacked("VTN1", uint8(1), uint8(1), "y", uint8(5), uint8(0), uint8(2), uint32(1), uint32(2), a, b);
+        return
+            abi.encodePacked(
+                "VTN1",
+                uint8(1),
+                uint8(1),
+                "y",
+                uint8(5),
+                uint8(0),
+                uint8(2),
+                uint32(1),
+                uint32(2),
+                a,
+                b
+            );
     }
 
     function _reference(int256 a, int256 b) internal view returns (int64, int64) {
@@ -86,7 +112,11 @@ contract IntegerMlpRefereeTest is Test {
         try referee.evaluate(input) returns (bytes memory) {
             revert AssertionFailed(label);
         } catch (bytes memory err) {
-            assertEq(err, abi.encodeWithSelector(IntegerMlpReferee.RefereeInvalidInput.selector, reason), label);
+            assertEq(
+                err,
+                abi.encodeWithSelector(IntegerMlpReferee.RefereeInvalidInput.selector, reason),
+                label
+            );
         }
     }
 
@@ -102,7 +132,11 @@ contract IntegerMlpRefereeTest is Test {
         assertEq(referee.LAYER_COUNT(), 2, "layers");
         assertEq(referee.INPUT_BOUND(), BOUND, "bound");
         assertEq(keccak256(abi.encode(referee.layerWidths())), keccak256(abi.encode(_widths())), "widths");
-        assertEq(keccak256(abi.encode(referee.layerDivisors())), keccak256(abi.encode(_divisors())), "divisors");
+        assertEq(
+            keccak256(abi.encode(referee.layerDivisors())),
+            keccak256(abi.encode(_divisors())),
+            "divisors"
+        );
     }
 
     function testFuzz_matchesReference(uint256 ra, uint256 rb) public view {
@@ -122,27 +156,63 @@ contract IntegerMlpRefereeTest is Test {
         _expectInvalid(_input(0, type(int64).max), RANGE, "int64 max");
     }
 
+    // solhint-disable-next-line function-max-lines
     function test_rejectsMisfitInputs() public view {
         bytes memory tail = abi.encodePacked(uint32(1), uint32(2), int64(1), int64(2));
-        _expectInvalid(abi.encodePacked("VTN1", uint8(1), uint8(1), "z", uint8(5), uint8(0), uint8(2), tail), NAME, "name");
+        _expectInvalid(
+            abi.encodePacked("VTN1", uint8(1), uint8(1), "z", uint8(5), uint8(0), uint8(2), tail),
+            NAME,
+            "name"
+        );
         _expectInvalid(
             abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(7), uint8(3), uint8(2), tail),
             DTYPE,
             "fixed64"
         );
         _expectInvalid(
-            abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(5), uint8(0), uint8(2), uint32(2), uint32(1), int64(1), int64(2)),
+            abi.encodePacked(
+                "VTN1",
+                uint8(1),
+                uint8(1),
+                "x",
+                uint8(5),
+                uint8(0),
+                uint8(2),
+                uint32(2),
+                uint32(1),
+                int64(1),
+                int64(2)
+            ),
             SHAPE,
             "[2,1]"
         );
         _expectInvalid(
-            abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(5), uint8(0), uint8(1), uint32(2), int64(1), int64(2)),
+            abi.encodePacked(
+                "VTN1",
+                uint8(1),
+                uint8(1),
+                "x",
+                uint8(5),
+                uint8(0),
+                uint8(1),
+                uint32(2),
+                int64(1),
+                int64(2)
+            ),
             SHAPE,
             "rank 1"
         );
         _expectInvalid(abi.encodePacked("VTN1", uint8(0)), NAME, "no tensor");
-        _expectInvalid(abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(5), uint8(1), uint8(2), tail), UNDECODABLE, "scale");
-        _expectInvalid(abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(9), uint8(0), uint8(2), tail), UNDECODABLE, "dtype 9");
+        _expectInvalid(
+            abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(5), uint8(1), uint8(2), tail),
+            UNDECODABLE,
+            "scale"
+        );
+        _expectInvalid(
+            abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(9), uint8(0), uint8(2), tail),
+            UNDECODABLE,
+            "dtype 9"
+        );
         _expectInvalid(abi.encodePacked(_input(1, 2), uint8(0)), UNDECODABLE, "trailing");
         _expectInvalid(hex"56544e32", UNDECODABLE, "magic");
         _expectInvalid("", UNDECODABLE, "empty");
@@ -153,19 +223,42 @@ contract IntegerMlpRefereeTest is Test {
     function testFuzz_garbageRevertsTyped(bytes calldata junk) public view {
         try referee.evaluate(junk) returns (bytes memory) {
             assertEq(junk.length, 18 + 16, "only a well-formed input evaluates");
-            assertEq(keccak256(junk[0:18]), keccak256(abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(5), uint8(0), uint8(2), uint32(1), uint32(2))), "header");
+            assertEq(
+                keccak256(junk[0:18]),
+                keccak256(
+                    abi.encodePacked(
+                        "VTN1",
+                        uint8(1),
+                        uint8(1),
+                        "x",
+                        uint8(5),
+                        uint8(0),
+                        uint8(2),
+                        uint32(1),
+                        uint32(2)
+                    )
+                ),
+                "header"
+            );
         } catch (bytes memory err) {
             assertEq(err.length, 36, "typed error");
             assertEq(bytes4(err), IntegerMlpReferee.RefereeInvalidInput.selector, "selector");
         }
     }
 
+    // solhint-disable-next-line function-max-lines
     function test_constructorRejectsBadConfiguration() public {
         uint256[] memory widths = _widths();
         uint256[] memory divisors = _divisors();
 
-        vm.expectRevert(abi.encodeWithSelector(IntegerMlpReferee.RefereeWeightsSizeMismatch.selector, 48, 47));
-        new IntegerMlpReferee(store.store(hex"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff0011223344556677889900aabbccddee"), widths, divisors, BOUND, "x", "y");
+        address wrongSize = store.store(new bytes(47));
+        vm.expectRevert(
+            abi.encodeWithSelector(IntegerMlpReferee.RefereeWeightsSizeMismatch.selector, 44, 47)
+        );
+        new IntegerMlpReferee(wrongSize, widths, divisors, BOUND, "x", "y");
+
+        vm.expectRevert(abi.encodeWithSelector(IntegerMlpReferee.RefereeWeightsSizeMismatch.selector, 44, 0));
+        new IntegerMlpReferee(address(0xdead), widths, divisors, BOUND, "x", "y");
 
         vm.expectRevert(IntegerMlpReferee.RefereeBadLayers.selector);
         new IntegerMlpReferee(weights, new uint256[](1), new uint256[](0), BOUND, "x", "y");

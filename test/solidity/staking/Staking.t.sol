@@ -27,7 +27,13 @@ contract StakingTest is StakingBase {
         assertEq(keccak256(bytes(info.metadataURI)), keccak256("ipfs://op"), "uri");
     }
 
-    function _expectRegisterRevert(address op, address signer, uint16 bps, uint256 stake, bytes memory err) internal {
+    function _expectRegisterRevert(
+        address op,
+        address signer,
+        uint16 bps,
+        uint256 stake,
+        bytes memory err
+    ) internal {
         _fund(op, stake);
         uint256 count = staking.operatorCount();
         uint256 bal = token.balanceOf(op);
@@ -42,13 +48,43 @@ contract StakingTest is StakingBase {
         _register(OP1, SIGNER1, 0, MIN_SELF);
         address signerBefore = staking.signerOf(OP1);
         // double registration
-        _expectRegisterRevert(OP1, SIGNER3, 0, MIN_SELF, abi.encodeWithSelector(IStaking.AlreadyRegistered.selector, OP1));
+        _expectRegisterRevert(
+            OP1,
+            SIGNER3,
+            0,
+            MIN_SELF,
+            abi.encodeWithSelector(IStaking.AlreadyRegistered.selector, OP1)
+        );
         assertEq(staking.signerOf(OP1), signerBefore, "signer unchanged");
         // signer in use, signer = operator, zero signer, an operator as signer
-        _expectRegisterRevert(OP2, SIGNER1, 0, MIN_SELF, abi.encodeWithSelector(IStaking.SignerInUse.selector, SIGNER1));
-        _expectRegisterRevert(OP2, OP2, 0, MIN_SELF, abi.encodeWithSelector(IStaking.SignerInUse.selector, OP2));
-        _expectRegisterRevert(OP2, OP1, 0, MIN_SELF, abi.encodeWithSelector(IStaking.SignerInUse.selector, OP1));
-        _expectRegisterRevert(OP2, address(0), 0, MIN_SELF, abi.encodeWithSelector(IStaking.ZeroAddress.selector));
+        _expectRegisterRevert(
+            OP2,
+            SIGNER1,
+            0,
+            MIN_SELF,
+            abi.encodeWithSelector(IStaking.SignerInUse.selector, SIGNER1)
+        );
+        _expectRegisterRevert(
+            OP2,
+            OP2,
+            0,
+            MIN_SELF,
+            abi.encodeWithSelector(IStaking.SignerInUse.selector, OP2)
+        );
+        _expectRegisterRevert(
+            OP2,
+            OP1,
+            0,
+            MIN_SELF,
+            abi.encodeWithSelector(IStaking.SignerInUse.selector, OP1)
+        );
+        _expectRegisterRevert(
+            OP2,
+            address(0),
+            0,
+            MIN_SELF,
+            abi.encodeWithSelector(IStaking.ZeroAddress.selector)
+        );
         // commission above bound
         _expectRegisterRevert(
             OP2,
@@ -80,7 +116,9 @@ contract StakingTest is StakingBase {
         vm.prank(ALICE);
         staking.delegate(OP2, 1 ether);
         staking.jail(OP1, uint64(block.timestamp + 1 days));
-        vm.expectRevert(abi.encodeWithSelector(IStaking.OperatorJailed.selector, OP1, uint64(block.timestamp + 1 days)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStaking.OperatorJailed.selector, OP1, uint64(block.timestamp + 1 days))
+        );
         vm.prank(ALICE);
         staking.delegate(OP1, 1 ether);
         assertEq(token.balanceOf(ALICE), 10 ether, "alice unchanged");
@@ -261,7 +299,9 @@ contract StakingTest is StakingBase {
         vm.prank(OP1);
         staking.rotateSigner(SIGNER3);
         assertEq(staking.signerOf(OP1), SIGNER1, "not yet");
-        vm.expectRevert(abi.encodeWithSelector(IStaking.ChangeNotReady.selector, uint64(block.timestamp + 1 days)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStaking.ChangeNotReady.selector, uint64(block.timestamp + 1 days))
+        );
         staking.applySignerRotation(OP1);
         vm.warp(block.timestamp + 1 days);
         staking.applySignerRotation(OP1);
@@ -331,9 +371,13 @@ contract StakingTest is StakingBase {
     }
 
     function testParameterBounds() public {
-        vm.expectRevert(abi.encodeWithSelector(IStaking.InvalidParameter.selector, bytes32("slashCapBps"), 10_001));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStaking.InvalidParameter.selector, bytes32("slashCapBps"), 10_001)
+        );
         staking.setParameter("slashCapBps", 10_001);
-        vm.expectRevert(abi.encodeWithSelector(IStaking.InvalidParameter.selector, bytes32("exitDelay"), 8 days));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStaking.InvalidParameter.selector, bytes32("exitDelay"), 8 days)
+        );
         staking.setParameter("exitDelay", 8 days);
         vm.expectRevert(abi.encodeWithSelector(Staking.UnknownParameter.selector, bytes32("nope")));
         staking.setParameter("nope", 1);

@@ -54,7 +54,11 @@ contract StakingFuzzTest is StakingBase {
 
     /// @dev Delegating then withdrawing (with an optional slash in between) never returns more than the
     ///      exact pro-rata value, and never more than was put in.
-    function testFuzz_RoundingNeverFavoursWithdrawer(uint256 amount, uint256 slashAmount, uint256 part) public {
+    function testFuzz_RoundingNeverFavoursWithdrawer(
+        uint256 amount,
+        uint256 slashAmount,
+        uint256 part
+    ) public {
         amount = bound(amount, 1, 1e9 ether);
         uint256 shares = _delegate(ALICE, OP1, amount);
         slashAmount = bound(slashAmount, 0, MIN_SELF + amount);

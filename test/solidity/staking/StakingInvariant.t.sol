@@ -231,7 +231,8 @@ contract StakingInvariantTest is Test {
             Staking.OperatorInfo memory info = staking.getOperator(op);
             uint256 expected;
             if (staking.isEligible(op) && info.totalShares != 0) {
-                expected = (((info.totalShares - info.queuedShares) * info.assets) / info.totalShares / 1e12) * 1e12;
+                expected =
+                    (((info.totalShares - info.queuedShares) * info.assets) / info.totalShares / 1e12) * 1e12;
             }
             assertEq(info.drawWeight, expected, "draw weight");
             total += expected;

@@ -1,0 +1,102 @@
+/**
+ * Gas of the request path (issue 4): request with a prepaid 64-byte input, a signed answer (signature check
+ * included, no callback), a single finalize and a batch of 10. Receipt gasUsed on Hardhat's EVM.
+ */
+import { recordBenchmarks } from "./record.js";
+import { deployProtocol, increaseTime, makeRequest, signedAnswer } from "../../test/helpers/protocol.js";
+import { encodeTensors } from "../../sdk/tensor.js";
+import type { CreatedRequest } from "../../sdk/requests.js";
+
+async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }>): Promise<number> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("no receipt");
+  return Number(receipt.gasUsed);
+}
+
+const p = await deployProtocol({ operators: 10 });
+// A 64-byte canonical input: header + one int64 tensor "input_x" of shape [1, 5].
+const input = encodeTensors([{ name: "input_x", dtype: "int64", scale: 0, dims: [1, 5], data: [1n, -2n, 3n, -4n, 5n] }]);
+if (input.length !== 64) throw new Error(`input is ${input.length} bytes, expected 64`);
+const output = encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [1, 1], data: [123456n] }]);
+
+// Warm-up: the first request, answer and payout of an account write zero slots that steady state does not
+// (balances, operator records). Serve a few requests so every operator and payee has been paid once.
+const warmups: CreatedRequest[] = [];
+const served = new Set<string>();
+while (served.size < p.operators.length) {
+  const warm = await makeRequest(p, { input });
+  served.add(warm.request.operators[0]!);
+  await (await p.coordinator.submitAnswer(warm.requestId, warm.request, await signedAnswer(p, warm, 0, output), "0x")).wait();
+  warmups.push(warm);
+}
+await increaseTime(p, 61);
+await (
+  await p.coordinator.finalizeBatch(
+    warmups.map((c) => c.requestId),
+    warmups.map((c) => c.request),
+    warmups.map(() => "0x"),
+  )
+).wait();
+
+const requestGas: number[] = [];
+const created: CreatedRequest[] = [];
+for (let i = 0; i < 11; i++) {
+  const params = {
+    modelHash: p.modelHash,
+    input,
+    inputHash: "0x" + "00".repeat(32),
+    inputURI: "",
+    redundancy: 0,
+    maxFee: 10n ** 20n,
+    deadline: 0n,
+    callback: "0x0000000000000000000000000000000000000000",
+    callbackGasLimit: 0,
+    finality: 0,
+  };
+  const tx = await p.coordinator.connect(p.requester).requestInference(params);
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error("no receipt");
+  requestGas.push(Number(receipt.gasUsed));
+  const { createdRequestIn } = await import("../../sdk/requests.js");
+  created.push(createdRequestIn(receipt.logs));
+}
+const answerGas: number[] = [];
+for (const c of created) {
+  answerGas.push(
+    await gasOf(p.coordinator.submitAnswer(c.requestId, c.request, await signedAnswer(p, c, 0, output), "0x")),
+  );
+}
+await increaseTime(p, 61);
+const [single, ...batch] = created;
+if (!single) throw new Error("no request");
+const finalizeSingle = await gasOf(p.coordinator.finalize(single.requestId, single.request, "0x"));
+const batchGas = await gasOf(
+  p.coordinator.finalizeBatch(
+    batch.map((c) => c.requestId),
+    batch.map((c) => c.request),
+    batch.map(() => "0x"),
+  ),
+);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+const figures = {
+  "gas.requestInference.prepaid64B": median(requestGas),
+  "gas.submitAnswer": median(answerGas),
+  "gas.finalize.single": finalizeSingle,
+  "gas.finalize.batch10.perRequest": Math.round(batchGas / batch.length),
+};
+console.table(figures);
+recordBenchmarks("Request path", figures, {
+  description:
+    "Receipt gas of the request path with k = 1 among 10 equally staked operators: `requestInference` paid from a prepaid " +
+    "balance with a 64-byte inline input (operator draw included), `submitAnswer` with its EIP-712 signature " +
+    "check and no callback, `finalize` of one request, and `finalizeBatch` of 10 divided by 10. Medians of " +
+    "11 requests after a warm-up that has paid every operator once. Anchors: Ritual Infernet create ~142k, deliver ~210k gas; Chainlink " +
+    "Functions' documented 185k fulfilment overhead.",
+  targets: {
+    "gas.requestInference.prepaid64B": { max: 90_000 },
+    "gas.submitAnswer": { max: 90_000 },
+    "gas.finalize.single": { max: 60_000 },
+    "gas.finalize.batch10.perRequest": { max: 35_000 },
+  },
+});
