@@ -250,6 +250,30 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         Answer calldata answer,
         bytes calldata referenceOutput
     ) external nonReentrant {
+        _submitAnswer(requestId, req, answer, referenceOutput);
+    }
+
+    /// @notice Posts many signed answers in one transaction (a relayer with many answers due). All or
+    ///         nothing: simulate first and leave out entries that would fail.
+    function submitAnswers(
+        uint256[] calldata requestIds,
+        Request[] calldata reqs,
+        Answer[] calldata answers,
+        bytes[] calldata referenceOutputs
+    ) external nonReentrant {
+        uint256 n = requestIds.length;
+        if (reqs.length != n || answers.length != n || referenceOutputs.length != n) revert RequestMismatch(0);
+        for (uint256 i = 0; i < n; ++i) {
+            _submitAnswer(requestIds[i], reqs[i], answers[i], referenceOutputs[i]);
+        }
+    }
+
+    function _submitAnswer(
+        uint256 requestId,
+        Request calldata req,
+        Answer calldata answer,
+        bytes calldata referenceOutput
+    ) private {
         RequestState memory st = _load(requestId, req);
         if (st.status != Status.Assigned) revert WrongStatus(requestId, st.status);
         if (block.timestamp > req.deadline) revert AnswerAfterDeadline(requestId, req.deadline);
