@@ -18,21 +18,44 @@ export default buildModule("Verdict", (m) => {
 
   const token = m.contract("OPGToken", [deployer, supply]);
   // Proposer: the deployer (hand it to a multisig later); executor: anyone, once the delay has passed.
-  const timelock = m.contract("TimelockController", [timelockDelay, [deployer], ["0x0000000000000000000000000000000000000000"], "0x0000000000000000000000000000000000000000"]);
+  const timelock = m.contract("TimelockController", [
+    timelockDelay,
+    [deployer],
+    ["0x0000000000000000000000000000000000000000"],
+    "0x0000000000000000000000000000000000000000",
+  ]);
   const staking = m.contract("Staking", [token, deployer]);
   const registry = m.contract("ModelRegistry", []);
   const agreementChecker = m.contract("AgreementChecker", []);
-  const coordinator = m.contract("Coordinator", [token, staking, registry, agreementChecker, deployer, treasury]);
+  const coordinator = m.contract("Coordinator", [
+    token,
+    staking,
+    registry,
+    agreementChecker,
+    deployer,
+    treasury,
+  ]);
 
   const wireFees = m.call(staking, "setFeeSource", [coordinator]);
-  const slasher = m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], { id: "grantSlasherToCoordinator" });
+  const slasher = m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], {
+    id: "grantSlasherToCoordinator",
+  });
 
   // Hand governance to the timelock.
   const adminRole = "0x0000000000000000000000000000000000000000000000000000000000000000";
   const paramsRole = id("PARAMS_ROLE");
-  const grantAdmin = m.call(staking, "grantRole", [adminRole, timelock], { id: "grantAdminToTimelock", after: [wireFees, slasher] });
-  const grantParams = m.call(staking, "grantRole", [paramsRole, timelock], { id: "grantParamsToTimelock", after: [grantAdmin] });
-  const dropParams = m.call(staking, "renounceRole", [paramsRole, deployer], { id: "renounceParams", after: [grantParams] });
+  const grantAdmin = m.call(staking, "grantRole", [adminRole, timelock], {
+    id: "grantAdminToTimelock",
+    after: [wireFees, slasher],
+  });
+  const grantParams = m.call(staking, "grantRole", [paramsRole, timelock], {
+    id: "grantParamsToTimelock",
+    after: [grantAdmin],
+  });
+  const dropParams = m.call(staking, "renounceRole", [paramsRole, deployer], {
+    id: "renounceParams",
+    after: [grantParams],
+  });
   m.call(staking, "renounceRole", [adminRole, deployer], { id: "renounceAdmin", after: [dropParams] });
   m.call(coordinator, "transferGovernance", [timelock]);
 

@@ -3,6 +3,7 @@ import { keccak256, parseEther, ZeroAddress, Wallet, toBeHex, zeroPadValue } fro
 import { encodeTensors } from "../sdk/tensor.js";
 import { ReasonCode, signInferenceRequest, verdictDomain } from "../sdk/eip712.js";
 import { RequestStatus } from "../sdk/requests.js";
+import type { RecordingConsumer, ReentrantConsumer } from "../types/ethers-contracts/index.js";
 import {
   FEE,
   assigned,
@@ -40,14 +41,18 @@ describe("Coordinator: request → answer → finalize", function () {
     expect(before.requester - afterRequest.requester).to.equal(FEE);
 
     const out = output([42n]);
-    await p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 0, out), "0x");
+    await p.coordinator.submitAnswer(
+      created.requestId,
+      created.request,
+      await signedAnswer(p, created, 0, out),
+      "0x",
+    );
     const state = await p.coordinator.requestState(created.requestId);
     expect(state.status).to.equal(RequestStatus.Answered);
 
-    await expect(p.coordinator.finalize(created.requestId, created.request, "0x")).to.be.revertedWithCustomError(
-      p.coordinator,
-      "WindowOpen",
-    );
+    await expect(
+      p.coordinator.finalize(created.requestId, created.request, "0x"),
+    ).to.be.revertedWithCustomError(p.coordinator, "WindowOpen");
     await increaseTime(p, 61);
     await p.coordinator.finalize(created.requestId, created.request, "0x");
     const after = await balances(p);
@@ -83,7 +88,12 @@ describe("Coordinator: request → answer → finalize", function () {
     const made = [];
     for (let i = 0; i < 3; i++) made.push(await makeRequest(p));
     for (const c of made.slice(0, 2)) {
-      await p.coordinator.submitAnswer(c.requestId, c.request, await signedAnswer(p, c, 0, output([1n])), "0x");
+      await p.coordinator.submitAnswer(
+        c.requestId,
+        c.request,
+        await signedAnswer(p, c, 0, output([1n])),
+        "0x",
+      );
     }
     await increaseTime(p, 61);
     const ids = made.map((c) => c.requestId);
@@ -139,39 +149,34 @@ describe("Coordinator: forbidden transitions leave funds and state intact", func
     const b = await makeRequest(p);
     const stranger = Wallet.createRandom();
     const forged = await signedAnswer(p, a, 0, output([1n]), { signer: stranger as unknown as Wallet });
-    await expect(p.coordinator.submitAnswer(a.requestId, a.request, forged, "0x")).to.be.revertedWithCustomError(
-      p.coordinator,
-      "InvalidSignature",
-    );
+    await expect(
+      p.coordinator.submitAnswer(a.requestId, a.request, forged, "0x"),
+    ).to.be.revertedWithCustomError(p.coordinator, "InvalidSignature");
     const good = await signedAnswer(p, a, 0, output([1n]));
     if (b.request.operators[0] === a.request.operators[0]) {
-      await expect(p.coordinator.submitAnswer(b.requestId, b.request, good, "0x")).to.be.revertedWithCustomError(
-        p.coordinator,
-        "InvalidSignature",
-      );
+      await expect(
+        p.coordinator.submitAnswer(b.requestId, b.request, good, "0x"),
+      ).to.be.revertedWithCustomError(p.coordinator, "InvalidSignature");
     }
     await expect(
       p.coordinator.submitAnswer(a.requestId, a.request, { ...good, output: output([2n]) }, "0x"),
     ).to.be.revertedWithCustomError(p.coordinator, "InvalidSignature");
     await p.coordinator.submitAnswer(a.requestId, a.request, good, "0x");
-    await expect(p.coordinator.submitAnswer(a.requestId, a.request, good, "0x")).to.be.revertedWithCustomError(
-      p.coordinator,
-      "WrongStatus",
-    );
+    await expect(
+      p.coordinator.submitAnswer(a.requestId, a.request, good, "0x"),
+    ).to.be.revertedWithCustomError(p.coordinator, "WrongStatus");
   });
 
   it("rejects a request struct that does not match the commitment", async function () {
     const created = await makeRequest(p);
     const answer = await signedAnswer(p, created, 0, output([1n]));
     const tampered = { ...created.request, feePerOperator: created.request.feePerOperator * 10n };
-    await expect(p.coordinator.submitAnswer(created.requestId, tampered, answer, "0x")).to.be.revertedWithCustomError(
-      p.coordinator,
-      "RequestMismatch",
-    );
-    await expect(p.coordinator.submitAnswer(999n, created.request, answer, "0x")).to.be.revertedWithCustomError(
-      p.coordinator,
-      "UnknownRequest",
-    );
+    await expect(
+      p.coordinator.submitAnswer(created.requestId, tampered, answer, "0x"),
+    ).to.be.revertedWithCustomError(p.coordinator, "RequestMismatch");
+    await expect(
+      p.coordinator.submitAnswer(999n, created.request, answer, "0x"),
+    ).to.be.revertedWithCustomError(p.coordinator, "UnknownRequest");
   });
 
   it("rejects oversized input and output, bad fees, deadlines and callback gas", async function () {
@@ -179,10 +184,22 @@ describe("Coordinator: forbidden transitions leave funds and state intact", func
     await expect(makeRequest(p, { input: new Uint8Array(4097) }))
       .to.be.revertedWithCustomError(p.coordinator, "InputTooLarge")
       .withArgs(4097, 4096);
-    await expect(makeRequest(p, { maxFee: FEE - 1n })).to.be.revertedWithCustomError(p.coordinator, "FeeAboveMax");
-    await expect(makeRequest(p, { redundancy: 9 })).to.be.revertedWithCustomError(p.coordinator, "RedundancyOutOfBounds");
-    await expect(makeRequest(p, { redundancy: 4 })).to.be.revertedWithCustomError(p.staking, "NotEnoughOperators");
-    await expect(makeRequest(p, { deadline: 1n })).to.be.revertedWithCustomError(p.coordinator, "DeadlineOutOfBounds");
+    await expect(makeRequest(p, { maxFee: FEE - 1n })).to.be.revertedWithCustomError(
+      p.coordinator,
+      "FeeAboveMax",
+    );
+    await expect(makeRequest(p, { redundancy: 9 })).to.be.revertedWithCustomError(
+      p.coordinator,
+      "RedundancyOutOfBounds",
+    );
+    await expect(makeRequest(p, { redundancy: 4 })).to.be.revertedWithCustomError(
+      p.staking,
+      "NotEnoughOperators",
+    );
+    await expect(makeRequest(p, { deadline: 1n })).to.be.revertedWithCustomError(
+      p.coordinator,
+      "DeadlineOutOfBounds",
+    );
     await expect(
       makeRequest(p, { callback: ZeroAddress.replace(/0$/, "1"), callbackGasLimit: 300_001 }),
     ).to.be.revertedWithCustomError(p.coordinator, "CallbackGasTooHigh");
@@ -258,7 +275,12 @@ describe("Coordinator: redundancy and agreement", function () {
     const created = await makeRequest(p);
     expect(new Set(created.request.operators).size).to.equal(3);
     const first = output([100n, -7n]);
-    await p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 0, first), "0x");
+    await p.coordinator.submitAnswer(
+      created.requestId,
+      created.request,
+      await signedAnswer(p, created, 0, first),
+      "0x",
+    );
     await p.coordinator.submitAnswer(
       created.requestId,
       created.request,
@@ -291,18 +313,27 @@ describe("Coordinator: redundancy and agreement", function () {
     const p = await deployProtocol({ redundancy: 2, tolerance: 5n });
     const created = await makeRequest(p);
     const first = output([100n]);
-    await p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 0, first), "0x");
+    await p.coordinator.submitAnswer(
+      created.requestId,
+      created.request,
+      await signedAnswer(p, created, 0, first),
+      "0x",
+    );
     await expect(
-      p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 1, output([106n])), first),
+      p.coordinator.submitAnswer(
+        created.requestId,
+        created.request,
+        await signedAnswer(p, created, 1, output([106n])),
+        first,
+      ),
     )
       .to.emit(p.coordinator, "AnswersDisagree")
       .withArgs(created.requestId, 0, 1);
     expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Disputed);
     await increaseTime(p, 61);
-    await expect(p.coordinator.finalize(created.requestId, created.request, "0x")).to.be.revertedWithCustomError(
-      p.coordinator,
-      "WrongStatus",
-    );
+    await expect(
+      p.coordinator.finalize(created.requestId, created.request, "0x"),
+    ).to.be.revertedWithCustomError(p.coordinator, "WrongStatus");
   });
 
   it("a result and an invalid-input verdict disagree", async function () {
@@ -314,7 +345,12 @@ describe("Coordinator: redundancy and agreement", function () {
       await signedAnswer(p, created, 0, "0x", { invalid: ReasonCode.UNDECODABLE }),
       "0x",
     );
-    await p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 1, output([1n])), "0x");
+    await p.coordinator.submitAnswer(
+      created.requestId,
+      created.request,
+      await signedAnswer(p, created, 1, output([1n])),
+      "0x",
+    );
     expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Disputed);
   });
 });
@@ -330,7 +366,12 @@ describe("Coordinator: callbacks never block settlement", function () {
         finality: 1,
       });
       const out = output([7n]);
-      await p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 0, out), "0x");
+      await p.coordinator.submitAnswer(
+        created.requestId,
+        created.request,
+        await signedAnswer(p, created, 0, out),
+        "0x",
+      );
       await increaseTime(p, 61);
       await expect(p.coordinator.finalize(created.requestId, created.request, out))
         .to.emit(p.coordinator, "CallbackResult")
@@ -341,8 +382,12 @@ describe("Coordinator: callbacks never block settlement", function () {
 
   it("FAST delivers on the answer with exactly the requested gas; FINAL needs the answered output", async function () {
     const p = await deployProtocol();
-    const consumer = await p.ethers.deployContract("RecordingConsumer");
-    const fast = await makeRequest(p, { callback: await consumer.getAddress(), callbackGasLimit: 150_000, finality: 0 });
+    const consumer = (await p.ethers.deployContract("RecordingConsumer")) as unknown as RecordingConsumer;
+    const fast = await makeRequest(p, {
+      callback: await consumer.getAddress(),
+      callbackGasLimit: 150_000,
+      finality: 0,
+    });
     const out = output([3n]);
     await p.coordinator.submitAnswer(fast.requestId, fast.request, await signedAnswer(p, fast, 0, out), "0x");
     expect(await consumer.deliveryCount()).to.equal(1n);
@@ -350,24 +395,42 @@ describe("Coordinator: callbacks never block settlement", function () {
     expect(d.output).to.equal("0x" + Buffer.from(out).toString("hex"));
     expect(d.gasLeft).to.be.greaterThan(140_000n).and.lessThan(150_000n);
 
-    const final = await makeRequest(p, { callback: await consumer.getAddress(), callbackGasLimit: 150_000, finality: 1 });
-    await p.coordinator.submitAnswer(final.requestId, final.request, await signedAnswer(p, final, 0, out), "0x");
+    const final = await makeRequest(p, {
+      callback: await consumer.getAddress(),
+      callbackGasLimit: 150_000,
+      finality: 1,
+    });
+    await p.coordinator.submitAnswer(
+      final.requestId,
+      final.request,
+      await signedAnswer(p, final, 0, out),
+      "0x",
+    );
     expect(await consumer.deliveryCount()).to.equal(1n);
     await increaseTime(p, 61);
-    await expect(p.coordinator.finalize(final.requestId, final.request, output([4n]))).to.be.revertedWithCustomError(
-      p.coordinator,
-      "OutputMismatch",
-    );
+    await expect(
+      p.coordinator.finalize(final.requestId, final.request, output([4n])),
+    ).to.be.revertedWithCustomError(p.coordinator, "OutputMismatch");
     await p.coordinator.finalize(final.requestId, final.request, out);
     expect(await consumer.deliveryCount()).to.equal(2n);
   });
 
   it("a callback cannot re-enter the coordinator", async function () {
     const p = await deployProtocol();
-    const consumer = await p.ethers.deployContract("ReentrantConsumer", [await p.coordinator.getAddress()]);
-    const created = await makeRequest(p, { callback: await consumer.getAddress(), callbackGasLimit: 100_000 });
+    const consumer = (await p.ethers.deployContract("ReentrantConsumer", [
+      await p.coordinator.getAddress(),
+    ])) as unknown as ReentrantConsumer;
+    const created = await makeRequest(p, {
+      callback: await consumer.getAddress(),
+      callbackGasLimit: 100_000,
+    });
     await expect(
-      p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 0, output([1n])), "0x"),
+      p.coordinator.submitAnswer(
+        created.requestId,
+        created.request,
+        await signedAnswer(p, created, 0, output([1n])),
+        "0x",
+      ),
     )
       .to.emit(p.coordinator, "CallbackResult")
       .withArgs(created.requestId, await consumer.getAddress(), false, false);
@@ -410,16 +473,22 @@ describe("Coordinator: EIP-712 signed requests", function () {
     const signature = await signInferenceRequest(p.requester, domain, message);
     const relayer = p.others[0]!;
     const before = await p.coordinator.balanceOf(requester);
-    await p.coordinator.connect(relayer).requestInferenceSigned(params, requester, 0n, message.signatureDeadline, signature);
+    await p.coordinator
+      .connect(relayer)
+      .requestInferenceSigned(params, requester, 0n, message.signatureDeadline, signature);
     expect(before - (await p.coordinator.balanceOf(requester))).to.equal(FEE);
     expect(await p.coordinator.nonces(requester)).to.equal(1n);
     await expect(
-      p.coordinator.connect(relayer).requestInferenceSigned(params, requester, 0n, message.signatureDeadline, signature),
+      p.coordinator
+        .connect(relayer)
+        .requestInferenceSigned(params, requester, 0n, message.signatureDeadline, signature),
     ).to.be.revertedWithCustomError(p.coordinator, "BadNonce");
     const next = { ...message, nonce: 1n };
     const wrong = await signInferenceRequest(relayer, domain, next);
     await expect(
-      p.coordinator.connect(relayer).requestInferenceSigned(params, requester, 1n, next.signatureDeadline, wrong),
+      p.coordinator
+        .connect(relayer)
+        .requestInferenceSigned(params, requester, 1n, next.signatureDeadline, wrong),
     ).to.be.revertedWithCustomError(p.coordinator, "BadRequestSignature");
     await expect(
       p.coordinator.connect(relayer).requestInferenceSigned(params, requester, 1n, now - 1n, wrong),
@@ -437,9 +506,16 @@ describe("Coordinator: EIP-712 signed requests", function () {
 describe("Coordinator: governance", function () {
   it("parameters change only through the timelock, within bounds", async function () {
     const p = await deployProtocol({ operators: 1 });
-    await expect(p.coordinator.setCallbackGasCap(500_000)).to.be.revertedWithCustomError(p.coordinator, "NotGovernance");
+    await expect(p.coordinator.setCallbackGasCap(500_000)).to.be.revertedWithCustomError(
+      p.coordinator,
+      "NotGovernance",
+    );
     const { governed } = await import("./helpers/protocol.js");
-    await governed(p, await p.coordinator.getAddress(), p.coordinator.interface.encodeFunctionData("setCallbackGasCap", [500_000]));
+    await governed(
+      p,
+      await p.coordinator.getAddress(),
+      p.coordinator.interface.encodeFunctionData("setCallbackGasCap", [500_000]),
+    );
     expect((await p.coordinator.params()).callbackGasCap).to.equal(500_000n);
     expect(parseEther("1")).to.equal(10n ** 18n);
   });

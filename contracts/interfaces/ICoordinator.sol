@@ -144,7 +144,13 @@ interface ICoordinator {
     event RequestRejected(uint256 indexed requestId, uint256 refund);
     event RequestExpired(uint256 indexed requestId, uint256 refund, uint8 missedMask, uint256 slashed);
     event RequestDisputed(uint256 indexed requestId, address indexed by);
-    event RequestCorrected(uint256 indexed requestId, uint8 wrongMask, uint8 outcome, bytes output, uint256 refund);
+    event RequestCorrected(
+        uint256 indexed requestId,
+        uint8 wrongMask,
+        uint8 outcome,
+        bytes output,
+        uint256 refund
+    );
     event FeesCollected(address indexed operator, uint256 amount);
     event ParameterChanged(bytes32 indexed name, uint256 value);
 }

@@ -59,7 +59,12 @@ interface IStaking {
         uint256 indexed withdrawalId,
         uint256 assets
     );
-    event RewardsDistributed(address indexed operator, uint256 amount, uint256 commission, uint256 toDelegators);
+    event RewardsDistributed(
+        address indexed operator,
+        uint256 amount,
+        uint256 commission,
+        uint256 toDelegators
+    );
     event RewardsClaimed(address indexed operator, address indexed delegator, uint256 amount);
     event Slashed(address indexed operator, address indexed slasher, uint256 requested, uint256 slashed);
     event Jailed(address indexed operator, uint64 until);
@@ -83,7 +88,11 @@ interface IStaking {
 
     /// @notice Draws `k` distinct eligible operators, stake-weighted with each weight capped, from `seed`,
     ///         never returning an address in `exclude`. O(k·log n) gas.
-    function draw(uint256 seed, uint256 k, address[] calldata exclude) external view returns (address[] memory);
+    function draw(
+        uint256 seed,
+        uint256 k,
+        address[] calldata exclude
+    ) external view returns (address[] memory);
 
     // ---------------------------------------------------------------- protocol roles
     /// @notice Slashes up to `amount` from the whole pool of `operator` (bounded by the per-window cap),

@@ -7,5 +7,10 @@ interface IVerdictConsumer {
     /// @notice Delivers a result. `outcome` 0 is a result; 1 means the input was judged invalid and
     ///         `output` holds the 32-byte reason code. `corrected` is true when a dispute overturned an
     ///         earlier (FAST mode) delivery.
-    function onInferenceResult(uint256 requestId, uint8 outcome, bytes calldata output, bool corrected) external;
+    function onInferenceResult(
+        uint256 requestId,
+        uint8 outcome,
+        bytes calldata output,
+        bool corrected
+    ) external;
 }

@@ -124,7 +124,9 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
     }
 
     /// @notice Requests an inference paid now by `transferFrom` of the caller (pay as you go).
-    function requestInferencePayNow(RequestParams calldata p) external nonReentrant returns (uint256 requestId) {
+    function requestInferencePayNow(
+        RequestParams calldata p
+    ) external nonReentrant returns (uint256 requestId) {
         return _create(msg.sender, p, false);
     }
 
@@ -157,8 +159,22 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         return
             keccak256(
                 bytes.concat(
-                    abi.encode(INFERENCE_REQUEST_TYPEHASH, requester, p.modelHash, _inputHashOf(p), p.redundancy, p.maxFee),
-                    abi.encode(p.deadline, p.callbackGasLimit, p.finality, p.callback, nonce, signatureDeadline)
+                    abi.encode(
+                        INFERENCE_REQUEST_TYPEHASH,
+                        requester,
+                        p.modelHash,
+                        _inputHashOf(p),
+                        p.redundancy,
+                        p.maxFee
+                    ),
+                    abi.encode(
+                        p.deadline,
+                        p.callbackGasLimit,
+                        p.finality,
+                        p.callback,
+                        nonce,
+                        signatureDeadline
+                    )
                 )
             );
     }
@@ -173,7 +189,11 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         return keccak256(p.input);
     }
 
-    function _create(address requester, RequestParams calldata p, bool prepaid) private returns (uint256 requestId) {
+    function _create(
+        address requester,
+        RequestParams calldata p,
+        bool prepaid
+    ) private returns (uint256 requestId) {
         bytes32 inputHash = _inputHashOf(p);
         Params memory cfg = params;
         requestId = cfg.nextRequestId;
@@ -218,7 +238,8 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         if (deadline <= block.timestamp || deadline > maxDeadline) {
             revert DeadlineOutOfBounds(deadline, uint64(block.timestamp) + 1, maxDeadline);
         }
-        if (p.callbackGasLimit > cfg.callbackGasCap) revert CallbackGasTooHigh(p.callbackGasLimit, cfg.callbackGasCap);
+        if (p.callbackGasLimit > cfg.callbackGasCap)
+            revert CallbackGasTooHigh(p.callbackGasLimit, cfg.callbackGasCap);
         if (p.callback != address(0) && p.callbackGasLimit == 0) revert CallbackWithoutGas();
 
         req.requester = requester;
@@ -262,7 +283,8 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         bytes[] calldata referenceOutputs
     ) external nonReentrant {
         uint256 n = requestIds.length;
-        if (reqs.length != n || answers.length != n || referenceOutputs.length != n) revert RequestMismatch(0);
+        if (reqs.length != n || answers.length != n || referenceOutputs.length != n)
+            revert RequestMismatch(0);
         for (uint256 i = 0; i < n; ++i) {
             _submitAnswer(requestIds[i], reqs[i], answers[i], referenceOutputs[i]);
         }
@@ -314,8 +336,21 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         }
     }
 
-    function _emitAnswer(uint256 requestId, address operator, Answer calldata answer, bytes32 outputHash) private {
-        emit AnswerSubmitted(requestId, operator, answer.index, answer.outcome, outputHash, answer.output, answer.signature);
+    function _emitAnswer(
+        uint256 requestId,
+        address operator,
+        Answer calldata answer,
+        bytes32 outputHash
+    ) private {
+        emit AnswerSubmitted(
+            requestId,
+            operator,
+            answer.index,
+            answer.outcome,
+            outputHash,
+            answer.output,
+            answer.signature
+        );
     }
 
     function _outputHash(Answer calldata answer) private pure returns (bytes32) {
@@ -339,7 +374,14 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
     ) private view {
         bytes32 digest = _hashTypedDataV4(
             keccak256(
-                abi.encode(ATTESTATION_TYPEHASH, requestId, req.modelHash, req.inputHash, outputHash, answer.outcome)
+                abi.encode(
+                    ATTESTATION_TYPEHASH,
+                    requestId,
+                    req.modelHash,
+                    req.inputHash,
+                    outputHash,
+                    answer.outcome
+                )
             )
         );
         (address recovered, ECDSA.RecoverError err, ) = ECDSA.tryRecover(digest, answer.signature);
@@ -408,7 +450,12 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         }
     }
 
-    function _settle(uint256 requestId, Request calldata req, RequestState memory st, bytes calldata output) private {
+    function _settle(
+        uint256 requestId,
+        Request calldata req,
+        RequestState memory st,
+        bytes calldata output
+    ) private {
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
         if (st.invalidMask != 0) {
             // Every operator said "invalid input" (agreement guarantees all or none) and nobody disputed it.
@@ -508,7 +555,8 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
             if (wrongMask & (1 << i) != 0) _records[req.operators[i]].lost += 1;
         }
         emit RequestCorrected(requestId, wrongMask, outcome, output, price);
-        if (req.callback != address(0)) _deliver(requestId, req, outcome, output, req.finality == Finality.Fast);
+        if (req.callback != address(0))
+            _deliver(requestId, req, outcome, output, req.finality == Finality.Fast);
     }
 
     // ================================================================ fees
@@ -526,12 +574,17 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
 
     // ================================================================ callbacks
 
-    function _deliverChecked(uint256 requestId, Request calldata req, uint8 outcome, bytes calldata output, bool corrected)
-        private
-    {
-        bytes32 actual = outcome == OUTCOME_RESULT
-            ? keccak256(output)
-            : (output.length == 32 ? bytes32(output) : bytes32(0));
+    function _deliverChecked(
+        uint256 requestId,
+        Request calldata req,
+        uint8 outcome,
+        bytes calldata output,
+        bool corrected
+    ) private {
+        bytes32 actual =
+            outcome == OUTCOME_RESULT
+                ? keccak256(output)
+                : (output.length == 32 ? bytes32(output) : bytes32(0));
         for (uint256 i = 0; i < req.redundancy; ++i) {
             if (_answers[requestId][i] == actual) {
                 _deliver(requestId, req, outcome, output, corrected);
@@ -543,10 +596,17 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
 
     /// @dev Calls the consumer with exactly `callbackGasLimit` gas. Its failure (revert, out of gas, huge
     ///      return data) is recorded and never blocks settlement: return data is not copied.
-    function _deliver(uint256 requestId, Request calldata req, uint8 outcome, bytes calldata output, bool corrected)
-        private
-    {
-        bytes memory data = abi.encodeCall(IVerdictConsumer.onInferenceResult, (requestId, outcome, output, corrected));
+    function _deliver(
+        uint256 requestId,
+        Request calldata req,
+        uint8 outcome,
+        bytes calldata output,
+        bool corrected
+    ) private {
+        bytes memory data = abi.encodeCall(
+            IVerdictConsumer.onInferenceResult,
+            (requestId, outcome, output, corrected)
+        );
         uint256 gasLimit = req.callbackGasLimit;
         // EIP-150 forwards at most 63/64 of what is left: make sure the callee can get all of gasLimit.
         uint256 needed = (gasLimit * 64) / 63 + CALLBACK_RESERVE;

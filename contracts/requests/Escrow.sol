@@ -45,7 +45,9 @@ abstract contract Escrow is ReentrancyLock {
         bytes32 r,
         bytes32 s
     ) external nonReentrant {
-        try IERC20Permit(address(feeToken)).permit(owner, address(this), amount, deadline, v, r, s) {} catch {}
+        try
+            IERC20Permit(address(feeToken)).permit(owner, address(this), amount, deadline, v, r, s)
+        {} catch {}
         _pullDeposit(owner, owner, amount);
     }
 

@@ -15,7 +15,12 @@ contract RecordingConsumer is IVerdictConsumer {
 
     Delivery[] public deliveries;
 
-    function onInferenceResult(uint256 requestId, uint8 outcome, bytes calldata output, bool corrected) external {
+    function onInferenceResult(
+        uint256 requestId,
+        uint8 outcome,
+        bytes calldata output,
+        bool corrected
+    ) external {
         deliveries.push(Delivery(requestId, outcome, output, corrected, gasleft()));
     }
 
@@ -45,13 +50,17 @@ contract ReentrantConsumer is IVerdictConsumer {
     address public immutable coordinator;
     bool public reentered;
 
+    error ReentryBlocked();
+
     constructor(address coordinator_) {
         coordinator = coordinator_;
     }
 
     function onInferenceResult(uint256, uint8, bytes calldata, bool) external {
-        (bool ok, ) = coordinator.call(abi.encodeWithSignature("withdraw(address,uint256)", address(this), 1));
+        (bool ok, ) = coordinator.call(
+            abi.encodeWithSignature("withdraw(address,uint256)", address(this), 1)
+        );
         reentered = ok;
-        require(ok, "reentry blocked");
+        if (!ok) revert ReentryBlocked();
     }
 }

@@ -71,7 +71,8 @@ function verdict(value: number, target: Target | undefined): string {
   const parts: string[] = [];
   if (target.max !== undefined) parts.push(`≤ ${formatNumber(target.max)}`);
   if (target.min !== undefined) parts.push(`≥ ${formatNumber(target.min)}`);
-  const ok = (target.max === undefined || value <= target.max) && (target.min === undefined || value >= target.min);
+  const ok =
+    (target.max === undefined || value <= target.max) && (target.min === undefined || value >= target.min);
   return `${parts.join(", ")} ${ok ? "✅" : "❌"}`;
 }
 

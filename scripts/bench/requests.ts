@@ -15,7 +15,9 @@ async function gasOf(tx: Promise<{ wait(): Promise<{ gasUsed: bigint } | null> }
 
 const p = await deployProtocol({ operators: 10 });
 // A 64-byte canonical input: header + one int64 tensor "input_x" of shape [1, 5].
-const input = encodeTensors([{ name: "input_x", dtype: "int64", scale: 0, dims: [1, 5], data: [1n, -2n, 3n, -4n, 5n] }]);
+const input = encodeTensors([
+  { name: "input_x", dtype: "int64", scale: 0, dims: [1, 5], data: [1n, -2n, 3n, -4n, 5n] },
+]);
 if (input.length !== 64) throw new Error(`input is ${input.length} bytes, expected 64`);
 const output = encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [1, 1], data: [123456n] }]);
 
@@ -26,7 +28,14 @@ const served = new Set<string>();
 while (served.size < p.operators.length) {
   const warm = await makeRequest(p, { input });
   served.add(warm.request.operators[0]!);
-  await (await p.coordinator.submitAnswer(warm.requestId, warm.request, await signedAnswer(p, warm, 0, output), "0x")).wait();
+  await (
+    await p.coordinator.submitAnswer(
+      warm.requestId,
+      warm.request,
+      await signedAnswer(p, warm, 0, output),
+      "0x",
+    )
+  ).wait();
   warmups.push(warm);
 }
 await increaseTime(p, 61);
@@ -63,7 +72,9 @@ for (let i = 0; i < 11; i++) {
 const answerGas: number[] = [];
 for (const c of created) {
   answerGas.push(
-    await gasOf(p.coordinator.submitAnswer(c.requestId, c.request, await signedAnswer(p, c, 0, output), "0x")),
+    await gasOf(
+      p.coordinator.submitAnswer(c.requestId, c.request, await signedAnswer(p, c, 0, output), "0x"),
+    ),
   );
 }
 await increaseTime(p, 61);

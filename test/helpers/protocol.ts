@@ -5,9 +5,21 @@
 import { network } from "hardhat";
 import { Wallet, getBytes, keccak256, parseEther, type Signer } from "ethers";
 import VerdictModule from "../../deploy/Verdict.js";
-import type { Coordinator, ModelRegistry, OPGToken, Staking, TimelockController } from "../../types/ethers-contracts/index.js";
+import type {
+  Coordinator,
+  ModelRegistry,
+  OPGToken,
+  Staking,
+  TimelockController,
+} from "../../types/ethers-contracts/index.js";
 import type { ICoordinator } from "../../types/ethers-contracts/requests/Coordinator.js";
-import { Outcome, reasonCodeToBytes32, signAttestation, verdictDomain, type ReasonCode } from "../../sdk/eip712.js";
+import {
+  Outcome,
+  reasonCodeToBytes32,
+  signAttestation,
+  verdictDomain,
+  type ReasonCode,
+} from "../../sdk/eip712.js";
 import { createdRequestIn, type CreatedRequest } from "../../sdk/requests.js";
 
 export type Connection = Awaited<ReturnType<typeof network.create>>;
@@ -59,8 +71,14 @@ export async function deployProtocol(opts: ProtocolOptions = {}): Promise<Protoc
   const deployed = await connection.ignition.deploy(VerdictModule, {
     parameters: { Verdict: { timelockDelay: TIMELOCK_DELAY, treasury: await treasury.getAddress() } },
   });
-  const token = (await ethers.getContractAt("OPGToken", await deployed.token.getAddress())) as unknown as OPGToken;
-  const staking = (await ethers.getContractAt("Staking", await deployed.staking.getAddress())) as unknown as Staking;
+  const token = (await ethers.getContractAt(
+    "OPGToken",
+    await deployed.token.getAddress(),
+  )) as unknown as OPGToken;
+  const staking = (await ethers.getContractAt(
+    "Staking",
+    await deployed.staking.getAddress(),
+  )) as unknown as Staking;
   const registry = (await ethers.getContractAt(
     "ModelRegistry",
     await deployed.registry.getAddress(),
@@ -79,11 +97,16 @@ export async function deployProtocol(opts: ProtocolOptions = {}): Promise<Protoc
   const others = rest.slice(operatorCount);
   const operators: Operator[] = [];
   for (const [i, account] of operatorAccounts.entries()) {
-    const signer = new Wallet(keccak256(new TextEncoder().encode(`verdict-test-signer-${i}`)), ethers.provider);
+    const signer = new Wallet(
+      keccak256(new TextEncoder().encode(`verdict-test-signer-${i}`)),
+      ethers.provider,
+    );
     const address = await account.getAddress();
     await (await token.connect(deployer).transfer(address, STAKE * 2n)).wait();
     await (await token.connect(account).approve(await staking.getAddress(), STAKE)).wait();
-    await (await staking.connect(account).registerOperator(signer.address, 1000, `ipfs://operator-${i}`, STAKE)).wait();
+    await (
+      await staking.connect(account).registerOperator(signer.address, 1000, `ipfs://operator-${i}`, STAKE)
+    ).wait();
     operators.push({ account, address, signer });
   }
 
@@ -182,13 +205,17 @@ export async function signedAnswer(
   const outputBytes = opts.invalid !== undefined ? reasonCodeToBytes32(opts.invalid) : output;
   const outputHash = opts.invalid !== undefined ? reasonCodeToBytes32(opts.invalid) : keccak256(outputBytes);
   const outcome = opts.invalid !== undefined ? Outcome.INVALID_INPUT : Outcome.RESULT;
-  const signature = await signAttestation(signer, verdictDomain(p.chainId, await p.coordinator.getAddress()), {
-    requestId: created.requestId,
-    modelHash: created.request.modelHash,
-    inputHash: created.request.inputHash,
-    outputHash,
-    outcome,
-  });
+  const signature = await signAttestation(
+    signer,
+    verdictDomain(p.chainId, await p.coordinator.getAddress()),
+    {
+      requestId: created.requestId,
+      modelHash: created.request.modelHash,
+      inputHash: created.request.inputHash,
+      outputHash,
+      outcome,
+    },
+  );
   return { index, outcome, output: getBytes(outputBytes), signature };
 }
 
