@@ -181,9 +181,9 @@ describe("Coordinator: forbidden transitions leave funds and state intact", func
 
   it("rejects oversized input and output, bad fees, deadlines and callback gas", async function () {
     const before = await balances(p);
-    await expect(makeRequest(p, { input: new Uint8Array(4097) }))
+    await expect(makeRequest(p, { input: new Uint8Array(8193) }))
       .to.be.revertedWithCustomError(p.coordinator, "InputTooLarge")
-      .withArgs(4097, 4096);
+      .withArgs(8193, 8192);
     await expect(makeRequest(p, { maxFee: FEE - 1n })).to.be.revertedWithCustomError(
       p.coordinator,
       "FeeAboveMax",

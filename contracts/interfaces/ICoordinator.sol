@@ -153,6 +153,29 @@ interface ICoordinator {
     );
     event FeesCollected(address indexed operator, uint256 amount);
     event ParameterChanged(bytes32 indexed name, uint256 value);
+
+    // ---------------------------------------------------------------- functions other contracts call
+
+    /// @notice Requests an inference paid from the caller's prepaid escrow balance.
+    function requestInference(RequestParams calldata p) external returns (uint256 requestId);
+
+    /// @notice Freezes an answered request while a dispute runs (dispute contract only).
+    function markDisputed(uint256 requestId, Request calldata req, address by) external;
+
+    /// @notice Settles a disputed request (dispute contract only).
+    function settleDispute(
+        uint256 requestId,
+        Request calldata req,
+        uint8 wrongMask,
+        uint8 outcome,
+        bytes calldata output
+    ) external;
+
+    /// @notice The stored state of a request.
+    function requestState(uint256 requestId) external view returns (RequestState memory);
+
+    /// @notice The output hash (or invalid-input reason code) operator `index` attested, or zero.
+    function answerOf(uint256 requestId, uint256 index) external view returns (bytes32);
 }
 
 /// @title IDisputeHook

@@ -30,8 +30,9 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
     ///         deployer holds it while wiring the protocol, then hands it to the timelock.
     address public governance;
 
-    /// @notice Largest inline input, in bytes. Larger inputs travel as hash + URI.
-    uint256 public constant MAX_INLINE_INPUT = 4_096;
+    /// @notice Largest inline input, in bytes (fits a 32 ms Silero VAD frame with its state). Larger inputs
+    ///         travel as hash + URI.
+    uint256 public constant MAX_INLINE_INPUT = 8_192;
     /// @notice Largest output an answer may carry, in bytes.
     uint256 public constant MAX_OUTPUT = 4_096;
     /// @notice Largest k: answers are tracked in 8-bit masks.

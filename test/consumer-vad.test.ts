@@ -1,0 +1,105 @@
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import * as ort from "onnxruntime-node";
+import { parseEther } from "ethers";
+import { InferenceRunner, sessionOptions, type ModelRef } from "../relayer/inference/runner.js";
+import { ModelStore } from "../relayer/models/store.js";
+import { parseSchema } from "../relayer/inference/schema.js";
+import { ReasonCode } from "../sdk/eip712.js";
+import {
+  SILERO_HASH,
+  SILERO_PATH,
+  SILERO_SCALE,
+  SILERO_SCHEMA,
+  silentFrame,
+  sileroInput,
+  speechFrame,
+} from "../scripts/lib/silero.js";
+import { deployProtocol, signedAnswer, type Protocol } from "./helpers/protocol.js";
+import { createdRequestIn } from "../sdk/requests.js";
+import type { VoiceActivityGate } from "../types/ethers-contracts/index.js";
+
+const Verdict = { Pending: 0n, Speech: 1n, NoSpeech: 2n, Rejected: 3n };
+
+/** Silero's speech probability for one frame, straight from onnxruntime (no Verdict code involved). */
+async function bareProbability(frame: Float32Array): Promise<number> {
+  const session = await ort.InferenceSession.create(SILERO_PATH, sessionOptions(1));
+  const out = await session.run({
+    input: new ort.Tensor("float32", frame, [1, frame.length]),
+    sr: new ort.Tensor("int64", BigInt64Array.from([16000n]), []),
+    state: new ort.Tensor("float32", new Float32Array(256), [2, 1, 128]),
+  });
+  const p = (out.output!.data as Float32Array)[0]!;
+  await session.release();
+  return p;
+}
+
+describe("VoiceActivityGate: an example dApp acting on Silero VAD's answer", function () {
+  let p: Protocol;
+  let gate: VoiceActivityGate;
+  let runner: InferenceRunner;
+  let dir: string;
+  const model: ModelRef = {
+    modelHash: SILERO_HASH,
+    uris: [SILERO_PATH],
+    schema: parseSchema(SILERO_SCHEMA),
+    outputScale: SILERO_SCALE,
+  };
+
+  before(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), "verdict-vad-"));
+    runner = new InferenceRunner({ models: new ModelStore({ cacheDir: dir }) });
+    p = await deployProtocol({ modelHash: SILERO_HASH });
+    gate = (await p.ethers.deployContract("VoiceActivityGate", [
+      await p.coordinator.getAddress(),
+      await p.token.getAddress(),
+      SILERO_HASH,
+      500_000n, // 0.5 at scale 6
+    ])) as unknown as VoiceActivityGate;
+    await (await p.token.connect(p.requester).approve(await gate.getAddress(), parseEther("100"))).wait();
+    await (await gate.connect(p.requester).fund(parseEther("100"))).wait();
+  });
+
+  after(async function () {
+    await runner.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function ask(frame: Float32Array) {
+    const input = sileroInput(frame);
+    const receipt = await (await gate.connect(p.requester).checkSpeech(input, parseEther("10"))).wait();
+    return { created: createdRequestIn(receipt!.logs), input };
+  }
+
+  for (const [label, frame, expected] of [
+    ["a frame of speech", speechFrame(7), Verdict.Speech],
+    ["silence", silentFrame(), Verdict.NoSpeech],
+  ] as const) {
+    it(`decides on ${label} exactly as an independent onnxruntime run does`, async function () {
+      const { created, input } = await ask(frame);
+      const result = await runner.run(model, input);
+      const answer = await signedAnswer(p, created, 0, result.output);
+      await (await p.coordinator.submitAnswer(created.requestId, created.request, answer, "0x")).wait();
+
+      const check = await gate.checks(created.requestId);
+      const bare = await bareProbability(frame);
+      expect(Math.abs(Number(check.probability) / 1e6 - bare)).to.be.at.most(1e-6);
+      expect(check.verdict).to.equal(bare >= 0.5 ? Verdict.Speech : Verdict.NoSpeech);
+      expect(check.verdict).to.equal(expected);
+      expect(check.corrected).to.equal(false);
+    });
+  }
+
+  it("records a rejected frame when the operator judges the input invalid", async function () {
+    const { created } = await ask(silentFrame());
+    const answer = await signedAnswer(p, created, 0, "0x", { invalid: ReasonCode.SHAPE_MISMATCH });
+    await (await p.coordinator.submitAnswer(created.requestId, created.request, answer, "0x")).wait();
+    expect((await gate.checks(created.requestId)).verdict).to.equal(Verdict.Rejected);
+  });
+
+  it("accepts results only from the coordinator", async function () {
+    await expect(gate.onInferenceResult(1n, 0, "0x", false)).to.be.revertedWithCustomError(gate, "NotCoordinator");
+  });
+});
