@@ -100,6 +100,9 @@ describe("VoiceActivityGate: an example dApp acting on Silero VAD's answer", fun
   });
 
   it("accepts results only from the coordinator", async function () {
-    await expect(gate.onInferenceResult(1n, 0, "0x", false)).to.be.revertedWithCustomError(gate, "NotCoordinator");
+    await expect(gate.onInferenceResult(1n, 0, "0x", false)).to.be.revertedWithCustomError(
+      gate,
+      "NotCoordinator",
+    );
   });
 });

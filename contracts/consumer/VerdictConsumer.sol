@@ -24,7 +24,12 @@ abstract contract VerdictConsumer is IVerdictConsumer {
     }
 
     /// @inheritdoc IVerdictConsumer
-    function onInferenceResult(uint256 requestId, uint8 outcome, bytes calldata output, bool corrected) external {
+    function onInferenceResult(
+        uint256 requestId,
+        uint8 outcome,
+        bytes calldata output,
+        bool corrected
+    ) external {
         if (msg.sender != address(coordinator)) revert NotCoordinator(msg.sender);
         _onResult(requestId, outcome, output, corrected);
     }
@@ -63,5 +68,10 @@ abstract contract VerdictConsumer is IVerdictConsumer {
     }
 
     /// @dev Called with every delivery: first results, final results and corrections.
-    function _onResult(uint256 requestId, uint8 outcome, bytes calldata output, bool corrected) internal virtual;
+    function _onResult(
+        uint256 requestId,
+        uint8 outcome,
+        bytes calldata output,
+        bool corrected
+    ) internal virtual;
 }

@@ -40,9 +40,12 @@ contract VoiceActivityGate is VerdictConsumer {
 
     error UnknownCheck(uint256 requestId);
 
-    constructor(ICoordinator coordinator_, IERC20 token_, bytes32 modelHash_, int256 threshold_)
-        VerdictConsumer(coordinator_)
-    {
+    constructor(
+        ICoordinator coordinator_,
+        IERC20 token_,
+        bytes32 modelHash_,
+        int256 threshold_
+    ) VerdictConsumer(coordinator_) {
         token = token_;
         modelHash = modelHash_;
         threshold = threshold_;
@@ -61,7 +64,12 @@ contract VoiceActivityGate is VerdictConsumer {
         emit SpeechChecked(requestId, msg.sender);
     }
 
-    function _onResult(uint256 requestId, uint8 outcome, bytes calldata output, bool corrected) internal override {
+    function _onResult(
+        uint256 requestId,
+        uint8 outcome,
+        bytes calldata output,
+        bool corrected
+    ) internal override {
         Check storage check = checks[requestId];
         if (check.asker == address(0)) revert UnknownCheck(requestId);
         check.corrected = corrected;

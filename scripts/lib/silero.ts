@@ -26,7 +26,8 @@ export function speechFrame(k: number): Float32Array {
   const bytes = readFileSync(SPEECH_PCM_PATH);
   const pcm = new Int16Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 2);
   const start = k * SILERO_FRAME - SILERO_CONTEXT;
-  if (k < 1 || (k + 1) * SILERO_FRAME > pcm.length) throw new RangeError(`no frame ${k} in the speech sample`);
+  if (k < 1 || (k + 1) * SILERO_FRAME > pcm.length)
+    throw new RangeError(`no frame ${k} in the speech sample`);
   return Float32Array.from(pcm.subarray(start, start + SILERO_FRAME + SILERO_CONTEXT), (v) => v / 32768);
 }
 

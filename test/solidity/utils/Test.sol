@@ -84,7 +84,12 @@ abstract contract Test {
         if (left < right) revert AssertionFailedUint(message, left, right);
     }
 
-    function assertApproxEq(uint256 left, uint256 right, uint256 maxDelta, string memory message) internal pure {
+    function assertApproxEq(
+        uint256 left,
+        uint256 right,
+        uint256 maxDelta,
+        string memory message
+    ) internal pure {
         uint256 delta = left > right ? left - right : right - left;
         if (delta > maxDelta) revert AssertionFailedUint(message, left, right);
     }
