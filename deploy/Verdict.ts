@@ -41,12 +41,24 @@ export default buildModule("Verdict", (m) => {
     id: "grantSlasherToCoordinator",
   });
 
+  // Disputes (docs/disputes.md): governed by the timelock, which is also the arbiter; wired before hand-over.
+  const juryLib = m.library("JuryLib");
+  const disputes = m.contract(
+    "Disputes",
+    [token, coordinator, staking, registry, agreementChecker, timelock, timelock],
+    { libraries: { JuryLib: juryLib } },
+  );
+  const disputeHook = m.call(coordinator, "setDisputeHook", [disputes]);
+  const disputeSlasher = m.call(staking, "grantRole", [id("SLASHER_ROLE"), disputes], {
+    id: "grantSlasherToDisputes",
+  });
+
   // Hand governance to the timelock.
   const adminRole = "0x0000000000000000000000000000000000000000000000000000000000000000";
   const paramsRole = id("PARAMS_ROLE");
   const grantAdmin = m.call(staking, "grantRole", [adminRole, timelock], {
     id: "grantAdminToTimelock",
-    after: [wireFees, slasher],
+    after: [wireFees, slasher, disputeSlasher],
   });
   const grantParams = m.call(staking, "grantRole", [paramsRole, timelock], {
     id: "grantParamsToTimelock",
@@ -57,7 +69,7 @@ export default buildModule("Verdict", (m) => {
     after: [grantParams],
   });
   m.call(staking, "renounceRole", [adminRole, deployer], { id: "renounceAdmin", after: [dropParams] });
-  m.call(coordinator, "transferGovernance", [timelock]);
+  m.call(coordinator, "transferGovernance", [timelock], { after: [disputeHook] });
 
-  return { token, timelock, staking, registry, agreementChecker, coordinator };
+  return { token, timelock, staking, registry, agreementChecker, coordinator, disputes };
 });

@@ -19,6 +19,7 @@ import { encryptKeystore, loadSigner } from "./keys.js";
 import { createLogger, SecretSet } from "./log.js";
 import { ModelStore } from "./models/store.js";
 import { startRelayer } from "./service.js";
+import { startChainRelayer, type ChainRelayer } from "./chain/index.js";
 import { RelayerDb } from "./store/db.js";
 import path from "node:path";
 
@@ -174,26 +175,33 @@ export function buildCli(): Command {
 
   program
     .command("run")
-    .description("start the relayer (metrics, health, job store; chain sync once relayer/chain is wired)")
+    .description("start the relayer: follow the chain, answer assigned requests, serve /metrics and /healthz")
     .action(async () => {
       let ctx;
+      let chain: ChainRelayer;
       try {
         ctx = await startRelayer(loadConfig(env(program.opts<{ envFile?: string }>().envFile)));
       } catch (e) {
         fail(e);
       }
+      try {
+        chain = await startChainRelayer(ctx);
+      } catch (e) {
+        await ctx.close().catch(() => undefined);
+        fail(e);
+      }
       const stop = (signal: string): void => {
         ctx.logger.info({ signal }, "shutting down");
-        ctx.close().then(
-          () => process.exit(0),
-          () => process.exit(1),
-        );
+        chain
+          .stop()
+          .then(() => ctx.close())
+          .then(
+            () => process.exit(0),
+            () => process.exit(1),
+          );
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
-      ctx.logger.warn(
-        "chain synchronisation is not wired in this build (relayer/chain); serving health and metrics only",
-      );
     });
 
   return program;

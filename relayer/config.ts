@@ -45,6 +45,12 @@ export interface RelayerConfig {
   /** Share (0..1) of answered requests this relayer re-executes as a watchtower. */
   watchtowerShare: number;
   logLevel: LogLevel;
+  /** Most answers per submitAnswers transaction. */
+  maxBatch: number;
+  /** Most answer transactions in flight at once. */
+  maxInFlightTxs: number;
+  /** An answer transaction not mined after this long is replaced with higher fees. */
+  stuckTxMs: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -75,6 +81,9 @@ export const CONFIG_KEYS = [
   "VERDICT_HEALTH_MAX_STALENESS_MS",
   "VERDICT_WATCHTOWER_SHARE",
   "VERDICT_LOG_LEVEL",
+  "VERDICT_MAX_BATCH",
+  "VERDICT_MAX_INFLIGHT_TXS",
+  "VERDICT_STUCK_TX_MS",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -240,6 +249,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     Math.max(30_000, 5 * pollIntervalMs),
   );
   const watchtowerShare = r.share("VERDICT_WATCHTOWER_SHARE", 0);
+  const maxBatch = r.int("VERDICT_MAX_BATCH", 1, 500, 100);
+  const maxInFlightTxs = r.int("VERDICT_MAX_INFLIGHT_TXS", 1, 64, 4);
+  const stuckTxMs = r.int("VERDICT_STUCK_TX_MS", 1_000, 3_600_000, 60_000);
   const levelText = (r.raw("VERDICT_LOG_LEVEL") ?? "info").toLowerCase();
   let logLevel: LogLevel = "info";
   if ((LOG_LEVELS as readonly string[]).includes(levelText)) logLevel = levelText as LogLevel;
@@ -278,6 +290,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     healthMaxStalenessMs,
     watchtowerShare,
     logLevel,
+    maxBatch,
+    maxInFlightTxs,
+    stuckTxMs,
   };
 }
 
@@ -305,6 +320,9 @@ export function describeConfig(cfg: Readonly<RelayerConfig>): Record<string, str
     healthMaxStalenessMs: cfg.healthMaxStalenessMs,
     watchtowerShare: cfg.watchtowerShare,
     logLevel: cfg.logLevel,
+    maxBatch: cfg.maxBatch,
+    maxInFlightTxs: cfg.maxInFlightTxs,
+    stuckTxMs: cfg.stuckTxMs,
   };
 }
 

@@ -64,3 +64,12 @@ contract ReentrantConsumer is IVerdictConsumer {
         if (!ok) revert ReentryBlocked();
     }
 }
+
+/// @notice Test consumer: returns 1 MB of data, to check the coordinator never copies return data.
+contract ReturnBombConsumer is IVerdictConsumer {
+    function onInferenceResult(uint256, uint8, bytes calldata, bool) external pure {
+        assembly ("memory-safe") {
+            return(0, 1000000)
+        }
+    }
+}

@@ -3,7 +3,7 @@
  * Every benchmark calls `recordBenchmarks`; figures are never edited by hand.
  */
 import { execSync } from "node:child_process";
-import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, existsSync, openSync, closeSync, unlinkSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,35 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
 const jsonPath = path.join(root, "docs/benchmarks.json");
 const mdPath = path.join(root, "docs/benchmarks.md");
 const notesPath = path.join(root, "docs/benchmarks.notes.json");
+const lockPath = path.join(root, "docs/.benchmarks.lock");
+
+/**
+ * Runs `fn` holding an exclusive lock file, so benchmark scripts run in parallel (scripts/bench/index.ts) do
+ * not lose each other's figures in the read-merge-write of benchmarks.json. A lock older than 60 s is stale.
+ */
+function withLock<T>(fn: () => T): T {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      closeSync(openSync(lockPath, "wx"));
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      try {
+        if (Date.now() - statSync(lockPath).mtimeMs > 60_000) unlinkSync(lockPath);
+      } catch {
+        /* released meanwhile */
+      }
+      if (Date.now() > deadline) throw new Error(`benchmark lock ${lockPath} held for 30 s`, { cause: err });
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    unlinkSync(lockPath);
+  }
+}
 
 export type Figures = Record<string, number>;
 
@@ -47,7 +76,8 @@ function packageVersion(name: string): string {
   }
 }
 
-function machine(): string {
+/** This machine, Node and the package versions the figures depend on, and the commit. */
+export function machine(): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   let commit = "uncommitted";
   try {
@@ -84,6 +114,32 @@ export function recordBenchmarks(section: string, figures: Figures, note: Benchm
   for (const [key, value] of Object.entries(figures)) {
     if (!Number.isFinite(value)) throw new Error(`benchmark ${key} is not a finite number: ${value}`);
   }
+  withLock(() => record(section, figures, note));
+}
+
+/** The recorded figures (docs/benchmarks.json), for reports that put them beside other numbers. */
+export function readBenchmarks(): Figures {
+  return readJson<Figures>(jsonPath, {});
+}
+
+/**
+ * Rewrites docs/benchmarks.md from the recorded figures and notes (and docs/benchmarks.extra.md), without
+ * recording anything: the last step of `npm run bench`, after the extra page has been regenerated.
+ */
+export function rewriteMarkdown(preamble: readonly string[] = []): void {
+  withLock(() => {
+    writeMarkdown(
+      sorted(readJson<Figures>(jsonPath, {})),
+      readJson<Record<string, BenchmarkNote & { keys: string[]; machine: string; at: string }>>(
+        notesPath,
+        {},
+      ),
+      preamble,
+    );
+  });
+}
+
+function record(section: string, figures: Figures, note: BenchmarkNote): void {
   const all = readJson<Figures>(jsonPath, {});
   Object.assign(all, figures);
   writeFileSync(jsonPath, JSON.stringify(sorted(all), null, 2) + "\n");
@@ -106,6 +162,7 @@ export function recordBenchmarks(section: string, figures: Figures, note: Benchm
 function writeMarkdown(
   all: Figures,
   notes: Record<string, BenchmarkNote & { keys: string[]; machine: string; at: string }>,
+  preamble: readonly string[] = [],
 ): void {
   const lines: string[] = [
     "# Benchmarks",
@@ -114,6 +171,7 @@ function writeMarkdown(
     "[benchmarks.json](benchmarks.json). Gas figures are receipt `gasUsed` (21,000 intrinsic gas included)",
     "on Hardhat's EDR, unless a section says otherwise.",
     "",
+    ...preamble,
   ];
   const extra = path.join(root, "docs/benchmarks.extra.md");
   for (const [section, note] of Object.entries(notes)) {

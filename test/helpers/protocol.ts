@@ -12,7 +12,7 @@ import type {
   Staking,
   TimelockController,
 } from "../../types/ethers-contracts/index.js";
-import type { ICoordinator } from "../../types/ethers-contracts/requests/Coordinator.js";
+import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
 import {
   Outcome,
   reasonCodeToBytes32,

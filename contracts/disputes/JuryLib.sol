@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AgreementChecker} from "../requests/AgreementChecker.sol";
+import {ICoordinatorDisputes, IStakingDisputes} from "./IDisputeDeps.sol";
+import {IDisputes} from "./IDisputes.sol";
+
+/// @title JuryLib
+/// @notice The committee of a dispute (seating, commit, reveal, tally, closing a round) and the judgement
+///         of the operators' answers against a decided output. A linked library: its code runs in the
+///         dispute contract's context (delegatecall), on the dispute contract's storage.
+library JuryLib {
+    uint8 internal constant OUTCOME_RESULT = 0;
+    uint8 internal constant OUTCOME_INVALID_INPUT = 1;
+
+    /// @notice Committee storage, keyed by {roundKey}.
+    struct Rounds {
+        mapping(uint256 roundKey => address[]) jurors;
+        mapping(uint256 roundKey => mapping(address juror => IDisputes.Ballot)) ballots;
+        mapping(uint256 roundKey => mapping(bytes31 vote => uint256)) votes;
+        mapping(uint256 roundKey => bytes31 vote) majority;
+    }
+
+    /// @notice The storage key of a dispute's round.
+    function roundKey(uint256 disputeId, uint8 round) internal pure returns (uint256) {
+        return (disputeId << 8) | round;
+    }
+
+    /// @notice The key a revealed vote is counted under ("invalid input" votes count together).
+    function voteKey(uint8 outcome, bytes32 outputHash) internal pure returns (bytes31) {
+        return
+            bytes31(
+                keccak256(abi.encode(outcome, outcome == OUTCOME_INVALID_INPUT ? bytes32(0) : outputHash))
+            );
+    }
+
+    /// @notice Seats a drawn committee.
+    function seat(Rounds storage r, uint256 key, address[] memory drawn) public {
+        address[] storage list = r.jurors[key];
+        for (uint256 i = 0; i < drawn.length; ++i) {
+            list.push(drawn[i]);
+            r.ballots[key][drawn[i]].state = IDisputes.BallotState.Drawn;
+        }
+    }
+
+    /// @notice Records the commitment of the juror whose current signer key is `signer`.
+    function commit(
+        Rounds storage r,
+        IDisputes.Dispute storage d,
+        address staking,
+        uint256 disputeId,
+        address signer,
+        bytes32 commitment
+    ) public {
+        if (d.phase != IDisputes.Phase.Voting) revert IDisputes.WrongPhase(disputeId, d.phase);
+        if (block.timestamp > d.commitDeadline) revert IDisputes.CommitClosed(disputeId, d.commitDeadline);
+        address juror = _jurorOf(staking, disputeId, signer);
+        uint8 round = d.round;
+        IDisputes.Ballot storage b = r.ballots[roundKey(disputeId, round)][juror];
+        IDisputes.BallotState state = b.state;
+        if (state == IDisputes.BallotState.None) revert IDisputes.NotJuror(disputeId, signer);
+        if (state != IDisputes.BallotState.Drawn) revert IDisputes.AlreadyCommitted(disputeId, juror);
+        b.hash = bytes31(commitment);
+        b.state = IDisputes.BallotState.Committed;
+        emit IDisputes.VoteCommitted(disputeId, round, juror, commitment);
+    }
+
+    /// @notice Checks a reveal against the commitment and counts it; records a strict majority.
+    function reveal(
+        Rounds storage r,
+        IDisputes.Dispute storage d,
+        address staking,
+        uint256 disputeId,
+        address signer,
+        uint8 outcome,
+        bytes32 outputHash,
+        bytes32 salt
+    ) public {
+        if (d.phase != IDisputes.Phase.Voting) revert IDisputes.WrongPhase(disputeId, d.phase);
+        if (block.timestamp <= d.commitDeadline || block.timestamp > d.revealDeadline) {
+            revert IDisputes.RevealNotOpen(disputeId, d.commitDeadline, d.revealDeadline);
+        }
+        if (outcome > OUTCOME_INVALID_INPUT) revert IDisputes.BadOutcome(outcome);
+        address juror = _jurorOf(staking, disputeId, signer);
+        uint8 round = d.round;
+        uint256 key = roundKey(disputeId, round);
+        IDisputes.Ballot storage b = r.ballots[key][juror];
+        if (b.state != IDisputes.BallotState.Committed) revert IDisputes.NotCommitted(disputeId, juror);
+        bytes31 expected = bytes31(keccak256(abi.encode(disputeId, round, juror, outcome, outputHash, salt)));
+        if (b.hash != expected) revert IDisputes.RevealMismatch(disputeId, juror);
+        bytes31 vote = voteKey(outcome, outputHash);
+        b.hash = vote;
+        b.state = IDisputes.BallotState.Revealed;
+        uint256 count = ++r.votes[key][vote];
+        if (2 * count > r.jurors[key].length && r.majority[key] == bytes31(0)) r.majority[key] = vote;
+        emit IDisputes.VoteRevealed(disputeId, round, juror, outcome, outputHash);
+    }
+
+    /// @notice Ends a round: jurors that did not reveal are slashed `penalty` (the total is returned, to
+    ///         burn); those that revealed `majority` are returned as the winners.
+    function closeRound(
+        Rounds storage r,
+        address staking,
+        uint256 disputeId,
+        uint8 round,
+        bytes31 majority,
+        uint256 penalty
+    ) public returns (address[] memory winners, uint256 penalties) {
+        uint256 key = roundKey(disputeId, round);
+        address[] storage list = r.jurors[key];
+        uint256 n = list.length;
+        winners = new address[](n);
+        uint256 count;
+        for (uint256 i = 0; i < n; ++i) {
+            address juror = list[i];
+            IDisputes.Ballot memory b = r.ballots[key][juror];
+            if (b.state == IDisputes.BallotState.Revealed) {
+                if (majority != bytes31(0) && b.hash == majority) winners[count++] = juror;
+            } else {
+                uint256 slashed = IStakingDisputes(staking).slash(juror, penalty, 0);
+                penalties += slashed;
+                emit IDisputes.JurorPenalised(disputeId, round, juror, slashed);
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(winners, count)
+        }
+    }
+
+    /// @notice Which operators were wrong against the decided (`outcome`, `output`), and an output that
+    ///         some right operator attested (what the coordinator delivers when the answers stand).
+    ///         Operators that never answered (only in an automatic dispute) are neither right nor wrong.
+    /// @param exact True for the referee: only an identical answer is right (no tolerance, no outputs).
+    function judge(
+        address coordinatorAddress,
+        address checker,
+        uint256 disputeId,
+        uint256 k,
+        uint256 tolerance,
+        uint8 outcome,
+        bytes memory output,
+        bytes[] memory answeredOutputs,
+        bool exact
+    ) public view returns (uint8 wrongMask, bytes memory payoutOutput) {
+        ICoordinatorDisputes coordinator = ICoordinatorDisputes(coordinatorAddress);
+        if (!exact && answeredOutputs.length != k)
+            revert IDisputes.OutputCountMismatch(answeredOutputs.length, k);
+        uint8 invalidMask = coordinator.requestState(disputeId).invalidMask;
+        bytes32 decided = keccak256(output);
+        for (uint256 i = 0; i < k; ++i) {
+            bytes32 answer = coordinator.answerOf(disputeId, i);
+            if (answer == bytes32(0)) continue;
+            bool saidInvalid = invalidMask & (1 << i) != 0;
+            bool right;
+            bytes memory attested = output;
+            if (outcome == OUTCOME_INVALID_INPUT || saidInvalid) {
+                right = outcome == OUTCOME_INVALID_INPUT && saidInvalid;
+                attested = abi.encode(answer);
+            } else if (answer == decided) {
+                right = true;
+            } else if (!exact) {
+                attested = answeredOutputs[i];
+                if (keccak256(attested) != answer) revert IDisputes.AnswerMismatch(disputeId, i);
+                right = AgreementChecker(checker).agree(attested, output, tolerance);
+            }
+            if (!right) wrongMask |= uint8(1 << i);
+            else if (payoutOutput.length == 0) payoutOutput = attested;
+        }
+    }
+
+    /// @dev The operator behind a signer key, if that key is its current signer.
+    function _jurorOf(
+        address staking,
+        uint256 disputeId,
+        address signer
+    ) private view returns (address juror) {
+        juror = IStakingDisputes(staking).operatorOfSigner(signer);
+        if (juror == address(0) || IStakingDisputes(staking).signerOf(juror) != signer)
+            revert IDisputes.NotJuror(disputeId, signer);
+    }
+}

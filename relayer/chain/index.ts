@@ -1,0 +1,188 @@
+/**
+ * The chain side of the relayer: one loop that, every poll interval, follows the chain (sync), settles
+ * in-flight answer transactions (track), computes and signs due answers (compute), submits them in
+ * batches (submit) and re-executes others' answers (watchtower). RPC failures are logged and retried
+ * with backoff; /healthz turns 503 while polls fail and 200 once they succeed again.
+ */
+import path from "node:path";
+import { FetchRequest, JsonRpcProvider, Network } from "ethers";
+import { VerdictError } from "../../sdk/errors.js";
+import { Staking__factory } from "../../types/ethers-contracts/index.js";
+import type { RelayerContext } from "../service.js";
+import { Computer } from "./compute.js";
+import { ChainDb, type DisputeCandidate } from "./store.js";
+import { Submitter } from "./submitter.js";
+import { ChainSync } from "./sync.js";
+import { Watchtower } from "./watchtower.js";
+
+export const CHAIN_DB_FILE = "chain.db";
+
+export interface ChainRelayer {
+  chainDb: ChainDb;
+  /** Resolves when the loop has stopped. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** A provider that never re-detects the network and gives up on a dead endpoint quickly. */
+export function makeProvider(url: string, chainId: bigint): JsonRpcProvider {
+  const req = new FetchRequest(url);
+  req.timeout = 15_000;
+  return new JsonRpcProvider(req, Network.from(chainId), {
+    staticNetwork: true,
+    batchMaxCount: 1,
+    polling: false,
+    cacheTimeout: -1,
+  });
+}
+
+export async function startChainRelayer(
+  ctx: RelayerContext,
+  options: { onDisputeCandidate?: (c: DisputeCandidate) => Promise<void> } = {},
+): Promise<ChainRelayer> {
+  const { config, logger, db, metrics, runner } = ctx;
+  const log = logger.child({ component: "chain" });
+  const provider = makeProvider(config.rpcUrl, config.chainId);
+  const signer = ctx.signer.connect(provider);
+
+  // Chain id and signer registration, retried while the endpoint is unreachable.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const id = BigInt(await provider.send("eth_chainId", []));
+      if (id !== config.chainId) {
+        throw new VerdictError(
+          "CHAIN_ID_MISMATCH",
+          `the RPC endpoint serves chain ${id}, configured ${config.chainId}`,
+        );
+      }
+      const registered = await Staking__factory.connect(config.stakingAddress, provider).signerOf(
+        config.operatorAddress,
+      );
+      if (registered.toLowerCase() !== signer.address.toLowerCase()) {
+        throw new VerdictError(
+          "SIGNER_NOT_REGISTERED",
+          `operator ${config.operatorAddress} has signer ${registered}, not this relayer's ${signer.address}`,
+        );
+      }
+      break;
+    } catch (e) {
+      if (e instanceof VerdictError) throw e;
+      log.warn(
+        { attempt, err: e instanceof Error ? e.message : String(e) },
+        "RPC endpoint unavailable; retrying",
+      );
+      await sleep(Math.min(10_000, 500 * attempt));
+    }
+  }
+
+  const chainDb = ChainDb.open(path.join(config.dataDir, CHAIN_DB_FILE));
+  const sync = new ChainSync({
+    provider,
+    db,
+    chainDb,
+    metrics,
+    logger: log,
+    coordinator: config.coordinatorAddress,
+    operator: config.operatorAddress,
+    confirmations: config.confirmations,
+    startBlock: config.startBlock,
+    watchShare: config.watchtowerShare,
+  });
+  const computer = new Computer({
+    provider,
+    db,
+    chainDb,
+    runner,
+    signer,
+    metrics,
+    logger: log,
+    chainId: config.chainId,
+    coordinator: config.coordinatorAddress,
+    registry: config.registryAddress,
+    concurrency: config.concurrency,
+    headTime: () => sync.headTime,
+  });
+  const submitter = new Submitter({
+    provider,
+    db,
+    chainDb,
+    signer,
+    metrics,
+    logger: log,
+    chainId: config.chainId,
+    coordinator: config.coordinatorAddress,
+    operator: config.operatorAddress,
+    confirmations: config.confirmations,
+    maxBatch: config.maxBatch,
+    maxInFlight: config.maxInFlightTxs,
+    stuckMs: config.stuckTxMs,
+  });
+  const watchtower = new Watchtower({
+    chainDb,
+    computer,
+    metrics,
+    logger: log,
+    onDisputeCandidate: options.onDisputeCandidate,
+  });
+  const recovered = submitter.recover();
+  if (recovered > 0) log.info({ recovered }, "re-attached computed answers to their persisted transactions");
+
+  let stopping = false;
+  let failures = 0;
+  const tick = async (): Promise<boolean> => {
+    const polled = await sync.poll();
+    const confirmed = await submitter.track(polled.head);
+    const computed = await computer.run();
+    const submitted = await submitter.submitDue();
+    if (config.watchtowerShare > 0) await watchtower.run();
+    const counts = db.countByState();
+    metrics.setQueueDepth({
+      pending: counts.pending,
+      computed: counts.computed,
+      submitted: counts.submitted,
+    });
+    if (polled.newJobs + confirmed + computed + submitted > 0) {
+      log.info(
+        { head: polled.head, newJobs: polled.newJobs, computed, submitted, confirmed, queue: counts },
+        "progress",
+      );
+    }
+    return counts.pending + counts.computed > 0 && computed + submitted > 0;
+  };
+  const loop = (async () => {
+    log.info({ cursor: db.getCursor() ?? null }, "chain loop started");
+    while (!stopping) {
+      let busy = false;
+      try {
+        busy = await tick();
+        if (failures > 0) log.info({ failures }, "RPC endpoint reachable again");
+        failures = 0;
+      } catch (e) {
+        failures++;
+        const level = failures === 1 || failures % 10 === 0 ? "warn" : "debug";
+        log[level](
+          { failures, err: e instanceof Error ? e.message : String(e) },
+          "chain loop iteration failed; retrying",
+        );
+      }
+      if (!stopping && !busy) {
+        await sleep(
+          failures === 0
+            ? config.pollIntervalMs
+            : Math.min(5_000, config.pollIntervalMs * 2 ** Math.min(failures, 4)),
+        );
+      }
+    }
+  })();
+
+  return {
+    chainDb,
+    async stop() {
+      stopping = true;
+      await loop;
+      chainDb.close();
+      provider.destroy();
+    },
+  };
+}

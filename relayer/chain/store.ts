@@ -1,0 +1,275 @@
+/**
+ * The chain layer's own durable state, next to the job store (`<data dir>/chain.db`, SQLite WAL,
+ * synchronous=FULL). The job store (relayer/store/db.ts) holds the job state machine; this file holds
+ * what the chain layer must pass back to the coordinator or re-send after a crash:
+ * - requests: the committed `Request` of every job (every later call passes it back in calldata), the
+ *   inline input or its URI, our operator index and the request's block time (latency metric);
+ * - txs: every signed answer transaction, raw, written BEFORE it is broadcast, so a restart re-sends the
+ *   very same transaction (same nonce, same signed answers) instead of building a new one;
+ * - watch: answers of other operators picked for re-execution (watchtower) and their verdicts;
+ * - dispute_candidates: disagreements found by the watchtower (the dispute module files them).
+ */
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { CommittedRequest } from "../../sdk/requests.js";
+
+type Row = Record<string, SQLInputValue>;
+
+export interface StoredRequest {
+  requestId: bigint;
+  /** Our index among the request's operators, or -1 for a request we only watch. */
+  index: number;
+  blockNumber: number;
+  /** Unix seconds of the request's block. */
+  blockTime: number;
+  request: CommittedRequest;
+  /** Inline input bytes (empty when the input travels by hash + URI). */
+  input: Uint8Array;
+  inputURI: string;
+}
+
+export interface StoredTx {
+  hash: string;
+  nonce: number;
+  raw: string;
+  requestIds: bigint[];
+  sentAt: number;
+  maxFeePerGas: bigint;
+  maxPriorityFeePerGas: bigint;
+}
+
+export interface DisputeCandidate {
+  requestId: bigint;
+  index: number;
+  operator: string;
+  theirOutputHash: string;
+  ourOutputHash: string;
+  detail: string;
+  createdAt: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS requests (
+  request_id TEXT PRIMARY KEY, idx INTEGER NOT NULL, block_number INTEGER NOT NULL,
+  block_time INTEGER NOT NULL, request TEXT NOT NULL, input BLOB NOT NULL, input_uri TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS txs (
+  hash TEXT PRIMARY KEY, nonce INTEGER NOT NULL, raw TEXT NOT NULL, request_ids TEXT NOT NULL,
+  sent_at INTEGER NOT NULL, max_fee TEXT NOT NULL, max_priority TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS tx_requests (
+  request_id TEXT NOT NULL, hash TEXT NOT NULL, sent_at INTEGER NOT NULL, PRIMARY KEY (request_id, hash)
+) STRICT;
+CREATE TABLE IF NOT EXISTS watch (
+  request_id TEXT NOT NULL, idx INTEGER NOT NULL, operator TEXT NOT NULL, output_hash TEXT NOT NULL,
+  outcome INTEGER NOT NULL, output BLOB NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+  PRIMARY KEY (request_id, idx)
+) STRICT;
+CREATE TABLE IF NOT EXISTS dispute_candidates (
+  request_id TEXT NOT NULL, idx INTEGER NOT NULL, operator TEXT NOT NULL, their_hash TEXT NOT NULL,
+  our_hash TEXT NOT NULL, detail TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (request_id, idx)
+) STRICT;`;
+
+const key = (id: bigint): string => "0x" + id.toString(16).padStart(64, "0");
+
+function requestToJson(r: CommittedRequest): string {
+  return JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
+}
+
+function requestFromJson(s: string): CommittedRequest {
+  return JSON.parse(s, (_k, v: unknown) =>
+    typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
+  ) as CommittedRequest;
+}
+
+export interface WatchItem {
+  requestId: bigint;
+  index: number;
+  operator: string;
+  outputHash: string;
+  outcome: number;
+  output: Uint8Array;
+}
+
+export class ChainDb {
+  readonly #db: DatabaseSync;
+
+  private constructor(db: DatabaseSync) {
+    this.#db = db;
+  }
+
+  static open(file: string): ChainDb {
+    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const db = new DatabaseSync(file);
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    db.exec(SCHEMA);
+    return new ChainDb(db);
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+
+  /** Many writes in one transaction (one fsync). */
+  batch<T>(fn: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const out = fn();
+      this.#db.exec("COMMIT");
+      return out;
+    } catch (e) {
+      this.#db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+
+  /** Records a request (idempotent: the first record wins; requests are immutable chain facts). */
+  putRequest(r: StoredRequest): void {
+    this.#db
+      .prepare(
+        "INSERT OR IGNORE INTO requests (request_id, idx, block_number, block_time, request, input, input_uri) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        key(r.requestId),
+        r.index,
+        r.blockNumber,
+        r.blockTime,
+        requestToJson(r.request),
+        r.input,
+        r.inputURI,
+      );
+  }
+
+  getRequest(id: bigint): StoredRequest | undefined {
+    const r = this.#db.prepare("SELECT * FROM requests WHERE request_id = ?").get(key(id)) as Row | undefined;
+    if (r === undefined) return undefined;
+    return {
+      requestId: id,
+      index: Number(r["idx"]),
+      blockNumber: Number(r["block_number"]),
+      blockTime: Number(r["block_time"]),
+      request: requestFromJson(String(r["request"])),
+      input: new Uint8Array(r["input"] as Uint8Array),
+      inputURI: String(r["input_uri"]),
+    };
+  }
+
+  /** Forgets requests first seen above `block` (reorg rewind; the rescan records them again). */
+  forgetRequestsAbove(block: number): number {
+    return Number(this.#db.prepare("DELETE FROM requests WHERE block_number > ?").run(block).changes);
+  }
+
+  /** Records a signed transaction and the requests it answers, atomically. */
+  putTx(tx: StoredTx): void {
+    this.batch(() => {
+      const ins = this.#db.prepare(
+        "INSERT OR IGNORE INTO tx_requests (request_id, hash, sent_at) VALUES (?, ?, ?)",
+      );
+      for (const id of tx.requestIds) ins.run(key(id), tx.hash.toLowerCase(), tx.sentAt);
+      this.#putTx(tx);
+    });
+  }
+
+  /** The most recent transaction that carried an answer to request `id`. */
+  latestTxFor(id: bigint): StoredTx | undefined {
+    const r = this.#db
+      .prepare("SELECT hash FROM tx_requests WHERE request_id = ? ORDER BY sent_at DESC LIMIT 1")
+      .get(key(id)) as Row | undefined;
+    return r === undefined ? undefined : this.getTx(String(r["hash"]));
+  }
+
+  #putTx(tx: StoredTx): void {
+    this.#db
+      .prepare(
+        "INSERT OR REPLACE INTO txs (hash, nonce, raw, request_ids, sent_at, max_fee, max_priority) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        tx.hash.toLowerCase(),
+        tx.nonce,
+        tx.raw,
+        JSON.stringify(tx.requestIds.map(String)),
+        tx.sentAt,
+        tx.maxFeePerGas.toString(),
+        tx.maxPriorityFeePerGas.toString(),
+      );
+  }
+
+  getTx(hash: string): StoredTx | undefined {
+    const r = this.#db.prepare("SELECT * FROM txs WHERE hash = ?").get(hash.toLowerCase()) as Row | undefined;
+    if (r === undefined) return undefined;
+    return {
+      hash: String(r["hash"]),
+      nonce: Number(r["nonce"]),
+      raw: String(r["raw"]),
+      requestIds: (JSON.parse(String(r["request_ids"])) as string[]).map((s) => BigInt(s)),
+      sentAt: Number(r["sent_at"]),
+      maxFeePerGas: BigInt(String(r["max_fee"])),
+      maxPriorityFeePerGas: BigInt(String(r["max_priority"])),
+    };
+  }
+
+  /** Deletes transactions older than `before` ms (housekeeping; their jobs are final by then). */
+  pruneTxs(before: number): void {
+    this.#db.prepare("DELETE FROM txs WHERE sent_at < ?").run(before);
+  }
+
+  addWatch(w: WatchItem): void {
+    this.#db
+      .prepare(
+        "INSERT OR IGNORE INTO watch (request_id, idx, operator, output_hash, outcome, output) VALUES (?, ?, ?, ?, ?, ?)",
+      )
+      .run(key(w.requestId), w.index, w.operator, w.outputHash, w.outcome, w.output);
+  }
+
+  pendingWatch(limit = 20): WatchItem[] {
+    return (this.#db.prepare("SELECT * FROM watch WHERE state = 'pending' LIMIT ?").all(limit) as Row[]).map(
+      (r) => ({
+        requestId: BigInt(String(r["request_id"])),
+        index: Number(r["idx"]),
+        operator: String(r["operator"]),
+        outputHash: String(r["output_hash"]),
+        outcome: Number(r["outcome"]),
+        output: new Uint8Array(r["output"] as Uint8Array),
+      }),
+    );
+  }
+
+  finishWatch(id: bigint, index: number, state: "agree" | "disagree" | "skipped"): void {
+    this.#db
+      .prepare("UPDATE watch SET state = ? WHERE request_id = ? AND idx = ?")
+      .run(state, key(id), index);
+  }
+
+  addDisputeCandidate(c: DisputeCandidate): void {
+    this.#db
+      .prepare(
+        "INSERT OR IGNORE INTO dispute_candidates (request_id, idx, operator, their_hash, our_hash, detail, created_at) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?)",
+      )
+      .run(
+        key(c.requestId),
+        c.index,
+        c.operator,
+        c.theirOutputHash,
+        c.ourOutputHash,
+        c.detail.slice(0, 500),
+        c.createdAt,
+      );
+  }
+
+  disputeCandidates(): DisputeCandidate[] {
+    return (this.#db.prepare("SELECT * FROM dispute_candidates ORDER BY created_at").all() as Row[]).map(
+      (r) => ({
+        requestId: BigInt(String(r["request_id"])),
+        index: Number(r["idx"]),
+        operator: String(r["operator"]),
+        theirOutputHash: String(r["their_hash"]),
+        ourOutputHash: String(r["our_hash"]),
+        detail: String(r["detail"]),
+        createdAt: Number(r["created_at"]),
+      }),
+    );
+  }
+}

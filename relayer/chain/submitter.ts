@@ -1,0 +1,450 @@
+/**
+ * computed → submitted → confirmed. Policy (docs/operations.md, "Submission"):
+ * - due answers are batched into `submitAnswers` (all or nothing), simulated with eth_call first; when
+ *   the batch would revert, each entry is simulated alone and entries that can never succeed (already
+ *   answered, deadline passed, request no longer open, not assigned, bad signature…) are dropped with
+ *   the decoded reason; "already answered by us" (e.g. a crash after broadcast) becomes confirmed with
+ *   the transaction found in our AnswerSubmitted log;
+ * - the transaction is signed locally with an explicit nonce and persisted raw (chain.db) and the jobs
+ *   are marked submitted BEFORE it is broadcast, so a crash at any point re-sends the same transaction;
+ * - nonces come from the chain's pending count, then a local counter while our transactions are in
+ *   flight; a "nonce too low" resynchronises it;
+ * - a transaction not mined after `stuckMs` is replaced (same nonce, same data, fees +25 %);
+ * - a receipt moves its jobs to confirmed once `confirmations` deep; a reverted one puts them back to
+ *   computed (re-simulated, hence dropped or re-sent); a transaction the node no longer knows is re-sent
+ *   raw while its nonce is unused, else its jobs are checked against the chain (answered → confirmed
+ *   with the transaction that carried it; not answered → computed again).
+ */
+import {
+  Transaction,
+  type JsonRpcProvider,
+  type TransactionReceipt,
+  type Wallet,
+  zeroPadValue,
+  toBeHex,
+} from "ethers";
+import type { Logger } from "pino";
+import {
+  coordinatorInterface,
+  statusName,
+  RequestStatus,
+  type CommittedRequest,
+} from "../../sdk/requests.js";
+import type { RelayerMetrics } from "../metrics.js";
+import type { Job, RelayerDb } from "../store/db.js";
+import { ANSWER_SUBMITTED } from "./sync.js";
+import type { ChainDb, StoredRequest } from "./store.js";
+
+export interface SubmitterOptions {
+  provider: JsonRpcProvider;
+  db: RelayerDb;
+  chainDb: ChainDb;
+  signer: Wallet;
+  metrics: RelayerMetrics;
+  logger: Logger;
+  chainId: bigint;
+  coordinator: string;
+  operator: string;
+  confirmations: number;
+  maxBatch: number;
+  maxInFlight: number;
+  stuckMs: number;
+  now?: () => number;
+}
+
+/** Errors after which an answer can never be accepted: the entry is dropped. */
+const PERMANENT = new Set([
+  "WrongStatus",
+  "AnswerAfterDeadline",
+  "NotAssigned",
+  "UnknownRequest",
+  "RequestMismatch",
+  "InvalidSignature",
+  "OutputTooLarge",
+  "BadReasonCode",
+  "BadOutcome",
+  "ReferenceMismatch",
+]);
+
+interface Entry {
+  job: Job;
+  req: StoredRequest;
+  reference: Uint8Array;
+}
+
+function revertData(e: unknown): string | undefined {
+  let cur: unknown = e;
+  for (let i = 0; i < 5 && cur !== null && typeof cur === "object"; i++) {
+    const d = (cur as { data?: unknown }).data;
+    if (typeof d === "string" && d.startsWith("0x")) return d;
+    const info = (cur as { info?: { error?: { data?: unknown } } }).info?.error?.data;
+    if (typeof info === "string" && info.startsWith("0x")) return info;
+    cur = (cur as { error?: unknown }).error ?? (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The coordinator custom error a call reverted with, or undefined (RPC failure, unknown revert). */
+export function decodeRevert(e: unknown): { name: string; args: string } | undefined {
+  const data = revertData(e);
+  if (data === undefined || data === "0x") return undefined;
+  try {
+    const err = coordinatorInterface.parseError(data);
+    if (err === null) return undefined;
+    return { name: err.name, args: err.args.map((a: unknown) => String(a)).join(",") };
+  } catch {
+    return undefined;
+  }
+}
+
+function requestArg(r: CommittedRequest): CommittedRequest {
+  return { ...r, operators: [...r.operators] };
+}
+
+export class Submitter {
+  readonly #o: SubmitterOptions;
+  readonly #now: () => number;
+  #nextNonce: number | undefined;
+
+  constructor(o: SubmitterOptions) {
+    this.#o = o;
+    this.#now = o.now ?? Date.now;
+  }
+
+  // ------------------------------------------------------------------------------------ submit
+
+  /** Batches due computed jobs into transactions (up to maxInFlight outstanding). */
+  async submitDue(): Promise<number> {
+    const { db, logger } = this.#o;
+    let sent = 0;
+    for (;;) {
+      const inFlight = new Set(db.jobsIn("submitted", 10_000).map((j) => j.txHash)).size;
+      if (inFlight >= this.#o.maxInFlight) return sent;
+      const jobs = db.jobsIn("computed", this.#o.maxBatch);
+      if (jobs.length === 0) return sent;
+      const entries = await this.#prepare(jobs);
+      if (entries.length === 0) continue; // every job was dropped or confirmed: look again
+      const ok = await this.#simulate(entries);
+      if (ok.length === 0) continue;
+      await this.#send(ok);
+      sent += ok.length;
+      logger.debug({ answers: ok.length }, "answers submitted");
+    }
+  }
+
+  async #prepare(jobs: readonly Job[]): Promise<Entry[]> {
+    const out: Entry[] = [];
+    for (const job of jobs) {
+      const req = this.#o.chainDb.getRequest(job.requestId);
+      if (req === undefined || req.index < 0) {
+        this.#o.db.markDropped(job.requestId, "request data missing");
+        continue;
+      }
+      out.push({ job, req, reference: await this.#reference(job, req) });
+    }
+    return out;
+  }
+
+  /**
+   * With k > 1, the first answer's output must accompany ours when the hashes differ. Read from its
+   * AnswerSubmitted log; empty when we are first or agree byte for byte.
+   */
+  async #reference(job: Job, req: StoredRequest): Promise<Uint8Array> {
+    if (req.request.redundancy <= 1n) return new Uint8Array();
+    const logs = await this.#o.provider.getLogs({
+      address: this.#o.coordinator,
+      fromBlock: req.blockNumber,
+      toBlock: "latest",
+      topics: [ANSWER_SUBMITTED, zeroPadValue(toBeHex(job.requestId), 32)],
+    });
+    const first = logs[0];
+    if (first === undefined) return new Uint8Array();
+    const p = coordinatorInterface.parseLog({ topics: [...first.topics], data: first.data });
+    if (p === null || String(p.args.outputHash) === job.outputHash) return new Uint8Array();
+    return Buffer.from(String(p.args.output).slice(2), "hex");
+  }
+
+  #calldata(entries: readonly Entry[]): string {
+    return coordinatorInterface.encodeFunctionData("submitAnswers", [
+      entries.map((e) => e.job.requestId),
+      entries.map((e) => requestArg(e.req.request)),
+      entries.map((e) => ({
+        index: e.req.index,
+        outcome: e.job.outcome ?? 0,
+        output: e.job.output ?? new Uint8Array(),
+        signature: e.job.signature ?? "0x",
+      })),
+      entries.map((e) => e.reference),
+    ]);
+  }
+
+  async #call(entries: readonly Entry[]): Promise<void> {
+    await this.#o.provider.call({
+      from: this.#o.signer.address,
+      to: this.#o.coordinator,
+      data: this.#calldata(entries),
+    });
+  }
+
+  /** Simulates the batch; on revert, each entry alone; drops/settles the ones that cannot succeed. */
+  async #simulate(entries: readonly Entry[]): Promise<Entry[]> {
+    try {
+      await this.#call(entries);
+      return [...entries];
+    } catch (e) {
+      if (decodeRevert(e) === undefined && entries.length === 1) throw e; // RPC failure: retry later
+    }
+    const ok: Entry[] = [];
+    for (const entry of entries) {
+      try {
+        await this.#call([entry]);
+        ok.push(entry);
+      } catch (e) {
+        const err = decodeRevert(e);
+        if (err === undefined) throw e;
+        await this.#settleFailed(entry.job, err);
+      }
+    }
+    return ok;
+  }
+
+  /** An entry whose simulation reverted with `err`. */
+  async #settleFailed(job: Job, err: { name: string; args: string }): Promise<void> {
+    const { db, logger, metrics } = this.#o;
+    const id = job.requestId;
+    if (err.name === "AlreadyAnswered") {
+      if (await this.#confirmFromLog(job)) return;
+      db.markDropped(id, "already answered (not by this signer's answer)");
+      logger.warn({ requestId: id.toString() }, "answer dropped: already answered");
+      return;
+    }
+    const reason =
+      err.name === "WrongStatus"
+        ? `request is ${statusName(Number(err.args.split(",")[1]))}`
+        : PERMANENT.has(err.name)
+          ? err.name
+          : `${err.name}(${err.args})`;
+    db.markDropped(id, `simulation: ${reason}`);
+    metrics.failed.inc({ stage: "submit" });
+    logger.warn(
+      { requestId: id.toString(), error: err.name, args: err.args },
+      "answer dropped: it can never succeed",
+    );
+  }
+
+  /** Finds our AnswerSubmitted for `job` on chain; records its transaction and confirms the job. */
+  async #confirmFromLog(job: Job): Promise<boolean> {
+    const { provider, db, chainDb } = this.#o;
+    const req = chainDb.getRequest(job.requestId);
+    const logs = await provider.getLogs({
+      address: this.#o.coordinator,
+      fromBlock: req?.blockNumber ?? 0,
+      toBlock: "latest",
+      topics: [
+        ANSWER_SUBMITTED,
+        zeroPadValue(toBeHex(job.requestId), 32),
+        zeroPadValue(this.#o.operator, 32),
+      ],
+    });
+    const log = logs[0];
+    if (log === undefined) return false;
+    const tx = await provider.getTransaction(log.transactionHash);
+    if (db.getJob(job.requestId)?.state === "computed") {
+      db.markSubmitted(job.requestId, { txHash: log.transactionHash, nonce: tx?.nonce ?? 0 });
+    }
+    db.markConfirmed(job.requestId, log.blockNumber);
+    this.#observe(job.requestId);
+    return true;
+  }
+
+  #observe(id: bigint): void {
+    const req = this.#o.chainDb.getRequest(id);
+    this.#o.metrics.answerConfirmed(req !== undefined ? req.blockTime * 1000 : this.#now());
+  }
+
+  async #fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    const fd = await this.#o.provider.getFeeData();
+    const prio = fd.maxPriorityFeePerGas ?? 1_000_000_000n;
+    const max = fd.maxFeePerGas ?? (fd.gasPrice ?? 1_000_000_000n) * 2n;
+    return { maxFeePerGas: max > prio ? max : prio, maxPriorityFeePerGas: prio };
+  }
+
+  async #nonce(): Promise<number> {
+    const inFlight = this.#o.db.jobsIn("submitted", 1).length > 0;
+    if (this.#nextNonce === undefined || !inFlight) {
+      this.#nextNonce = await this.#o.provider.getTransactionCount(this.#o.signer.address, "pending");
+    }
+    return this.#nextNonce;
+  }
+
+  async #send(entries: readonly Entry[]): Promise<void> {
+    const { provider, db, chainDb, signer, logger } = this.#o;
+    const data = this.#calldata(entries);
+    const gas = await provider.estimateGas({ from: signer.address, to: this.#o.coordinator, data });
+    const fees = await this.#fees();
+    const nonce = await this.#nonce();
+    const tx = Transaction.from({
+      type: 2,
+      chainId: this.#o.chainId,
+      to: this.#o.coordinator,
+      data,
+      nonce,
+      gasLimit: (gas * 12n) / 10n + 20_000n,
+      ...fees,
+    });
+    const raw = await signer.signTransaction(tx);
+    const hash = Transaction.from(raw).hash as string;
+    // Persist first: a crash from here on re-sends exactly this transaction.
+    chainDb.putTx({
+      hash,
+      nonce,
+      raw,
+      requestIds: entries.map((e) => e.job.requestId),
+      sentAt: this.#now(),
+      ...fees,
+    });
+    for (const e of entries) db.markSubmitted(e.job.requestId, { txHash: hash, nonce });
+    this.#nextNonce = nonce + 1;
+    await this.#broadcast(raw, hash, nonce, logger);
+  }
+
+  async #broadcast(raw: string, hash: string, nonce: number, logger: Logger): Promise<void> {
+    try {
+      await this.#o.provider.send("eth_sendRawTransaction", [raw]);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (/already known|already imported|known transaction/i.test(msg)) return;
+      if (/nonce too low|nonce.*lower/i.test(msg)) {
+        this.#nextNonce = undefined; // resync; the tracker settles these jobs from the chain
+        logger.warn({ txHash: hash, nonce }, "nonce already used; checking the chain");
+        return;
+      }
+      logger.warn({ txHash: hash, nonce, err: msg }, "broadcast failed; the tracker will retry");
+      throw e;
+    }
+  }
+
+  /**
+   * After a restart: a computed job that is part of a persisted transaction (crash between persisting
+   * the transaction and marking every job submitted) is re-attached to it, so the tracker re-sends or
+   * settles that transaction instead of a second one being built.
+   */
+  recover(): number {
+    const { db, chainDb } = this.#o;
+    let n = 0;
+    for (const j of db.jobsIn("computed", 100_000)) {
+      const tx = chainDb.latestTxFor(j.requestId);
+      if (tx === undefined) continue;
+      db.markSubmitted(j.requestId, { txHash: tx.hash, nonce: tx.nonce });
+      n++;
+    }
+    return n;
+  }
+
+  // ------------------------------------------------------------------------------------ track
+
+  /** Follows every in-flight transaction: confirm, replace when stuck, re-send when lost. */
+  async track(head: number): Promise<number> {
+    const { db } = this.#o;
+    const byTx = new Map<string, Job[]>();
+    for (const j of db.jobsIn("submitted", 100_000)) {
+      const h = j.txHash as string;
+      const list = byTx.get(h) ?? [];
+      list.push(j);
+      byTx.set(h, list);
+    }
+    let confirmed = 0;
+    for (const [hash, jobs] of byTx) confirmed += await this.#trackTx(hash, jobs, head);
+    return confirmed;
+  }
+
+  async #trackTx(hash: string, jobs: readonly Job[], head: number): Promise<number> {
+    const { provider, db, chainDb, logger } = this.#o;
+    const receipt: TransactionReceipt | null = await provider.getTransactionReceipt(hash);
+    if (receipt !== null) {
+      if (receipt.status === 1) {
+        if (head - receipt.blockNumber + 1 < Math.max(1, this.#o.confirmations)) return 0;
+        for (const j of jobs) db.markConfirmed(j.requestId, receipt.blockNumber);
+        for (const j of jobs) this.#observe(j.requestId);
+        return jobs.length;
+      }
+      logger.warn({ txHash: hash, block: receipt.blockNumber }, "answer transaction reverted; re-simulating");
+      return this.#settleFromChain(jobs);
+    }
+    const stored = chainDb.getTx(hash);
+    const pending = await provider.getTransaction(hash);
+    if (pending !== null) {
+      if (stored !== undefined && this.#now() - stored.sentAt > this.#o.stuckMs)
+        await this.#replace(stored, jobs);
+      return 0;
+    }
+    const nonce = stored?.nonce ?? jobs[0]?.nonce ?? 0;
+    const used = await provider.getTransactionCount(this.#o.signer.address, "latest");
+    if (used <= nonce && stored !== undefined) {
+      // The node does not know it and its nonce is unused: re-send the very same signed transaction.
+      logger.info({ txHash: hash, nonce }, "answer transaction not known to the node: re-sending it");
+      await this.#broadcast(stored.raw, hash, nonce, logger).catch(() => undefined);
+      return 0;
+    }
+    if (used <= nonce) {
+      for (const j of jobs) db.markUnsubmitted(j.requestId);
+      return 0;
+    }
+    // The nonce went to another transaction (a replacement, or an earlier life's): ask the chain.
+    return this.#settleFromChain(jobs);
+  }
+
+  /** For each job: answered on chain → confirmed with that transaction; else back to computed. */
+  async #settleFromChain(jobs: readonly Job[]): Promise<number> {
+    let n = 0;
+    for (const j of jobs) {
+      if (await this.#confirmFromLog(j)) n++;
+      else this.#o.db.markUnsubmitted(j.requestId);
+    }
+    return n;
+  }
+
+  async #replace(stored: NonNullable<ReturnType<ChainDb["getTx"]>>, jobs: readonly Job[]): Promise<void> {
+    const { signer, chainDb, db, logger } = this.#o;
+    const old = Transaction.from(stored.raw);
+    const cur = await this.#fees();
+    const bump = (a: bigint, b: bigint): bigint => {
+      const x = (a * 125n) / 100n + 1n;
+      return x > b ? x : b;
+    };
+    const maxPriorityFeePerGas = bump(stored.maxPriorityFeePerGas, cur.maxPriorityFeePerGas);
+    const maxFeePerGas = bump(stored.maxFeePerGas, cur.maxFeePerGas);
+    const tx = Transaction.from({
+      type: 2,
+      chainId: this.#o.chainId,
+      to: old.to,
+      data: old.data,
+      nonce: stored.nonce,
+      gasLimit: old.gasLimit,
+      maxFeePerGas: maxFeePerGas > maxPriorityFeePerGas ? maxFeePerGas : maxPriorityFeePerGas,
+      maxPriorityFeePerGas,
+    });
+    const raw = await signer.signTransaction(tx);
+    const hash = Transaction.from(raw).hash as string;
+    chainDb.putTx({
+      hash,
+      nonce: stored.nonce,
+      raw,
+      requestIds: stored.requestIds,
+      sentAt: this.#now(),
+      maxFeePerGas: tx.maxFeePerGas ?? maxFeePerGas,
+      maxPriorityFeePerGas,
+    });
+    for (const j of jobs) db.markSubmitted(j.requestId, { txHash: hash, nonce: stored.nonce });
+    logger.warn(
+      { old: stored.hash, txHash: hash, nonce: stored.nonce },
+      "answer transaction stuck: replaced with higher fees",
+    );
+    await this.#broadcast(raw, hash, stored.nonce, logger).catch(() => undefined);
+  }
+
+  /** Request status helper for callers (status name + whether our bit is set). */
+  static describe(status: number): string {
+    return statusName(status) + (status === RequestStatus.Assigned ? "" : " (closed)");
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Chain following: polls the coordinator's logs from the persisted cursor up to head − confirmations,
+ * records each processed range's last block hash, detects reorgs by re-checking the cursor's hash and
+ * rewinds to the last block whose stored hash still matches. Requests assigned to this operator become
+ * `pending` jobs (with the committed request persisted for later calls); others are ignored, except
+ * that a share of other operators' answers is queued for the watchtower. Starting without a cursor
+ * back-fills from VERDICT_START_BLOCK (0 when unset): open requests assigned to us are served.
+ */
+import type { JsonRpcProvider, Log } from "ethers";
+import type { Logger } from "pino";
+import { coordinatorInterface, createdRequestsIn, operatorIndex } from "../../sdk/requests.js";
+import type { RelayerMetrics } from "../metrics.js";
+import type { RelayerDb } from "../store/db.js";
+import type { ChainDb } from "./store.js";
+
+export const REQUEST_CREATED = coordinatorInterface.getEvent("RequestCreated")?.topicHash ?? "";
+export const ANSWER_SUBMITTED = coordinatorInterface.getEvent("AnswerSubmitted")?.topicHash ?? "";
+
+export interface SyncOptions {
+  provider: JsonRpcProvider;
+  db: RelayerDb;
+  chainDb: ChainDb;
+  metrics: RelayerMetrics;
+  logger: Logger;
+  coordinator: string;
+  operator: string;
+  confirmations: number;
+  startBlock: number | undefined;
+  /** Largest block range per eth_getLogs. */
+  maxRange?: number;
+  /** Share 0..1 of other operators' answers queued for re-execution. */
+  watchShare?: number;
+  /** Deepest reorg handled (seen block hashes are kept this far back). */
+  reorgDepth?: number;
+  random?: () => number;
+}
+
+export interface PollResult {
+  head: number;
+  processed: number;
+  headTime: number;
+  newJobs: number;
+}
+
+export class ChainSync {
+  readonly #o: SyncOptions;
+  readonly #blockTimes = new Map<number, number>();
+  /** Unix seconds of the latest head seen (deadline checks). */
+  headTime = 0;
+
+  constructor(options: SyncOptions) {
+    this.#o = options;
+  }
+
+  /** One poll: reorg check, then scan up to `head − confirmations` in ranges. */
+  async poll(): Promise<PollResult> {
+    const { provider, db, metrics } = this.#o;
+    const headBlock = await provider.getBlock("latest");
+    if (headBlock === null) throw new Error("no head block");
+    const head = headBlock.number;
+    this.headTime = headBlock.timestamp;
+    const target = head - this.#o.confirmations;
+    await this.#checkReorg();
+    let cursor = db.getCursor();
+    let newJobs = 0;
+    const maxRange = this.#o.maxRange ?? 2_000;
+    let from = cursor === undefined ? (this.#o.startBlock ?? 0) : cursor.blockNumber + 1;
+    while (from <= target) {
+      const to = Math.min(target, from + maxRange - 1);
+      const logs = await provider.getLogs({
+        address: this.#o.coordinator,
+        fromBlock: from,
+        toBlock: to,
+        topics: [[REQUEST_CREATED, ANSWER_SUBMITTED]],
+      });
+      newJobs += await this.#process(logs);
+      const block = await provider.getBlock(to);
+      if (block === null || block.hash === null) throw new Error(`block ${to} not available`);
+      db.advanceCursor({ blockNumber: to, blockHash: block.hash });
+      db.pruneBlocksBelow(to - (this.#o.reorgDepth ?? 128));
+      cursor = { blockNumber: to, blockHash: block.hash };
+      from = to + 1;
+    }
+    const processed = cursor?.blockNumber ?? Math.max(0, (this.#o.startBlock ?? 0) - 1);
+    metrics.pollSucceeded(head, processed);
+    if (this.#blockTimes.size > 10_000) this.#blockTimes.clear();
+    return { head, processed, headTime: this.headTime, newJobs };
+  }
+
+  /** Compares the cursor's stored hash with the chain; on mismatch rewinds to the common ancestor. */
+  async #checkReorg(): Promise<void> {
+    const { db, provider, logger, chainDb } = this.#o;
+    const cursor = db.getCursor();
+    if (cursor === undefined) return;
+    const onChain = await provider.getBlock(cursor.blockNumber);
+    if (onChain?.hash?.toLowerCase() === cursor.blockHash.toLowerCase()) return;
+    const depth = this.#o.reorgDepth ?? 128;
+    for (let n = cursor.blockNumber - 1; n >= Math.max(0, cursor.blockNumber - depth); n--) {
+      const stored = db.blockHash(n);
+      if (stored === undefined) continue;
+      const b = await provider.getBlock(n);
+      if (b?.hash?.toLowerCase() === stored) {
+        logger.warn({ from: cursor.blockNumber, to: n }, "reorg detected: rewinding");
+        db.rewindTo({ blockNumber: n, blockHash: stored });
+        chainDb.forgetRequestsAbove(n);
+        return;
+      }
+    }
+    // No stored ancestor matches: rescan from the start block (jobs and answers are idempotent).
+    const start = Math.max(0, (this.#o.startBlock ?? 0) - 1);
+    const b = await provider.getBlock(start);
+    if (b?.hash == null) throw new Error(`block ${start} not available`);
+    logger.error({ from: cursor.blockNumber, to: start }, "reorg deeper than the stored blocks: full rescan");
+    db.rewindTo({ blockNumber: start, blockHash: b.hash });
+    chainDb.forgetRequestsAbove(start);
+  }
+
+  async #blockTime(n: number): Promise<number> {
+    let t = this.#blockTimes.get(n);
+    if (t === undefined) {
+      const b = await this.#o.provider.getBlock(n);
+      t = b?.timestamp ?? Math.floor(Date.now() / 1000);
+      this.#blockTimes.set(n, t);
+    }
+    return t;
+  }
+
+  async #process(logs: readonly Log[]): Promise<number> {
+    const { db, chainDb, operator, logger } = this.#o;
+    const share = this.#o.watchShare ?? 0;
+    const random = this.#o.random ?? Math.random;
+    let added = 0;
+    const created = createdRequestsIn(logs);
+    const mine: { c: (typeof created)[number]; index: number; time: number }[] = [];
+    for (const c of created) {
+      const index = operatorIndex(c.request, operator);
+      if (index < 0 && share === 0) continue; // not assigned to us
+      mine.push({ c, index, time: await this.#blockTime(c.blockNumber) });
+    }
+    if (mine.length > 0) {
+      chainDb.batch(() => {
+        for (const { c, index, time } of mine) {
+          chainDb.putRequest({
+            requestId: c.requestId,
+            index,
+            blockNumber: c.blockNumber,
+            blockTime: time,
+            request: c.request,
+            input: Buffer.from(c.input.slice(2), "hex"),
+            inputURI: c.inputURI,
+          });
+        }
+      });
+      for (const { c, index } of mine) {
+        if (index < 0) continue;
+        const before = db.getJob(c.requestId);
+        db.addJob({
+          requestId: c.requestId,
+          modelHash: c.request.modelHash,
+          inputHash: c.request.inputHash,
+          seenBlock: c.blockNumber,
+        });
+        if (before === undefined) {
+          added++;
+          logger.debug({ requestId: c.requestId.toString(), index }, "request assigned");
+        }
+      }
+    }
+    if (share > 0) {
+      for (const log of logs) {
+        if (log.topics[0] !== ANSWER_SUBMITTED) continue;
+        const p = coordinatorInterface.parseLog({ topics: [...log.topics], data: log.data });
+        if (p === null) continue;
+        const op = String(p.args.operator);
+        if (op.toLowerCase() === operator.toLowerCase() || random() >= share) continue;
+        chainDb.addWatch({
+          requestId: BigInt(p.args.requestId as bigint),
+          index: Number(p.args.index),
+          operator: op,
+          outputHash: String(p.args.outputHash),
+          outcome: Number(p.args.outcome),
+          output: Buffer.from(String(p.args.output).slice(2), "hex"),
+        });
+      }
+    }
+    return added;
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Relayer benchmarks against a local `hardhat node` (scripts/lib/devnet.ts) and the real relayer
+ * process. Run: `npx hardhat run scripts/bench/relayer.ts` (VERDICT_BENCH_QUICK=1 or `--quick` for a
+ * short run). Figures:
+ * - relayer.mlp.throughputRps: N MLP requests are sent with automine off and mined together in one
+ *   block (many requests per block, one transaction each); then blocks every 200 ms; answered requests
+ *   (AnswerSubmitted logs) per second from that block until the last answer is mined;
+ * - relayer.mlp.latencyP50Ms / P99Ms: automine, one request every 200 ms; wall-clock time from the
+ *   request's receipt to its AnswerSubmitted log being visible (polled every 25 ms);
+ * - relayer.silero.throughputRps: as the MLP figure, Silero VAD with hash + URI inputs (file://);
+ * - relayer.heavy.servedOverBare: heavy MLP (256×1024 in, 4 layers of 1024): served requests per second
+ *   over bare onnxruntime runs per second with the relayer's session options and concurrency, same run.
+ */
+import { writeFileSync, mkdtempSync, rmSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { readFile } from "node:fs/promises";
+import * as ort from "onnxruntime-node";
+import { encodeTensors, toFixed, type Tensor } from "../../sdk/tensor.js";
+import { sessionOptions } from "../../relayer/inference/runner.js";
+import { ANSWER_SUBMITTED } from "../../relayer/chain/sync.js";
+import { createdRequestsIn } from "../../sdk/requests.js";
+import { ensureModels } from "../models/generate.js";
+import {
+  generatedModel,
+  inlineParams,
+  rpc,
+  sileroModel,
+  startDevnet,
+  startRelayerProcess,
+  uriParams,
+  type Devnet,
+} from "../lib/devnet.js";
+import { recordBenchmarks } from "./record.js";
+import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
+
+const QUICK = process.argv.includes("--quick") || process.env.VERDICT_BENCH_QUICK === "1";
+const SCALE = 6;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const fixed = (name: string, dims: number[], values: ArrayLike<number>): Tensor => ({
+  name,
+  dtype: "fixed64",
+  scale: SCALE,
+  dims,
+  data: toFixed(values, SCALE),
+});
+
+async function answeredCount(d: Devnet, fromBlock: number): Promise<number> {
+  const logs = await d.provider.getLogs({
+    address: d.addresses.coordinator,
+    fromBlock,
+    toBlock: "latest",
+    topics: [ANSWER_SUBMITTED],
+  });
+  return logs.length;
+}
+
+/** Sends `params` with automine off, mines them in one block; returns that block and its wall time. */
+async function burst(
+  d: Devnet,
+  params: readonly ICoordinator.RequestParamsStruct[],
+): Promise<{ block: number; t0: number; ids: bigint[] }> {
+  await rpc(d.url, "evm_setAutomine", [false]);
+  await rpc(d.url, "evm_setIntervalMining", [0]);
+  const hashes: string[] = [];
+  for (const p of params)
+    hashes.push((await d.coordinator.requestInference(p, { gasLimit: 2_000_000n })).hash);
+  const t0 = performance.now();
+  await rpc(d.url, "evm_mine", []);
+  await rpc(d.url, "evm_setIntervalMining", [200]);
+  const ids: bigint[] = [];
+  let block = 0;
+  for (const h of hashes) {
+    const r = await d.provider.getTransactionReceipt(h);
+    if (r === null || r.status !== 1) throw new Error(`request ${h} not mined`);
+    block = r.blockNumber;
+    ids.push(...createdRequestsIn(r.logs).map((c) => c.requestId));
+  }
+  return { block, t0, ids };
+}
+
+async function drain(
+  d: Devnet,
+  fromBlock: number,
+  n: number,
+  t0: number,
+  timeoutMs: number,
+): Promise<number> {
+  for (;;) {
+    const got = await answeredCount(d, fromBlock);
+    if (got >= n) return (performance.now() - t0) / 1000;
+    if (performance.now() - t0 > timeoutMs) throw new Error(`only ${got}/${n} answered in ${timeoutMs} ms`);
+    await sleep(50);
+  }
+}
+
+function percentile(xs: readonly number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const heavyName = "mlp-heavy-1024x4-b256";
+  ensureModels([heavyName]);
+  const mlp = generatedModel("mlp-8x16x4");
+  const silero = sileroModel();
+  const heavy = generatedModel(heavyName, 10n);
+  const tmp = mkdtempSync(path.join(tmpdir(), "verdict-bench-relayer-"));
+  const devnet = await startDevnet({ models: [mlp, silero, heavy], prepaidRequests: 1_000_000n });
+  const relayer = startRelayerProcess(
+    devnet.relayerEnv(0, {
+      VERDICT_DATA_DIR: path.join(tmp, "relayer"),
+      VERDICT_POLL_INTERVAL_MS: "100",
+      VERDICT_MAX_BATCH: "100",
+      VERDICT_MAX_INFLIGHT_TXS: "8",
+      VERDICT_CONCURRENCY: "2",
+      VERDICT_LOG_LEVEL: "warn",
+    }),
+  );
+  const figures: Record<string, number> = {};
+  try {
+    // Warm up: model loads, first answer.
+    const warm = [
+      inlineParams(
+        devnet.models[mlp.name]!,
+        encodeTensors([fixed("x", [1, 8], new Float32Array(8).fill(0.5))]),
+      ),
+    ];
+    const w = await burst(devnet, warm);
+    await drain(devnet, w.block, 1, w.t0, 60_000);
+
+    // ---- MLP throughput
+    const nMlp = QUICK ? 300 : 2_000;
+    const mlpParams = Array.from({ length: nMlp }, (_, i) =>
+      inlineParams(
+        devnet.models[mlp.name]!,
+        encodeTensors([
+          fixed(
+            "x",
+            [1, 8],
+            Array.from({ length: 8 }, (_, j) => ((i + j) % 13) / 8 - 0.75),
+          ),
+        ]),
+      ),
+    );
+    const b1 = await burst(devnet, mlpParams);
+    const s1 = await drain(devnet, b1.block, nMlp, b1.t0, 300_000);
+    figures["relayer.mlp.throughputRps"] = Math.round(nMlp / s1);
+    console.log(`mlp: ${nMlp} in ${s1.toFixed(2)} s`);
+
+    // ---- MLP latency at a steady modest rate (automine)
+    await rpc(devnet.url, "evm_setIntervalMining", [0]);
+    await rpc(devnet.url, "evm_setAutomine", [true]);
+    const nLat = QUICK ? 20 : 100;
+    const lat: number[] = [];
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < nLat; i++) {
+      const p = inlineParams(
+        devnet.models[mlp.name]!,
+        encodeTensors([fixed("x", [1, 8], new Float32Array(8).fill(i / nLat))]),
+      );
+      const tx = await devnet.coordinator.requestInference(p);
+      const receipt = await tx.wait();
+      const t0 = performance.now();
+      const id = createdRequestsIn(receipt!.logs)[0]!.requestId;
+      pending.push(
+        (async () => {
+          const topic = "0x" + id.toString(16).padStart(64, "0");
+          for (;;) {
+            const logs = await devnet.provider.getLogs({
+              address: devnet.addresses.coordinator,
+              fromBlock: receipt!.blockNumber,
+              toBlock: "latest",
+              topics: [ANSWER_SUBMITTED, topic],
+            });
+            if (logs.length > 0) {
+              lat.push(performance.now() - t0);
+              return;
+            }
+            await sleep(25);
+          }
+        })(),
+      );
+      await sleep(200);
+    }
+    await Promise.all(pending);
+    figures["relayer.mlp.latencyP50Ms"] = Math.round(percentile(lat, 50));
+    figures["relayer.mlp.latencyP99Ms"] = Math.round(percentile(lat, 99));
+
+    // ---- Silero throughput (inputs by hash + URI)
+    const frame = Float32Array.from(
+      { length: 512 },
+      (_, i) => Math.round(0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000) * 4096) / 4096,
+    );
+    const sInput = encodeTensors([
+      fixed("input", [1, 512], frame),
+      { name: "sr", dtype: "int64", scale: 0, dims: [], data: [16000n] },
+      fixed("state", [2, 1, 128], new Float32Array(256)),
+    ]);
+    const sFile = path.join(tmp, "silero.vtn1");
+    writeFileSync(sFile, sInput);
+    const nSil = QUICK ? 150 : 1_000;
+    const silParams = Array.from({ length: nSil }, () =>
+      uriParams(devnet.models[silero.name]!, sInput, pathToFileURL(sFile).href),
+    );
+    const b2 = await burst(devnet, silParams);
+    const s2 = await drain(devnet, b2.block, nSil, b2.t0, 300_000);
+    figures["relayer.silero.throughputRps"] = Math.round(nSil / s2);
+    console.log(`silero: ${nSil} in ${s2.toFixed(2)} s`);
+
+    // ---- Heavy model: served vs bare onnxruntime (same session options, same concurrency)
+    const x = new Float32Array(256 * 1024).map((_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+    const hInput = encodeTensors([fixed("x", [256, 1024], x)]);
+    const hFile = path.join(tmp, "heavy.vtn1");
+    writeFileSync(hFile, hInput);
+    const nHeavy = QUICK ? 8 : 24;
+    // Warm the relayer's heavy session first (model load is not throughput).
+    const hw = await burst(devnet, [
+      uriParams(devnet.models[heavy.name]!, hInput, pathToFileURL(hFile).href),
+    ]);
+    await drain(devnet, hw.block, 1, hw.t0, 120_000);
+    const b3 = await burst(
+      devnet,
+      Array.from({ length: nHeavy }, () =>
+        uriParams(devnet.models[heavy.name]!, hInput, pathToFileURL(hFile).href),
+      ),
+    );
+    const s3 = await drain(devnet, b3.block, nHeavy, b3.t0, 600_000);
+    const served = nHeavy / s3;
+    await relayer.kill("SIGTERM");
+
+    const session = await ort.InferenceSession.create(await readFile(heavy.file), sessionOptions(1));
+    const feeds = { x: new ort.Tensor("float32", x, [256, 1024]) };
+    await session.run(feeds);
+    const tb = performance.now();
+    let next = 0;
+    await Promise.all(
+      [0, 1].map(async () => {
+        while (next++ < nHeavy) await session.run(feeds);
+      }),
+    );
+    const bare = nHeavy / ((performance.now() - tb) / 1000);
+    await session.release();
+    figures["relayer.heavy.servedOverBare"] = Math.round((served / bare) * 100) / 100;
+    console.log(`heavy: served ${served.toFixed(2)}/s, bare ${bare.toFixed(2)}/s`);
+  } finally {
+    await relayer.kill();
+    await devnet.stop();
+    if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+  }
+
+  console.log(figures);
+  recordBenchmarks("Relayer", figures, {
+    description:
+      "Real relayer process against a local hardhat node (scripts/lib/devnet.ts), one operator, 2 shared cores. " +
+      "Throughput: requests sent one transaction each with automine off and mined in ONE block, then a block every 200 ms; " +
+      "answered requests per second (AnswerSubmitted) until the last answer is mined, the relayer batching up to 100 answers " +
+      "per submitAnswers with up to 8 transactions in flight. Latency: automine, one request every 200 ms, request receipt → " +
+      "answer log visible (relayer poll 100 ms). Silero inputs travel by hash + file:// URI. Heavy: 256×1024 float input by URI; " +
+      "its 2 MB output exceeds MAX_OUTPUT so the relayer attests INVALID_INPUT reason 7 after running it; bare = the same " +
+      "session options and concurrency (2) without the relayer. Limits: the hardhat node (EVM execution, eth_getLogs), " +
+      "four fsync'ed SQLite transitions per job, JS signing, and the node, the bench client and the relayer sharing 2 cores." +
+      (QUICK ? " (quick run)" : ""),
+    targets: {
+      "relayer.mlp.throughputRps": { min: 500 },
+      "relayer.heavy.servedOverBare": { min: 0.9 },
+    },
+  });
+}
+
+await main();

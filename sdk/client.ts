@@ -1,0 +1,619 @@
+/**
+ * VerdictClient: the typed, importable way to use Verdict from an ethers Provider or Signer. Request an
+ * inference and await its result, read status, manage the escrow, models and stake, follow and verify a
+ * request's accountability trail, and read concentration stats. ABIs come from the build.
+ *
+ * This module imports build artifacts (artifacts/, types/ethers-contracts/), so it is not re-exported from
+ * sdk/index.ts; import it as `sdk/client.js`. It re-exports the encoding helpers for convenience.
+ */
+import {
+  type ContractTransactionReceipt,
+  type ContractTransactionResponse,
+  type ErrorDescription,
+  Interface,
+  type InterfaceAbi,
+  type Provider,
+  type Signer,
+  ZeroAddress,
+  ZeroHash,
+  getAddress,
+  getBytes,
+  hexlify,
+  isAddress,
+  isHexString,
+  keccak256,
+} from "ethers";
+import {
+  Coordinator__factory,
+  ModelRegistry__factory,
+  OPGToken__factory,
+  Staking__factory,
+  type Coordinator,
+  type ModelRegistry,
+  type OPGToken,
+  type Staking,
+} from "../types/ethers-contracts/index.js";
+import { VerdictError } from "./errors.js";
+import {
+  Finality,
+  Outcome,
+  bytes32ToReasonCode,
+  verdictDomain,
+  type ReasonCode,
+  type VerdictDomain,
+} from "./eip712.js";
+import { RequestStatus, createdRequestIn, statusName, type CreatedRequest } from "./requests.js";
+import { decodeTensors, encodeTensors, type Tensor } from "./tensor.js";
+import { findCreatedRequest, followTrail, type Trail } from "./trail.js";
+import { signerAtFromStaking, verifyTrail, type TrailVerification } from "./verify.js";
+import { networkStats, type NetworkStats } from "./stats.js";
+
+export * from "./errors.js";
+export * from "./tensor.js";
+export * from "./agreement.js";
+export * from "./eip712.js";
+export {
+  RequestStatus,
+  statusName,
+  createdRequestIn,
+  type CreatedRequest,
+  type CommittedRequest,
+} from "./requests.js";
+export * from "./trail.js";
+export * from "./verify.js";
+export * from "./stats.js";
+
+export interface VerdictAddresses {
+  coordinator: string;
+  staking: string;
+  registry: string;
+  /** The dispute contract, when deployed, with its ABI. */
+  disputes?: { address: string; abi: InterfaceAbi };
+}
+
+export interface VerdictClientOptions {
+  /** A Signer (for writes) or a read-only Provider. */
+  runner: Signer | Provider;
+  addresses: VerdictAddresses;
+  /** First block to scan for events (the coordinator's deploy block). Default 0. */
+  fromBlock?: number;
+}
+
+/** Statuses at which `waitForResult` returns by default. */
+export const RESULT_STATUSES: readonly RequestStatus[] = [
+  RequestStatus.Answered,
+  RequestStatus.Finalized,
+  RequestStatus.Rejected,
+  RequestStatus.Expired,
+  RequestStatus.Corrected,
+];
+
+export interface RequestInput {
+  modelHash: string;
+  /** Canonical VTN1 bytes or tensors to encode. */
+  input: Uint8Array | readonly Tensor[];
+  /** k; 0 or absent takes the model's default. */
+  redundancy?: number;
+  /** Most the requester pays in wei; default: exactly the model's fee × k. */
+  maxFee?: bigint;
+  /** Absolute unix deadline; 0 or absent: the coordinator's default. */
+  deadline?: bigint;
+  finality?: Finality;
+  callback?: string;
+  callbackGasLimit?: number;
+}
+
+export interface InferenceResult {
+  requestId: bigint;
+  status: RequestStatus;
+  statusName: string;
+  /** "none" when the request expired with no result. */
+  outcome: "result" | "invalid_input" | "none";
+  /** Output bytes (hex); for invalid input, the 32-byte reason code. */
+  output?: string;
+  outputHash?: string;
+  tensors?: Tensor[];
+  reasonCode?: ReasonCode;
+  /** True when a dispute corrected the operators' answer. */
+  corrected: boolean;
+  answers: number;
+}
+
+export interface RequestStatusInfo {
+  requestId: bigint;
+  status: RequestStatus;
+  statusName: string;
+  answered: number;
+  redundancy: number;
+  windowEnds: bigint;
+  deadline: bigint;
+  created: CreatedRequest;
+}
+
+export interface ModelInfo {
+  modelHash: string;
+  owner: string;
+  feePerInference: bigint;
+  disputeWindow: number;
+  tolerance: bigint;
+  royaltyBps: number;
+  defaultRedundancy: number;
+  outputScale: number;
+  active: boolean;
+  referee: string;
+  modelCardHash: string;
+  ioSchema: string;
+  uris: string[];
+}
+
+export interface ModelSpecInput {
+  modelHash: string;
+  uris: string[];
+  ioSchema: string;
+  outputScale?: number;
+  tolerance?: bigint;
+  feePerInference: bigint;
+  royaltyBps?: number;
+  disputeWindow?: number;
+  defaultRedundancy?: number;
+  referee?: string;
+  modelCardHash?: string;
+}
+
+export interface WaitOptions {
+  timeoutMs?: number;
+  pollMs?: number;
+  /** Statuses to stop at; default RESULT_STATUSES. */
+  until?: readonly RequestStatus[];
+  onStatus?: (status: RequestStatus) => void;
+}
+
+function isSigner(r: Signer | Provider): r is Signer {
+  return typeof (r as Signer).signTypedData === "function";
+}
+
+/** All the protocol's ABIs, for decoding revert data from any of them. */
+export function errorInterface(extra: readonly InterfaceAbi[] = []): Interface {
+  const fragments = new Map<string, unknown>();
+  const abis: InterfaceAbi[] = [
+    Coordinator__factory.abi as InterfaceAbi,
+    Staking__factory.abi as InterfaceAbi,
+    ModelRegistry__factory.abi as InterfaceAbi,
+    OPGToken__factory.abi as InterfaceAbi,
+    ...extra,
+  ];
+  for (const abi of abis) {
+    const list = typeof abi === "string" ? (JSON.parse(abi) as unknown[]) : (abi as readonly unknown[]);
+    for (const f of list) {
+      const frag = f as { type?: string; name?: string; inputs?: { type: string }[] };
+      if (frag.type !== "error") continue;
+      const sig = `${frag.name}(${(frag.inputs ?? []).map((i) => i.type).join(",")})`;
+      if (!fragments.has(sig)) fragments.set(sig, f);
+    }
+  }
+  return new Interface([...fragments.values()] as InterfaceAbi);
+}
+
+/** Digs the revert data out of an ethers / JSON-RPC error, if any. */
+export function revertDataOf(err: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const visit = (e: unknown): string | undefined => {
+    if (e === null || typeof e !== "object" || seen.has(e)) return undefined;
+    seen.add(e);
+    const o = e as Record<string, unknown>;
+    if (typeof o.data === "string" && isHexString(o.data) && o.data.length >= 10) return o.data;
+    for (const key of ["data", "error", "info", "cause", "revert"]) {
+      const found = visit(o[key]);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  return visit(err);
+}
+
+/** The protocol custom error inside `err`, decoded with the contracts' ABIs, or null. */
+export function decodeContractError(
+  err: unknown,
+  extra: readonly InterfaceAbi[] = [],
+): ErrorDescription | null {
+  const data = revertDataOf(err);
+  if (!data) return null;
+  try {
+    return errorInterface(extra).parseError(data);
+  } catch {
+    return null;
+  }
+}
+
+/** The result of a request, from the answers or the correction in its events. */
+export function resultFromTrail(trail: Trail): InferenceResult {
+  const status = trail.chain.status as RequestStatus;
+  const base = {
+    requestId: trail.requestId,
+    status,
+    statusName: statusName(status),
+    corrected: status === RequestStatus.Corrected,
+    answers: trail.answers.length,
+  };
+  let outcome: number | undefined;
+  let output: string | undefined;
+  if (trail.settlement?.event === "RequestCorrected" && trail.settlement.correctedOutput !== undefined) {
+    outcome = trail.settlement.correctedOutcome;
+    output = trail.settlement.correctedOutput;
+  } else if (trail.answers[0] && status !== RequestStatus.Expired && status !== RequestStatus.Assigned) {
+    outcome = trail.answers[0].outcome;
+    output = trail.answers[0].output;
+  }
+  if (outcome === undefined || output === undefined) return { ...base, outcome: "none" };
+  if (outcome === Outcome.INVALID_INPUT) {
+    const r: InferenceResult = { ...base, outcome: "invalid_input", output, outputHash: output };
+    try {
+      r.reasonCode = bytes32ToReasonCode(output);
+    } catch {
+      /* unknown code: leave it out */
+    }
+    return r;
+  }
+  const r: InferenceResult = { ...base, outcome: "result", output, outputHash: keccak256(output) };
+  try {
+    r.tensors = decodeTensors(getBytes(output));
+  } catch {
+    /* not a canonical encoding: the bytes are still returned */
+  }
+  return r;
+}
+
+export class VerdictClient {
+  readonly provider: Provider;
+  readonly signer: Signer | undefined;
+  readonly addresses: VerdictAddresses;
+  readonly coordinator: Coordinator;
+  readonly staking: Staking;
+  readonly registry: ModelRegistry;
+  readonly fromBlock: number;
+  #token: OPGToken | undefined;
+
+  constructor(opts: VerdictClientOptions) {
+    const { runner, addresses } = opts;
+    for (const [name, value] of Object.entries({
+      coordinator: addresses.coordinator,
+      staking: addresses.staking,
+      registry: addresses.registry,
+    })) {
+      if (!isAddress(value))
+        throw new VerdictError("CONFIG_INVALID", `${name} address ${String(value)} is not an address`, {
+          name,
+        });
+    }
+    this.signer = isSigner(runner) ? runner : undefined;
+    const provider = isSigner(runner) ? runner.provider : runner;
+    if (!provider) throw new VerdictError("CONFIG_INVALID", "the signer is not connected to a provider");
+    this.provider = provider;
+    this.addresses = addresses;
+    this.fromBlock = opts.fromBlock ?? 0;
+    this.coordinator = Coordinator__factory.connect(addresses.coordinator, runner);
+    this.staking = Staking__factory.connect(addresses.staking, runner);
+    this.registry = ModelRegistry__factory.connect(addresses.registry, runner);
+  }
+
+  /** Connects and checks the chain id first (WRONG_NETWORK when it differs). */
+  static async connect(opts: VerdictClientOptions & { expectedChainId?: bigint }): Promise<VerdictClient> {
+    const client = new VerdictClient(opts);
+    if (opts.expectedChainId !== undefined) {
+      const actual = await client.chainId();
+      if (actual !== opts.expectedChainId) {
+        throw new VerdictError(
+          "WRONG_NETWORK",
+          `connected to chain ${actual} but expected chain ${opts.expectedChainId}`,
+          { actual: actual.toString(), expected: opts.expectedChainId.toString() },
+        );
+      }
+    }
+    return client;
+  }
+
+  async chainId(): Promise<bigint> {
+    return (await this.provider.getNetwork()).chainId;
+  }
+
+  async domain(): Promise<VerdictDomain> {
+    return verdictDomain(await this.chainId(), this.addresses.coordinator);
+  }
+
+  /** The account that signs transactions; NO_SIGNER for a read-only client. */
+  async account(): Promise<string> {
+    return getAddress(await this.requireSigner().getAddress());
+  }
+
+  requireSigner(): Signer {
+    if (!this.signer)
+      throw new VerdictError("NO_SIGNER", "this action sends a transaction: a private key is needed");
+    return this.signer;
+  }
+
+  async token(): Promise<OPGToken> {
+    if (!this.#token) {
+      this.#token = OPGToken__factory.connect(
+        await this.coordinator.feeToken(),
+        this.signer ?? this.provider,
+      );
+    }
+    return this.#token;
+  }
+
+  private async send(tx: Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt> {
+    const receipt = await (await tx).wait();
+    if (!receipt) throw new VerdictError("TX_FAILED", "the transaction was dropped");
+    return receipt;
+  }
+
+  /** Approves `spender` for `amount` of OPG if the allowance is short. */
+  private async ensureAllowance(spender: string, amount: bigint): Promise<void> {
+    const token = await this.token();
+    const owner = await this.account();
+    if ((await token.allowance(owner, spender)) >= amount) return;
+    await this.send(token.connect(this.requireSigner()).approve(spender, amount));
+  }
+
+  // ------------------------------------------------------------------ models
+
+  async getModel(modelHash: string): Promise<ModelInfo> {
+    const m = await this.registry.getModel(modelHash);
+    if (m.owner === ZeroAddress) {
+      throw new VerdictError("MODEL_NOT_FOUND", `model ${modelHash} is not registered`, { modelHash });
+    }
+    return {
+      modelHash,
+      owner: m.owner,
+      feePerInference: m.terms.feePerInference,
+      disputeWindow: Number(m.terms.disputeWindow),
+      tolerance: m.terms.tolerance,
+      royaltyBps: Number(m.terms.royaltyBps),
+      defaultRedundancy: Number(m.terms.defaultRedundancy),
+      outputScale: Number(m.terms.outputScale),
+      active: m.terms.active,
+      referee: m.referee,
+      modelCardHash: m.modelCardHash,
+      ioSchema: m.ioSchema,
+      uris: [...m.uris],
+    };
+  }
+
+  async listModels(): Promise<ModelInfo[]> {
+    const n = Number(await this.registry.modelCount());
+    const hashes = await Promise.all(Array.from({ length: n }, (_, i) => this.registry.modelAt(i)));
+    return Promise.all(hashes.map((h) => this.getModel(h)));
+  }
+
+  async registerModel(spec: ModelSpecInput): Promise<ContractTransactionReceipt> {
+    return this.send(
+      this.registry.connect(this.requireSigner()).register({
+        modelHash: spec.modelHash,
+        uris: spec.uris,
+        ioSchema: spec.ioSchema,
+        outputScale: spec.outputScale ?? 6,
+        tolerance: spec.tolerance ?? 0n,
+        feePerInference: spec.feePerInference,
+        royaltyBps: spec.royaltyBps ?? 0,
+        disputeWindow: spec.disputeWindow ?? 7200,
+        defaultRedundancy: spec.defaultRedundancy ?? 1,
+        referee: spec.referee ?? ZeroAddress,
+        modelCardHash: spec.modelCardHash ?? ZeroHash,
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------ escrow
+
+  async balanceOf(account?: string): Promise<bigint> {
+    return this.coordinator.balanceOf(account ?? (await this.account()));
+  }
+
+  async deposit(amount: bigint): Promise<ContractTransactionReceipt> {
+    const me = await this.account();
+    await this.ensureAllowance(this.addresses.coordinator, amount);
+    return this.send(this.coordinator.connect(this.requireSigner()).deposit(me, amount));
+  }
+
+  async withdraw(amount: bigint, to?: string): Promise<ContractTransactionReceipt> {
+    const me = await this.account();
+    return this.send(this.coordinator.connect(this.requireSigner()).withdraw(to ?? me, amount));
+  }
+
+  // ------------------------------------------------------------------ requests
+
+  /** Fee, k and total price of a request for `modelHash`. */
+  async quote(modelHash: string, redundancy = 0): Promise<{ fee: bigint; k: number; total: bigint }> {
+    const model = await this.getModel(modelHash);
+    const k = redundancy === 0 ? model.defaultRedundancy : redundancy;
+    return { fee: model.feePerInference, k, total: model.feePerInference * BigInt(k) };
+  }
+
+  /** Requests an inference paid from the escrow balance; returns the request as committed. */
+  async request(input: RequestInput): Promise<CreatedRequest> {
+    const bytes = input.input instanceof Uint8Array ? input.input : encodeTensors(input.input);
+    const maxFee = input.maxFee ?? (await this.quote(input.modelHash, input.redundancy ?? 0)).total;
+    const receipt = await this.send(
+      this.coordinator.connect(this.requireSigner()).requestInference({
+        modelHash: input.modelHash,
+        input: hexlify(bytes),
+        inputHash: ZeroHash,
+        inputURI: "",
+        redundancy: input.redundancy ?? 0,
+        maxFee,
+        deadline: input.deadline ?? 0n,
+        callback: input.callback ?? ZeroAddress,
+        callbackGasLimit: input.callbackGasLimit ?? 0,
+        finality: input.finality ?? Finality.FAST,
+      }),
+    );
+    return createdRequestIn(receipt.logs);
+  }
+
+  /** Requests and waits for the result (see waitForResult). */
+  async requestAndWait(input: RequestInput, wait: WaitOptions = {}): Promise<InferenceResult> {
+    const created = await this.request(input);
+    return this.waitForResult(created.requestId, wait);
+  }
+
+  /** The request as created (REQUEST_NOT_FOUND if it does not exist). */
+  async findRequest(requestId: bigint): Promise<CreatedRequest> {
+    return findCreatedRequest(this.provider, this.addresses.coordinator, requestId, this.fromBlock);
+  }
+
+  async status(requestId: bigint): Promise<RequestStatusInfo> {
+    const created = await this.findRequest(requestId);
+    const st = await this.coordinator.requestState(requestId);
+    let answered = 0;
+    for (let m = Number(st.answeredMask); m; m >>= 1) answered += m & 1;
+    const status = Number(st.status) as RequestStatus;
+    return {
+      requestId,
+      status,
+      statusName: statusName(status),
+      answered,
+      redundancy: Number(created.request.redundancy),
+      windowEnds: st.windowEnds,
+      deadline: created.request.deadline,
+      created,
+    };
+  }
+
+  /** The result as it stands now (outcome "none" while nothing is answered). */
+  async result(requestId: bigint): Promise<InferenceResult> {
+    return resultFromTrail(await this.trail(requestId));
+  }
+
+  /** Polls until the request reaches one of `until` (default RESULT_STATUSES); TIMEOUT after `timeoutMs`. */
+  async waitForResult(requestId: bigint, opts: WaitOptions = {}): Promise<InferenceResult> {
+    const until = opts.until ?? RESULT_STATUSES;
+    const timeoutMs = opts.timeoutMs ?? 600_000;
+    const pollMs = opts.pollMs ?? 1_000;
+    const started = Date.now();
+    await this.findRequest(requestId);
+    let last: RequestStatus | undefined;
+    for (;;) {
+      const st = Number((await this.coordinator.requestState(requestId)).status) as RequestStatus;
+      if (st !== last) {
+        last = st;
+        opts.onStatus?.(st);
+      }
+      if (until.includes(st)) return this.result(requestId);
+      if (Date.now() - started >= timeoutMs) {
+        throw new VerdictError(
+          "TIMEOUT",
+          `request ${requestId} is still ${statusName(st)} after ${timeoutMs} ms`,
+          {
+            requestId: requestId.toString(),
+            status: statusName(st),
+          },
+        );
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
+  }
+
+  async finalize(requestId: bigint): Promise<ContractTransactionReceipt> {
+    const trail = await this.trail(requestId);
+    const output =
+      trail.created.request.finality === BigInt(Finality.FINAL) ? (trail.answers[0]?.output ?? "0x") : "0x";
+    return this.send(
+      this.coordinator.connect(this.requireSigner()).finalize(requestId, trail.created.request, output),
+    );
+  }
+
+  async expire(requestId: bigint): Promise<ContractTransactionReceipt> {
+    const created = await this.findRequest(requestId);
+    return this.send(this.coordinator.connect(this.requireSigner()).expire(requestId, created.request));
+  }
+
+  // ------------------------------------------------------------------ staking
+
+  async registerOperator(p: {
+    signer: string;
+    commissionBps: number;
+    metadataURI: string;
+    selfStake: bigint;
+  }): Promise<ContractTransactionReceipt> {
+    await this.ensureAllowance(this.addresses.staking, p.selfStake);
+    return this.send(
+      this.staking
+        .connect(this.requireSigner())
+        .registerOperator(p.signer, p.commissionBps, p.metadataURI, p.selfStake),
+    );
+  }
+
+  async delegate(operator: string, amount: bigint): Promise<ContractTransactionReceipt> {
+    await this.ensureAllowance(this.addresses.staking, amount);
+    return this.send(this.staking.connect(this.requireSigner()).delegate(operator, amount));
+  }
+
+  /** Queues `shares` (or, with `assets`, the shares worth that much) for withdrawal; returns the id. */
+  async undelegate(
+    operator: string,
+    amount: { shares: bigint } | { assets: bigint },
+  ): Promise<{ withdrawalId: bigint; unlocksAt: bigint; receipt: ContractTransactionReceipt }> {
+    const shares =
+      "shares" in amount ? amount.shares : await this.staking.convertToShares(operator, amount.assets);
+    const receipt = await this.send(this.staking.connect(this.requireSigner()).undelegate(operator, shares));
+    for (const log of receipt.logs) {
+      const desc = this.staking.interface.parseLog(log);
+      if (desc?.name === "UndelegationQueued") {
+        return {
+          withdrawalId: BigInt(desc.args.withdrawalId as bigint),
+          unlocksAt: BigInt(desc.args.unlocksAt as bigint),
+          receipt,
+        };
+      }
+    }
+    throw new VerdictError("TX_FAILED", "no UndelegationQueued event in the receipt");
+  }
+
+  async completeUndelegation(withdrawalId: bigint): Promise<ContractTransactionReceipt> {
+    return this.send(this.staking.connect(this.requireSigner()).completeUndelegation(withdrawalId));
+  }
+
+  async claimRewards(operator: string): Promise<ContractTransactionReceipt> {
+    return this.send(this.staking.connect(this.requireSigner()).claimRewards(operator));
+  }
+
+  async setCommission(bps: number): Promise<ContractTransactionReceipt> {
+    return this.send(this.staking.connect(this.requireSigner()).setCommission(bps));
+  }
+
+  async deactivate(): Promise<ContractTransactionReceipt> {
+    return this.send(this.staking.connect(this.requireSigner()).deactivate());
+  }
+
+  async exit(): Promise<ContractTransactionReceipt> {
+    return this.send(this.staking.connect(this.requireSigner()).exit());
+  }
+
+  // ------------------------------------------------------------------ accountability
+
+  async trail(requestId: bigint): Promise<Trail> {
+    return followTrail(
+      {
+        provider: this.provider,
+        coordinator: this.addresses.coordinator,
+        staking: this.addresses.staking,
+        fromBlock: this.fromBlock,
+        ...(this.addresses.disputes ? { disputes: this.addresses.disputes } : {}),
+      },
+      requestId,
+    );
+  }
+
+  /** Follows and verifies the trail of `requestId` (signers read at each answer's block). */
+  async audit(requestId: bigint): Promise<{ trail: Trail; verification: TrailVerification }> {
+    const trail = await this.trail(requestId);
+    const verification = await verifyTrail(trail, {
+      signerAt: signerAtFromStaking(this.provider, this.addresses.staking),
+    });
+    return { trail, verification };
+  }
+
+  async stats(): Promise<NetworkStats> {
+    return networkStats(this.provider, this.addresses);
+  }
+}

@@ -1,0 +1,277 @@
+/**
+ * Offline verification of an accountability trail (sdk/trail.ts). Every hash is recomputed from the bytes
+ * the events carry and every answer's EIP-712 signature is recovered locally and compared with the signer
+ * the staking contract recorded for the operator at the answer's block. The RPC is trusted only for the
+ * logs and the state it returns; nothing it says about validity is taken on faith.
+ */
+import {
+  AbiCoder,
+  type ParamType,
+  type Provider,
+  dataSlice,
+  getAddress,
+  getBytes,
+  isHexString,
+  keccak256,
+} from "ethers";
+import { outputsAgree } from "./agreement.js";
+import { Outcome, recoverAttestationSigner, verdictDomain, type VerdictDomain } from "./eip712.js";
+import { RequestStatus, coordinatorInterface, statusName, type CommittedRequest } from "./requests.js";
+import { stakingInterface, type Trail, type TrailAnswer } from "./trail.js";
+
+/** One verified statement. */
+export interface Check {
+  ok: boolean;
+  label: string;
+  detail?: string;
+}
+
+export interface TrailVerification {
+  ok: boolean;
+  checks: Check[];
+}
+
+/** The operator's attestation signer at a block (staking `signerOf` at that block tag). */
+export type SignerAt = (operator: string, blockNumber: number) => Promise<string>;
+
+/** `SignerAt` reading `staking.signerOf(operator)` at the block of the answer. */
+export function signerAtFromStaking(provider: Provider, staking: string): SignerAt {
+  const cache = new Map<string, string>();
+  return async (operator, blockNumber) => {
+    const key = `${operator.toLowerCase()}@${blockNumber}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const raw = await provider.call({
+      to: staking,
+      data: stakingInterface.encodeFunctionData("signerOf", [operator]),
+      blockTag: blockNumber,
+    });
+    const signer = getAddress(String(stakingInterface.decodeFunctionResult("signerOf", raw)[0]));
+    cache.set(key, signer);
+    return signer;
+  };
+}
+
+const requestParam: ParamType = (() => {
+  const fn = coordinatorInterface.getFunction("commitmentOf");
+  const p = fn?.inputs[0];
+  if (!p) throw new Error("Coordinator ABI has no commitmentOf(Request)");
+  return p;
+})();
+
+/** The 24-byte commitment the coordinator stores for a request: bytes24(keccak256(abi.encode(req))). */
+export function requestCommitment(req: CommittedRequest): string {
+  const encoded = AbiCoder.defaultAbiCoder().encode([requestParam], [req]);
+  return dataSlice(keccak256(encoded), 0, 24);
+}
+
+export interface AttestationCheckInput {
+  domain: VerdictDomain;
+  requestId: bigint;
+  modelHash: string;
+  inputHash: string;
+  answer: Pick<TrailAnswer, "index" | "outcome" | "output" | "outputHash" | "signature">;
+  expectedSigner: string;
+}
+
+/**
+ * Verifies one posted answer offline: the output hash is recomputed from the output bytes (or the reason
+ * code for "invalid input") and the signature must recover to `expectedSigner`. Never throws.
+ */
+export function verifyAttestationOffline(input: AttestationCheckInput): Check[] {
+  const { answer } = input;
+  const checks: Check[] = [];
+  const label = `answer #${answer.index}`;
+  let outputHash: string | undefined;
+  if (!isHexString(answer.output)) {
+    checks.push({ ok: false, label: `${label}: output bytes`, detail: "not hex" });
+  } else if (answer.outcome === Outcome.RESULT) {
+    outputHash = keccak256(answer.output);
+  } else if (answer.outcome === Outcome.INVALID_INPUT) {
+    outputHash = getBytes(answer.output).length === 32 ? answer.output.toLowerCase() : undefined;
+  }
+  const hashOk = outputHash !== undefined && outputHash === answer.outputHash.toLowerCase();
+  checks.push({
+    ok: hashOk,
+    label: `${label}: output hash recomputed from the output`,
+    detail: hashOk
+      ? answer.outputHash
+      : `event says ${answer.outputHash}, bytes hash to ${outputHash ?? "nothing"}`,
+  });
+  const outcome = answer.outcome === Outcome.INVALID_INPUT ? Outcome.INVALID_INPUT : Outcome.RESULT;
+  let recovered: string | undefined;
+  let error: string | undefined;
+  try {
+    recovered = recoverAttestationSigner(
+      input.domain,
+      {
+        requestId: input.requestId,
+        modelHash: input.modelHash,
+        inputHash: input.inputHash,
+        // The signature must cover the hash of the bytes actually delivered, not the event's claim.
+        outputHash: outputHash ?? answer.outputHash,
+        outcome,
+      },
+      answer.signature,
+    );
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+  }
+  const sigOk = recovered !== undefined && getAddress(recovered) === getAddress(input.expectedSigner);
+  checks.push({
+    ok: sigOk,
+    label: `${label}: EIP-712 signature by the operator's signer`,
+    detail: sigOk
+      ? `signed by ${input.expectedSigner}`
+      : (error ?? `recovered ${recovered ?? "?"}, operator's signer was ${input.expectedSigner}`),
+  });
+  return checks;
+}
+
+/** Verifies a whole trail. `signerAt` gives each operator's signer at a block (see signerAtFromStaking). */
+export async function verifyTrail(trail: Trail, opts: { signerAt: SignerAt }): Promise<TrailVerification> {
+  const checks: Check[] = [];
+  const { created } = trail;
+  const req = created.request;
+  const domain = verdictDomain(trail.chainId, trail.coordinator);
+
+  // The request the events describe is the one the chain committed to.
+  let commitment: string | undefined;
+  try {
+    commitment = requestCommitment(req);
+  } catch (err) {
+    commitment = undefined;
+    checks.push({
+      ok: false,
+      label: "request encodes",
+      detail: err instanceof Error ? err.message : String(err),
+    });
+  }
+  const commitOk =
+    commitment !== undefined && commitment.toLowerCase() === trail.chain.commitment.toLowerCase();
+  checks.push({
+    ok: commitOk,
+    label: "request matches the coordinator's stored commitment",
+    detail: commitOk ? commitment : `stored ${trail.chain.commitment}, events give ${commitment ?? "?"}`,
+  });
+
+  // Input.
+  if (getBytes(created.input).length > 0) {
+    const h = keccak256(created.input);
+    const ok = h === req.inputHash.toLowerCase();
+    checks.push({
+      ok,
+      label: "input hash recomputed from the inline input",
+      detail: ok ? h : `request says ${req.inputHash}, input hashes to ${h}`,
+    });
+  } else {
+    checks.push({
+      ok: true,
+      label: "input travels by URI (hash not recomputable from events)",
+      detail: created.inputURI,
+    });
+  }
+
+  // Assignment.
+  const k = Number(req.redundancy);
+  const distinct = new Set(req.operators.map((o) => o.toLowerCase())).size;
+  const assignOk = req.operators.length === k && distinct === k;
+  checks.push({
+    ok: assignOk,
+    label: `assignment: ${k} distinct operator(s), seed ${created.seed.toString(16).slice(0, 16)}…`,
+    detail: req.operators.join(", "),
+  });
+
+  // Answers.
+  const seen = new Set<number>();
+  for (const answer of trail.answers) {
+    const expectedOperator = req.operators[answer.index];
+    const opOk =
+      expectedOperator !== undefined &&
+      getAddress(expectedOperator) === getAddress(answer.operator) &&
+      !seen.has(answer.index);
+    seen.add(answer.index);
+    checks.push({
+      ok: opOk,
+      label: `answer #${answer.index}: from assigned operator ${answer.operator}`,
+      detail: opOk ? undefined : `slot ${answer.index} belongs to ${expectedOperator ?? "nobody"}`,
+    });
+    let signer: string;
+    try {
+      signer = await opts.signerAt(answer.operator, answer.blockNumber);
+    } catch (err) {
+      checks.push({
+        ok: false,
+        label: `answer #${answer.index}: operator's signer at block ${answer.blockNumber}`,
+        detail: err instanceof Error ? err.message : String(err),
+      });
+      continue;
+    }
+    checks.push(
+      ...verifyAttestationOffline({
+        domain,
+        requestId: trail.requestId,
+        modelHash: req.modelHash,
+        inputHash: req.inputHash,
+        answer,
+        expectedSigner: signer,
+      }),
+    );
+  }
+
+  // Agreement, recomputed with the model's tolerance, against what the chain concluded.
+  const first = trail.answers[0];
+  if (first && trail.answers.length > 1) {
+    let disagree = false;
+    for (const other of trail.answers.slice(1)) {
+      const same = other.outputHash.toLowerCase() === first.outputHash.toLowerCase();
+      if (same) continue;
+      if (first.outcome !== Outcome.RESULT || other.outcome !== Outcome.RESULT) {
+        disagree ||= !(first.outcome === Outcome.INVALID_INPUT && other.outcome === Outcome.INVALID_INPUT);
+        continue;
+      }
+      disagree ||= !outputsAgree(getBytes(first.output), getBytes(other.output), req.tolerance).agree;
+    }
+    const chainSays = trail.disagreements.length > 0;
+    checks.push({
+      ok: disagree === chainSays,
+      label: `agreement recomputed (tolerance ${req.tolerance}): answers ${disagree ? "disagree" : "agree"}`,
+      detail:
+        disagree === chainSays
+          ? undefined
+          : `the chain ${chainSays ? "recorded" : "did not record"} a disagreement`,
+    });
+  }
+
+  // Money: every terminal event accounts for exactly the escrowed price.
+  const price = req.feePerOperator * req.redundancy;
+  const s = trail.settlement;
+  if (s) {
+    const total = s.toOperators + s.royalty + s.treasury + s.refund;
+    const ok = total === price;
+    checks.push({
+      ok,
+      label: `${s.event}: payouts + refund = escrowed ${price} wei`,
+      detail: `operators ${s.toOperators}, royalty ${s.royalty}, treasury ${s.treasury}, refund ${s.refund}`,
+    });
+    if (s.event === "RequestExpired") {
+      let missing = 0;
+      for (let i = 0; i < k; i++) if (!seen.has(i)) missing |= 1 << i;
+      checks.push({
+        ok: missing === s.mask,
+        label: `expired: penalised exactly the operators that did not answer (mask ${s.mask})`,
+      });
+    }
+  }
+
+  // Final status: what the events imply is what the chain stores.
+  const statusOk = trail.status === trail.chain.status;
+  checks.push({
+    ok: statusOk,
+    label: `status ${statusName(trail.status)} (events) = ${statusName(trail.chain.status)} (chain)`,
+  });
+  if (trail.chain.status === RequestStatus.None)
+    checks.push({ ok: false, label: "request known to the chain" });
+
+  return { ok: checks.every((c) => c.ok), checks };
+}

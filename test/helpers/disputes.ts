@@ -1,0 +1,117 @@
+/**
+ * Dispute helpers on top of the protocol fixture: the deployed Disputes contract, funded juror signer keys,
+ * commit/reveal as jurors, a challenger with a bond, and a model backed by an on-chain referee.
+ */
+import { AbiCoder, keccak256, parseEther, type Signer, type Wallet } from "ethers";
+import type { Disputes, RecordingConsumer } from "../../types/ethers-contracts/index.js";
+import type { CreatedRequest } from "../../sdk/requests.js";
+import { deployProtocol, type Protocol, type ProtocolOptions } from "./protocol.js";
+
+export interface DisputeProtocol extends Protocol {
+  disputes: Disputes;
+}
+
+const coder = AbiCoder.defaultAbiCoder();
+
+/** The protocol with its Disputes contract; every operator's signer key holds ETH so it can vote. */
+export async function deployDisputeProtocol(opts: ProtocolOptions = {}): Promise<DisputeProtocol> {
+  const p = await deployProtocol({ operators: 6, ...opts });
+  const disputes = (await p.ethers.getContractAt(
+    "Disputes",
+    await p.coordinator.disputeHook(),
+  )) as unknown as Disputes;
+  for (const op of p.operators) {
+    await p.connection.networkHelpers.setBalance(op.signer.address, parseEther("100"));
+  }
+  return { ...p, disputes };
+}
+
+/** The juror commitment of docs/disputes.md. */
+export function voteCommitment(
+  disputeId: bigint,
+  round: number | bigint,
+  juror: string,
+  outcome: number,
+  outputHash: string,
+  salt: string,
+): string {
+  return keccak256(
+    coder.encode(
+      ["uint256", "uint8", "address", "uint8", "bytes32", "bytes32"],
+      [disputeId, round, juror, outcome, outputHash, salt],
+    ),
+  );
+}
+
+/** The signer key of a fixture operator. */
+export function signerOf(p: Protocol, operator: string): Wallet {
+  const op = p.operators.find((o) => o.address.toLowerCase() === operator.toLowerCase());
+  if (!op) throw new Error(`${operator} is not a fixture operator`);
+  return op.signer;
+}
+
+export interface Vote {
+  outcome: number;
+  outputHash: string;
+  salt: string;
+}
+
+export const saltOf = (juror: string, round: number): string =>
+  keccak256(new TextEncoder().encode(`salt-${juror}-${round}`));
+
+/** Commits `vote(juror)` for each juror (null: the juror stays silent). */
+export async function commitVotes(
+  p: DisputeProtocol,
+  disputeId: bigint,
+  round: number,
+  jurors: readonly string[],
+  vote: (juror: string) => Vote | null,
+): Promise<void> {
+  for (const juror of jurors) {
+    const v = vote(juror);
+    if (!v) continue;
+    const c = voteCommitment(disputeId, round, juror, v.outcome, v.outputHash, v.salt);
+    await (await p.disputes.connect(signerOf(p, juror)).commitVote(disputeId, c)).wait();
+  }
+}
+
+/** Reveals `vote(juror)` for each juror (null: no reveal). */
+export async function revealVotes(
+  p: DisputeProtocol,
+  disputeId: bigint,
+  jurors: readonly string[],
+  vote: (juror: string) => Vote | null,
+): Promise<void> {
+  for (const juror of jurors) {
+    const v = vote(juror);
+    if (!v) continue;
+    await (
+      await p.disputes.connect(signerOf(p, juror)).revealVote(disputeId, v.outcome, v.outputHash, v.salt)
+    ).wait();
+  }
+}
+
+/** A funded challenger that has approved `allowance` to the Disputes contract. */
+export async function fundChallenger(
+  p: DisputeProtocol,
+  challenger: Signer,
+  allowance: bigint,
+): Promise<void> {
+  await (
+    await p.token.connect(p.deployer).transfer(await challenger.getAddress(), parseEther("100000"))
+  ).wait();
+  await (await p.token.connect(challenger).approve(await p.disputes.getAddress(), allowance)).wait();
+}
+
+/** A RecordingConsumer from the test helpers. */
+export async function deployConsumer(p: Protocol): Promise<RecordingConsumer> {
+  const c = await p.ethers.deployContract("RecordingConsumer");
+  await c.waitForDeployment();
+  return c as unknown as RecordingConsumer;
+}
+
+/** Round-1 jurors after drawing them. */
+export async function drawJury(p: DisputeProtocol, created: CreatedRequest): Promise<string[]> {
+  await (await p.disputes.drawJury(created.requestId, created.request)).wait();
+  return [...(await p.disputes.jurorsOf(created.requestId, 1))];
+}

@@ -1,0 +1,118 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { keccak256, toUtf8Bytes, ZeroAddress, type Signer } from "ethers";
+import type { IModelRegistry } from "../types/ethers-contracts/contracts/models/ModelRegistry.js";
+import type { ModelRegistry } from "../types/ethers-contracts/index.js";
+
+function spec(overrides: Partial<IModelRegistry.ModelSpecStruct> = {}): IModelRegistry.ModelSpecStruct {
+  return {
+    modelHash: keccak256(toUtf8Bytes("model")),
+    uris: ["https://example.org/model.onnx"],
+    ioSchema: '{"inputs":[],"outputs":[]}',
+    outputScale: 6,
+    tolerance: 10n,
+    feePerInference: 1000n,
+    royaltyBps: 250,
+    disputeWindow: 3600,
+    defaultRedundancy: 1,
+    referee: ZeroAddress,
+    modelCardHash: keccak256(toUtf8Bytes("card")),
+    ...overrides,
+  };
+}
+
+describe("ModelRegistry", function () {
+  let registry: ModelRegistry;
+  let owner: Signer;
+  let stranger: Signer;
+
+  beforeEach(async function () {
+    const { ethers } = await network.create();
+    [owner, stranger] = (await ethers.getSigners()) as unknown as [Signer, Signer];
+    registry = (await ethers.deployContract("ModelRegistry")) as unknown as ModelRegistry;
+  });
+
+  it("registers a model by its hash with every field, and lists it", async function () {
+    const s = spec();
+    await expect(registry.connect(owner).register(s)).to.emit(registry, "ModelRegistered");
+    const m = await registry.getModel(s.modelHash);
+    expect(m.owner).to.equal(await owner.getAddress());
+    expect(m.terms.feePerInference).to.equal(1000n);
+    expect(m.terms.tolerance).to.equal(10n);
+    expect(m.terms.royaltyBps).to.equal(250n);
+    expect(m.terms.disputeWindow).to.equal(3600n);
+    expect(m.terms.active).to.equal(true);
+    expect(m.uris).to.deep.equal(["https://example.org/model.onnx"]);
+    expect(m.modelCardHash).to.equal(s.modelCardHash);
+    expect(await registry.modelCount()).to.equal(1n);
+    expect(await registry.modelAt(0)).to.equal(s.modelHash);
+  });
+
+  it("refuses bad specs and double registration, leaving the registry unchanged", async function () {
+    await expect(
+      registry.register(spec({ modelHash: "0x" + "00".repeat(32) })),
+    ).to.be.revertedWithCustomError(registry, "ZeroModelHash");
+    await expect(registry.register(spec({ uris: [] }))).to.be.revertedWithCustomError(registry, "NoURIs");
+    await expect(registry.register(spec({ ioSchema: "" }))).to.be.revertedWithCustomError(
+      registry,
+      "EmptySchema",
+    );
+    await expect(registry.register(spec({ royaltyBps: 3001 }))).to.be.revertedWithCustomError(
+      registry,
+      "RoyaltyTooHigh",
+    );
+    await expect(registry.register(spec({ disputeWindow: 29 }))).to.be.revertedWithCustomError(
+      registry,
+      "DisputeWindowOutOfBounds",
+    );
+    await expect(registry.register(spec({ defaultRedundancy: 9 }))).to.be.revertedWithCustomError(
+      registry,
+      "RedundancyOutOfBounds",
+    );
+    await expect(registry.register(spec({ outputScale: 19 }))).to.be.revertedWithCustomError(
+      registry,
+      "ScaleTooLarge",
+    );
+    expect(await registry.modelCount()).to.equal(0n);
+    await registry.register(spec());
+    await expect(registry.connect(stranger).register(spec()))
+      .to.be.revertedWithCustomError(registry, "ModelAlreadyRegistered")
+      .withArgs(spec().modelHash);
+    expect((await registry.getModel(spec().modelHash)).owner).to.equal(await owner.getAddress());
+  });
+
+  it("lets only the owner change URIs, fee and ownership, and deactivate; never the hash", async function () {
+    const s = spec();
+    await registry.register(s);
+    await expect(registry.connect(stranger).setFee(s.modelHash, 1)).to.be.revertedWithCustomError(
+      registry,
+      "NotModelOwner",
+    );
+    await expect(registry.connect(stranger).setURIs(s.modelHash, ["x"])).to.be.revertedWithCustomError(
+      registry,
+      "NotModelOwner",
+    );
+    await expect(registry.connect(stranger).deactivate(s.modelHash)).to.be.revertedWithCustomError(
+      registry,
+      "NotModelOwner",
+    );
+    await registry.setFee(s.modelHash, 5);
+    await registry.setURIs(s.modelHash, ["ipfs://a", "https://b"]);
+    await expect(registry.setURIs(s.modelHash, [])).to.be.revertedWithCustomError(registry, "NoURIs");
+    const m = await registry.getModel(s.modelHash);
+    expect(m.terms.feePerInference).to.equal(5n);
+    expect(m.uris).to.deep.equal(["ipfs://a", "https://b"]);
+    await expect(registry.transferModelOwnership(s.modelHash, ZeroAddress)).to.be.revertedWithCustomError(
+      registry,
+      "ZeroOwner",
+    );
+    await registry.transferModelOwnership(s.modelHash, await stranger.getAddress());
+    expect(await registry.ownerOf(s.modelHash)).to.equal(await stranger.getAddress());
+    await registry.connect(stranger).deactivate(s.modelHash);
+    expect((await registry.terms(s.modelHash)).active).to.equal(false);
+    await expect(registry.terms(keccak256(toUtf8Bytes("unknown")))).to.be.revertedWithCustomError(
+      registry,
+      "UnknownModel",
+    );
+  });
+});
