@@ -382,12 +382,21 @@ describe("relayer end to end (hardhat node + relayer process)", function () {
     let seed = 12345;
     const rand = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
     const progress: number[] = [];
-    for (let round = 0; round < 5; round++) {
-      const r = spawnRelayer(dataDir, env);
-      await sleep(1_200 + Math.floor(rand() * 2_500));
-      await r.kill("SIGKILL");
+    const answeredCount = async (): Promise<number> => {
       const got = new Set((await answersSince(devnet, startBlock)).map((a) => a.requestId));
-      progress.push(ids.filter((id) => got.has(id)).length);
+      return ids.filter((id) => got.has(id)).length;
+    };
+    for (let round = 0; round < 5; round++) {
+      const before = progress.at(-1) ?? 0;
+      const r = spawnRelayer(dataDir, env);
+      // Kill only once this incarnation is doing work (start-up time varies with machine load), then at a
+      // random point a little later: mid-batch, mid-transaction or between them.
+      const deadline = Date.now() + 90_000;
+      while ((await answeredCount()) <= before && before < ids.length && Date.now() < deadline)
+        await sleep(100);
+      await sleep(Math.floor(rand() * 1_000));
+      await r.kill("SIGKILL");
+      progress.push(await answeredCount());
     }
     // The kills really hit a relayer with work in flight (answered counts between 0 and 50).
     expect(

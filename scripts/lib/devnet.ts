@@ -171,6 +171,8 @@ export interface DevnetModel {
   ioSchema: string;
   outputScale: number;
   tolerance: bigint;
+  /** The model's on-chain referee (IReferee), if it has one. */
+  referee?: string;
 }
 
 function sha256File(file: string): string {
@@ -244,7 +246,7 @@ export interface Devnet {
   url: string;
   chainId: bigint;
   provider: JsonRpcProvider;
-  addresses: { token: string; staking: string; registry: string; coordinator: string };
+  addresses: { token: string; staking: string; registry: string; coordinator: string; disputes: string };
   operators: DevnetOperator[];
   requester: { address: string; key: string };
   models: Record<string, DevnetModel & { uri: string }>;
@@ -301,6 +303,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     staking: { getAddress(): Promise<string> };
     registry: { getAddress(): Promise<string> };
     coordinator: { getAddress(): Promise<string> };
+    disputes: { getAddress(): Promise<string> };
   };
   try {
     deployed = await connection.ignition.deploy(VerdictModule, {
@@ -323,6 +326,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     staking: await deployed.staking.getAddress(),
     registry: await deployed.registry.getAddress(),
     coordinator: await deployed.coordinator.getAddress(),
+    disputes: await deployed.disputes.getAddress(),
   };
 
   const provider = new JsonRpcProvider(node.url, undefined, {
@@ -373,7 +377,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
         royaltyBps: 500,
         disputeWindow: options.disputeWindow ?? 60,
         defaultRedundancy: 1,
-        referee: ZERO,
+        referee: m.referee ?? ZERO,
         modelCardHash: keccak256(new TextEncoder().encode(m.name)),
       })
     ).wait();

@@ -1,0 +1,367 @@
+/**
+ * `npm run demo`: the whole story on a local chain, with nothing else installed or running.
+ *
+ * Starts `hardhat node` on 127.0.0.1, deploys everything with the Ignition module, registers Silero VAD, a
+ * generated float MLP and an integer MLP with its on-chain referee, starts operator relayers as separate
+ * processes (one configured to lie), funds delegators and a requester, and drives an example dApp through:
+ * honest requests; a lie caught and slashed; a disagreement within tolerance that is not a dispute; an
+ * expired request refunded. Prints a report, stops every process it started, exits non-zero on any failure.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import {
+  formatEther,
+  getBytes,
+  JsonRpcProvider,
+  keccak256,
+  NonceManager,
+  parseEther,
+  type Log,
+} from "ethers";
+import {
+  devAccount,
+  generatedModel,
+  inlineParams,
+  request,
+  rpc,
+  sileroModel,
+  startDevnet,
+  startHardhatNode,
+  startRelayerProcess,
+  type Devnet,
+  type RelayerProcess,
+} from "./lib/devnet.js";
+import { SILERO_HASH, silentFrame, sileroInput, speechFrame } from "./lib/silero.js";
+import { deployIntegerReferee } from "./models/deploy-referee.js";
+import { modelEntry } from "./models/manifest.js";
+import { encodeTensors } from "../sdk/tensor.js";
+import { RequestStatus, statusName, type CreatedRequest } from "../sdk/requests.js";
+import { networkStats } from "../sdk/stats.js";
+import {
+  Disputes__factory,
+  OPGToken__factory,
+  Staking__factory,
+  VoiceActivityGate__factory,
+  type Coordinator,
+} from "../types/ethers-contracts/index.js";
+
+const OPERATORS = 5;
+const LIAR = 0; // its relayer lies once the lie phase starts
+const WATCHTOWER = 1; // re-executes others' answers and challenges lies
+const OFFLINE = 4; // its relayer is stopped for the expiry phase
+const started = Date.now();
+const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+const opg = (wei: bigint): string =>
+  `${Number(formatEther(wei)).toLocaleString("en-US", { maximumFractionDigits: 6 })} OPG`;
+
+function step(title: string): void {
+  console.log(`\n▶ ${title}  (${elapsed()})`);
+}
+function line(text: string): void {
+  console.log(`  ${text}`);
+}
+class DemoFailure extends Error {}
+function check(condition: boolean, what: string): void {
+  if (!condition) throw new DemoFailure(what);
+  line(`✔ ${what}`);
+}
+
+async function waitUntil<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 45_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new DemoFailure(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function statusOf(c: Coordinator, id: bigint): Promise<number> {
+  return Number((await c.requestState(id)).status);
+}
+
+async function waitStatus(
+  c: Coordinator,
+  id: bigint,
+  wanted: readonly number[],
+  what: string,
+): Promise<number> {
+  return waitUntil(what, async () => {
+    const s = await statusOf(c, id);
+    return wanted.includes(s) ? s : undefined;
+  });
+}
+
+async function timeTravel(devnet: Devnet, seconds: number): Promise<void> {
+  await rpc(devnet.url, "evm_increaseTime", [seconds]);
+  await rpc(devnet.url, "evm_mine", []);
+}
+
+async function main(): Promise<void> {
+  const relayers: RelayerProcess[] = [];
+  const dataDir = mkdtempSync(path.join(tmpdir(), "verdict-demo-"));
+  let devnet: Devnet | undefined;
+  try {
+    step("Starting a local chain (hardhat node on 127.0.0.1) and deploying Verdict with Ignition");
+    const node = await startHardhatNode();
+    const nodeProvider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
+    const referee = await deployIntegerReferee(devAccount(0, nodeProvider), modelEntry("int-mlp-16x32x1"));
+    nodeProvider.destroy();
+    const intModel = { ...generatedModel("int-mlp-16x32x1", 0n), referee: referee.refereeAddress };
+    const mlp = generatedModel("mlp-8x16x4", 2n);
+    devnet = await startDevnet({
+      node,
+      operators: OPERATORS,
+      models: [sileroModel(), mlp, intModel],
+      disputeWindow: 60,
+    });
+    const d = devnet;
+    line(`chain ${d.chainId} at ${d.url}; coordinator ${d.addresses.coordinator}`);
+    line(
+      `models: Silero VAD ${SILERO_HASH.slice(0, 12)}…, ${mlp.name}, ${intModel.name} (referee ${referee.refereeAddress.slice(0, 10)}…)`,
+    );
+
+    step("Funding delegators: each operator's pool gets outside stake");
+    const token = OPGToken__factory.connect(d.addresses.token, new NonceManager(devAccount(0, d.provider)));
+    const staking = Staking__factory.connect(d.addresses.staking, d.provider);
+    for (let i = 0; i < OPERATORS; i++) {
+      const delegator = devAccount(20 + i, d.provider);
+      const amount = parseEther(String(5_000 * (i + 1)));
+      await (await token.transfer(delegator.address, amount)).wait();
+      await (
+        await OPGToken__factory.connect(d.addresses.token, delegator).approve(d.addresses.staking, amount)
+      ).wait();
+      await (await staking.connect(delegator).delegate(d.operators[i]!.address, amount)).wait();
+      line(`delegator ${delegator.address.slice(0, 10)}… staked ${opg(amount)} with operator ${i}`);
+    }
+
+    step(`Starting ${OPERATORS} operator relayers as separate processes`);
+    const envFor = (i: number, extra: Record<string, string> = {}): Record<string, string> =>
+      d.relayerEnv(i, {
+        VERDICT_DATA_DIR: path.join(dataDir, `op${i}`),
+        VERDICT_LOG_LEVEL: "warn",
+        ...extra,
+      });
+    const watchtowerEnv = { VERDICT_WATCHTOWER_SHARE: "1", VERDICT_CHALLENGER: "1" };
+    for (let i = 0; i < OPERATORS; i++) {
+      relayers[i] = startRelayerProcess(envFor(i, i === WATCHTOWER ? watchtowerEnv : {}));
+    }
+    line(`operator ${WATCHTOWER} also runs a watchtower that re-executes everyone else's answers`);
+
+    step("Honest requests: a voice-gated dApp asks Silero VAD about two audio frames");
+    const requester = d.requesterWallet;
+    const gate = await new VoiceActivityGate__factory(requester).deploy(
+      d.addresses.coordinator,
+      d.addresses.token,
+      SILERO_HASH,
+      500_000n,
+    );
+    await gate.waitForDeployment();
+    const gateToken = OPGToken__factory.connect(d.addresses.token, requester);
+    await (await gateToken.approve(await gate.getAddress(), parseEther("1"))).wait();
+    const requesterOwn = await token.balanceOf(d.requester.address);
+    if (requesterOwn < parseEther("1"))
+      await (await token.transfer(d.requester.address, parseEther("1"))).wait();
+    await (await gate.fund(parseEther("1"))).wait();
+    const asked: { label: string; id: bigint; expected: bigint }[] = [];
+    for (const [label, frame, expected] of [
+      ["32 ms of speech", speechFrame(7), 1n],
+      ["32 ms of silence", silentFrame(), 2n],
+    ] as const) {
+      const receipt = await (await gate.checkSpeech(sileroInput(frame), parseEther("1"))).wait();
+      const id = BigInt(
+        (receipt!.logs as Log[])
+          .map((l) => gate.interface.parseLog(l))
+          .find((x) => x?.name === "SpeechChecked")!.args.requestId,
+      );
+      asked.push({ label, id, expected });
+    }
+    for (const a of asked) {
+      const answer = await waitUntil(`the answer to request ${a.id}`, async () => {
+        const c = await gate.checks(a.id);
+        return c.verdict === 0n ? undefined : c;
+      });
+      line(
+        `request ${a.id} (${a.label}): ${answer.verdict === 1n ? "speech" : "no speech"}, p = ${(Number(answer.probability) / 1e6).toFixed(3)}`,
+      );
+      check(answer.verdict === a.expected, `the dApp acted on the right verdict for ${a.label}`);
+    }
+
+    step("A lie caught and slashed: operator 0's relayer now lies; the chain's referee decides");
+    await relayers[LIAR]!.kill("SIGTERM");
+    relayers[LIAR] = startRelayerProcess(envFor(LIAR, { VERDICT_DEV_LIE: "1" }));
+    const liar = d.operators[LIAR]!.address;
+    const poolBefore = await staking.poolAssets(liar);
+    let lie: CreatedRequest | undefined;
+    for (let n = 0; n < 40 && !lie; n++) {
+      const x = Array.from({ length: 16 }, (_, j) => BigInt((j * 7919 + n * 104729) % 2001) - 1000n);
+      const created = await request(
+        d,
+        inlineParams(
+          intModel,
+          encodeTensors([{ name: "x", dtype: "int64", scale: 0, dims: [1, 16], data: x }]),
+        ),
+      );
+      if (created.request.operators[0]!.toLowerCase() === liar.toLowerCase()) lie = created;
+    }
+    if (!lie) throw new DemoFailure("no request was drawn for operator 0 in 40 tries");
+    line(`request ${lie.requestId} was drawn for operator ${LIAR}`);
+    await waitStatus(
+      d.coordinator,
+      lie.requestId,
+      [RequestStatus.Answered, RequestStatus.Disputed],
+      "the lying answer",
+    );
+    const disputes = Disputes__factory.connect(d.addresses.disputes, requester);
+    const filed = await waitUntil(
+      "a dispute",
+      async () =>
+        (await statusOf(d.coordinator, lie!.requestId)) === RequestStatus.Disputed ? true : undefined,
+      20_000,
+    ).catch(() => false);
+    if (!filed) {
+      line("the watchtower did not file in time: the requester disputes it itself (anyone may)");
+      const bond = await disputes.bondFor(lie.request);
+      await (await token.transfer(d.requester.address, bond)).wait();
+      await (await gateToken.approve(d.addresses.disputes, bond)).wait();
+      await (await disputes.openDispute(lie.requestId, lie.request, "0x")).wait();
+    } else {
+      line(
+        `operator ${WATCHTOWER}'s watchtower re-executed the answer, found it wrong and disputed it with a bond`,
+      );
+    }
+    if ((await statusOf(d.coordinator, lie.requestId)) === RequestStatus.Disputed) {
+      await (
+        await disputes.resolveByReferee(lie.requestId, lie.request, getBytes(await inputOf(d, lie)))
+      )
+        .wait()
+        .catch(() => undefined);
+    }
+    await waitStatus(d.coordinator, lie.requestId, [RequestStatus.Corrected], "the referee's verdict");
+    const slashed = poolBefore - (await staking.poolAssets(liar));
+    check(
+      slashed > 0n,
+      `operator ${LIAR} was slashed ${opg(slashed)} (its delegators' stake included) and jailed`,
+    );
+
+    step("A disagreement within tolerance is not a dispute (k = 2 on the float MLP, tolerance 2 units)");
+    await relayers[LIAR]!.kill("SIGTERM");
+    relayers[LIAR] = startRelayerProcess(envFor(LIAR));
+    const x8 = [0.5, -1.25, 2, 0.125, -0.75, 1.5, -2, 0.25].map((v) => BigInt(Math.round(v * 1e6)));
+    const k2 = await request(
+      d,
+      inlineParams(mlp, encodeTensors([{ name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data: x8 }]), {
+        redundancy: 2,
+      }),
+    );
+    const s2 = await waitStatus(
+      d.coordinator,
+      k2.requestId,
+      [RequestStatus.Answered, RequestStatus.Disputed],
+      "two answers",
+    );
+    check(
+      s2 === RequestStatus.Answered,
+      `both operators' answers agree within tolerance: request ${k2.requestId} is ${statusName(s2)}, no dispute`,
+    );
+
+    step("Nobody answers: operator 4's relayer is down; the deadline passes; anyone expires the request");
+    await relayers[OFFLINE]!.kill("SIGKILL");
+    const offline = d.operators[OFFLINE]!.address;
+    let missed: CreatedRequest | undefined;
+    for (let n = 0; n < 40 && !missed; n++) {
+      const created = await request(
+        d,
+        inlineParams(
+          mlp,
+          encodeTensors([
+            { name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data: x8.map((v) => v + BigInt(n)) },
+          ]),
+        ),
+      );
+      if (created.request.operators[0]!.toLowerCase() === offline.toLowerCase()) missed = created;
+    }
+    if (!missed) throw new DemoFailure("no request was drawn for operator 4 in 40 tries");
+    const balanceBefore = await d.coordinator.balanceOf(d.requester.address);
+    await timeTravel(d, 11 * 60);
+    await (await d.coordinator.expire(missed.requestId, missed.request)).wait();
+    const refund = (await d.coordinator.balanceOf(d.requester.address)) - balanceBefore;
+    check(
+      refund === missed.request.feePerOperator * missed.request.redundancy,
+      `request ${missed.requestId} expired: the requester got its ${opg(refund)} back`,
+    );
+    check(
+      !(await staking.isEligible(offline)),
+      `operator ${OFFLINE} was penalised and jailed for missing the deadline`,
+    );
+
+    step("Settlement: after the dispute window anyone finalizes; fees go to pools, royalty and treasury");
+    await timeTravel(d, 120);
+    const open = await openAnswered(d);
+    if (open.length > 0)
+      await (
+        await d.coordinator.finalizeBatch(
+          open.map((c) => c.requestId),
+          open.map((c) => c.request),
+          open.map(() => "0x"),
+        )
+      ).wait();
+    line(`finalized ${open.length} answered requests in one batch`);
+
+    step("Report");
+    const stats = await networkStats(d.provider, d.addresses);
+    console.log(
+      "  operator                                      stake        served disputed lost missed  fees accrued  status",
+    );
+    for (const [i, o] of stats.operators.entries()) {
+      console.log(
+        `  ${i} ${o.operator}  ${opg(o.stake).padStart(12)}  ${String(o.served).padStart(5)} ${String(o.disputed).padStart(8)} ${String(o.lost).padStart(4)} ${String(o.missed).padStart(6)}  ${opg(o.accruedFees).padStart(12)}  ${o.status}${o.jailed ? ", jailed" : ""}`,
+      );
+    }
+    line(
+      `model owner royalties: ${opg(await d.coordinator.balanceOf(devAccount(2).address))}; treasury: ${opg(await d.coordinator.balanceOf(await d.coordinator.treasury()))}`,
+    );
+    line(
+      `stake concentration: Nakamoto coefficient ${stats.stake.nakamoto33} (1/3) and ${stats.stake.nakamoto50} (1/2), HHI ${stats.stake.hhi}, top-5 ${Number(stats.stake.top5Bps) / 100}%`,
+    );
+    line(
+      `selection (capped weights): Nakamoto ${stats.selection.nakamoto33} (1/3) and ${stats.selection.nakamoto50} (1/2), HHI ${stats.selection.hhi}`,
+    );
+    const liarStat = stats.operators[LIAR]!;
+    check(liarStat.lost >= 1 && liarStat.jailed, "the liar's record shows the lost dispute and it is jailed");
+    console.log(`\n✅ demo finished in ${elapsed()}`);
+  } finally {
+    await Promise.all(relayers.filter(Boolean).map((r) => r.kill("SIGKILL").catch(() => undefined)));
+    await devnet?.stop().catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The inline input of a request, from its RequestCreated event. */
+async function inputOf(d: Devnet, created: CreatedRequest): Promise<string> {
+  const receipt = await d.provider.getTransactionReceipt(created.transactionHash);
+  const { createdRequestIn } = await import("../sdk/requests.js");
+  const input = createdRequestIn(receipt!.logs).input;
+  if (keccak256(input) !== created.request.inputHash) throw new DemoFailure("input does not match its hash");
+  return input;
+}
+
+/** Every request currently Answered, from the chain's events. */
+async function openAnswered(d: Devnet): Promise<CreatedRequest[]> {
+  const { createdRequestsIn } = await import("../sdk/requests.js");
+  const logs = await d.provider.getLogs({ address: d.addresses.coordinator, fromBlock: d.deployBlock });
+  const all = createdRequestsIn(logs);
+  const out: CreatedRequest[] = [];
+  for (const c of all)
+    if ((await statusOf(d.coordinator, c.requestId)) === RequestStatus.Answered) out.push(c);
+  return out;
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(`\n❌ demo failed after ${elapsed()}: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);
