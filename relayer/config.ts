@@ -51,6 +51,16 @@ export interface RelayerConfig {
   maxInFlightTxs: number;
   /** An answer transaction not mined after this long is replaced with higher fees. */
   stuckTxMs: number;
+  /** File disputes (with a bond paid by the signer key) for the watchtower's dispute candidates. */
+  challenger: boolean;
+  /** Most OPG (wei) the signer may have locked in open dispute bonds at once. */
+  challengerBondBudget: bigint;
+  /** Serve on dispute committees when drawn (commit, reveal, settle/escalate). */
+  juror: boolean;
+  /** Devnet only (chain 31337): probability 0..1 that an answer is deliberately perturbed (demos, tests). */
+  devLie: number;
+  /** How far a lie moves each 64-bit output element (default: max(1000, 10^scale) units). */
+  devLieUnits: number | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -84,6 +94,11 @@ export const CONFIG_KEYS = [
   "VERDICT_MAX_BATCH",
   "VERDICT_MAX_INFLIGHT_TXS",
   "VERDICT_STUCK_TX_MS",
+  "VERDICT_CHALLENGER",
+  "VERDICT_CHALLENGER_BOND_BUDGET",
+  "VERDICT_JUROR",
+  "VERDICT_DEV_LIE",
+  "VERDICT_DEV_LIE_UNITS",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -162,6 +177,27 @@ class Reader {
       return dflt;
     }
     return n;
+  }
+
+  flag(key: ConfigKey, dflt: boolean): boolean {
+    const v = this.raw(key)?.toLowerCase();
+    if (v === undefined) return dflt;
+    if (["1", "true", "yes", "on"].includes(v)) return true;
+    if (["0", "false", "no", "off"].includes(v)) return false;
+    this.problems.push(`${key} must be 0 or 1, got "${v}"`);
+    return dflt;
+  }
+
+  /** A token amount in whole OPG with up to 18 decimals, returned in wei. */
+  tokens(key: ConfigKey): bigint | undefined {
+    const v = this.raw(key);
+    if (v === undefined) return undefined;
+    const m = /^(\d{1,12})(?:\.(\d{1,18}))?$/.exec(v);
+    if (m === null) {
+      this.problems.push(`${key} must be an OPG amount like 5000 or 0.5, got "${v}"`);
+      return undefined;
+    }
+    return BigInt(m[1] ?? "0") * 10n ** 18n + BigInt((m[2] ?? "").padEnd(18, "0"));
   }
 
   share(key: ConfigKey, dflt: number): number {
@@ -252,6 +288,22 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const maxBatch = r.int("VERDICT_MAX_BATCH", 1, 500, 100);
   const maxInFlightTxs = r.int("VERDICT_MAX_INFLIGHT_TXS", 1, 64, 4);
   const stuckTxMs = r.int("VERDICT_STUCK_TX_MS", 1_000, 3_600_000, 60_000);
+  const challenger = r.flag("VERDICT_CHALLENGER", false);
+  const challengerBondBudget = r.tokens("VERDICT_CHALLENGER_BOND_BUDGET") ?? 0n;
+  if (challenger && challengerBondBudget === 0n) {
+    r.problems.push("VERDICT_CHALLENGER=1 needs VERDICT_CHALLENGER_BOND_BUDGET (OPG, > 0)");
+  }
+  if (challenger && watchtowerShare === 0) {
+    r.problems.push(
+      "VERDICT_CHALLENGER=1 needs VERDICT_WATCHTOWER_SHARE > 0 (the watchtower finds the lies)",
+    );
+  }
+  const juror = r.flag("VERDICT_JUROR", true);
+  const devLie = r.share("VERDICT_DEV_LIE", 0);
+  const devLieUnits = r.int("VERDICT_DEV_LIE_UNITS", 1, 1_000_000_000, undefined);
+  if (devLie > 0 && chainId !== 31337n) {
+    r.problems.push("VERDICT_DEV_LIE is a devnet-only demo switch: refused unless VERDICT_CHAIN_ID is 31337");
+  }
   const levelText = (r.raw("VERDICT_LOG_LEVEL") ?? "info").toLowerCase();
   let logLevel: LogLevel = "info";
   if ((LOG_LEVELS as readonly string[]).includes(levelText)) logLevel = levelText as LogLevel;
@@ -293,6 +345,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxBatch,
     maxInFlightTxs,
     stuckTxMs,
+    challenger,
+    challengerBondBudget,
+    juror,
+    devLie,
+    devLieUnits,
   };
 }
 
@@ -323,6 +380,10 @@ export function describeConfig(cfg: Readonly<RelayerConfig>): Record<string, str
     maxBatch: cfg.maxBatch,
     maxInFlightTxs: cfg.maxInFlightTxs,
     stuckTxMs: cfg.stuckTxMs,
+    challenger: cfg.challenger ? 1 : 0,
+    challengerBondBudget: cfg.challengerBondBudget.toString(),
+    juror: cfg.juror ? 1 : 0,
+    devLie: cfg.devLie,
   };
 }
 

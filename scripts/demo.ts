@@ -106,7 +106,10 @@ async function main(): Promise<void> {
     step("Starting a local chain (hardhat node on 127.0.0.1) and deploying Verdict with Ignition");
     const node = await startHardhatNode();
     const nodeProvider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
-    const referee = await deployIntegerReferee(devAccount(0, nodeProvider), modelEntry("int-mlp-16x32x1"));
+    const referee = await deployIntegerReferee(
+      new NonceManager(devAccount(0, nodeProvider)),
+      modelEntry("int-mlp-16x32x1"),
+    );
     nodeProvider.destroy();
     const intModel = { ...generatedModel("int-mlp-16x32x1", 0n), referee: referee.refereeAddress };
     const mlp = generatedModel("mlp-8x16x4", 2n);
@@ -126,7 +129,7 @@ async function main(): Promise<void> {
     const token = OPGToken__factory.connect(d.addresses.token, new NonceManager(devAccount(0, d.provider)));
     const staking = Staking__factory.connect(d.addresses.staking, d.provider);
     for (let i = 0; i < OPERATORS; i++) {
-      const delegator = devAccount(20 + i, d.provider);
+      const delegator = devAccount(10 + i, d.provider); // funded dev accounts 10..14
       const amount = parseEther(String(5_000 * (i + 1)));
       await (await token.transfer(delegator.address, amount)).wait();
       await (
@@ -143,7 +146,13 @@ async function main(): Promise<void> {
         VERDICT_LOG_LEVEL: "warn",
         ...extra,
       });
-    const watchtowerEnv = { VERDICT_WATCHTOWER_SHARE: "1", VERDICT_CHALLENGER: "1" };
+    const watchtowerEnv = {
+      VERDICT_WATCHTOWER_SHARE: "1",
+      VERDICT_CHALLENGER: "1",
+      VERDICT_CHALLENGER_BOND_BUDGET: "5000",
+    };
+    // The challenger's bonds are paid by its signer key: give it OPG.
+    await (await token.transfer(d.operators[WATCHTOWER]!.signerAddress, parseEther("5000"))).wait();
     for (let i = 0; i < OPERATORS; i++) {
       relayers[i] = startRelayerProcess(envFor(i, i === WATCHTOWER ? watchtowerEnv : {}));
     }
@@ -188,10 +197,46 @@ async function main(): Promise<void> {
       check(answer.verdict === a.expected, `the dApp acted on the right verdict for ${a.label}`);
     }
 
+    step("A disagreement within tolerance is not a dispute (k = 2 on the float MLP, tolerance 2 units)");
+    const liar = d.operators[LIAR]!.address;
+    await relayers[LIAR]!.kill("SIGTERM");
+    // Operator 0 now moves every output element by 1 unit: a difference within the model's tolerance.
+    relayers[LIAR] = startRelayerProcess(envFor(LIAR, { VERDICT_DEV_LIE: "1", VERDICT_DEV_LIE_UNITS: "1" }));
+    const x8 = [0.5, -1.25, 2, 0.125, -0.75, 1.5, -2, 0.25].map((v) => BigInt(Math.round(v * 1e6)));
+    let k2: CreatedRequest | undefined;
+    for (let n = 0; n < 40 && !k2; n++) {
+      const data = x8.map((v) => v + BigInt(n));
+      const created = await request(
+        d,
+        inlineParams(mlp, encodeTensors([{ name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data }]), {
+          redundancy: 2,
+        }),
+      );
+      if (created.request.operators.some((o) => o.toLowerCase() === liar.toLowerCase())) k2 = created;
+    }
+    if (!k2) throw new DemoFailure("no k = 2 request included operator 0 in 40 tries");
+    const s2 = await waitStatus(
+      d.coordinator,
+      k2.requestId,
+      [RequestStatus.Answered, RequestStatus.Disputed],
+      "two answers",
+    );
+    const [h0, h1] = await Promise.all([
+      d.coordinator.answerOf(k2.requestId, 0),
+      d.coordinator.answerOf(k2.requestId, 1),
+    ]);
+    check(
+      h0 !== h1,
+      `the two answers to request ${k2.requestId} differ (output hashes ${h0.slice(0, 10)}… and ${h1.slice(0, 10)}…)`,
+    );
+    check(
+      s2 === RequestStatus.Answered,
+      `but they agree within tolerance: request ${k2.requestId} is ${statusName(s2)}, no dispute`,
+    );
+
     step("A lie caught and slashed: operator 0's relayer now lies; the chain's referee decides");
     await relayers[LIAR]!.kill("SIGTERM");
     relayers[LIAR] = startRelayerProcess(envFor(LIAR, { VERDICT_DEV_LIE: "1" }));
-    const liar = d.operators[LIAR]!.address;
     const poolBefore = await staking.poolAssets(liar);
     let lie: CreatedRequest | undefined;
     for (let n = 0; n < 40 && !lie; n++) {
@@ -239,34 +284,24 @@ async function main(): Promise<void> {
         .catch(() => undefined);
     }
     await waitStatus(d.coordinator, lie.requestId, [RequestStatus.Corrected], "the referee's verdict");
+    const payouts = await disputes.queryFilter(disputes.filters.DisputePayouts(lie.requestId));
+    const pay = payouts.at(-1)?.args;
+    if (pay) {
+      line(
+        `settled by the on-chain referee: slashed ${opg(pay.slashed)}; the requester is refunded its fee and ` +
+          `compensated ${opg(pay.compensation)}; the challenger gets ${opg(pay.challengerPaid)} (bond + reward); ` +
+          `${opg(pay.burned)} burned`,
+      );
+    }
     const slashed = poolBefore - (await staking.poolAssets(liar));
     check(
       slashed > 0n,
       `operator ${LIAR} was slashed ${opg(slashed)} (its delegators' stake included) and jailed`,
     );
 
-    step("A disagreement within tolerance is not a dispute (k = 2 on the float MLP, tolerance 2 units)");
+    step("Nobody answers: operator 4's relayer is down; the deadline passes; anyone expires the request");
     await relayers[LIAR]!.kill("SIGTERM");
     relayers[LIAR] = startRelayerProcess(envFor(LIAR));
-    const x8 = [0.5, -1.25, 2, 0.125, -0.75, 1.5, -2, 0.25].map((v) => BigInt(Math.round(v * 1e6)));
-    const k2 = await request(
-      d,
-      inlineParams(mlp, encodeTensors([{ name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data: x8 }]), {
-        redundancy: 2,
-      }),
-    );
-    const s2 = await waitStatus(
-      d.coordinator,
-      k2.requestId,
-      [RequestStatus.Answered, RequestStatus.Disputed],
-      "two answers",
-    );
-    check(
-      s2 === RequestStatus.Answered,
-      `both operators' answers agree within tolerance: request ${k2.requestId} is ${statusName(s2)}, no dispute`,
-    );
-
-    step("Nobody answers: operator 4's relayer is down; the deadline passes; anyone expires the request");
     await relayers[OFFLINE]!.kill("SIGKILL");
     const offline = d.operators[OFFLINE]!.address;
     let missed: CreatedRequest | undefined;
@@ -331,6 +366,12 @@ async function main(): Promise<void> {
     const liarStat = stats.operators[LIAR]!;
     check(liarStat.lost >= 1 && liarStat.jailed, "the liar's record shows the lost dispute and it is jailed");
     console.log(`\n✅ demo finished in ${elapsed()}`);
+  } catch (e) {
+    for (const [i, r] of relayers.entries()) {
+      const tail = [...r.lines().slice(-5), r.stderr().slice(-800)].filter(Boolean).join("\n    ");
+      if (tail) console.error(`  relayer ${i} (last lines):\n    ${tail}`);
+    }
+    throw e;
   } finally {
     await Promise.all(relayers.filter(Boolean).map((r) => r.kill("SIGKILL").catch(() => undefined)));
     await devnet?.stop().catch(() => undefined);

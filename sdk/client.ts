@@ -42,7 +42,13 @@ import {
   type ReasonCode,
   type VerdictDomain,
 } from "./eip712.js";
-import { RequestStatus, createdRequestIn, statusName, type CreatedRequest } from "./requests.js";
+import {
+  RequestStatus,
+  createdRequestIn,
+  requestGasLimit,
+  statusName,
+  type CreatedRequest,
+} from "./requests.js";
 import { decodeTensors, encodeTensors, type Tensor } from "./tensor.js";
 import { findCreatedRequest, followTrail, type Trail } from "./trail.js";
 import { signerAtFromStaking, verifyTrail, type TrailVerification } from "./verify.js";
@@ -433,19 +439,24 @@ export class VerdictClient {
   async request(input: RequestInput): Promise<CreatedRequest> {
     const bytes = input.input instanceof Uint8Array ? input.input : encodeTensors(input.input);
     const maxFee = input.maxFee ?? (await this.quote(input.modelHash, input.redundancy ?? 0)).total;
+    const params = {
+      modelHash: input.modelHash,
+      input: hexlify(bytes),
+      inputHash: ZeroHash,
+      inputURI: "",
+      redundancy: input.redundancy ?? 0,
+      maxFee,
+      deadline: input.deadline ?? 0n,
+      callback: input.callback ?? ZeroAddress,
+      callbackGasLimit: input.callbackGasLimit ?? 0,
+      finality: input.finality ?? Finality.FAST,
+    };
+    const coordinator = this.coordinator.connect(this.requireSigner());
     const receipt = await this.send(
-      this.coordinator.connect(this.requireSigner()).requestInference({
-        modelHash: input.modelHash,
-        input: hexlify(bytes),
-        inputHash: ZeroHash,
-        inputURI: "",
-        redundancy: input.redundancy ?? 0,
-        maxFee,
-        deadline: input.deadline ?? 0n,
-        callback: input.callback ?? ZeroAddress,
-        callbackGasLimit: input.callbackGasLimit ?? 0,
-        finality: input.finality ?? Finality.FAST,
-      }),
+      (async () => {
+        const estimate = await coordinator.requestInference.estimateGas(params);
+        return coordinator.requestInference(params, { gasLimit: requestGasLimit(estimate) });
+      })(),
     );
     return createdRequestIn(receipt.logs);
   }

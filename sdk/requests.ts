@@ -120,3 +120,13 @@ export function createdRequestIn(logs: readonly Log[]): CreatedRequest {
 export function operatorIndex(req: CommittedRequest, operator: string): number {
   return req.operators.findIndex((o) => o.toLowerCase() === operator.toLowerCase());
 }
+
+/**
+ * Gas limit for a request transaction from its estimate. The operator draw depends on the seed, which
+ * depends on the block the request lands in, so an estimate made against the previous block can fall
+ * short when the real draw rejects a capped candidate a few more times (or, with k > 1, redraws a
+ * duplicate). Each extra try costs a few thousand gas; this leaves room for dozens.
+ */
+export function requestGasLimit(estimate: bigint): bigint {
+  return (estimate * 3n) / 2n + 60_000n;
+}

@@ -1,21 +1,28 @@
 /**
  * The chain side of the relayer: one loop that, every poll interval, follows the chain (sync), settles
  * in-flight answer transactions (track), computes and signs due answers (compute), submits them in
- * batches (submit) and re-executes others' answers (watchtower). RPC failures are logged and retried
- * with backoff; /healthz turns 503 while polls fail and 200 once they succeed again.
+ * batches (submit), re-executes others' answers (watchtower) and carries out the dispute duties
+ * (challenger: file disputes for the watchtower's candidates; juror: commit/reveal when drawn; keeper:
+ * drawJury/settle/escalate when due). RPC failures are logged and retried with backoff; /healthz turns
+ * 503 while polls fail and 200 once they succeed again.
  */
 import path from "node:path";
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
 import { VerdictError } from "../../sdk/errors.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import type { RelayerContext } from "../service.js";
+import { Challenger } from "./challenger.js";
 import { Computer } from "./compute.js";
+import { lyingRunner } from "./dev-lie.js";
+import { DutiesDb } from "./duties-db.js";
+import { DisputeDuties } from "./juror.js";
 import { ChainDb, type DisputeCandidate } from "./store.js";
 import { Submitter } from "./submitter.js";
 import { ChainSync } from "./sync.js";
 import { Watchtower } from "./watchtower.js";
 
 export const CHAIN_DB_FILE = "chain.db";
+export const DUTIES_DB_FILE = "duties.db";
 
 export interface ChainRelayer {
   chainDb: ChainDb;
@@ -77,6 +84,14 @@ export async function startChainRelayer(
   }
 
   const chainDb = ChainDb.open(path.join(config.dataDir, CHAIN_DB_FILE));
+  const dutiesDb = DutiesDb.open(path.join(config.dataDir, DUTIES_DB_FILE));
+  if (config.devLie > 0) {
+    // loadConfig refuses this outside chain 31337; said loudly, at start and on every lie.
+    log.error(
+      { devLie: config.devLie, chainId: config.chainId.toString() },
+      "VERDICT_DEV_LIE: THIS RELAYER DELIBERATELY POSTS WRONG ANSWERS (devnet demo mode); it will be slashed",
+    );
+  }
   const sync = new ChainSync({
     provider,
     db,
@@ -89,7 +104,7 @@ export async function startChainRelayer(
     startBlock: config.startBlock,
     watchShare: config.watchtowerShare,
   });
-  const computer = new Computer({
+  const computerOptions = {
     provider,
     db,
     chainDb,
@@ -102,7 +117,22 @@ export async function startChainRelayer(
     registry: config.registryAddress,
     concurrency: config.concurrency,
     headTime: () => sync.headTime,
-  });
+  };
+  // The answers' computer (lying in VERDICT_DEV_LIE mode) and an honest one for the duties.
+  const honest = new Computer(computerOptions);
+  const computer =
+    config.devLie > 0
+      ? new Computer({
+          ...computerOptions,
+          runner: lyingRunner(
+            runner,
+            config.devLie,
+            (modelHash) => log.error({ modelHash }, "VERDICT_DEV_LIE: perturbed this answer's output"),
+            Math.random,
+            config.devLieUnits,
+          ),
+        })
+      : honest;
   const submitter = new Submitter({
     provider,
     db,
@@ -118,13 +148,52 @@ export async function startChainRelayer(
     maxInFlight: config.maxInFlightTxs,
     stuckMs: config.stuckTxMs,
   });
+  const duties = new DisputeDuties({
+    provider,
+    signer,
+    duties: dutiesDb,
+    computer: honest,
+    chainDb,
+    logger: log,
+    coordinator: config.coordinatorAddress,
+    operator: config.operatorAddress,
+    confirmations: config.confirmations,
+    startBlock: config.startBlock,
+    juror: config.juror,
+  });
+  const challenger = config.challenger
+    ? new Challenger({
+        provider,
+        duties: dutiesDb,
+        keeper: duties,
+        chainDb,
+        computer: honest,
+        logger: log,
+        coordinator: config.coordinatorAddress,
+        signerAddress: signer.address,
+        budget: config.challengerBondBudget,
+      })
+    : undefined;
+  const onDisputeCandidate =
+    options.onDisputeCandidate ??
+    (challenger ? (c: DisputeCandidate) => challenger.onCandidate(c) : undefined);
   const watchtower = new Watchtower({
     chainDb,
-    computer,
+    computer: honest,
     metrics,
     logger: log,
-    onDisputeCandidate: options.onDisputeCandidate,
+    onDisputeCandidate,
   });
+  if (config.challenger || config.juror) {
+    log.info(
+      {
+        challenger: config.challenger,
+        juror: config.juror,
+        bondBudget: config.challengerBondBudget.toString(),
+      },
+      "dispute duties enabled",
+    );
+  }
   const recovered = submitter.recover();
   if (recovered > 0) log.info({ recovered }, "re-attached computed answers to their persisted transactions");
 
@@ -136,6 +205,13 @@ export async function startChainRelayer(
     const computed = await computer.run();
     const submitted = await submitter.submitDue();
     if (config.watchtowerShare > 0) await watchtower.run();
+    // Dispute duties never hold up answering: their failures are logged and retried next poll.
+    try {
+      await challenger?.run();
+      await duties.run(polled.head, polled.headTime);
+    } catch (e) {
+      log.warn({ err: e instanceof Error ? e.message : String(e) }, "dispute duties failed; retrying");
+    }
     const counts = db.countByState();
     metrics.setQueueDepth({
       pending: counts.pending,
@@ -182,6 +258,7 @@ export async function startChainRelayer(
       stopping = true;
       await loop;
       chainDb.close();
+      dutiesDb.close();
       provider.destroy();
     },
   };

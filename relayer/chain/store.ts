@@ -1,6 +1,6 @@
 /**
  * The chain layer's own durable state, next to the job store (`<data dir>/chain.db`, SQLite WAL,
- * synchronous=FULL). The job store (relayer/store/db.ts) holds the job state machine; this file holds
+ * synchronous=NORMAL: durable across process crashes, see docs/operations.md). The job store (relayer/store/db.ts) holds the job state machine; this file holds
  * what the chain layer must pass back to the coordinator or re-send after a crash:
  * - requests: the committed `Request` of every job (every later call passes it back in calldata), the
  *   inline input or its URI, our operator index and the request's block time (latency metric);
@@ -11,7 +11,7 @@
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { CommittedRequest } from "../../sdk/requests.js";
 
 type Row = Record<string, SQLInputValue>;
@@ -94,6 +94,8 @@ export interface WatchItem {
 
 export class ChainDb {
   readonly #db: DatabaseSync;
+  readonly #stmts = new Map<string, StatementSync>();
+  #depth = 0;
 
   private constructor(db: DatabaseSync) {
     this.#db = db;
@@ -102,48 +104,62 @@ export class ChainDb {
   static open(file: string): ChainDb {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const db = new DatabaseSync(file);
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
     db.exec(SCHEMA);
     return new ChainDb(db);
   }
 
   close(): void {
+    this.#stmts.clear();
     this.#db.close();
   }
 
-  /** Many writes in one transaction (one fsync). */
+  /** A cached prepared statement. */
+  #stmt(sql: string): StatementSync {
+    let st = this.#stmts.get(sql);
+    if (st === undefined) {
+      st = this.#db.prepare(sql);
+      this.#stmts.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Many writes in one transaction (one commit). Reentrant: nested calls run in a SAVEPOINT. */
   batch<T>(fn: () => T): T {
-    this.#db.exec("BEGIN IMMEDIATE");
+    const depth = this.#depth;
+    const sp = `sp${depth}`;
+    this.#db.exec(depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${sp}`);
+    this.#depth = depth + 1;
     try {
       const out = fn();
-      this.#db.exec("COMMIT");
+      this.#depth = depth;
+      this.#db.exec(depth === 0 ? "COMMIT" : `RELEASE ${sp}`);
       return out;
     } catch (e) {
-      this.#db.exec("ROLLBACK");
+      this.#depth = depth;
+      this.#db.exec(depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
       throw e;
     }
   }
 
   /** Records a request (idempotent: the first record wins; requests are immutable chain facts). */
   putRequest(r: StoredRequest): void {
-    this.#db
-      .prepare(
-        "INSERT OR IGNORE INTO requests (request_id, idx, block_number, block_time, request, input, input_uri) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        key(r.requestId),
-        r.index,
-        r.blockNumber,
-        r.blockTime,
-        requestToJson(r.request),
-        r.input,
-        r.inputURI,
-      );
+    this.#stmt(
+      "INSERT OR IGNORE INTO requests (request_id, idx, block_number, block_time, request, input, input_uri) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      key(r.requestId),
+      r.index,
+      r.blockNumber,
+      r.blockTime,
+      requestToJson(r.request),
+      r.input,
+      r.inputURI,
+    );
   }
 
   getRequest(id: bigint): StoredRequest | undefined {
-    const r = this.#db.prepare("SELECT * FROM requests WHERE request_id = ?").get(key(id)) as Row | undefined;
+    const r = this.#stmt("SELECT * FROM requests WHERE request_id = ?").get(key(id)) as Row | undefined;
     if (r === undefined) return undefined;
     return {
       requestId: id,
@@ -158,13 +174,13 @@ export class ChainDb {
 
   /** Forgets requests first seen above `block` (reorg rewind; the rescan records them again). */
   forgetRequestsAbove(block: number): number {
-    return Number(this.#db.prepare("DELETE FROM requests WHERE block_number > ?").run(block).changes);
+    return Number(this.#stmt("DELETE FROM requests WHERE block_number > ?").run(block).changes);
   }
 
   /** Records a signed transaction and the requests it answers, atomically. */
   putTx(tx: StoredTx): void {
     this.batch(() => {
-      const ins = this.#db.prepare(
+      const ins = this.#stmt(
         "INSERT OR IGNORE INTO tx_requests (request_id, hash, sent_at) VALUES (?, ?, ?)",
       );
       for (const id of tx.requestIds) ins.run(key(id), tx.hash.toLowerCase(), tx.sentAt);
@@ -174,30 +190,28 @@ export class ChainDb {
 
   /** The most recent transaction that carried an answer to request `id`. */
   latestTxFor(id: bigint): StoredTx | undefined {
-    const r = this.#db
-      .prepare("SELECT hash FROM tx_requests WHERE request_id = ? ORDER BY sent_at DESC LIMIT 1")
-      .get(key(id)) as Row | undefined;
+    const r = this.#stmt(
+      "SELECT hash FROM tx_requests WHERE request_id = ? ORDER BY sent_at DESC LIMIT 1",
+    ).get(key(id)) as Row | undefined;
     return r === undefined ? undefined : this.getTx(String(r["hash"]));
   }
 
   #putTx(tx: StoredTx): void {
-    this.#db
-      .prepare(
-        "INSERT OR REPLACE INTO txs (hash, nonce, raw, request_ids, sent_at, max_fee, max_priority) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        tx.hash.toLowerCase(),
-        tx.nonce,
-        tx.raw,
-        JSON.stringify(tx.requestIds.map(String)),
-        tx.sentAt,
-        tx.maxFeePerGas.toString(),
-        tx.maxPriorityFeePerGas.toString(),
-      );
+    this.#stmt(
+      "INSERT OR REPLACE INTO txs (hash, nonce, raw, request_ids, sent_at, max_fee, max_priority) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      tx.hash.toLowerCase(),
+      tx.nonce,
+      tx.raw,
+      JSON.stringify(tx.requestIds.map(String)),
+      tx.sentAt,
+      tx.maxFeePerGas.toString(),
+      tx.maxPriorityFeePerGas.toString(),
+    );
   }
 
   getTx(hash: string): StoredTx | undefined {
-    const r = this.#db.prepare("SELECT * FROM txs WHERE hash = ?").get(hash.toLowerCase()) as Row | undefined;
+    const r = this.#stmt("SELECT * FROM txs WHERE hash = ?").get(hash.toLowerCase()) as Row | undefined;
     if (r === undefined) return undefined;
     return {
       hash: String(r["hash"]),
@@ -212,19 +226,17 @@ export class ChainDb {
 
   /** Deletes transactions older than `before` ms (housekeeping; their jobs are final by then). */
   pruneTxs(before: number): void {
-    this.#db.prepare("DELETE FROM txs WHERE sent_at < ?").run(before);
+    this.#stmt("DELETE FROM txs WHERE sent_at < ?").run(before);
   }
 
   addWatch(w: WatchItem): void {
-    this.#db
-      .prepare(
-        "INSERT OR IGNORE INTO watch (request_id, idx, operator, output_hash, outcome, output) VALUES (?, ?, ?, ?, ?, ?)",
-      )
-      .run(key(w.requestId), w.index, w.operator, w.outputHash, w.outcome, w.output);
+    this.#stmt(
+      "INSERT OR IGNORE INTO watch (request_id, idx, operator, output_hash, outcome, output) VALUES (?, ?, ?, ?, ?, ?)",
+    ).run(key(w.requestId), w.index, w.operator, w.outputHash, w.outcome, w.output);
   }
 
   pendingWatch(limit = 20): WatchItem[] {
-    return (this.#db.prepare("SELECT * FROM watch WHERE state = 'pending' LIMIT ?").all(limit) as Row[]).map(
+    return (this.#stmt("SELECT * FROM watch WHERE state = 'pending' LIMIT ?").all(limit) as Row[]).map(
       (r) => ({
         requestId: BigInt(String(r["request_id"])),
         index: Number(r["idx"]),
@@ -237,39 +249,33 @@ export class ChainDb {
   }
 
   finishWatch(id: bigint, index: number, state: "agree" | "disagree" | "skipped"): void {
-    this.#db
-      .prepare("UPDATE watch SET state = ? WHERE request_id = ? AND idx = ?")
-      .run(state, key(id), index);
+    this.#stmt("UPDATE watch SET state = ? WHERE request_id = ? AND idx = ?").run(state, key(id), index);
   }
 
   addDisputeCandidate(c: DisputeCandidate): void {
-    this.#db
-      .prepare(
-        "INSERT OR IGNORE INTO dispute_candidates (request_id, idx, operator, their_hash, our_hash, detail, created_at) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?)",
-      )
-      .run(
-        key(c.requestId),
-        c.index,
-        c.operator,
-        c.theirOutputHash,
-        c.ourOutputHash,
-        c.detail.slice(0, 500),
-        c.createdAt,
-      );
+    this.#stmt(
+      "INSERT OR IGNORE INTO dispute_candidates (request_id, idx, operator, their_hash, our_hash, detail, created_at) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ).run(
+      key(c.requestId),
+      c.index,
+      c.operator,
+      c.theirOutputHash,
+      c.ourOutputHash,
+      c.detail.slice(0, 500),
+      c.createdAt,
+    );
   }
 
   disputeCandidates(): DisputeCandidate[] {
-    return (this.#db.prepare("SELECT * FROM dispute_candidates ORDER BY created_at").all() as Row[]).map(
-      (r) => ({
-        requestId: BigInt(String(r["request_id"])),
-        index: Number(r["idx"]),
-        operator: String(r["operator"]),
-        theirOutputHash: String(r["their_hash"]),
-        ourOutputHash: String(r["our_hash"]),
-        detail: String(r["detail"]),
-        createdAt: Number(r["created_at"]),
-      }),
-    );
+    return (this.#stmt("SELECT * FROM dispute_candidates ORDER BY created_at").all() as Row[]).map((r) => ({
+      requestId: BigInt(String(r["request_id"])),
+      index: Number(r["idx"]),
+      operator: String(r["operator"]),
+      theirOutputHash: String(r["their_hash"]),
+      ourOutputHash: String(r["our_hash"]),
+      detail: String(r["detail"]),
+      createdAt: Number(r["created_at"]),
+    }));
   }
 }

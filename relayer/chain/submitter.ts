@@ -105,6 +105,10 @@ export class Submitter {
   readonly #o: SubmitterOptions;
   readonly #now: () => number;
   #nextNonce: number | undefined;
+  #estimateGas = false;
+  #feeCache: { at: number; fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } } | undefined;
+  /** Where submission time goes (cumulative), for benchmarks and debugging. */
+  readonly profile = { txs: 0, answers: 0, simulateMs: 0, sendMs: 0, trackMs: 0 };
 
   constructor(o: SubmitterOptions) {
     this.#o = o;
@@ -118,15 +122,22 @@ export class Submitter {
     const { db, logger } = this.#o;
     let sent = 0;
     for (;;) {
-      const inFlight = new Set(db.jobsIn("submitted", 10_000).map((j) => j.txHash)).size;
+      const inFlight = db.inFlightTxCount();
       if (inFlight >= this.#o.maxInFlight) return sent;
       const jobs = db.jobsIn("computed", this.#o.maxBatch);
       if (jobs.length === 0) return sent;
       const entries = await this.#prepare(jobs);
       if (entries.length === 0) continue; // every job was dropped or confirmed: look again
-      const ok = await this.#simulate(entries);
-      if (ok.length === 0) continue;
-      await this.#send(ok);
+      const t0 = performance.now();
+      const sim = await this.#simulate(entries);
+      this.profile.simulateMs += performance.now() - t0;
+      if (sim.ok.length === 0) continue;
+      const t1 = performance.now();
+      await this.#send(sim.ok, sim.gas);
+      this.profile.sendMs += performance.now() - t1;
+      this.profile.txs++;
+      this.profile.answers += sim.ok.length;
+      const ok = sim.ok;
       sent += ok.length;
       logger.debug({ answers: ok.length }, "answers submitted");
     }
@@ -178,6 +189,27 @@ export class Submitter {
     ]);
   }
 
+  /**
+   * A safe gas limit without eth_estimateGas (which re-executes the batch a dozen times): the
+   * calldata cost, a generous per-answer execution bound and every callback's gas limit. Only the gas
+   * used is paid. After a batch ran out of gas, the submitter switches to eth_estimateGas for good.
+   */
+  #gasBound(entries: readonly Entry[]): bigint {
+    const bytes = BigInt((this.#calldata(entries).length - 2) / 2);
+    let gas = 21_000n + 16n * bytes + 150_000n;
+    for (const e of entries) gas += 120_000n + BigInt(e.req.request.callbackGasLimit) + 40_000n;
+    return gas;
+  }
+
+  /** Gas of the batch (eth_estimateGas: also the simulation, it fails when the batch would revert). */
+  async #estimate(entries: readonly Entry[]): Promise<bigint> {
+    return this.#o.provider.estimateGas({
+      from: this.#o.signer.address,
+      to: this.#o.coordinator,
+      data: this.#calldata(entries),
+    });
+  }
+
   async #call(entries: readonly Entry[]): Promise<void> {
     await this.#o.provider.call({
       from: this.#o.signer.address,
@@ -186,11 +218,17 @@ export class Submitter {
     });
   }
 
-  /** Simulates the batch; on revert, each entry alone; drops/settles the ones that cannot succeed. */
-  async #simulate(entries: readonly Entry[]): Promise<Entry[]> {
+  /**
+   * Simulates the batch (its gas estimate, one node execution); on revert, each entry alone with
+   * eth_call; drops/settles the ones that cannot succeed. `gas` is set when the whole batch passed.
+   */
+  async #simulate(entries: readonly Entry[]): Promise<{ ok: Entry[]; gas?: bigint }> {
     try {
-      await this.#call(entries);
-      return [...entries];
+      // Bounds above typical block gas limits fall back to an estimate (a tighter limit).
+      if (this.#estimateGas || this.#gasBound(entries) > 25_000_000n)
+        return { ok: [...entries], gas: await this.#estimate(entries) };
+      await this.#call(entries); // one execution; eth_estimateGas would binary-search (many)
+      return { ok: [...entries], gas: this.#gasBound(entries) };
     } catch (e) {
       if (decodeRevert(e) === undefined && entries.length === 1) throw e; // RPC failure: retry later
     }
@@ -205,7 +243,7 @@ export class Submitter {
         await this.#settleFailed(entry.job, err);
       }
     }
-    return ok;
+    return { ok };
   }
 
   /** An entry whose simulation reverted with `err`. */
@@ -263,6 +301,15 @@ export class Submitter {
   }
 
   async #fees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
+    // Fee data is cached briefly: a burst of batches shares one look-up (3 RPC calls).
+    const now = this.#now();
+    if (this.#feeCache !== undefined && now - this.#feeCache.at < 1_000) return this.#feeCache.fees;
+    const fees = await this.#fetchFees();
+    this.#feeCache = { at: now, fees };
+    return fees;
+  }
+
+  async #fetchFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
     const fd = await this.#o.provider.getFeeData();
     const prio = fd.maxPriorityFeePerGas ?? 1_000_000_000n;
     const max = fd.maxFeePerGas ?? (fd.gasPrice ?? 1_000_000_000n) * 2n;
@@ -277,10 +324,11 @@ export class Submitter {
     return this.#nextNonce;
   }
 
-  async #send(entries: readonly Entry[]): Promise<void> {
+  async #send(entries: readonly Entry[], estimated?: bigint): Promise<void> {
     const { provider, db, chainDb, signer, logger } = this.#o;
     const data = this.#calldata(entries);
-    const gas = await provider.estimateGas({ from: signer.address, to: this.#o.coordinator, data });
+    const gas =
+      estimated ?? (await provider.estimateGas({ from: signer.address, to: this.#o.coordinator, data }));
     const fees = await this.#fees();
     const nonce = await this.#nonce();
     const tx = Transaction.from({
@@ -289,7 +337,10 @@ export class Submitter {
       to: this.#o.coordinator,
       data,
       nonce,
-      gasLimit: (gas * 12n) / 10n + 20_000n,
+      gasLimit:
+        estimated !== undefined && estimated === this.#gasBound(entries)
+          ? estimated
+          : (gas * 12n) / 10n + 20_000n,
       ...fees,
     });
     const raw = await signer.signTransaction(tx);
@@ -303,7 +354,9 @@ export class Submitter {
       sentAt: this.#now(),
       ...fees,
     });
-    for (const e of entries) db.markSubmitted(e.job.requestId, { txHash: hash, nonce });
+    db.batch(() => {
+      for (const e of entries) db.markSubmitted(e.job.requestId, { txHash: hash, nonce });
+    });
     this.#nextNonce = nonce + 1;
     await this.#broadcast(raw, hash, nonce, logger);
   }
@@ -353,8 +406,10 @@ export class Submitter {
       list.push(j);
       byTx.set(h, list);
     }
+    const t = performance.now();
     let confirmed = 0;
     for (const [hash, jobs] of byTx) confirmed += await this.#trackTx(hash, jobs, head);
+    this.profile.trackMs += performance.now() - t;
     return confirmed;
   }
 
@@ -364,11 +419,19 @@ export class Submitter {
     if (receipt !== null) {
       if (receipt.status === 1) {
         if (head - receipt.blockNumber + 1 < Math.max(1, this.#o.confirmations)) return 0;
-        for (const j of jobs) db.markConfirmed(j.requestId, receipt.blockNumber);
+        db.batch(() => {
+          for (const j of jobs) db.markConfirmed(j.requestId, receipt.blockNumber);
+        });
         for (const j of jobs) this.#observe(j.requestId);
         return jobs.length;
       }
       logger.warn({ txHash: hash, block: receipt.blockNumber }, "answer transaction reverted; re-simulating");
+      if (
+        receipt.gasUsed >=
+        (chainDb.getTx(hash) !== undefined ? Transaction.from(chainDb.getTx(hash)!.raw).gasLimit : 0n)
+      ) {
+        this.#estimateGas = true; // ran out of gas: use eth_estimateGas from now on
+      }
       return this.#settleFromChain(jobs);
     }
     const stored = chainDb.getTx(hash);
@@ -435,7 +498,9 @@ export class Submitter {
       maxFeePerGas: tx.maxFeePerGas ?? maxFeePerGas,
       maxPriorityFeePerGas,
     });
-    for (const j of jobs) db.markSubmitted(j.requestId, { txHash: hash, nonce: stored.nonce });
+    db.batch(() => {
+      for (const j of jobs) db.markSubmitted(j.requestId, { txHash: hash, nonce: stored.nonce });
+    });
     logger.warn(
       { old: stored.hash, txHash: hash, nonce: stored.nonce },
       "answer transaction stuck: replaced with higher fees",

@@ -76,8 +76,10 @@ export class ChainSync {
       newJobs += await this.#process(logs);
       const block = await provider.getBlock(to);
       if (block === null || block.hash === null) throw new Error(`block ${to} not available`);
-      db.advanceCursor({ blockNumber: to, blockHash: block.hash });
-      db.pruneBlocksBelow(to - (this.#o.reorgDepth ?? 128));
+      db.batch(() => {
+        db.advanceCursor({ blockNumber: to, blockHash: block.hash as string });
+        db.pruneBlocksBelow(to - (this.#o.reorgDepth ?? 128));
+      });
       cursor = { blockNumber: to, blockHash: block.hash };
       from = to + 1;
     }
@@ -151,20 +153,23 @@ export class ChainSync {
           });
         }
       });
-      for (const { c, index } of mine) {
-        if (index < 0) continue;
-        const before = db.getJob(c.requestId);
-        db.addJob({
-          requestId: c.requestId,
-          modelHash: c.request.modelHash,
-          inputHash: c.request.inputHash,
-          seenBlock: c.blockNumber,
-        });
-        if (before === undefined) {
-          added++;
-          logger.debug({ requestId: c.requestId.toString(), index }, "request assigned");
+      // Every new job of the range in one commit.
+      db.batch(() => {
+        for (const { c, index } of mine) {
+          if (index < 0) continue;
+          const before = db.getJob(c.requestId);
+          db.addJob({
+            requestId: c.requestId,
+            modelHash: c.request.modelHash,
+            inputHash: c.request.inputHash,
+            seenBlock: c.blockNumber,
+          });
+          if (before === undefined) {
+            added++;
+            logger.debug({ requestId: c.requestId.toString(), index }, "request assigned");
+          }
         }
-      }
+      });
     }
     if (share > 0) {
       for (const log of logs) {

@@ -1,5 +1,7 @@
 /**
- * The relayer's durable state on SQLite (node:sqlite, WAL, synchronous=FULL):
+ * The relayer's durable state on SQLite (node:sqlite, WAL, synchronous=NORMAL: every commit survives a
+ * process crash or SIGKILL; an OS crash or power loss may lose the last commits, which the chain —
+ * the source of truth — restores on restart, see docs/operations.md):
  * - the chain cursor (last processed block number + hash),
  * - seen blocks (number -> hash) to detect reorgs,
  * - jobs, one per request id, moving through
@@ -11,10 +13,14 @@
  * idempotent: repeating a transition with the same payload after a crash is a no-op that returns the
  * stored job; a different payload for the same state is a JOB_CONFLICT; any other move is a
  * JOB_ILLEGAL_TRANSITION. A failed transition leaves the row untouched.
+ *
+ * Transactions are reentrant: inside `transaction(fn)` (or `batch(fn)`) every transition runs in its
+ * own SAVEPOINT, so the state changes of many jobs share one commit while a failing transition still
+ * rolls back only itself (the caller may catch its error and go on with the batch).
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { StoreError } from "../errors.js";
 
 export type JobState = "pending" | "computed" | "submitted" | "confirmed" | "dropped";
@@ -179,6 +185,9 @@ export class RelayerDb {
   readonly file: string;
   #db: DatabaseSync | undefined;
   readonly #now: () => number;
+  /** Open transaction depth (0: none; 1: the outer IMMEDIATE transaction; more: savepoints). */
+  #depth = 0;
+  readonly #stmts = new Map<string, StatementSync>();
 
   private constructor(file: string, db: DatabaseSync, now: () => number) {
     this.file = file;
@@ -191,7 +200,7 @@ export class RelayerDb {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const db = new DatabaseSync(file);
     try {
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
+      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
       db.exec("PRAGMA foreign_keys = ON;");
       const version = Number((db.prepare("PRAGMA user_version").get() as Row)["user_version"]);
       if (version > SCHEMA_VERSION) {
@@ -230,6 +239,7 @@ export class RelayerDb {
   }
 
   close(): void {
+    this.#stmts.clear();
     this.#db?.close();
     this.#db = undefined;
   }
@@ -243,25 +253,64 @@ export class RelayerDb {
     return this.#db;
   }
 
-  /** Runs `fn` in an IMMEDIATE transaction; rolls back on any throw. */
+  /** A cached prepared statement. */
+  private stmt(sql: string): StatementSync {
+    let st = this.#stmts.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.#stmts.set(sql, st);
+    }
+    return st;
+  }
+
+  /**
+   * Runs `fn` in an IMMEDIATE transaction; rolls back on any throw. Reentrant: called inside another
+   * transaction it runs in a SAVEPOINT, and a throw rolls back only what `fn` wrote.
+   */
   transaction<T>(fn: () => T): T {
     const db = this.db;
-    db.exec("BEGIN IMMEDIATE");
+    const depth = this.#depth;
+    const sp = `sp${depth}`;
+    db.exec(depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${sp}`);
+    this.#depth = depth + 1;
     try {
       const out = fn();
-      db.exec("COMMIT");
+      this.#depth = depth;
+      db.exec(depth === 0 ? "COMMIT" : `RELEASE ${sp}`);
       return out;
     } catch (e) {
-      db.exec("ROLLBACK");
+      this.#depth = depth;
+      if (depth === 0) db.exec("ROLLBACK");
+      else db.exec(`ROLLBACK TO ${sp}; RELEASE ${sp}`);
       throw e;
     }
+  }
+
+  /**
+   * Many state transitions in one commit: `fn` runs in one transaction (reentrant, see
+   * `transaction`); each mark*()/addJob() inside keeps its own all-or-nothing semantics.
+   */
+  batch<T>(fn: () => T): T {
+    return this.transaction(fn);
+  }
+
+  /** True inside `transaction` / `batch`. */
+  get inTransaction(): boolean {
+    return this.#depth > 0;
+  }
+
+  /** Number of distinct transactions that carry `submitted` jobs (in-flight answer transactions). */
+  inFlightTxCount(): number {
+    const r = this.stmt(
+      "SELECT COUNT(DISTINCT tx_hash) AS n FROM jobs WHERE state = 'submitted'",
+    ).get() as Row;
+    return Number(r["n"]);
   }
 
   // ---------------------------------------------------------------- chain cursor and seen blocks
 
   getCursor(): Cursor | undefined {
-    const r = this.db.prepare("SELECT block_number, block_hash FROM cursor WHERE id = 1").get() as
-      Row | undefined;
+    const r = this.stmt("SELECT block_number, block_hash FROM cursor WHERE id = 1").get() as Row | undefined;
     return r === undefined
       ? undefined
       : { blockNumber: Number(r["block_number"]), blockHash: String(r["block_hash"]) };
@@ -281,33 +330,27 @@ export class RelayerDb {
           `cursor cannot move back from ${cur.blockNumber} to ${cursor.blockNumber}`,
         );
       }
-      this.db
-        .prepare(
-          "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
-            "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
-        )
-        .run(cursor.blockNumber, hash);
-      this.db
-        .prepare(
-          "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-        )
-        .run(cursor.blockNumber, hash);
+      this.stmt(
+        "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
+          "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
+      ).run(cursor.blockNumber, hash);
+      this.stmt(
+        "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+      ).run(cursor.blockNumber, hash);
     });
   }
 
   /** Records a block seen during a scan (number -> hash). */
   recordBlock(block: Cursor): void {
     const hash = this.checkBlock(block);
-    this.db
-      .prepare(
-        "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-      )
-      .run(block.blockNumber, hash);
+    this.stmt(
+      "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+    ).run(block.blockNumber, hash);
   }
 
   /** The hash recorded for block `n`, if any. */
   blockHash(n: number): string | undefined {
-    const r = this.db.prepare("SELECT hash FROM blocks WHERE number = ?").get(n) as Row | undefined;
+    const r = this.stmt("SELECT hash FROM blocks WHERE number = ?").get(n) as Row | undefined;
     return r === undefined ? undefined : String(r["hash"]);
   }
 
@@ -318,24 +361,20 @@ export class RelayerDb {
   rewindTo(cursor: Cursor): void {
     const hash = this.checkBlock(cursor);
     this.transaction(() => {
-      this.db.prepare("DELETE FROM blocks WHERE number > ?").run(cursor.blockNumber);
-      this.db
-        .prepare(
-          "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
-            "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
-        )
-        .run(cursor.blockNumber, hash);
-      this.db
-        .prepare(
-          "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-        )
-        .run(cursor.blockNumber, hash);
+      this.stmt("DELETE FROM blocks WHERE number > ?").run(cursor.blockNumber);
+      this.stmt(
+        "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
+          "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
+      ).run(cursor.blockNumber, hash);
+      this.stmt(
+        "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
+      ).run(cursor.blockNumber, hash);
     });
   }
 
   /** Deletes seen blocks below `n` (they are deeper than any reorg the relayer handles). */
   pruneBlocksBelow(n: number): number {
-    return Number(this.db.prepare("DELETE FROM blocks WHERE number < ?").run(n).changes);
+    return Number(this.stmt("DELETE FROM blocks WHERE number < ?").run(n).changes);
   }
 
   private checkBlock(b: Cursor): string {
@@ -350,8 +389,7 @@ export class RelayerDb {
   // ---------------------------------------------------------------------------------------- jobs
 
   getJob(requestId: bigint): Job | undefined {
-    const r = this.db.prepare("SELECT * FROM jobs WHERE request_id = ?").get(idKey(requestId)) as
-      Row | undefined;
+    const r = this.stmt("SELECT * FROM jobs WHERE request_id = ?").get(idKey(requestId)) as Row | undefined;
     return r === undefined ? undefined : rowToJob(r);
   }
 
@@ -368,16 +406,17 @@ export class RelayerDb {
   /** Jobs in `state`, oldest first (the work queue). */
   jobsIn(state: JobState, limit = 1_000): Job[] {
     return (
-      this.db
-        .prepare("SELECT * FROM jobs WHERE state = ? ORDER BY seen_block, request_id LIMIT ?")
-        .all(state, limit) as Row[]
+      this.stmt("SELECT * FROM jobs WHERE state = ? ORDER BY seen_block, request_id LIMIT ?").all(
+        state,
+        limit,
+      ) as Row[]
     ).map(rowToJob);
   }
 
   /** Number of jobs per state. */
   countByState(): Record<JobState, number> {
     const out: Record<JobState, number> = { pending: 0, computed: 0, submitted: 0, confirmed: 0, dropped: 0 };
-    for (const r of this.db.prepare("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as Row[]) {
+    for (const r of this.stmt("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state").all() as Row[]) {
       out[String(r["state"]) as JobState] = Number(r["n"]);
     }
     return out;
@@ -408,12 +447,10 @@ export class RelayerDb {
         return existing;
       }
       const now = this.#now();
-      this.db
-        .prepare(
-          "INSERT INTO jobs (request_id, model_hash, input_hash, state, seen_block, seen_at, updated_at) " +
-            "VALUES (?, ?, ?, 'pending', ?, ?, ?)",
-        )
-        .run(idKey(job.requestId), modelHash, inputHash, job.seenBlock, job.seenAt ?? now, now);
+      this.stmt(
+        "INSERT INTO jobs (request_id, model_hash, input_hash, state, seen_block, seen_at, updated_at) " +
+          "VALUES (?, ?, ?, 'pending', ?, ?, ?)",
+      ).run(idKey(job.requestId), modelHash, inputHash, job.seenBlock, job.seenAt ?? now, now);
       return this.mustGet(job.requestId);
     });
   }
@@ -430,12 +467,10 @@ export class RelayerDb {
           ? "same"
           : "conflict";
       }
-      this.db
-        .prepare(
-          "UPDATE jobs SET state = 'computed', outcome = ?, output = ?, output_hash = ?, signature = ?, updated_at = ? " +
-            "WHERE request_id = ?",
-        )
-        .run(p.outcome, p.output, outputHash, p.signature.toLowerCase(), this.#now(), idKey(requestId));
+      this.stmt(
+        "UPDATE jobs SET state = 'computed', outcome = ?, output = ?, output_hash = ?, signature = ?, updated_at = ? " +
+          "WHERE request_id = ?",
+      ).run(p.outcome, p.output, outputHash, p.signature.toLowerCase(), this.#now(), idKey(requestId));
       return "done";
     });
   }
@@ -451,12 +486,10 @@ export class RelayerDb {
     return this.transition(requestId, "submitted", ["computed", "submitted"], (job) => {
       if (job.state === "submitted" && job.txHash === txHash)
         return job.nonce === p.nonce ? "same" : "conflict";
-      this.db
-        .prepare(
-          "UPDATE jobs SET state = 'submitted', tx_hash = ?, nonce = ?, attempts = attempts + 1, updated_at = ? " +
-            "WHERE request_id = ?",
-        )
-        .run(txHash, p.nonce, this.#now(), idKey(requestId));
+      this.stmt(
+        "UPDATE jobs SET state = 'submitted', tx_hash = ?, nonce = ?, attempts = attempts + 1, updated_at = ? " +
+          "WHERE request_id = ?",
+      ).run(txHash, p.nonce, this.#now(), idKey(requestId));
       return "done";
     });
   }
@@ -465,11 +498,9 @@ export class RelayerDb {
   markUnsubmitted(requestId: bigint): Job {
     return this.transition(requestId, "computed", ["submitted"], (job) => {
       if (job.state === "computed") return "same";
-      this.db
-        .prepare(
-          "UPDATE jobs SET state = 'computed', tx_hash = NULL, nonce = NULL, updated_at = ? WHERE request_id = ?",
-        )
-        .run(this.#now(), idKey(requestId));
+      this.stmt(
+        "UPDATE jobs SET state = 'computed', tx_hash = NULL, nonce = NULL, updated_at = ? WHERE request_id = ?",
+      ).run(this.#now(), idKey(requestId));
       return "done";
     });
   }
@@ -480,11 +511,9 @@ export class RelayerDb {
       throw new StoreError("JOB_CONFLICT", "bad block number");
     return this.transition(requestId, "confirmed", ["submitted"], (job) => {
       if (job.state === "confirmed") return job.confirmedBlock === blockNumber ? "same" : "conflict";
-      this.db
-        .prepare(
-          "UPDATE jobs SET state = 'confirmed', confirmed_block = ?, updated_at = ? WHERE request_id = ?",
-        )
-        .run(blockNumber, this.#now(), idKey(requestId));
+      this.stmt(
+        "UPDATE jobs SET state = 'confirmed', confirmed_block = ?, updated_at = ? WHERE request_id = ?",
+      ).run(blockNumber, this.#now(), idKey(requestId));
       return "done";
     });
   }
@@ -493,9 +522,9 @@ export class RelayerDb {
   markDropped(requestId: bigint, reason: string): Job {
     return this.transition(requestId, "dropped", ["pending", "computed", "submitted"], (job) => {
       if (job.state === "dropped") return "same";
-      this.db
-        .prepare("UPDATE jobs SET state = 'dropped', drop_reason = ?, updated_at = ? WHERE request_id = ?")
-        .run(reason.slice(0, 500), this.#now(), idKey(requestId));
+      this.stmt(
+        "UPDATE jobs SET state = 'dropped', drop_reason = ?, updated_at = ? WHERE request_id = ?",
+      ).run(reason.slice(0, 500), this.#now(), idKey(requestId));
       return "done";
     });
   }

@@ -32,7 +32,7 @@ import {
   type Coordinator,
 } from "../../types/ethers-contracts/index.js";
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
-import { createdRequestIn, type CreatedRequest } from "../../sdk/requests.js";
+import { createdRequestIn, requestGasLimit, type CreatedRequest } from "../../sdk/requests.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HARDHAT_CLI = path.join(REPO_ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -475,7 +475,8 @@ export async function request(
   devnet: Devnet,
   params: ICoordinator.RequestParamsStruct,
 ): Promise<CreatedRequest> {
-  const tx = await devnet.coordinator.requestInference(params);
+  const estimate = await devnet.coordinator.requestInference.estimateGas(params);
+  const tx = await devnet.coordinator.requestInference(params, { gasLimit: requestGasLimit(estimate) });
   const receipt = await tx.wait();
   if (receipt === null) throw new Error("no receipt");
   return createdRequestIn(receipt.logs);
