@@ -103,7 +103,10 @@ export class ChainSync {
       const b = await provider.getBlock(n);
       if (b?.hash?.toLowerCase() === stored) {
         logger.warn({ from: cursor.blockNumber, to: n }, "reorg detected: rewinding");
-        db.rewindTo({ blockNumber: n, blockHash: stored });
+        db.transaction(() => {
+          db.rewindTo({ blockNumber: n, blockHash: stored });
+          db.forgetUnsubmittedJobsAbove(n);
+        });
         chainDb.forgetRequestsAbove(n);
         return;
       }
@@ -113,7 +116,11 @@ export class ChainSync {
     const b = await provider.getBlock(start);
     if (b?.hash == null) throw new Error(`block ${start} not available`);
     logger.error({ from: cursor.blockNumber, to: start }, "reorg deeper than the stored blocks: full rescan");
-    db.rewindTo({ blockNumber: start, blockHash: b.hash });
+    const hash = b.hash;
+    db.transaction(() => {
+      db.rewindTo({ blockNumber: start, blockHash: hash });
+      db.forgetUnsubmittedJobsAbove(start);
+    });
     chainDb.forgetRequestsAbove(start);
   }
 

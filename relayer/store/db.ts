@@ -423,6 +423,17 @@ export class RelayerDb {
   }
 
   /**
+   * After a reorg rewinds the cursor to `block`: forgets jobs first seen above it that have not been
+   * submitted yet (their request may come back with another input, or not at all). Submitted jobs stay:
+   * their transaction either lands (same request) or fails its commitment check and is dropped.
+   */
+  forgetUnsubmittedJobsAbove(block: number): number {
+    return Number(
+      this.stmt("DELETE FROM jobs WHERE seen_block > ? AND state IN ('pending', 'computed')").run(block).changes,
+    );
+  }
+
+  /**
    * Records a newly seen request as `pending`. Idempotent: if the job exists with the same model and
    * input it is returned unchanged (whatever its state); different model or input is a JOB_CONFLICT.
    */

@@ -1,0 +1,358 @@
+/**
+ * Hostile chain input against the relayer's chain follower (relayer/chain/sync.ts), through a fake JSON-RPC
+ * server on 127.0.0.1: garbage responses, duplicate and out-of-order events, and reorgs deeper than the
+ * confirmation depth and deeper than the blocks the relayer keeps. Each ends in a thrown error with the
+ * cursor and the job queue untouched, or in the right set of jobs once the chain is sane again.
+ */
+import { expect } from "chai";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { keccak256, toBeHex } from "ethers";
+import { pino } from "pino";
+import { coordinatorInterface } from "../sdk/requests.js";
+import { makeProvider } from "../relayer/chain/index.js";
+import { ChainDb } from "../relayer/chain/store.js";
+import { ChainSync } from "../relayer/chain/sync.js";
+import { RelayerMetrics } from "../relayer/metrics.js";
+import { RelayerDb } from "../relayer/store/db.js";
+
+const CHAIN_ID = 31337n;
+const COORDINATOR = "0x" + "c0".repeat(20);
+const OPERATOR = "0x" + "0a".repeat(20);
+const OTHER = "0x" + "0b".repeat(20);
+const MODEL = keccak256(new TextEncoder().encode("model"));
+
+interface FakeLog {
+  block: number;
+  requestId: bigint;
+  operators: string[];
+  inputByte: number;
+}
+
+type Mode =
+  | "ok"
+  | "not-json"
+  | "http-500"
+  | "null-head"
+  | "bad-hash"
+  | "wrong-shape"
+  | "rpc-error"
+  | "truncated-log"
+  | "junk-log-data";
+
+/** A programmable chain: `fork` names the branch, so a reorg is a new fork id above some height. */
+class FakeChain {
+  head = 0;
+  mode: Mode = "ok";
+  /** Blocks at or above `forkFrom` hash with `fork`; below, with 0. */
+  fork = 0;
+  forkFrom = Number.MAX_SAFE_INTEGER;
+  logs: FakeLog[] = [];
+  /** Served order of eth_getLogs results (a hostile node may reorder or duplicate). */
+  order: "asc" | "desc" = "asc";
+  duplicate = false;
+  calls = 0;
+
+  hashOf(n: number): string {
+    const f = n >= this.forkFrom ? this.fork : 0;
+    return keccak256(new TextEncoder().encode(`block-${n}-fork-${f}`));
+  }
+
+  block(n: number): Record<string, unknown> {
+    return {
+      number: toBeHex(n),
+      hash: this.hashOf(n),
+      parentHash: n === 0 ? "0x" + "00".repeat(32) : this.hashOf(n - 1),
+      timestamp: toBeHex(1_700_000_000 + n * 12),
+      nonce: "0x0000000000000000",
+      difficulty: "0x0",
+      gasLimit: toBeHex(30_000_000),
+      gasUsed: "0x0",
+      miner: "0x" + "00".repeat(20),
+      extraData: "0x",
+      baseFeePerGas: "0x1",
+      transactions: [],
+    };
+  }
+
+  encodeLog(l: FakeLog, logIndex: number): Record<string, unknown> {
+    const request = [
+      "0x" + "11".repeat(20), // requester
+      "0x" + "00".repeat(20), // callback
+      MODEL,
+      keccak256(Uint8Array.of(l.inputByte)),
+      "0x" + "22".repeat(20), // model owner
+      10n ** 18n,
+      BigInt(1_700_000_000 + l.block * 12 + 600),
+      0n,
+      60,
+      0,
+      500,
+      500,
+      l.operators.length,
+      0,
+      l.operators,
+    ];
+    const ev = coordinatorInterface.getEvent("RequestCreated")!;
+    const encoded = coordinatorInterface.encodeEventLog(ev, [
+      l.requestId,
+      "0x" + "11".repeat(20),
+      MODEL,
+      request,
+      Uint8Array.of(l.inputByte),
+      "",
+      1n,
+    ]);
+    return {
+      address: COORDINATOR,
+      blockHash: this.hashOf(l.block),
+      blockNumber: toBeHex(l.block),
+      data: encoded.data,
+      logIndex: toBeHex(logIndex),
+      removed: false,
+      topics: encoded.topics,
+      transactionHash: keccak256(new TextEncoder().encode(`tx-${l.requestId}-${l.block}-${this.fork}`)),
+      transactionIndex: "0x0",
+    };
+  }
+
+  handle(method: string, params: unknown[]): unknown {
+    if (method === "eth_chainId") return toBeHex(CHAIN_ID);
+    if (method === "eth_blockNumber") return toBeHex(this.head);
+    if (method === "eth_getBlockByNumber") {
+      const tag = String(params[0]);
+      const n = tag === "latest" ? this.head : Number(BigInt(tag));
+      if (n > this.head) return null;
+      if (this.mode === "null-head") return null;
+      const b = this.block(n);
+      if (this.mode === "bad-hash") return { ...b, hash: "0xzz" };
+      if (this.mode === "wrong-shape") return { ...b, number: "seven", timestamp: [] };
+      return b;
+    }
+    if (method === "eth_getLogs") {
+      const f = params[0] as { fromBlock: string; toBlock: string };
+      const from = Number(BigInt(f.fromBlock));
+      const to = Number(BigInt(f.toBlock));
+      let out = this.logs
+        .filter((l) => l.block >= from && l.block <= to && (l.block < this.forkFrom || true))
+        .map((l, i) => this.encodeLog(l, i));
+      if (this.order === "desc") out = out.reverse();
+      if (this.duplicate) out = [...out, ...out];
+      if (this.mode === "truncated-log")
+        return out.map((l) => ({ ...l, data: String(l["data"]).slice(0, 70) }));
+      if (this.mode === "junk-log-data") return out.map((l) => ({ ...l, data: "0x" + "ff".repeat(64 * 12) }));
+      return out;
+    }
+    throw new Error(`unexpected ${method}`);
+  }
+}
+
+async function serve(chain: FakeChain): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (d: Buffer) => (body += d.toString()));
+    req.on("end", () => {
+      chain.calls++;
+      if (chain.mode === "http-500") {
+        res.writeHead(500).end("internal error");
+        return;
+      }
+      if (chain.mode === "not-json") {
+        res.writeHead(200, { "content-type": "application/json" }).end("<html>definitely not json");
+        return;
+      }
+      const msg = JSON.parse(body) as { id: number; method: string; params: unknown[] };
+      if (chain.mode === "rpc-error" && msg.method !== "eth_chainId") {
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(
+            JSON.stringify({
+              jsonrpc: "2.0",
+              id: msg.id,
+              error: { code: -32000, message: "header not found" },
+            }),
+          );
+        return;
+      }
+      let result: unknown;
+      try {
+        result = chain.handle(msg.method, msg.params);
+      } catch (e) {
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ jsonrpc: "2.0", id: msg.id, error: { code: -32601, message: String(e) } }));
+        return;
+      }
+      res
+        .writeHead(200, { "content-type": "application/json" })
+        .end(JSON.stringify({ jsonrpc: "2.0", id: msg.id, result }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe("Hostile: relayer chain follower against a lying RPC endpoint", function () {
+  let dir: string;
+  let chain: FakeChain;
+  let server: Server;
+  let db: RelayerDb;
+  let chainDb: ChainDb;
+  let sync: ChainSync;
+
+  beforeEach(async function () {
+    dir = mkdtempSync(path.join(tmpdir(), "verdict-hostile-"));
+    chain = new FakeChain();
+    const s = await serve(chain);
+    server = s.server;
+    db = RelayerDb.open(path.join(dir, "relayer.db"));
+    chainDb = ChainDb.open(path.join(dir, "chain.db"));
+    sync = new ChainSync({
+      provider: makeProvider(s.url, CHAIN_ID),
+      db,
+      chainDb,
+      metrics: new RelayerMetrics({ defaultMetrics: false }),
+      logger: pino({ level: "silent" }),
+      coordinator: COORDINATOR,
+      operator: OPERATOR,
+      confirmations: 2,
+      startBlock: 0,
+      maxRange: 5,
+      reorgDepth: 8,
+    });
+  });
+
+  afterEach(async function () {
+    db.close();
+    chainDb.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const jobIds = (): string[] =>
+    db
+      .jobsIn("pending")
+      .map((j) => j.requestId.toString())
+      .sort();
+
+  it("every kind of garbage fails the poll and leaves the cursor and the job queue untouched", async function () {
+    chain.head = 10;
+    chain.logs = [{ block: 3, requestId: 1n, operators: [OPERATOR], inputByte: 1 }];
+    await sync.poll();
+    expect(jobIds()).to.deep.equal(["1"]);
+    const cursor = db.getCursor();
+    chain.logs.push({ block: 11, requestId: 2n, operators: [OPERATOR], inputByte: 2 });
+    chain.head = 20;
+    for (const mode of [
+      "not-json",
+      "http-500",
+      "null-head",
+      "bad-hash",
+      "wrong-shape",
+      "rpc-error",
+    ] as const) {
+      chain.mode = mode;
+      let failed = false;
+      try {
+        await sync.poll();
+      } catch (e) {
+        failed = true;
+        expect(e, mode).to.be.instanceOf(Error);
+      }
+      expect(failed, `${mode} should fail the poll`).to.equal(true);
+      expect(db.getCursor(), mode).to.deep.equal(cursor);
+      expect(jobIds(), mode).to.deep.equal(["1"]);
+    }
+    chain.mode = "ok";
+    await sync.poll();
+    expect(jobIds()).to.deep.equal(["1", "2"]);
+    expect(db.getCursor()!.blockNumber).to.equal(18);
+  });
+
+  it("a coordinator log whose data does not decode makes no job and no crash", async function () {
+    // Finding (relayer): an undecodable RequestCreated from the coordinator's address is skipped and the
+    // cursor moves past it (parseCoordinatorLog returns null). A real node never serves one; a lying node
+    // can therefore hide a request from this operator (it then misses the deadline), which it could do as
+    // well by omitting the log. Operators should use a node they trust or a quorum of nodes.
+    for (const mode of ["truncated-log", "junk-log-data"] as const) {
+      chain.mode = mode;
+      chain.head += 10;
+      chain.logs.push({
+        block: chain.head - 5,
+        requestId: BigInt(chain.head),
+        operators: [OPERATOR],
+        inputByte: 1,
+      });
+      await sync.poll();
+      expect(jobIds(), mode).to.deep.equal([]);
+      expect(db.getCursor()!.blockNumber, mode).to.equal(chain.head - 2);
+    }
+  });
+
+  it("duplicate and out-of-order events make one job each; others' requests make none", async function () {
+    chain.head = 30;
+    chain.duplicate = true;
+    chain.order = "desc";
+    chain.logs = [
+      { block: 4, requestId: 3n, operators: [OPERATOR], inputByte: 3 },
+      { block: 4, requestId: 4n, operators: [OTHER], inputByte: 4 },
+      { block: 9, requestId: 5n, operators: [OTHER, OPERATOR], inputByte: 5 },
+      { block: 2, requestId: 6n, operators: [OPERATOR], inputByte: 6 },
+    ];
+    const r = await sync.poll();
+    expect(jobIds()).to.deep.equal(["3", "5", "6"]);
+    expect(r.newJobs).to.equal(3);
+    // A node that serves the same range again (e.g. after a rewind) adds nothing.
+    db.rewindTo({ blockNumber: 1, blockHash: chain.hashOf(1) });
+    const again = await sync.poll();
+    expect(again.newJobs).to.equal(0);
+    expect(jobIds()).to.deep.equal(["3", "5", "6"]);
+  });
+
+  it("a reorg deeper than the confirmation depth rewinds to the common ancestor and picks up the new branch", async function () {
+    chain.head = 20;
+    chain.logs = [{ block: 16, requestId: 7n, operators: [OPERATOR], inputByte: 7 }];
+    await sync.poll();
+    expect(db.getCursor()!.blockNumber).to.equal(18);
+    // Blocks ≥ 15 are replaced (6 deep: more than the 2 confirmations); the request moves to block 17.
+    chain.fork = 1;
+    chain.forkFrom = 15;
+    chain.logs = [{ block: 17, requestId: 8n, operators: [OPERATOR], inputByte: 8 }];
+    chain.head = 22;
+    await sync.poll();
+    expect(db.getCursor()!.blockNumber).to.equal(20);
+    expect(db.getCursor()!.blockHash).to.equal(chain.hashOf(20).toLowerCase());
+    expect(jobIds()).to.include("8");
+    expect(chainDb.getRequest(8n)?.blockNumber).to.equal(17);
+  });
+
+  it("a reorg deeper than every stored block triggers a full rescan from the start block", async function () {
+    chain.head = 40;
+    chain.logs = [{ block: 5, requestId: 9n, operators: [OPERATOR], inputByte: 9 }];
+    await sync.poll();
+    expect(db.getCursor()!.blockNumber).to.equal(38);
+    chain.fork = 2;
+    chain.forkFrom = 1; // everything but genesis replaced: deeper than reorgDepth (8)
+    chain.logs = [{ block: 6, requestId: 10n, operators: [OPERATOR], inputByte: 10 }];
+    await sync.poll();
+    expect(db.getCursor()!.blockHash).to.equal(chain.hashOf(38).toLowerCase());
+    expect(jobIds()).to.include("10");
+  });
+
+  // Was a bug: jobs survived the rewind, addJob saw the same id with another input (JOB_CONFLICT) and every
+  // later poll failed. A rewind now forgets unsubmitted jobs first seen above the common ancestor.
+  it("a reorg that re-creates a request id with another input does not wedge the follower", async function () {
+    chain.head = 20;
+    chain.logs = [{ block: 16, requestId: 11n, operators: [OPERATOR], inputByte: 11 }];
+    await sync.poll();
+    chain.fork = 3;
+    chain.forkFrom = 15;
+    chain.logs = [{ block: 16, requestId: 11n, operators: [OPERATOR], inputByte: 12 }];
+    chain.head = 22;
+    await sync.poll();
+    expect(db.getJob(11n)?.inputHash).to.equal(keccak256(Uint8Array.of(12)));
+  });
+});
