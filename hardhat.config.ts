@@ -12,7 +12,7 @@ const solcPath = require.resolve("solc/soljson.js");
 /** CI and quick runs lower the fuzz/invariant budget through these variables. */
 const fuzzRuns = Number(process.env.VERDICT_FUZZ_RUNS ?? 256);
 const invariantRuns = Number(process.env.VERDICT_INVARIANT_RUNS ?? 64);
-const invariantDepth = Number(process.env.VERDICT_INVARIANT_DEPTH ?? 64);
+const invariantDepth = Number(process.env.VERDICT_INVARIANT_DEPTH ?? 160); // 64 × 160 = 10,240 calls per invariant
 
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],

@@ -595,7 +595,8 @@ export function buildProgram(io: Io): Command {
       phase: bigint;
       round: bigint;
       challenger: string;
-      bond: bigint;
+      /** The bond in whole gwei (the contract stores it so; bondFor rounds up to a gwei). */
+      bondUnits: bigint;
     };
     const phases = ["None", "Open", "Voting", "Arbitration", "Settled"];
     if (info.phase === 0n) throw new CliError("NO_DISPUTE", `Request ${requestId} has no dispute.`);
@@ -604,7 +605,7 @@ export function buildProgram(io: Io): Command {
       [
         `dispute on request ${requestId}: ${phases[Number(info.phase)] ?? String(info.phase)}, round ${info.round}`,
         `challenger: ${info.challenger === ZeroAddress ? "automatic (answers disagreed)" : info.challenger}`,
-        `bond: ${opg(info.bond)}`,
+        `bond: ${opg(info.bondUnits * 1_000_000_000n)}`,
         `jurors: ${jurors.length ? jurors.join(", ") : "not drawn yet"}`,
       ].join("\n"),
     );

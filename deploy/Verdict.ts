@@ -52,6 +52,8 @@ export default buildModule("Verdict", (m) => {
   const disputeSlasher = m.call(staking, "grantRole", [id("SLASHER_ROLE"), disputes], {
     id: "grantSlasherToDisputes",
   });
+  // A 1-wei float: the contract's token balance never returns to zero, so a bond never pays for a fresh slot.
+  m.call(token, "transfer", [disputes, 1n], { id: "disputesFloat" });
 
   // Hand governance to the timelock.
   const adminRole = "0x0000000000000000000000000000000000000000000000000000000000000000";

@@ -4,6 +4,8 @@ import { encodeTensors } from "../sdk/tensor.js";
 import { RequestStatus } from "../sdk/requests.js";
 import { FEE, STAKE, assigned, increaseTime, makeRequest, signedAnswer } from "./helpers/protocol.js";
 import {
+  bondOf,
+  claimAll,
   commitVotes,
   deployConsumer,
   deployDisputeProtocol,
@@ -72,7 +74,7 @@ describe("Disputes: committee", function () {
       (pool0 * params.slashBps) / BPS,
       (price * params.feeMultipleBps) / BPS,
     ].reduce((a, b) => (a > b ? a : b));
-    const bond = atRisk > params.minBond ? atRisk : params.minBond;
+    const bond = bondOf(params.minBond, atRisk);
     expect(await p.disputes.bondFor(created.request)).to.equal(bond);
     expect(bond).to.equal(parseEther("1000")); // 10% of a 10,000 OPG pool
 
@@ -91,6 +93,9 @@ describe("Disputes: committee", function () {
     expect(jurors).to.have.length(3);
     expect(jurors.map((j) => j.toLowerCase())).to.not.include(liar.address.toLowerCase());
     const jurorTokens0 = await Promise.all(jurors.map((j) => p.token.balanceOf(j)));
+    const requesterTokens0 = await p.token.balanceOf(requester);
+    const disputesAddress = await p.disputes.getAddress();
+    expect(await p.token.balanceOf(disputesAddress)).to.equal(1n + bond); // the 1-wei float + the bond
 
     await commitVotes(p, created.requestId, 1, jurors, voteFor(RIGHT));
     await increaseTime(p, 61);
@@ -110,13 +115,37 @@ describe("Disputes: committee", function () {
     const burned = slashed - compensation - reward - perJuror * 3n;
 
     expect(await p.staking.poolAssets(liar.address)).to.equal(pool0 - slashed);
-    expect(await p.coordinator.balanceOf(requester)).to.equal(escrow0 + price + compensation); // fee refunded
+    expect(await p.coordinator.balanceOf(requester)).to.equal(escrow0 + price); // fee refunded in escrow
+    // Payouts are credited, then pulled.
+    expect(await p.disputes.claimable(requester)).to.equal(compensation);
+    expect(await p.disputes.claimable(challengerAddr)).to.equal(bond + reward);
+    expect((await p.disputes.disputeOf(created.requestId)).jurorShare).to.equal(perJuror);
+    expect(await p.disputes.pendingBurn()).to.equal(burned);
+    expect(await p.token.balanceOf(disputesAddress)).to.equal(
+      1n + compensation + bond + reward + perJuror * 3n + burned,
+    );
+
+    await claimAll(p, [p.requester, challenger]);
+    for (const j of jurors) {
+      await expect(p.disputes.claimJurorReward(created.requestId, j))
+        .to.emit(p.disputes, "JurorRewardClaimed")
+        .withArgs(created.requestId, j, perJuror);
+    }
+    await expect(p.disputes.burnPending()).to.emit(p.token, "Transfer");
+    expect(await p.token.balanceOf(requester)).to.equal(requesterTokens0 + compensation);
     expect(await p.token.balanceOf(challengerAddr)).to.equal(challenger0 + reward);
     for (const [i, j] of jurors.entries()) {
       expect(await p.token.balanceOf(j)).to.equal(jurorTokens0[i]! + perJuror);
     }
     expect(await p.token.totalSupply()).to.equal(supply0 - burned);
-    expect(await p.token.balanceOf(await p.disputes.getAddress())).to.equal(0n);
+    expect(await p.token.balanceOf(disputesAddress)).to.equal(1n); // only the float is left
+    // Nothing is paid twice.
+    await expect(p.disputes.claimJurorReward(created.requestId, jurors[0]!))
+      .to.be.revertedWithCustomError(p.disputes, "NothingToClaim")
+      .withArgs(jurors[0]!);
+    await expect(p.disputes.connect(challenger).claim())
+      .to.be.revertedWithCustomError(p.disputes, "NothingToClaim")
+      .withArgs(challengerAddr);
 
     const op = await p.staking.getOperator(liar.address);
     expect(op.jailed).to.equal(true);
@@ -165,9 +194,17 @@ describe("Disputes: committee", function () {
     const burned = bond - toOperators - perJuror * 2n + params.jurorPenalty;
 
     expect(await p.token.balanceOf(challengerAddr)).to.equal(challenger0 - bond);
+    expect(await p.disputes.claimable(challengerAddr)).to.equal(0n);
+    // The silent juror gets nothing; the voters claim their shares.
+    await expect(p.disputes.claimJurorReward(created.requestId, silent))
+      .to.be.revertedWithCustomError(p.disputes, "NothingToClaim")
+      .withArgs(silent);
+    for (const j of voters) await (await p.disputes.claimJurorReward(created.requestId, j)).wait();
     for (const [i, j] of voters.entries())
       expect(await p.token.balanceOf(j)).to.equal(voterTokens0[i]! + perJuror);
     expect(await p.staking.poolAssets(silent)).to.equal(silentPool0 - params.jurorPenalty);
+    expect(await p.disputes.pendingBurn()).to.equal(burned);
+    await (await p.disputes.burnPending()).wait();
     expect(await p.token.totalSupply()).to.equal(supply0 - burned);
     // The operator's pool: commission (10%) to the operator, the rest to the shares.
     const commission = (toOperators * 1000n) / BPS;
@@ -177,7 +214,7 @@ describe("Disputes: committee", function () {
     // The request was paid out as usual.
     expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Finalized);
     expect(await p.coordinator.balanceOf(await addr(p.treasury))).to.be.greaterThan(treasury0);
-    expect(await p.token.balanceOf(await p.disputes.getAddress())).to.equal(0n);
+    expect(await p.token.balanceOf(await p.disputes.getAddress())).to.equal(1n);
     expect((await p.staking.getOperator(honest.address)).jailed).to.equal(false);
   });
 

@@ -166,15 +166,13 @@ async function serve(chain: FakeChain): Promise<{ server: Server; url: string }>
       }
       const msg = JSON.parse(body) as { id: number; method: string; params: unknown[] };
       if (chain.mode === "rpc-error" && msg.method !== "eth_chainId") {
-        res
-          .writeHead(200, { "content-type": "application/json" })
-          .end(
-            JSON.stringify({
-              jsonrpc: "2.0",
-              id: msg.id,
-              error: { code: -32000, message: "header not found" },
-            }),
-          );
+        res.writeHead(200, { "content-type": "application/json" }).end(
+          JSON.stringify({
+            jsonrpc: "2.0",
+            id: msg.id,
+            error: { code: -32000, message: "header not found" },
+          }),
+        );
         return;
       }
       let result: unknown;

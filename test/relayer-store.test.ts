@@ -42,10 +42,41 @@ describe("relayer job store (node:sqlite)", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("opens in WAL mode with synchronous=FULL at the current schema version", function () {
+  it("opens in WAL mode with synchronous=NORMAL at the current schema version", function () {
     expect(db.pragma("journal_mode")).to.equal("wal");
-    expect(db.pragma("synchronous")).to.equal("2"); // FULL
+    expect(db.pragma("synchronous")).to.equal("1"); // NORMAL: durable across process crashes
     expect(db.schemaVersion).to.equal(SCHEMA_VERSION);
+  });
+
+  it("batches many transitions in one commit; a failing transition inside rolls back only itself", function () {
+    const ids = [1n, 2n, 3n];
+    db.batch(() => {
+      for (const id of ids) db.addJob({ requestId: id, modelHash: h(1), inputHash: h(2), seenBlock: 1 });
+      expect(db.inTransaction).to.equal(true);
+      db.markComputed(1n, computed());
+      // An illegal move inside the batch throws and leaves job 2 pending; the batch goes on.
+      expectStoreCode(() => db.markConfirmed(2n, 5), "JOB_ILLEGAL_TRANSITION");
+      db.markComputed(3n, computed());
+    });
+    expect(db.inTransaction).to.equal(false);
+    db.close();
+    db = RelayerDb.open(file);
+    expect(ids.map((id) => db.getJob(id)?.state)).to.deep.equal(["computed", "pending", "computed"]);
+    // A throw escaping the batch rolls back every write in it.
+    expect(() =>
+      db.batch(() => {
+        db.markSubmitted(1n, { txHash: h(3), nonce: 0 });
+        db.markSubmitted(3n, { txHash: h(3), nonce: 0 });
+        throw new Error("crash before broadcast");
+      }),
+    ).to.throw("crash before broadcast");
+    expect(ids.map((id) => db.getJob(id)?.state)).to.deep.equal(["computed", "pending", "computed"]);
+    expect(db.inFlightTxCount()).to.equal(0);
+    db.batch(() => {
+      db.markSubmitted(1n, { txHash: h(3), nonce: 0 });
+      db.markSubmitted(3n, { txHash: h(3), nonce: 0 });
+    });
+    expect(db.inFlightTxCount()).to.equal(1);
   });
 
   it("walks a job through pending -> computed -> submitted -> confirmed, surviving a reopen at every step", function () {

@@ -7,7 +7,8 @@ pragma solidity 0.8.30;
 ///         dispute contract and the economics fuzz test (test/solidity/disputes/Economics.t.sol) both call
 ///         these, so the test checks the formulas that actually pay (docs/economics.md).
 library DisputeMath {
-    /// @notice The governed parameters (docs/disputes.md), packed in three slots.
+    /// @notice The governed parameters (docs/disputes.md), packed in three slots: slot 0 is all that
+    ///         opening a dispute reads.
     struct Params {
         // slot 0
         uint96 minBond; // floor of a challenger's bond, wei
@@ -26,6 +27,8 @@ library DisputeMath {
         uint32 jailDuration; // seconds a losing operator is jailed
         uint32 commitDuration; // seconds jurors have to commit
         uint32 revealDuration; // seconds jurors have to reveal after the commit phase
+        // slot 2
+        uint32 arbiterTimeout; // seconds the arbiter has to decide before anyone may settle without a verdict
     }
 
     /// @notice How the tokens slashed from losing operators are spent. Sums to the slashed amount.
@@ -66,6 +69,10 @@ library DisputeMath {
     uint256 internal constant JAIL_MAX = 90 days;
     uint256 internal constant PHASE_MIN = 30 seconds;
     uint256 internal constant PHASE_MAX = 7 days;
+    uint256 internal constant ARBITER_TIMEOUT_MIN = 1 hours;
+    uint256 internal constant ARBITER_TIMEOUT_MAX = 30 days;
+    /// @notice Bonds are whole multiples of this unit (rounded up), so a bond fits the dispute's first slot.
+    uint256 internal constant BOND_UNIT = 1 gwei;
     /// @notice The largest committee any round can have: 9 → 19 → 39.
     uint256 internal constant MAX_JURORS = 39;
 
@@ -86,6 +93,7 @@ library DisputeMath {
         p.jailDuration = 7 days;
         p.commitDuration = 60;
         p.revealDuration = 60;
+        p.arbiterTimeout = 3 days;
     }
 
     /// @notice The amount an operator with `pool` assets risks on a request of total price `price`:
@@ -100,9 +108,11 @@ library DisputeMath {
     }
 
     /// @notice The challenger's bond: max(minBond, the largest at-risk amount of the request's operators),
-    ///         so that the bond equals what the operator stands to lose (UMA's equal bonds).
+    ///         rounded up to a whole {BOND_UNIT}, so that the bond equals what the operator stands to lose
+    ///         (UMA's equal bonds) to within 1 gwei.
     function bond(Params memory p, uint256 maxAtRisk) internal pure returns (uint256) {
-        return maxAtRisk > p.minBond ? maxAtRisk : p.minBond;
+        uint256 amount = maxAtRisk > p.minBond ? maxAtRisk : p.minBond;
+        return ((amount + BOND_UNIT - 1) / BOND_UNIT) * BOND_UNIT;
     }
 
     /// @notice Splits `slashed` tokens taken from losing operators. The challenger's reward is capped by
@@ -137,8 +147,8 @@ library DisputeMath {
     }
 
     /// @notice The committee size of round `round` (1-based): M, 2M+1, 4M+3, ...
-    function jurySizeOf(Params memory p, uint256 round) internal pure returns (uint256 size) {
-        size = p.jurySize;
+    function jurySizeOf(uint256 jurySize, uint256 round) internal pure returns (uint256 size) {
+        size = jurySize;
         for (uint256 r = 1; r < round; ++r) size = 2 * size + 1;
     }
 
@@ -160,7 +170,8 @@ library DisputeMath {
             uint256(p.operatorShareBps) + p.jurorBondShareBps <= BOND_SHARES_MAX &&
             _in(p.jailDuration, JAIL_MIN, JAIL_MAX) &&
             _in(p.commitDuration, PHASE_MIN, PHASE_MAX) &&
-            _in(p.revealDuration, PHASE_MIN, PHASE_MAX);
+            _in(p.revealDuration, PHASE_MIN, PHASE_MAX) &&
+            _in(p.arbiterTimeout, ARBITER_TIMEOUT_MIN, ARBITER_TIMEOUT_MAX);
     }
 
     function _in(uint256 v, uint256 lo, uint256 hi) private pure returns (bool) {

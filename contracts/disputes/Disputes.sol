@@ -9,12 +9,11 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ICoordinator, IDisputeHook} from "../interfaces/ICoordinator.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IReferee} from "../interfaces/IReferee.sol";
-import {IStaking} from "../interfaces/IStaking.sol";
 import {ReentrancyLock} from "../libraries/ReentrancyLock.sol";
 import {AgreementChecker} from "../requests/AgreementChecker.sol";
 import {DisputeMath} from "./DisputeMath.sol";
 import {IDisputes} from "./IDisputes.sol";
-import {ICoordinatorDisputes, IStakingDisputes} from "./IDisputeDeps.sol";
+import {IStakingDisputes} from "./IDisputeDeps.sol";
 import {JuryLib} from "./JuryLib.sol";
 
 /// @title Disputes
@@ -25,8 +24,10 @@ import {JuryLib} from "./JuryLib.sol";
 ///         majority decides, no majority escalates to a larger committee, and after `maxRounds` the
 ///         arbiter (a timelocked governance role) decides. Losers pay: a wrong operator is slashed and
 ///         jailed, a wrong challenger loses its bond; every amount comes from {DisputeMath}.
-/// @dev The dispute id is the request id. The request is passed back in calldata and checked against a
-///      160-bit commitment, so a dispute costs two storage slots.
+/// @dev The dispute id is the request id. The request is passed back in calldata and checked against the
+///      coordinator's commitment, so opening a dispute writes one storage slot. Payouts (challenger,
+///      jurors, requester compensation) are credited and pulled with {claim}; the contract is deployed with
+///      a 1-wei float (deploy/Verdict.ts) so its token balance never returns to zero.
 contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -34,9 +35,11 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
 
     uint8 private constant OUTCOME_RESULT = 0;
     uint8 private constant OUTCOME_INVALID_INPUT = 1;
+    /// @notice The reason code delivered when the arbiter did not decide in time (docs/disputes.md).
+    bytes32 public constant REASON_UNDECIDED = bytes32(uint256(8));
 
     IERC20 public immutable token;
-    ICoordinatorDisputes public immutable coordinator;
+    ICoordinator public immutable coordinator;
     IStakingDisputes public immutable staking;
     IModelRegistry public immutable registry;
     AgreementChecker public immutable agreementChecker;
@@ -45,11 +48,15 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     address public governance;
     /// @notice Decides a dispute only after the committee rounds ran out; every decision is an event.
     address public arbiter;
+    /// @notice Tokens owed to the burn (lost bonds' and slashes' burned parts, juror penalties), burned in
+    ///         batches by {burnPending}. Packed with `arbiter`, so a settlement adds to it for one warm write.
+    uint96 public pendingBurn;
 
     DisputeMath.Params private _params;
 
     mapping(uint256 disputeId => Dispute) private _disputes;
     JuryLib.Rounds private _rounds;
+    mapping(address account => Account) private _accounts;
 
     modifier onlyGovernance() {
         if (msg.sender != governance) revert NotGovernance(msg.sender);
@@ -59,7 +66,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     /// @param governance_ The governance timelock. @param arbiter_ The arbiter (a timelocked role).
     constructor(
         IERC20 token_,
-        ICoordinatorDisputes coordinator_,
+        ICoordinator coordinator_,
         IStakingDisputes staking_,
         IModelRegistry registry_,
         AgreementChecker agreementChecker_,
@@ -98,9 +105,9 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         Dispute storage d = _disputes[requestId];
         if (d.phase != Phase.None) revert DisputeExists(requestId);
         uint256 amount = bondFor(req);
+        // One slot. The coordinator checks `req` against its commitment and the window.
         d.challenger = msg.sender;
-        d.bond = amount.toUint96();
-        d.requestCommitment = _commit(req);
+        d.bondUnits = (amount / DisputeMath.BOND_UNIT).toUint64();
         d.phase = Phase.Open;
         emit DisputeOpened(requestId, msg.sender, amount, claimedOutput);
         coordinator.markDisputed(requestId, req, msg.sender);
@@ -114,7 +121,6 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         if (msg.sender != address(coordinator)) revert NotCoordinator(msg.sender);
         Dispute storage d = _disputes[requestId];
         if (d.phase != Phase.None) revert DisputeExists(requestId);
-        d.requestCommitment = _commit(req);
         d.phase = Phase.Open;
         emit DisputeOpened(requestId, address(0), 0, "");
         _lock(req.operators);
@@ -131,7 +137,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         ICoordinator.Request calldata req,
         bytes calldata input
     ) external nonReentrant {
-        Dispute storage d = _load(disputeId, req);
+        (Dispute storage d, uint8 invalidMask) = _load(disputeId, req, false);
         Phase phase = d.phase;
         if (phase == Phase.Settled) revert WrongPhase(disputeId, phase);
         address referee = registry.refereeOf(req.modelHash);
@@ -154,30 +160,20 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             disputeId,
             req.operators.length,
             req.tolerance,
+            invalidMask,
             outcome,
             output,
             new bytes[](0),
             true
         );
-        _resolve(
-            disputeId,
-            d,
-            req,
-            Method.Referee,
-            wrongMask,
-            outcome,
-            output,
-            payoutOutput,
-            new address[](0),
-            0
-        );
+        _resolve(disputeId, d, req, Method.Referee, wrongMask, outcome, output, payoutOutput, 0, 0);
     }
 
     // ================================================================ resolution 2: committee
 
     /// @notice Draws the first committee of an open dispute. Anyone may call.
     function drawJury(uint256 disputeId, ICoordinator.Request calldata req) external nonReentrant {
-        Dispute storage d = _load(disputeId, req);
+        (Dispute storage d, ) = _load(disputeId, req, true);
         if (d.phase != Phase.Open) revert WrongPhase(disputeId, d.phase);
         _startRound(disputeId, d, req, 1);
     }
@@ -215,40 +211,27 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         bytes calldata majorityOutput,
         bytes[] calldata answeredOutputs
     ) external nonReentrant {
-        Dispute storage d = _load(disputeId, req);
+        (Dispute storage d, uint8 invalidMask) = _load(disputeId, req, false);
         if (d.phase != Phase.Voting) revert WrongPhase(disputeId, d.phase);
         if (block.timestamp <= d.revealDeadline) revert RevealNotOver(disputeId, d.revealDeadline);
         uint8 round = d.round;
-        bytes31 majority = _rounds.majority[JuryLib.roundKey(disputeId, round)];
-        if (majority == bytes31(0)) revert NoMajority(disputeId, round);
-        uint8 outcome;
-        if (majority == JuryLib.voteKey(OUTCOME_RESULT, keccak256(majorityOutput))) {
-            outcome = OUTCOME_RESULT;
-        } else if (majority == JuryLib.voteKey(OUTCOME_INVALID_INPUT, bytes32(0))) {
-            outcome = OUTCOME_INVALID_INPUT;
-            _checkReason(majorityOutput);
-        } else {
-            revert MajorityMismatch(disputeId);
-        }
+        uint256 key = JuryLib.roundKey(disputeId, round);
+        JuryLib.Tally memory tally = _rounds.tally[key];
+        if (tally.majority == bytes31(0)) revert NoMajority(disputeId, round);
+        uint8 outcome = _outcomeOf(disputeId, tally.majority, majorityOutput);
         (uint8 wrongMask, bytes memory payoutOutput) = JuryLib.judge(
             address(coordinator),
             address(agreementChecker),
             disputeId,
             req.operators.length,
             req.tolerance,
+            invalidMask,
             outcome,
             majorityOutput,
             answeredOutputs,
             false
         );
-        (address[] memory winners, uint256 penalties) = JuryLib.closeRound(
-            _rounds,
-            address(staking),
-            disputeId,
-            round,
-            majority,
-            _params.jurorPenalty
-        );
+        (uint256 winners, uint256 penalties) = _closeDecidingRound(disputeId, round, key, tally);
         _resolve(
             disputeId,
             d,
@@ -267,11 +250,11 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     ///         did not reveal and draws a larger committee (2M+1), or after `maxRounds` hands the dispute
     ///         to the arbiter. Anyone may call.
     function escalate(uint256 disputeId, ICoordinator.Request calldata req) external nonReentrant {
-        Dispute storage d = _load(disputeId, req);
+        (Dispute storage d, ) = _load(disputeId, req, true);
         if (d.phase != Phase.Voting) revert WrongPhase(disputeId, d.phase);
         if (block.timestamp <= d.revealDeadline) revert RevealNotOver(disputeId, d.revealDeadline);
         uint8 round = d.round;
-        if (_rounds.majority[JuryLib.roundKey(disputeId, round)] != bytes31(0))
+        if (_rounds.tally[JuryLib.roundKey(disputeId, round)].majority != bytes31(0))
             revert MajorityReached(disputeId, round);
         (, uint256 penalties) = JuryLib.closeRound(
             _rounds,
@@ -286,8 +269,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         if (round < _params.maxRounds) {
             _startRound(disputeId, d, req, round + 1);
         } else {
-            d.phase = Phase.Arbitration;
-            emit ArbitrationRequired(disputeId, round);
+            _toArbitration(disputeId, d, round, round);
         }
     }
 
@@ -303,7 +285,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         bytes[] calldata answeredOutputs
     ) external nonReentrant {
         if (msg.sender != arbiter) revert NotArbiter(msg.sender);
-        Dispute storage d = _load(disputeId, req);
+        (Dispute storage d, uint8 invalidMask) = _load(disputeId, req, false);
         if (d.phase != Phase.Arbitration) revert WrongPhase(disputeId, d.phase);
         if (outcome > OUTCOME_INVALID_INPUT) revert BadOutcome(outcome);
         if (outcome == OUTCOME_INVALID_INPUT) _checkReason(output);
@@ -313,24 +295,80 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             disputeId,
             req.operators.length,
             req.tolerance,
+            invalidMask,
             outcome,
             output,
             answeredOutputs,
             false
         );
         emit ArbiterDecided(disputeId, msg.sender, outcome, _hashOf(outcome, output), wrongMask);
-        _resolve(
-            disputeId,
-            d,
-            req,
-            Method.Arbiter,
-            wrongMask,
-            outcome,
-            output,
-            payoutOutput,
-            new address[](0),
-            0
-        );
+        _resolve(disputeId, d, req, Method.Arbiter, wrongMask, outcome, output, payoutOutput, 0, 0);
+    }
+
+    /// @notice Settles a dispute the arbiter did not decide within `arbiterTimeout` of the arbitration
+    ///         call: nobody is slashed; the requester is refunded in full (the coordinator delivers "invalid
+    ///         input" with reason {REASON_UNDECIDED} as the correction), the challenger's bond is credited
+    ///         back, and every operator's stake is unlocked. Anyone may call.
+    function resolveByTimeout(uint256 disputeId, ICoordinator.Request calldata req) external nonReentrant {
+        (Dispute storage d, ) = _load(disputeId, req, true);
+        if (d.phase != Phase.Arbitration) revert WrongPhase(disputeId, d.phase);
+        uint40 deadline = d.arbiterDeadline;
+        if (block.timestamp <= deadline) revert ArbiterTimeNotOver(disputeId, deadline);
+        d.phase = Phase.Settled;
+        address challenger = d.challenger;
+        uint256 bondAmount = uint256(d.bondUnits) * DisputeMath.BOND_UNIT;
+        // Every operator's answer is withdrawn (the only refund path of the coordinator).
+        uint8 mask = uint8((uint256(1) << req.operators.length) - 1);
+        emit ArbiterTimedOut(disputeId, deadline);
+        emit DisputeResolved(disputeId, Method.Timeout, mask, OUTCOME_INVALID_INPUT, REASON_UNDECIDED);
+        emit DisputePayouts(disputeId, 0, 0, bondAmount, 0, 0, 0);
+        if (challenger != address(0)) _credit(challenger, bondAmount);
+        coordinator.settleDispute(disputeId, req, mask, OUTCOME_INVALID_INPUT, abi.encode(REASON_UNDECIDED));
+        _unlock(req.operators);
+    }
+
+    // ================================================================ payouts
+
+    /// @notice Pays the caller everything credited to it (bond back and reward, juror shares,
+    ///         compensation). Reverts with {NothingToClaim} when there is nothing.
+    function claim() external nonReentrant returns (uint256 amount) {
+        Account storage a = _accounts[msg.sender];
+        uint128 credited = a.credited;
+        amount = credited - a.claimed;
+        if (amount == 0) revert NothingToClaim(msg.sender);
+        a.claimed = credited;
+        emit Claimed(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Pays `juror` (an operator of the deciding committee that revealed the majority vote) its
+    ///         share of a settled dispute. Anyone may call; the share goes to the juror. Reverts with
+    ///         {NothingToClaim} for anyone else or a second time.
+    function claimJurorReward(
+        uint256 disputeId,
+        address juror
+    ) external nonReentrant returns (uint256 amount) {
+        Dispute storage d = _disputes[disputeId];
+        amount = d.jurorShare;
+        uint256 key = JuryLib.roundKey(disputeId, d.round);
+        Ballot storage b = _rounds.ballots[key][juror];
+        if (
+            d.phase != Phase.Settled ||
+            amount == 0 ||
+            b.state != BallotState.Revealed ||
+            b.hash != _rounds.tally[key].majority
+        ) revert NothingToClaim(juror);
+        b.state = BallotState.Paid;
+        emit JurorRewardClaimed(disputeId, juror, amount);
+        token.safeTransfer(juror, amount);
+    }
+
+    /// @notice Burns every token owed to the burn ({pendingBurn}). Anyone may call.
+    function burnPending() external nonReentrant returns (uint256 amount) {
+        amount = pendingBurn;
+        if (amount == 0) revert NothingToClaim(address(0));
+        pendingBurn = 0;
+        ERC20Burnable(address(token)).burn(amount);
     }
 
     // ================================================================ governance
@@ -364,10 +402,16 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         return _params;
     }
 
+    /// @notice What `account` can {claim} now.
+    function claimable(address account) external view returns (uint256) {
+        Account storage a = _accounts[account];
+        return a.credited - a.claimed;
+    }
+
     /// @notice The bond a challenger must post for `req` now: max(minBond, the largest at-risk amount of
-    ///         its operators), see {DisputeMath.atRisk}.
+    ///         its operators), rounded up to a gwei, see {DisputeMath.atRisk} and {DisputeMath.bond}.
     function bondFor(ICoordinator.Request calldata req) public view returns (uint256) {
-        DisputeMath.Params memory p = _params;
+        DisputeMath.Params memory p = _slot0Params();
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
         uint256 maxRisk;
         for (uint256 i = 0; i < req.operators.length; ++i) {
@@ -394,7 +438,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
 
     /// @notice The vote key a strict majority of `round` revealed, or zero.
     function majorityOf(uint256 disputeId, uint8 round) external view returns (bytes31) {
-        return _rounds.majority[JuryLib.roundKey(disputeId, round)];
+        return _rounds.tally[JuryLib.roundKey(disputeId, round)].majority;
     }
 
     /// @notice The key a revealed vote is counted under: outcome and output hash ("invalid input" votes
@@ -405,21 +449,93 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
 
     // ================================================================ internals
 
+    /// @dev The dispute and the request's invalid-input mask. With `verify`, checks `req` against the
+    ///      coordinator's commitment; the settling paths skip it because `coordinator.settleDispute`, which
+    ///      they all call, checks the same commitment and reverts the whole transaction on a mismatch.
     function _load(
         uint256 disputeId,
-        ICoordinator.Request calldata req
-    ) private view returns (Dispute storage d) {
+        ICoordinator.Request calldata req,
+        bool verify
+    ) private view returns (Dispute storage d, uint8 invalidMask) {
         d = _disputes[disputeId];
         if (d.phase == Phase.None) revert WrongPhase(disputeId, Phase.None);
-        if (d.requestCommitment != _commit(req)) revert RequestMismatch(disputeId);
+        ICoordinator.RequestState memory st = coordinator.requestState(disputeId);
+        if (verify && st.commitment != bytes24(keccak256(abi.encode(req)))) revert RequestMismatch(disputeId);
+        invalidMask = st.invalidMask;
     }
 
-    function _commit(ICoordinator.Request calldata req) private pure returns (bytes20) {
-        return bytes20(keccak256(abi.encode(req)));
+    /// @dev Only the parameters of slot 0 (what the bond needs): opening a dispute reads one slot.
+    function _slot0Params() private view returns (DisputeMath.Params memory p) {
+        DisputeMath.Params storage s = _params;
+        p.minBond = s.minBond;
+        p.slashFloor = s.slashFloor;
+        p.feeMultipleBps = s.feeMultipleBps;
+        p.slashBps = s.slashBps;
+        p.jurySize = s.jurySize;
+        p.maxRounds = s.maxRounds;
+    }
+
+    /// @dev Slots 0 and 1: what a settlement needs (not the phase durations or the arbiter timeout).
+    function _settleParams() private view returns (DisputeMath.Params memory p) {
+        p = _slot0Params();
+        DisputeMath.Params storage s = _params;
+        p.jurorPenalty = s.jurorPenalty;
+        p.compensationBps = s.compensationBps;
+        p.challengerRewardBps = s.challengerRewardBps;
+        p.jurorRewardBps = s.jurorRewardBps;
+        p.operatorShareBps = s.operatorShareBps;
+        p.jurorBondShareBps = s.jurorBondShareBps;
+        p.jailDuration = s.jailDuration;
+    }
+
+    function _toArbitration(uint256 disputeId, Dispute storage d, uint8 round, uint8 roundsRun) private {
+        uint40 deadline = uint40(block.timestamp) + _params.arbiterTimeout;
+        d.phase = Phase.Arbitration;
+        d.round = round;
+        d.arbiterDeadline = deadline;
+        emit ArbitrationRequired(disputeId, roundsRun);
+    }
+
+    function _credit(address account, uint256 amount) private {
+        if (amount != 0) _accounts[account].credited += amount.toUint128();
     }
 
     function _hashOf(uint8 outcome, bytes calldata output) private pure returns (bytes32) {
         return outcome == OUTCOME_RESULT ? keccak256(output) : bytes32(output);
+    }
+
+    /// @dev The outcome the majority vote key stands for, given the output the caller says it voted for.
+    function _outcomeOf(
+        uint256 disputeId,
+        bytes31 majority,
+        bytes calldata majorityOutput
+    ) private pure returns (uint8) {
+        if (majority == JuryLib.voteKey(OUTCOME_RESULT, keccak256(majorityOutput))) return OUTCOME_RESULT;
+        if (majority != JuryLib.voteKey(OUTCOME_INVALID_INPUT, bytes32(0)))
+            revert MajorityMismatch(disputeId);
+        _checkReason(majorityOutput);
+        return OUTCOME_INVALID_INPUT;
+    }
+
+    /// @dev Ends the deciding round: how many jurors revealed the majority, and the penalties of those that
+    ///      did not reveal. When everyone revealed the majority (the usual case) there is nothing to loop over.
+    function _closeDecidingRound(
+        uint256 disputeId,
+        uint8 round,
+        uint256 key,
+        JuryLib.Tally memory tally
+    ) private returns (uint256 winners, uint256 penalties) {
+        winners = tally.seated;
+        if (_rounds.votes[key][tally.majority] == winners) return (winners, 0);
+        return
+            JuryLib.closeRound(
+                _rounds,
+                address(staking),
+                disputeId,
+                round,
+                tally.majority,
+                _params.jurorPenalty
+            );
     }
 
     function _checkReason(bytes calldata output) private pure {
@@ -446,55 +562,34 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     }
 
     function _burn(uint256 amount) private {
-        if (amount != 0) ERC20Burnable(address(token)).burn(amount);
+        if (amount != 0) pendingBurn += amount.toUint96();
     }
 
-    /// @dev Draws the committee of `round`, excluding the request's operators and the challenger (and the
-    ///      operator behind it, if the challenger is a signer key). Too few eligible operators send the
-    ///      dispute to the arbiter; any other draw failure reverts (a starved call must not skip a round).
+    /// @dev Draws the committee of `round` (JuryLib.drawRound); too few eligible operators send the
+    ///      dispute to the arbiter.
     function _startRound(
         uint256 disputeId,
         Dispute storage d,
         ICoordinator.Request calldata req,
         uint8 round
     ) private {
-        DisputeMath.Params memory p = _params;
-        uint256 n = req.operators.length;
-        address[] memory exclude = new address[](n + 2);
-        for (uint256 i = 0; i < n; ++i) exclude[i] = req.operators[i];
-        address challenger = d.challenger;
-        if (challenger != address(0)) {
-            exclude[n] = challenger;
-            exclude[n + 1] = staking.operatorOfSigner(challenger);
-        }
-        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, disputeId, round)));
-        address[] memory jurors;
-        try staking.draw(seed, p.jurySizeOf(round), exclude) returns (address[] memory drawn) {
-            jurors = drawn;
-        } catch (bytes memory reason) {
-            if (reason.length < 4 || bytes4(reason) != IStaking.NotEnoughOperators.selector) {
-                revert DrawFailed(disputeId);
-            }
-            d.phase = Phase.Arbitration;
-            d.round = round;
-            emit ArbitrationRequired(disputeId, round - 1);
-            return;
-        }
-        JuryLib.seat(_rounds, JuryLib.roundKey(disputeId, round), jurors);
-        uint40 commitDeadline = uint40(block.timestamp) + p.commitDuration;
-        uint40 revealDeadline = commitDeadline + p.revealDuration;
-        d.round = round;
-        d.phase = Phase.Voting;
-        d.commitDeadline = commitDeadline;
-        d.revealDeadline = revealDeadline;
-        emit JuryDrawn(disputeId, round, jurors, seed, commitDeadline, revealDeadline);
+        DisputeMath.Params storage s = _params;
+        bool drawn = JuryLib.drawRound(
+            _rounds,
+            d,
+            address(staking),
+            disputeId,
+            round,
+            req.operators,
+            DisputeMath.jurySizeOf(s.jurySize, round),
+            s.commitDuration,
+            s.revealDuration
+        );
+        if (!drawn) _toArbitration(disputeId, d, round, round - 1);
     }
 
-    /// @dev Pays out a decision. Operator(s) wrong: slash and jail them; from the slashed tokens the
-    ///      requester's compensation, the challenger's reward (with its bond back), the majority jurors'
-    ///      share, the rest burned; the coordinator refunds the fee and delivers the correction. Answers
-    ///      right: the bond goes to the operators' pools, the majority jurors and the burn; the coordinator
-    ///      pays the request out. Always unlocks the operators' stake.
+    /// @dev Settles a decision: marks it, emits it, pays it out ({_payWrongOperators} or {_payLostBond}) and
+    ///      unlocks the operators' stake.
     function _resolve(
         uint256 disputeId,
         Dispute storage d,
@@ -504,14 +599,10 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         uint8 outcome,
         bytes memory output,
         bytes memory payoutOutput,
-        address[] memory winners,
+        uint256 winners,
         uint256 extraBurn
     ) private {
         d.phase = Phase.Settled;
-        DisputeMath.Params memory p = _params;
-        address challenger = d.challenger;
-        uint256 bondAmount = d.bond;
-        bool hasJurors = winners.length != 0;
         emit DisputeResolved(
             disputeId,
             method,
@@ -520,54 +611,88 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             outcome == OUTCOME_RESULT ? keccak256(output) : bytes32(output)
         );
         if (wrongMask != 0) {
-            uint256 slashed = _slashWrong(req, wrongMask, p);
-            DisputeMath.SlashSplit memory s = p.splitSlash(
-                slashed,
-                bondAmount,
-                challenger != address(0),
-                hasJurors
-            );
-            coordinator.settleDispute(disputeId, req, wrongMask, outcome, output);
-            uint256 dust = _payJurors(winners, s.jurors);
-            uint256 challengerPaid = challenger == address(0) ? 0 : bondAmount + s.challengerReward;
-            emit DisputePayouts(
-                disputeId,
-                slashed,
-                s.compensation,
-                challengerPaid,
-                s.jurors - dust,
-                0,
-                s.burned + dust + extraBurn
-            );
-            if (s.compensation != 0) {
-                token.forceApprove(address(coordinator), s.compensation);
-                coordinator.deposit(req.requester, s.compensation);
-            }
-            if (challengerPaid != 0) token.safeTransfer(challenger, challengerPaid);
-            _burn(s.burned + dust + extraBurn);
+            _payWrongOperators(disputeId, d, req, wrongMask, outcome, output, winners, extraBurn);
         } else {
-            DisputeMath.BondSplit memory s = p.splitBond(bondAmount, hasJurors);
-            coordinator.settleDispute(disputeId, req, 0, 0, payoutOutput);
-            uint256 dust = _payJurors(winners, s.jurors);
-            uint256 perOperator = s.operators / req.operators.length;
-            uint256 operatorDust = s.operators - perOperator * req.operators.length;
-            emit DisputePayouts(
-                disputeId,
-                0,
-                0,
-                0,
-                s.jurors - dust,
-                s.operators - operatorDust,
-                s.burned + dust + operatorDust + extraBurn
-            );
-            if (perOperator != 0) {
-                token.forceApprove(address(staking), s.operators - operatorDust);
-                for (uint256 i = 0; i < req.operators.length; ++i)
-                    staking.notifyReward(req.operators[i], perOperator);
-            }
-            _burn(s.burned + dust + operatorDust + extraBurn);
+            _payLostBond(disputeId, d, req, payoutOutput, winners, extraBurn);
         }
         _unlock(req.operators);
+    }
+
+    /// @dev Operator(s) wrong: slash and jail them; from the slashed tokens the requester's compensation,
+    ///      the challenger's reward (with its bond back) — both credited, see {claim} — and the majority
+    ///      jurors' share ({claimJurorReward}), the rest queued for the burn; the coordinator refunds the
+    ///      fee and delivers the correction.
+    function _payWrongOperators(
+        uint256 disputeId,
+        Dispute storage d,
+        ICoordinator.Request calldata req,
+        uint8 wrongMask,
+        uint8 outcome,
+        bytes memory output,
+        uint256 winners,
+        uint256 extraBurn
+    ) private {
+        DisputeMath.Params memory p = _settleParams();
+        address challenger = d.challenger;
+        uint256 bondAmount = uint256(d.bondUnits) * DisputeMath.BOND_UNIT;
+        uint256 slashed = _slashWrong(req, wrongMask, p);
+        DisputeMath.SlashSplit memory s = p.splitSlash(
+            slashed,
+            bondAmount,
+            challenger != address(0),
+            winners != 0
+        );
+        coordinator.settleDispute(disputeId, req, wrongMask, outcome, output);
+        uint256 dust = _shareJurors(d, winners, s.jurors);
+        uint256 challengerPaid = challenger == address(0) ? 0 : bondAmount + s.challengerReward;
+        emit DisputePayouts(
+            disputeId,
+            slashed,
+            s.compensation,
+            challengerPaid,
+            s.jurors - dust,
+            0,
+            s.burned + dust + extraBurn
+        );
+        _credit(req.requester, s.compensation);
+        if (challengerPaid != 0) _credit(challenger, challengerPaid);
+        _burn(s.burned + dust + extraBurn);
+    }
+
+    /// @dev The answers stand: the bond goes to the operators' pools, the majority jurors and the burn; the
+    ///      coordinator pays the request out.
+    function _payLostBond(
+        uint256 disputeId,
+        Dispute storage d,
+        ICoordinator.Request calldata req,
+        bytes memory payoutOutput,
+        uint256 winners,
+        uint256 extraBurn
+    ) private {
+        DisputeMath.Params memory p = _settleParams();
+        DisputeMath.BondSplit memory s = p.splitBond(
+            uint256(d.bondUnits) * DisputeMath.BOND_UNIT,
+            winners != 0
+        );
+        coordinator.settleDispute(disputeId, req, 0, 0, payoutOutput);
+        uint256 dust = _shareJurors(d, winners, s.jurors);
+        uint256 n = req.operators.length;
+        uint256 perOperator = s.operators / n;
+        uint256 operatorDust = s.operators - perOperator * n;
+        emit DisputePayouts(
+            disputeId,
+            0,
+            0,
+            0,
+            s.jurors - dust,
+            s.operators - operatorDust,
+            s.burned + dust + operatorDust + extraBurn
+        );
+        if (perOperator != 0) {
+            token.forceApprove(address(staking), s.operators - operatorDust);
+            for (uint256 i = 0; i < n; ++i) staking.notifyReward(req.operators[i], perOperator);
+        }
+        _burn(s.burned + dust + operatorDust + extraBurn);
     }
 
     function _slashWrong(
@@ -584,13 +709,12 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         }
     }
 
-    /// @dev Pays `pot` equally to `winners`; returns the undivided remainder (burned by the caller).
-    function _payJurors(address[] memory winners, uint256 pot) private returns (uint256 dust) {
-        uint256 n = winners.length;
-        if (n == 0) return pot;
-        uint256 each = pot / n;
-        dust = pot - each * n;
-        if (each == 0) return dust;
-        for (uint256 i = 0; i < n; ++i) token.safeTransfer(winners[i], each);
+    /// @dev Records each majority juror's equal share of `pot` ({claimJurorReward}); returns the undivided
+    ///      remainder (burned by the caller).
+    function _shareJurors(Dispute storage d, uint256 winners, uint256 pot) private returns (uint256 dust) {
+        if (winners == 0) return pot;
+        uint256 each = pot / winners;
+        d.jurorShare = each.toUint128();
+        dust = pot - each * winners;
     }
 }

@@ -21,25 +21,38 @@ interface IDisputes {
         None,
         Drawn,
         Committed,
-        Revealed
+        Revealed,
+        Paid // a majority juror of the deciding round that claimed its share
     }
 
-    /// @notice How a dispute was decided.
+    /// @notice How a dispute was decided. Timeout: the arbiter did not decide in time; nobody is slashed.
     enum Method {
         Referee,
         Committee,
-        Arbiter
+        Arbiter,
+        Timeout
     }
 
-    /// @notice A dispute, in two slots.
+    /// @notice A dispute, in two slots; opening one writes only the first. The request itself is passed
+    ///         back in calldata and checked against the coordinator's commitment.
     struct Dispute {
+        // slot 0
         address challenger; // address(0) for an automatic dispute (answers disagreed)
-        uint96 bond;
-        bytes20 requestCommitment; // keccak256(abi.encode(request)), first 20 bytes
-        uint40 commitDeadline;
-        uint40 revealDeadline;
+        uint64 bondUnits; // the bond in DisputeMath.BOND_UNIT (gwei)
         Phase phase;
         uint8 round;
+        // slot 1 (written when a jury is drawn or the arbiter is called)
+        uint40 commitDeadline;
+        uint40 revealDeadline;
+        uint40 arbiterDeadline; // Arbitration: after it, anyone may settle without a verdict
+        uint128 jurorShare; // settled by a committee: what each juror of the majority claims
+    }
+
+    /// @notice Tokens credited to an account, claimable with {claim}. Cumulative, so the slot never
+    ///         returns to zero and later credits stay cheap.
+    struct Account {
+        uint128 credited;
+        uint128 claimed;
     }
 
     /// @notice A juror's ballot in one round: the commitment, then the vote key once revealed.
@@ -74,6 +87,8 @@ interface IDisputes {
     error MajorityMismatch(uint256 disputeId);
     error AnswerMismatch(uint256 disputeId, uint256 index);
     error OutputCountMismatch(uint256 given, uint256 expected);
+    error ArbiterTimeNotOver(uint256 disputeId, uint40 arbiterDeadline);
+    error NothingToClaim(address account);
 
     event DisputeOpened(
         uint256 indexed disputeId,
@@ -115,9 +130,11 @@ interface IDisputes {
         uint8 outcome,
         bytes32 outputHash
     );
-    /// @notice Every token moved by a settlement. Operator wrong: slashed = compensation + challengerReward
-    ///         + toJurors + burned (less juror penalties, burned too). Challenger wrong: bond = toOperators +
-    ///         toJurors + burned (plus juror penalties).
+    /// @notice Every token moved by a settlement. Operator wrong: slashed + bond = compensation +
+    ///         challengerPaid + toJurors + burned (less juror penalties, burned too). Challenger wrong:
+    ///         bond = toOperators + toJurors + burned (plus juror penalties). Compensation and
+    ///         challengerPaid are credited to the requester and the challenger ({claim}); toJurors is
+    ///         claimed by each majority juror ({claimJurorReward}).
     event DisputePayouts(
         uint256 indexed disputeId,
         uint256 slashed,
@@ -127,6 +144,13 @@ interface IDisputes {
         uint256 toOperators,
         uint256 burned
     );
+    /// @notice The arbiter did not decide by `arbiterDeadline`: the requester is refunded, the challenger
+    ///         gets its bond back, every lock is released, nobody is slashed.
+    event ArbiterTimedOut(uint256 indexed disputeId, uint40 arbiterDeadline);
+    /// @notice `account` (challenger or requester) claimed the `amount` credited to it by settlements.
+    event Claimed(address indexed account, uint256 amount);
+    /// @notice A juror of the deciding majority was paid its share of a settled dispute.
+    event JurorRewardClaimed(uint256 indexed disputeId, address indexed juror, uint256 amount);
     event ParametersChanged(DisputeMath.Params params);
     event ArbiterChanged(address indexed arbiter);
     event GovernanceTransferred(address indexed governance);

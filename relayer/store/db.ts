@@ -429,7 +429,8 @@ export class RelayerDb {
    */
   forgetUnsubmittedJobsAbove(block: number): number {
     return Number(
-      this.stmt("DELETE FROM jobs WHERE seen_block > ? AND state IN ('pending', 'computed')").run(block).changes,
+      this.stmt("DELETE FROM jobs WHERE seen_block > ? AND state IN ('pending', 'computed')").run(block)
+        .changes,
     );
   }
 

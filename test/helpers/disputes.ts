@@ -3,9 +3,12 @@
  * commit/reveal as jurors, a challenger with a bond, and a model backed by an on-chain referee.
  */
 import { AbiCoder, keccak256, parseEther, type Signer, type Wallet } from "ethers";
-import type { Disputes, RecordingConsumer } from "../../types/ethers-contracts/index.js";
+import type { Disputes, IntegerMlpReferee, RecordingConsumer } from "../../types/ethers-contracts/index.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
-import { deployProtocol, type Protocol, type ProtocolOptions } from "./protocol.js";
+import { encodeTensors } from "../../sdk/tensor.js";
+import { deployIntegerReferee } from "../../scripts/models/deploy-referee.js";
+import { modelEntry, type ModelEntry } from "../../scripts/models/manifest.js";
+import { FEE, deployProtocol, type Protocol, type ProtocolOptions } from "./protocol.js";
 
 export interface DisputeProtocol extends Protocol {
   disputes: Disputes;
@@ -114,4 +117,64 @@ export async function deployConsumer(p: Protocol): Promise<RecordingConsumer> {
 export async function drawJury(p: DisputeProtocol, created: CreatedRequest): Promise<string[]> {
   await (await p.disputes.drawJury(created.requestId, created.request)).wait();
   return [...(await p.disputes.jurorsOf(created.requestId, 1))];
+}
+
+/** A model registered with a real on-chain referee (an integer MLP from models/generated/). */
+export interface RefereeModel {
+  modelHash: string;
+  referee: IntegerMlpReferee;
+  entry: ModelEntry;
+}
+
+/**
+ * Deploys the IntegerMlpReferee of manifest model `name` (weights data contract + referee) and registers the
+ * model with it in the fixture's registry (model hash = the ONNX file's sha256, FEE, k = `redundancy`).
+ */
+export async function registerRefereeModel(
+  p: Protocol,
+  name: string,
+  opts: { redundancy?: number; tolerance?: bigint } = {},
+): Promise<RefereeModel> {
+  const entry = modelEntry(name);
+  const { referee } = await deployIntegerReferee(p.deployer, entry);
+  const modelHash = "0x" + entry.sha256;
+  await (
+    await p.registry.connect(p.modelOwner).register({
+      modelHash,
+      uris: [`file://models/generated/${entry.file}`],
+      ioSchema: '{"inputs":[],"outputs":[]}',
+      outputScale: entry.outputScale,
+      tolerance: opts.tolerance ?? 0n,
+      feePerInference: FEE,
+      royaltyBps: 500,
+      disputeWindow: 60,
+      defaultRedundancy: opts.redundancy ?? 1,
+      referee: await referee.getAddress(),
+      modelCardHash: keccak256(new TextEncoder().encode(`model card ${name}`)),
+    })
+  ).wait();
+  return { modelHash, referee: referee.connect(p.ethers.provider) as IntegerMlpReferee, entry };
+}
+
+/** The canonical VTN1 input of an integer model: one int64 row `[1, n]` named after the model's input. */
+export function integerInput(entry: ModelEntry, values: readonly bigint[]): Uint8Array {
+  const spec = entry.inputs[0]!;
+  return encodeTensors([
+    { name: spec.name, dtype: "int64", scale: 0, dims: [1, values.length], data: [...values] },
+  ]);
+}
+
+/** Every claimable balance of `accounts` claimed (accounts with nothing are skipped). */
+export async function claimAll(p: DisputeProtocol, accounts: readonly Signer[]): Promise<void> {
+  for (const a of accounts) {
+    if ((await p.disputes.claimable(await a.getAddress())) === 0n) continue;
+    await (await p.disputes.connect(a).claim()).wait();
+  }
+}
+
+/** The bond formula of DisputeMath.bond: max(minBond, atRisk) rounded up to a whole gwei. */
+export function bondOf(minBond: bigint, atRisk: bigint): bigint {
+  const amount = atRisk > minBond ? atRisk : minBond;
+  const unit = 10n ** 9n;
+  return ((amount + unit - 1n) / unit) * unit;
 }

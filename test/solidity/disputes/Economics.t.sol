@@ -86,4 +86,27 @@ contract EconomicsTest is Test {
         );
         assertTrue(s.challengerReward > 0, "reward > 0");
     }
+
+    /// @dev The bond equals the operator's risk (or the minimum bond) to within one gwei, rounded up, and
+    ///      never exceeds twice the slash plus that gwei (the bound the lying argument uses).
+    function testFuzz_bondMatchesRisk(uint256[8] memory r, uint256 pool, uint256 price) public pure {
+        DisputeMath.Params memory p = _params(r);
+        pool = bound(pool, 1_000 ether, 1e9 ether);
+        price = bound(price, 0, 1e6 ether);
+        uint256 risk = DisputeMath.atRisk(p, pool, price);
+        uint256 b = DisputeMath.bond(p, risk);
+        uint256 floor = risk > p.minBond ? risk : p.minBond;
+        assertEq(b % DisputeMath.BOND_UNIT, 0, "whole gwei");
+        assertTrue(b >= floor && b < floor + DisputeMath.BOND_UNIT, "bond = max(minBond, risk), rounded up");
+        assertTrue(b < 2 * risk + DisputeMath.BOND_UNIT, "bond < 2 x slash + 1 gwei");
+    }
+
+    /// @dev The arbiter timeout is a bounded parameter: outside [1 h, 30 d] the set is invalid.
+    function testFuzz_arbiterTimeoutBounded(uint32 timeout) public pure {
+        DisputeMath.Params memory p = DisputeMath.defaults();
+        p.arbiterTimeout = timeout;
+        bool inside =
+            timeout >= DisputeMath.ARBITER_TIMEOUT_MIN && timeout <= DisputeMath.ARBITER_TIMEOUT_MAX;
+        assertTrue(DisputeMath.valid(p) == inside, "valid iff within bounds");
+    }
 }
