@@ -35,6 +35,8 @@ import type { DutiesDb, StoredBallot } from "./duties-db.js";
 import { DutyRevert, dutySender, type DutySender } from "./duty-tx.js";
 import type { ChainDb, StoredRequest } from "./store.js";
 import { ANSWER_SUBMITTED, REQUEST_CREATED } from "./sync.js";
+import { voteCommitment } from "../../sdk/disputes.js";
+export { voteCommitment };
 
 const coder = AbiCoder.defaultAbiCoder();
 const disputesInterface = Disputes__factory.createInterface();
@@ -45,23 +47,6 @@ const DISPUTE_RESOLVED = disputesInterface.getEvent("DisputeResolved").topicHash
 /** On-chain phases and ballot states (IDisputes enums, in order). */
 export const Phase = { None: 0, Open: 1, Voting: 2, Arbitration: 3, Settled: 4 } as const;
 export const BallotOnChain = { None: 0, Drawn: 1, Committed: 2, Revealed: 3 } as const;
-
-/** The juror commitment of docs/disputes.md. */
-export function voteCommitment(
-  disputeId: bigint,
-  round: number,
-  juror: string,
-  outcome: number,
-  outputHash: string,
-  salt: string,
-): string {
-  return keccak256(
-    coder.encode(
-      ["uint256", "uint8", "address", "uint8", "bytes32", "bytes32"],
-      [disputeId, round, juror, outcome, outputHash, salt],
-    ),
-  );
-}
 
 /** JuryLib.voteKey: the key a revealed vote is counted under (bytes31, 0x + 62 hex digits). */
 export function voteKey(outcome: number, outputHash: string): string {

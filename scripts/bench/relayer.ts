@@ -183,13 +183,15 @@ async function main(): Promise<void> {
     devnet.relayerEnv(0, {
       VERDICT_DATA_DIR: path.join(tmp, "relayer"),
       VERDICT_POLL_INTERVAL_MS: "100",
-      VERDICT_MAX_BATCH: "200",
+      VERDICT_MAX_BATCH: "100",
       VERDICT_MAX_INFLIGHT_TXS: "8",
       VERDICT_CONCURRENCY: "2",
-      VERDICT_LOG_LEVEL: "warn",
+      VERDICT_LOG_LEVEL: "info",
     }),
   );
   const figures: Record<string, number> = {};
+  const relayerTail = (): string =>
+    [...relayer.lines().slice(-15), relayer.stderr().slice(-1_500)].filter(Boolean).join("\n");
   try {
     // Warm up: model loads, first answer.
     const warm = [
@@ -329,6 +331,9 @@ async function main(): Promise<void> {
     await session.release();
     figures["relayer.heavy.servedOverBare"] = Math.round((served / bare) * 100) / 100;
     console.log(`heavy: served ${served.toFixed(2)}/s, bare ${bare.toFixed(2)}/s`);
+  } catch (e) {
+    console.error(`relayer's last log lines:\n${relayerTail()}`);
+    throw e;
   } finally {
     await relayer.kill();
     await devnet.stop();

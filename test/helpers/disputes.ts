@@ -2,19 +2,19 @@
  * Dispute helpers on top of the protocol fixture: the deployed Disputes contract, funded juror signer keys,
  * commit/reveal as jurors, a challenger with a bond, and a model backed by an on-chain referee.
  */
-import { AbiCoder, keccak256, parseEther, type Signer, type Wallet } from "ethers";
+import { keccak256, parseEther, type Signer, type Wallet } from "ethers";
 import type { Disputes, IntegerMlpReferee, RecordingConsumer } from "../../types/ethers-contracts/index.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
 import { encodeTensors } from "../../sdk/tensor.js";
 import { deployIntegerReferee } from "../../scripts/models/deploy-referee.js";
 import { modelEntry, type ModelEntry } from "../../scripts/models/manifest.js";
 import { FEE, deployProtocol, type Protocol, type ProtocolOptions } from "./protocol.js";
+import { voteCommitment } from "../../sdk/disputes.js";
+export { voteCommitment };
 
 export interface DisputeProtocol extends Protocol {
   disputes: Disputes;
 }
-
-const coder = AbiCoder.defaultAbiCoder();
 
 /** The protocol with its Disputes contract; every operator's signer key holds ETH so it can vote. */
 export async function deployDisputeProtocol(opts: ProtocolOptions = {}): Promise<DisputeProtocol> {
@@ -27,23 +27,6 @@ export async function deployDisputeProtocol(opts: ProtocolOptions = {}): Promise
     await p.connection.networkHelpers.setBalance(op.signer.address, parseEther("100"));
   }
   return { ...p, disputes };
-}
-
-/** The juror commitment of docs/disputes.md. */
-export function voteCommitment(
-  disputeId: bigint,
-  round: number | bigint,
-  juror: string,
-  outcome: number,
-  outputHash: string,
-  salt: string,
-): string {
-  return keccak256(
-    coder.encode(
-      ["uint256", "uint8", "address", "uint8", "bytes32", "bytes32"],
-      [disputeId, round, juror, outcome, outputHash, salt],
-    ),
-  );
 }
 
 /** The signer key of a fixture operator. */
