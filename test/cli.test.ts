@@ -229,6 +229,47 @@ describe("verdict CLI", function () {
     expect(audit.stdout).not.to.contain("✘");
   });
 
+  it("dispute open and dispute status against the deployed dispute contract", async function () {
+    const req = await cli(
+      ["request", "--model", modelHash, "--input", "input.json"],
+      as(devnet.requester.key),
+    );
+    expect(req.code, req.stderr).to.equal(0);
+    const id = requestIdOf(req);
+    await answer(id);
+    // The challenger (the requester here) pays the bond in OPG from its own wallet.
+    await (await token().transfer(devnet.requester.address, parseEther("5000"))).wait();
+    const withDisputes = { ...as(devnet.requester.key), VERDICT_DISPUTES_ADDRESS: devnet.addresses.disputes };
+    const opened = await cli(["dispute", "open", id.toString()], withDisputes);
+    expect(opened.code, opened.stderr).to.equal(0);
+    expect(opened.stdout).to.match(new RegExp(`dispute opened on request ${id} with a bond of [0-9,.]+ OPG`));
+    const st = await cli(["status", id.toString()]);
+    expect(st.stdout).to.contain("Disputed");
+    const ds = await cli(["dispute", "status", id.toString()], {
+      VERDICT_DISPUTES_ADDRESS: devnet.addresses.disputes,
+    });
+    expect(ds.code, ds.stderr).to.equal(0);
+    expect(ds.stdout).to.contain(`dispute on request ${id}: Open`).and.contain(devnet.requester.address);
+    expect(ds.stdout).to.match(/bond: [1-9][0-9,.]* OPG/);
+    const twice = await cli(["dispute", "open", id.toString()], withDisputes);
+    expect(twice.code).to.not.equal(0);
+  });
+
+  it("expire refunds a request nobody answered", async function () {
+    const req = await cli(
+      ["request", "--model", modelHash, "--input", "input.json"],
+      as(devnet.requester.key),
+    );
+    expect(req.code, req.stderr).to.equal(0);
+    const id = requestIdOf(req);
+    const early = await cli(["expire", id.toString()], as(devnet.requester.key));
+    expect(early.code).to.equal(1);
+    await advance(11 * 60);
+    const exp = await cli(["expire", id.toString()], as(devnet.requester.key));
+    expect(exp.code, exp.stderr).to.equal(0);
+    expect((await cli(["status", id.toString()])).stdout).to.contain("Expired");
+  });
+
   it("request --wait returns the decoded result once answered (VTN1 input file)", async function () {
     const waiting = cli(
       ["request", "--model", modelHash, "--input", "input.vtn", "--wait", "--timeout", "30"],
