@@ -14,14 +14,10 @@
  */
 import { network } from "hardhat";
 import { encodeBytes32String, keccak256, parseEther, toUtf8Bytes } from "ethers";
-import type {
-  BenchCrowd,
-  OPGToken,
-  Staking,
-  StakingDrawHarness,
-} from "../../types/ethers-contracts/index.js";
+import type { BenchCrowd, StakingDrawHarness } from "../../types/ethers-contracts/index.js";
 import { Prng } from "../models/prng.js";
 import { recordBenchmarks } from "./record.js";
+import { deployTokenAndStaking } from "./contracts.js";
 
 const QUICK = process.env.VERDICT_BENCH_QUICK === "1" || process.argv.includes("--quick");
 const OPERATORS = 100;
@@ -54,14 +50,7 @@ const { ethers } = await network.create();
 const [deployer] = await ethers.getSigners();
 if (!deployer) throw new Error("no deployer");
 const admin = await deployer.getAddress();
-const token = (await ethers.deployContract("OPGToken", [
-  admin,
-  parseEther("1000000000"),
-])) as unknown as OPGToken;
-const staking = (await ethers.deployContract("Staking", [
-  await token.getAddress(),
-  admin,
-])) as unknown as Staking;
+const { token, staking } = await deployTokenAndStaking(ethers, admin);
 const crowd = (await ethers.deployContract("BenchCrowd", [
   await token.getAddress(),
   await staking.getAddress(),

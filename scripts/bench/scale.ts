@@ -19,17 +19,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { network } from "hardhat";
 import { parseEther, toBeHex, zeroPadValue, type ContractTransactionResponse } from "ethers";
-import type {
-  BenchCrowd,
-  OPGToken,
-  Staking,
-  StakingDrawHarness,
-} from "../../types/ethers-contracts/index.js";
+import type { BenchCrowd, StakingDrawHarness } from "../../types/ethers-contracts/index.js";
 import { deployProtocol, increaseTime, signedAnswer, type Protocol } from "../../test/helpers/protocol.js";
 import { createdRequestIn, type CreatedRequest } from "../../sdk/requests.js";
 import { encodeTensors } from "../../sdk/tensor.js";
 import { lineChart } from "./plot.js";
 import { recordBenchmarks } from "./record.js";
+import { deployTokenAndStaking } from "./contracts.js";
 
 const QUICK = process.env.VERDICT_BENCH_QUICK === "1" || process.argv.includes("--quick");
 const SAMPLES = QUICK ? 3 : 7;
@@ -103,14 +99,7 @@ const figures: Record<string, number> = {};
   const [deployer] = await ethers.getSigners();
   if (!deployer) throw new Error("no deployer");
   const me0 = await deployer.getAddress();
-  const token = (await ethers.deployContract("OPGToken", [
-    me0,
-    parseEther("1000000000"),
-  ])) as unknown as OPGToken;
-  const staking = (await ethers.deployContract("Staking", [
-    await token.getAddress(),
-    me0,
-  ])) as unknown as Staking;
+  const { token, staking } = await deployTokenAndStaking(ethers, me0);
   await (await staking.grantRole(await staking.SLASHER_ROLE(), me0)).wait();
   await (await token.approve(await staking.getAddress(), ethers.MaxUint256)).wait();
   const crowd = (await ethers.deployContract("BenchCrowd", [
