@@ -33,6 +33,7 @@ export const BENCHES: readonly Bench[] = [
   { name: "referee" },
   { name: "disputes", optional: true },
   { name: "relayer", optional: true },
+  { name: "faults", optional: true },
 ];
 
 export class BenchError extends Error {
