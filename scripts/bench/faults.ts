@@ -29,7 +29,6 @@
  * always stops the node, the relayer and the proxy.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet, type Log } from "ethers";
@@ -46,6 +45,7 @@ import {
   type Devnet,
   type RelayerProcess,
 } from "../lib/devnet.js";
+import { SwitchableProxy } from "../lib/proxy.js";
 import { recordBenchmarks } from "./record.js";
 
 // ------------------------------------------------------------------------------------------ pure helpers
@@ -208,45 +208,6 @@ const POLL_MS = 250;
 const SCALE = 6;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP proxy in front of the node that the bench can switch off (as in test/relayer-e2e.test.ts). */
-class SwitchableProxy {
-  port = 0;
-  #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
-  constructor(private readonly upstreamPort: number) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.upstreamPort, "127.0.0.1");
-      this.#sockets.add(client).add(upstream);
-      const drop = (): void => {
-        client.destroy();
-        upstream.destroy();
-        this.#sockets.delete(client);
-        this.#sockets.delete(upstream);
-      };
-      client.on("error", drop).on("close", drop);
-      upstream.on("error", drop).on("close", drop);
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, "127.0.0.1", () => resolve());
-    });
-    const a = server.address();
-    this.port = typeof a === "object" && a !== null ? a.port : 0;
-    this.#server = server;
-  }
-
-  async down(): Promise<void> {
-    const s = this.#server;
-    this.#server = undefined;
-    for (const sock of this.#sockets) sock.destroy();
-    this.#sockets.clear();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  }
-}
 
 /** Follows the coordinator's logs: when each request and each answer was first seen mined. */
 class Watcher {
