@@ -5,13 +5,12 @@
  */
 import { expect } from "chai";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import * as ort from "onnxruntime-node";
-import { toBeHex, zeroPadValue, type Log } from "ethers";
-import { coordinatorInterface } from "../sdk/requests.js";
+import { Wallet, toBeHex, zeroPadValue, type Log } from "ethers";
+import { coordinatorInterface, createdRequestsIn } from "../sdk/requests.js";
 import { decodeTensors, encodeTensors, toFixed, type Tensor } from "../sdk/tensor.js";
 import { RelayerDb } from "../relayer/store/db.js";
 import {
@@ -29,8 +28,10 @@ import {
   type RelayerProcess,
 } from "../scripts/lib/devnet.js";
 import { ANSWER_SUBMITTED } from "../relayer/chain/sync.js";
+import { SwitchableProxy } from "../scripts/lib/proxy.js";
 
 const SCALE = 6;
+
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Answer {
@@ -121,45 +122,6 @@ async function waitFor(pred: () => Promise<boolean>, timeoutMs: number, what: st
   while (!(await pred())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(200);
-  }
-}
-
-/** A TCP proxy in front of the node that the test can switch off (connections refused and cut). */
-class SwitchableProxy {
-  port = 0;
-  #server: Server | undefined;
-  readonly #sockets = new Set<Socket>();
-  constructor(private readonly upstreamPort: number) {}
-
-  async up(): Promise<void> {
-    const server = createServer((client) => {
-      const upstream = connect(this.upstreamPort, "127.0.0.1");
-      this.#sockets.add(client).add(upstream);
-      const drop = (): void => {
-        client.destroy();
-        upstream.destroy();
-        this.#sockets.delete(client);
-        this.#sockets.delete(upstream);
-      };
-      client.on("error", drop).on("close", drop);
-      upstream.on("error", drop).on("close", drop);
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, "127.0.0.1", () => resolve());
-    });
-    const a = server.address();
-    this.port = typeof a === "object" && a !== null ? a.port : 0;
-    this.#server = server;
-  }
-
-  async down(): Promise<void> {
-    const s = this.#server;
-    this.#server = undefined;
-    for (const sock of this.#sockets) sock.destroy();
-    this.#sockets.clear();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
   }
 }
 
@@ -425,6 +387,77 @@ describe("relayer end to end (hardhat node + relayer process)", function () {
       }
     }
     expect(ours).to.be.greaterThan(0);
+  });
+
+  const N_BURST = 250;
+  it("answers a burst of 250 requests mined in one block exactly once, each batch within the 2^24 transaction gas cap", async function () {
+    startBlock = await devnet.provider.getBlockNumber();
+    const relayer = spawnRelayer(path.join(tmp, "e2e-burst"), { VERDICT_POLL_INTERVAL_MS: "100" });
+    await relayer.waitFor((l) => l.includes("chain loop started"), 60_000);
+    const model = devnet.models[mlp.name]!;
+    // Default batch size (100): 100 answers' gas bound is above the node's per-transaction cap
+    // (EIP-7825), which once left every batch rejected and the burst unanswered.
+    await rpc(devnet.url, "evm_setAutomine", [false]);
+    await rpc(devnet.url, "evm_setIntervalMining", [0]);
+    // Signed here with explicit nonces and sent 16 at a time (the burst must be quick to build).
+    const wallet = new Wallet(devnet.requester.key);
+    let nonce = await devnet.provider.getTransactionCount(devnet.requester.address, "pending");
+    const raws: string[] = [];
+    for (let i = 0; i < N_BURST; i++) {
+      const x = Array.from({ length: 8 }, (_, j) => ((i * 3 + j) % 11) / 8 - 0.5);
+      raws.push(
+        await wallet.signTransaction({
+          type: 2,
+          chainId: devnet.chainId,
+          to: devnet.addresses.coordinator,
+          data: devnet.coordinator.interface.encodeFunctionData("requestInference", [
+            inlineParams(model, encodeTensors([fixedTensor("x", [1, 8], x)])),
+          ]),
+          nonce: nonce++,
+          gasLimit: 1_500_000n,
+          maxFeePerGas: 100_000_000_000n,
+          maxPriorityFeePerGas: 1_000_000_000n,
+        }),
+      );
+    }
+    const txs: { hash: string }[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = next++; i < raws.length; i = next++)
+          txs[i] = { hash: await rpc<string>(devnet.url, "eth_sendRawTransaction", [raws[i]!]) };
+      }),
+    );
+    await rpc(devnet.url, "evm_mine", []);
+    await rpc(devnet.url, "evm_setIntervalMining", [200]);
+    const ids: bigint[] = [];
+    const blocks = new Set<number>();
+    for (const tx of txs) {
+      const r = await devnet.provider.getTransactionReceipt(tx.hash);
+      expect(r?.status, `request ${tx.hash}`).to.equal(1);
+      blocks.add(r!.blockNumber);
+      ids.push(...createdRequestsIn(r!.logs).map((c) => c.requestId));
+    }
+    expect(blocks.size, "the burst is one block").to.equal(1);
+    expect(ids.length).to.equal(N_BURST);
+    await waitAnswered(devnet, ids, startBlock, 150_000, relayer);
+    await sleep(1_000); // a stray duplicate would land by now
+    const all = await answersSince(devnet, startBlock);
+    const counts = new Map<bigint, number>();
+    for (const a of all) counts.set(a.requestId, (counts.get(a.requestId) ?? 0) + 1);
+    expect(
+      ids.filter((id) => counts.get(id) !== 1),
+      "requests not answered exactly once",
+    ).to.deep.equal([]);
+    // Several batches, each accepted and successful, none above the cap.
+    const hashes = [...new Set(all.map((a) => a.txHash))];
+    expect(hashes.length).to.be.greaterThan(1);
+    for (const h of hashes) {
+      const tx = await devnet.provider.getTransaction(h);
+      expect(tx!.gasLimit <= 16_777_216n, `gas limit ${tx!.gasLimit}`).to.equal(true);
+      expect((await devnet.provider.getTransactionReceipt(h))?.status).to.equal(1);
+    }
+    expect(relayer.lines().join("\n")).to.not.include("refused by the node");
   });
 
   it("recovers by itself after the RPC endpoint vanishes for 10 s; /healthz goes 503 then 200", async function () {

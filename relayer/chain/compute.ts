@@ -163,6 +163,8 @@ export class Computer {
   #buffer: { id: bigint; payload: ComputedPayload; ans: ComputedAnswer }[] = [];
   #lastFlush = 0;
   readonly profile: ComputeProfile = { jobs: 0, inferMs: 0, signMs: 0, persistMs: 0 };
+  /** Signed answers persisted so far (monotonic; lets the loop submit while computing goes on). */
+  persisted = 0;
 
   constructor(o: ComputeOptions) {
     this.#o = o;
@@ -261,6 +263,7 @@ export class Computer {
           continue;
         }
         this.#attempts.delete(id);
+        this.persisted++;
         if (ans.outcome === 1) {
           metrics.invalid.inc({ reason: String(ans.reason) });
           logger.info(

@@ -7,7 +7,7 @@
  * 503 while polls fail and 200 once they succeed again.
  */
 import path from "node:path";
-import { FetchRequest, JsonRpcProvider, Network } from "ethers";
+import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { VerdictError } from "../../sdk/errors.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import type { RelayerContext } from "../service.js";
@@ -31,17 +31,47 @@ export interface ChainRelayer {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** While computing, answers persisted this long ago are submitted without waiting for a full batch. */
+const EARLY_SUBMIT_MS = 250;
+
+/**
+ * JSON-RPC over the runtime's fetch: ethers' own transport converts every request and response
+ * between strings and bytes in JavaScript, which dominated the relayer's CPU time with large
+ * calldata (submitAnswers batches) and large eth_getLogs responses.
+ */
+class FetchJsonRpcProvider extends JsonRpcProvider {
+  readonly #url: string;
+  readonly #timeoutMs: number;
+
+  constructor(url: string, chainId: bigint, timeoutMs: number) {
+    super(new FetchRequest(url), Network.from(chainId), {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      polling: false,
+      cacheTimeout: -1,
+    });
+    this.#url = url;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    const res = await fetch(this.#url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(payload),
+      signal: AbortSignal.timeout(this.#timeoutMs),
+    });
+    if (!res.ok && res.status !== 400 && res.status !== 500) {
+      throw new Error(`JSON-RPC endpoint answered HTTP ${res.status}`);
+    }
+    const body = (await res.json()) as JsonRpcResult | JsonRpcResult[];
+    return Array.isArray(body) ? body : [body];
+  }
+}
 
 /** A provider that never re-detects the network and gives up on a dead endpoint quickly. */
 export function makeProvider(url: string, chainId: bigint): JsonRpcProvider {
-  const req = new FetchRequest(url);
-  req.timeout = 15_000;
-  return new JsonRpcProvider(req, Network.from(chainId), {
-    staticNetwork: true,
-    batchMaxCount: 1,
-    polling: false,
-    cacheTimeout: -1,
-  });
+  return new FetchJsonRpcProvider(url, chainId, 15_000);
 }
 
 export async function startChainRelayer(
@@ -199,19 +229,50 @@ export async function startChainRelayer(
 
   let stopping = false;
   let failures = 0;
-  const tick = async (): Promise<boolean> => {
-    const polled = await sync.poll();
-    const confirmed = await submitter.track(polled.head);
-    const computed = await computer.run();
-    const submitted = await submitter.submitDue();
-    if (config.watchtowerShare > 0) await watchtower.run();
-    // Dispute duties never hold up answering: their failures are logged and retried next poll.
+  /** Cumulative wall time per loop phase (ms), logged with each progress line. */
+  const phaseMs = { sync: 0, track: 0, compute: 0, submit: 0, duties: 0 };
+  const timed = async <T>(phase: keyof typeof phaseMs, f: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
     try {
-      await challenger?.run();
-      await duties.run(polled.head, polled.headTime);
-    } catch (e) {
-      log.warn({ err: e instanceof Error ? e.message : String(e) }, "dispute duties failed; retrying");
+      return await f();
+    } finally {
+      phaseMs[phase] += performance.now() - t;
     }
+  };
+  const tick = async (): Promise<boolean> => {
+    const polled = await timed("sync", () => sync.poll());
+    const confirmed = await timed("track", () => submitter.track(polled.head));
+    // Answers go out while later ones are still being computed: a full batch at once, a partial one
+    // after EARLY_SUBMIT_MS (only persisted answers are ever submitted).
+    let computing = true;
+    const computing$ = timed("compute", () => computer.run()).finally(() => (computing = false));
+    let submitted = 0;
+    let seen = computer.persisted;
+    let since = performance.now();
+    while (computing) {
+      await Promise.race([computing$, sleep(10)]);
+      const ready = computer.persisted - seen;
+      if (
+        computing &&
+        (ready >= config.maxBatch || (ready > 0 && performance.now() - since >= EARLY_SUBMIT_MS))
+      ) {
+        seen = computer.persisted;
+        since = performance.now();
+        submitted += await timed("submit", () => submitter.submitDue());
+      }
+    }
+    const computed = await computing$;
+    submitted += await timed("submit", () => submitter.submitDue());
+    await timed("duties", async () => {
+      if (config.watchtowerShare > 0) await watchtower.run();
+      // Dispute duties never hold up answering: their failures are logged and retried next poll.
+      try {
+        await challenger?.run();
+        await duties.run(polled.head, polled.headTime);
+      } catch (e) {
+        log.warn({ err: e instanceof Error ? e.message : String(e) }, "dispute duties failed; retrying");
+      }
+    });
     const counts = db.countByState();
     metrics.setQueueDepth({
       pending: counts.pending,
@@ -219,8 +280,21 @@ export async function startChainRelayer(
       submitted: counts.submitted,
     });
     if (polled.newJobs + confirmed + computed + submitted > 0) {
+      const round = (o: Record<string, number>): Record<string, number> =>
+        Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v)]));
       log.info(
-        { head: polled.head, newJobs: polled.newJobs, computed, submitted, confirmed, queue: counts },
+        {
+          head: polled.head,
+          newJobs: polled.newJobs,
+          computed,
+          submitted,
+          confirmed,
+          queue: counts,
+          // Cumulative ms: loop phases, and inside them inference/signing/persisting and submission.
+          phaseMs: round(phaseMs),
+          computeMs: round({ ...computer.profile }),
+          submitMs: round({ ...submitter.profile }),
+        },
         "progress",
       );
     }

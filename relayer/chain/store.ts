@@ -224,6 +224,14 @@ export class ChainDb {
     };
   }
 
+  /** Forgets a transaction that was never accepted (and which requests it carried), atomically. */
+  deleteTx(hash: string): void {
+    this.batch(() => {
+      this.#stmt("DELETE FROM tx_requests WHERE hash = ?").run(hash.toLowerCase());
+      this.#stmt("DELETE FROM txs WHERE hash = ?").run(hash.toLowerCase());
+    });
+  }
+
   /** Deletes transactions older than `before` ms (housekeeping; their jobs are final by then). */
   pruneTxs(before: number): void {
     this.#stmt("DELETE FROM txs WHERE sent_at < ?").run(before);

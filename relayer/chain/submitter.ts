@@ -9,6 +9,10 @@
  *   are marked submitted BEFORE it is broadcast, so a crash at any point re-sends the same transaction;
  * - nonces come from the chain's pending count, then a local counter while our transactions are in
  *   flight; a "nonce too low" resynchronises it;
+ * - a batch's gas limit never exceeds the per-transaction gas cap (EIP-7825: 2^24, enforced by the
+ *   node) nor the block gas limit: a batch whose gas bound would is cut to the entries that fit; a
+ *   transaction the node rejects for good (over a gas cap, intrinsic gas too low…) is discarded before
+ *   it holds a nonce — its jobs go back to computed, its nonce is reused, and batches are halved;
  * - a transaction not mined after `stuckMs` is replaced (same nonce, same data, fees +25 %);
  * - a receipt moves its jobs to confirmed once `confirmations` deep; a reverted one puts them back to
  *   computed (re-simulated, hence dropped or re-sent); a transaction the node no longer knows is re-sent
@@ -66,6 +70,16 @@ const PERMANENT = new Set([
   "ReferenceMismatch",
 ]);
 
+/** EIP-7825's per-transaction gas cap (Osaka): a transaction with a larger gas limit is refused. */
+export const MAX_TX_GAS = 16_777_216n;
+
+/** Node rejections that re-sending the same transaction can never overcome. */
+const PERMANENT_REJECTION =
+  /gas cap|exceeds block gas limit|gas limit.*(exceeds|too high|above)|intrinsic gas too low|oversized data|tx too large/i;
+
+/** How a broadcast ended (transient RPC failures throw instead). */
+type Broadcast = "sent" | "nonce-used" | "rejected";
+
 interface Entry {
   job: Job;
   req: StoredRequest;
@@ -106,6 +120,13 @@ export class Submitter {
   readonly #now: () => number;
   #nextNonce: number | undefined;
   #estimateGas = false;
+  /** Largest batch the node accepted lately (halved after a permanent rejection, regrows by one). */
+  #batchCap: number;
+  /** Nonces of discarded transactions that later transactions may be waiting behind. */
+  #holes: number[] = [];
+  /** Calldata of the batch being built (cleared per batch: references may change between batches). */
+  readonly #encoded = new Map<string, string>();
+  #blockGas: { at: number; limit: bigint } | undefined;
   #feeCache: { at: number; fees: { maxFeePerGas: bigint; maxPriorityFeePerGas: bigint } } | undefined;
   /** Where submission time goes (cumulative), for benchmarks and debugging. */
   readonly profile = { txs: 0, answers: 0, simulateMs: 0, sendMs: 0, trackMs: 0 };
@@ -113,6 +134,7 @@ export class Submitter {
   constructor(o: SubmitterOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
+    this.#batchCap = o.maxBatch;
   }
 
   // ------------------------------------------------------------------------------------ submit
@@ -124,23 +146,49 @@ export class Submitter {
     for (;;) {
       const inFlight = db.inFlightTxCount();
       if (inFlight >= this.#o.maxInFlight) return sent;
-      const jobs = db.jobsIn("computed", this.#o.maxBatch);
+      this.#encoded.clear();
+      const jobs = db.jobsIn("computed", Math.min(this.#o.maxBatch, this.#batchCap));
       if (jobs.length === 0) return sent;
-      const entries = await this.#prepare(jobs);
+      const entries = await this.#fit(await this.#prepare(jobs));
       if (entries.length === 0) continue; // every job was dropped or confirmed: look again
       const t0 = performance.now();
       const sim = await this.#simulate(entries);
       this.profile.simulateMs += performance.now() - t0;
       if (sim.ok.length === 0) continue;
       const t1 = performance.now();
-      await this.#send(sim.ok, sim.gas);
+      const result = await this.#send(sim.ok, sim.gas);
       this.profile.sendMs += performance.now() - t1;
+      if (result === "rejected") continue; // jobs are computed again; the next batch is smaller
+      if (this.#batchCap < this.#o.maxBatch) this.#batchCap++;
       this.profile.txs++;
       this.profile.answers += sim.ok.length;
       const ok = sim.ok;
       sent += ok.length;
       logger.debug({ answers: ok.length }, "answers submitted");
     }
+  }
+
+  /** The gas a single transaction may use: the EIP-7825 cap, or less when blocks are smaller. */
+  async #gasCeiling(): Promise<bigint> {
+    const now = this.#now();
+    if (this.#blockGas === undefined || now - this.#blockGas.at > 60_000) {
+      const b = await this.#o.provider.getBlock("latest");
+      this.#blockGas = { at: now, limit: b?.gasLimit ?? MAX_TX_GAS };
+    }
+    const block = (this.#blockGas.limit * 9n) / 10n; // leave room for other transactions
+    return block < MAX_TX_GAS ? block : MAX_TX_GAS;
+  }
+
+  /** The longest prefix of `entries` whose gas bound fits one transaction (at least one entry). */
+  async #fit(entries: Entry[]): Promise<Entry[]> {
+    const ceiling = await this.#gasCeiling();
+    let n = entries.length;
+    for (;;) {
+      const bound = this.#gasBound(entries.slice(0, n));
+      if (bound <= ceiling || n <= 1) break;
+      n = Math.max(1, Math.min(n - 1, Number((BigInt(n) * ceiling) / bound)));
+    }
+    return n === entries.length ? entries : entries.slice(0, n);
   }
 
   async #prepare(jobs: readonly Job[]): Promise<Entry[]> {
@@ -175,7 +223,18 @@ export class Submitter {
     return Buffer.from(String(p.args.output).slice(2), "hex");
   }
 
+  /** The batch's calldata; memoised within one batch (ABI encoding is the costly part of a send). */
   #calldata(entries: readonly Entry[]): string {
+    const key = entries.map((e) => e.job.requestId.toString(16)).join(",");
+    let data = this.#encoded.get(key);
+    if (data === undefined) {
+      data = this.#encode(entries);
+      this.#encoded.set(key, data);
+    }
+    return data;
+  }
+
+  #encode(entries: readonly Entry[]): string {
     return coordinatorInterface.encodeFunctionData("submitAnswers", [
       entries.map((e) => e.job.requestId),
       entries.map((e) => requestArg(e.req.request)),
@@ -224,9 +283,7 @@ export class Submitter {
    */
   async #simulate(entries: readonly Entry[]): Promise<{ ok: Entry[]; gas?: bigint }> {
     try {
-      // Bounds above typical block gas limits fall back to an estimate (a tighter limit).
-      if (this.#estimateGas || this.#gasBound(entries) > 25_000_000n)
-        return { ok: [...entries], gas: await this.#estimate(entries) };
+      if (this.#estimateGas) return { ok: [...entries], gas: await this.#estimate(entries) };
       await this.#call(entries); // one execution; eth_estimateGas would binary-search (many)
       return { ok: [...entries], gas: this.#gasBound(entries) };
     } catch (e) {
@@ -316,63 +373,113 @@ export class Submitter {
     return { maxFeePerGas: max > prio ? max : prio, maxPriorityFeePerGas: prio };
   }
 
+  /**
+   * The nonce of the next transaction: a hole left by a discarded transaction first (later nonces
+   * wait behind it), else the local counter while transactions are in flight, else the node's count.
+   */
   async #nonce(): Promise<number> {
     const inFlight = this.#o.db.jobsIn("submitted", 1).length > 0;
+    if (this.#holes.length > 0 && inFlight) {
+      this.#holes.sort((a, b) => a - b);
+      const hole = this.#holes.shift() as number;
+      const used = await this.#o.provider.getTransactionCount(this.#o.signer.address, "latest");
+      if (hole >= used) return hole;
+      return this.#nonce();
+    }
+    this.#holes = [];
     if (this.#nextNonce === undefined || !inFlight) {
       this.#nextNonce = await this.#o.provider.getTransactionCount(this.#o.signer.address, "pending");
     }
     return this.#nextNonce;
   }
 
-  async #send(entries: readonly Entry[], estimated?: bigint): Promise<void> {
+  async #send(entries: readonly Entry[], estimated?: bigint): Promise<Broadcast> {
     const { provider, db, chainDb, signer, logger } = this.#o;
     const data = this.#calldata(entries);
     const gas =
       estimated ?? (await provider.estimateGas({ from: signer.address, to: this.#o.coordinator, data }));
     const fees = await this.#fees();
     const nonce = await this.#nonce();
+    let gasLimit =
+      estimated !== undefined && estimated === this.#gasBound(entries)
+        ? estimated
+        : (gas * 12n) / 10n + 20_000n;
+    const ceiling = await this.#gasCeiling();
+    if (gasLimit > ceiling && gas <= ceiling) gasLimit = ceiling; // the margin, not the need, is cut
     const tx = Transaction.from({
       type: 2,
       chainId: this.#o.chainId,
       to: this.#o.coordinator,
       data,
       nonce,
-      gasLimit:
-        estimated !== undefined && estimated === this.#gasBound(entries)
-          ? estimated
-          : (gas * 12n) / 10n + 20_000n,
+      gasLimit,
       ...fees,
     });
-    const raw = await signer.signTransaction(tx);
-    const hash = Transaction.from(raw).hash as string;
+    // Signed on the transaction object itself (no second parse of the raw bytes for the hash).
+    tx.signature = signer.signingKey.sign(tx.unsignedHash);
+    const raw = tx.serialized;
+    const hash = tx.hash as string;
+    const requestIds = entries.map((e) => e.job.requestId);
     // Persist first: a crash from here on re-sends exactly this transaction.
-    chainDb.putTx({
-      hash,
-      nonce,
-      raw,
-      requestIds: entries.map((e) => e.job.requestId),
-      sentAt: this.#now(),
-      ...fees,
-    });
+    chainDb.putTx({ hash, nonce, raw, requestIds, sentAt: this.#now(), ...fees });
     db.batch(() => {
       for (const e of entries) db.markSubmitted(e.job.requestId, { txHash: hash, nonce });
     });
-    this.#nextNonce = nonce + 1;
-    await this.#broadcast(raw, hash, nonce, logger);
+    if (this.#nextNonce === undefined || nonce >= this.#nextNonce) this.#nextNonce = nonce + 1;
+    const result = await this.#broadcast(raw, hash, nonce, logger);
+    if (result === "rejected") {
+      // Never accepted, so its nonce is still free: no later transaction was built on it (sends are
+      // sequential), hence no gap. The jobs are batched again, fewer at a time.
+      this.#discard(hash, requestIds);
+      if (this.#nextNonce === nonce + 1) this.#nextNonce = nonce;
+      else this.#holes.push(nonce);
+      this.#batchCap = Math.max(1, Math.floor(entries.length / 2));
+    }
+    return result;
   }
 
-  async #broadcast(raw: string, hash: string, nonce: number, logger: Logger): Promise<void> {
+  /**
+   * Forgets a transaction the node refused for good: its record first (so a restart does not
+   * re-attach jobs to it), then its jobs go back to computed (a crash in between leaves submitted jobs
+   * with an unknown transaction and an unused nonce, which the tracker also returns to computed).
+   */
+  #discard(hash: string, requestIds: readonly bigint[]): void {
+    const { db, chainDb } = this.#o;
+    chainDb.deleteTx(hash);
+    db.batch(() => {
+      for (const id of requestIds) {
+        const j = db.getJob(id);
+        if (j?.state === "submitted" && j.txHash === hash.toLowerCase()) db.markUnsubmitted(id);
+      }
+    });
+  }
+
+  /**
+   * Sends a signed transaction. "nonce-used": its nonce is taken (the tracker settles its jobs from
+   * the chain); "rejected": the node refuses it for good (nothing will ever mine it); a transient
+   * failure throws (the tracker re-sends the same transaction later).
+   */
+  async #broadcast(raw: string, hash: string, nonce: number, logger: Logger): Promise<Broadcast> {
     try {
       await this.#o.provider.send("eth_sendRawTransaction", [raw]);
+      return "sent";
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      if (/already known|already imported|known transaction/i.test(msg)) return;
+      if (/already known|already imported|known transaction/i.test(msg)) return "sent";
       if (/nonce too low|nonce.*lower/i.test(msg)) {
         this.#nextNonce = undefined; // resync; the tracker settles these jobs from the chain
         logger.warn({ txHash: hash, nonce }, "nonce already used; checking the chain");
-        return;
+        return "nonce-used";
       }
-      logger.warn({ txHash: hash, nonce, err: msg }, "broadcast failed; the tracker will retry");
+      const detail = /"message":\s*"([^"]+)"/.exec(msg)?.[1] ?? msg.slice(0, 300);
+      if (PERMANENT_REJECTION.test(msg)) {
+        logger.error(
+          { txHash: hash, nonce, err: detail },
+          "answer transaction refused by the node; its answers go into smaller batches",
+        );
+        return "rejected";
+      }
+      logger.warn({ txHash: hash, nonce, err: detail }, "broadcast failed; the tracker will retry");
       throw e;
     }
   }
@@ -446,7 +553,12 @@ export class Submitter {
     if (used <= nonce && stored !== undefined) {
       // The node does not know it and its nonce is unused: re-send the very same signed transaction.
       logger.info({ txHash: hash, nonce }, "answer transaction not known to the node: re-sending it");
-      await this.#broadcast(stored.raw, hash, nonce, logger).catch(() => undefined);
+      const result = await this.#broadcast(stored.raw, hash, nonce, logger).catch(() => "failed" as const);
+      if (result === "rejected") {
+        this.#discard(hash, stored.requestIds);
+        this.#holes.push(nonce); // unused (checked above): the next transaction takes it
+        this.#batchCap = Math.max(1, Math.floor(stored.requestIds.length / 2));
+      }
       return 0;
     }
     if (used <= nonce) {

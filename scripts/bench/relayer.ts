@@ -187,9 +187,41 @@ async function main(): Promise<void> {
       VERDICT_MAX_INFLIGHT_TXS: "8",
       VERDICT_CONCURRENCY: "2",
       VERDICT_LOG_LEVEL: "info",
+      // VERDICT_BENCH_CPU_PROF=<dir>: a V8 CPU profile of the relayer (written when it stops).
+      ...(process.env.VERDICT_BENCH_CPU_PROF !== undefined
+        ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${process.env.VERDICT_BENCH_CPU_PROF}` }
+        : {}),
     }),
   );
   const figures: Record<string, number> = {};
+  /** The relayer's progress lines since wall time `t0` (VERDICT_BENCH_VERBOSE=1: every one). */
+  const relayerProgress = (label: string, t0: number): void => {
+    const start = performance.timeOrigin + t0;
+    type Progress = { time: string } & Record<"phaseMs" | "computeMs" | "submitMs", Record<string, number>>;
+    const all = relayer
+      .lines()
+      .filter((l) => l.includes('"msg":"progress"'))
+      .map((l) => JSON.parse(l) as Progress);
+    const before = all.filter((l) => Date.parse(l.time) < start - 5).at(-1);
+    const after = all.filter((l) => Date.parse(l.time) >= start - 5);
+    const last = after.at(-1);
+    if (last === undefined) return;
+    // Where the relayer's time went during the run (differences of its cumulative counters).
+    const delta = (k: keyof Omit<Progress, "time">): Record<string, number> =>
+      Object.fromEntries(Object.entries(last[k]).map(([n, v]) => [n, v - (before?.[k][n] ?? 0)]));
+    console.log(
+      `  ${label}: relayer ms over ${after.length} progress lines: ` +
+        JSON.stringify({ loop: delta("phaseMs"), compute: delta("computeMs"), submit: delta("submitMs") }),
+    );
+    if (process.env.VERDICT_BENCH_VERBOSE === "1") {
+      for (const l of after) {
+        const rest = Object.fromEntries(
+          Object.entries(l).filter(([k]) => !["phaseMs", "computeMs", "submitMs"].includes(k)),
+        );
+        console.log(`    +${((Date.parse(l.time) - start) / 1000).toFixed(2)} s ${JSON.stringify(rest)}`);
+      }
+    }
+  };
   const relayerTail = (): string =>
     [...relayer.lines().slice(-15), relayer.stderr().slice(-1_500)].filter(Boolean).join("\n");
   try {
@@ -225,6 +257,7 @@ async function main(): Promise<void> {
       `mlp: ${nMlp} answered in ${s1.toFixed(2)} s; the node mined the ${nMlp} requests in ${b1.mineMs.toFixed(0)} ms`,
     );
     await breakdown(devnet, b1.block, b1.t0, "mlp");
+    relayerProgress("mlp", b1.t0);
 
     // ---- MLP latency at a steady modest rate (automine)
     await rpc(devnet.url, "evm_setIntervalMining", [0]);
@@ -286,6 +319,7 @@ async function main(): Promise<void> {
     figures["relayer.silero.throughputRps"] = Math.round(nSil / s2);
     console.log(`silero: ${nSil} in ${s2.toFixed(2)} s`);
     await breakdown(devnet, b2.block, b2.t0, "silero");
+    relayerProgress("silero", b2.t0);
 
     // ---- Heavy model: served vs bare onnxruntime (same session options, same concurrency)
     const x = Float32Array.from(
@@ -315,6 +349,7 @@ async function main(): Promise<void> {
     const s3 = await drain(devnet, b3.block, nHeavy, b3.t0, 600_000);
     const served = nHeavy / s3;
     await breakdown(devnet, b3.block, b3.t0, "heavy");
+    relayerProgress("heavy", b3.t0);
     await relayer.kill("SIGTERM");
 
     const session = await ort.InferenceSession.create(await readFile(heavy.file), sessionOptions(1));
@@ -346,11 +381,13 @@ async function main(): Promise<void> {
       "Real relayer process against a local hardhat node (scripts/lib/devnet.ts), one operator, 2 shared cores. " +
       "Throughput: requests signed locally and sent with automine off, mined in ONE block, then a block every 200 ms; " +
       "answered requests per second (AnswerSubmitted) from that block until the last answer is mined, the relayer batching " +
-      "up to 200 answers per submitAnswers (simulated by one eth_call) with up to 8 transactions in flight and job state " +
-      "changes committed in batches (SQLite WAL, synchronous=NORMAL). Latency: automine, one request every 200 ms, request " +
+      "up to 100 answers per submitAnswers, cut to what fits the 2^24 per-transaction gas cap (EIP-7825), simulated by one " +
+      "eth_call, sent while later answers are still computed, up to 8 transactions in flight, job state changes committed " +
+      "in batches (SQLite WAL, synchronous=NORMAL); the node's own logging is off. Latency: automine, one request every 200 ms, request " +
       "receipt → answer log visible (relayer poll 100 ms). Silero inputs travel by hash + file:// URI. Heavy: " +
       `${HEAVY_MODEL.name} ([1,${HEAVY_MODEL.input}] inline → [1,${HEAVY_MODEL.output}], ${HEAVY_MODEL.depth} GEMVs over one 1024² weight); ` +
-      "bare = the same session options and concurrency (2) without the relayer, after it stopped. Bounds: the hardhat node's " +
+      "bare = the same session options and concurrency (2) without the relayer, after it stopped (onnxruntime-node runs " +
+      "a session synchronously on the calling thread, so both run one inference at a time on the main thread). Bounds: the hardhat node's " +
       "own execution (relayer.node.ceilingRps = requestInference txs it mines per second; answers cost ~55k gas each), " +
       "secp256k1 signing (1.5–2 ms of JS per answer), and the node, the bench client and the relayer sharing 2 cores " +
       "with other jobs." +

@@ -119,7 +119,7 @@ export interface HardhatNode {
 
 /** Starts `hardhat node` on 127.0.0.1:<free port> in its own process group; waits for eth_chainId. */
 export async function startHardhatNode(
-  options: { port?: number; timeoutMs?: number } = {},
+  options: { port?: number; timeoutMs?: number; logging?: boolean } = {},
 ): Promise<HardhatNode> {
   const port = options.port ?? (await freePort());
   const child = spawn(
@@ -149,6 +149,10 @@ export async function startHardhatNode(
       await sleep(150);
     }
   }
+  // The node logs every call and decodes every mined transaction (a large share of its time under
+  // load); off unless VERDICT_NODE_LOGGING=1 or asked for.
+  const logging = options.logging ?? process.env.VERDICT_NODE_LOGGING === "1";
+  if (!logging) await rpc(url, "hardhat_setLoggingEnabled", [false]);
   return {
     url,
     port,
