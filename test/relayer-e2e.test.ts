@@ -430,6 +430,7 @@ describe("relayer end to end (hardhat node + relayer process)", function () {
     );
     await rpc(devnet.url, "evm_mine", []);
     await rpc(devnet.url, "evm_setIntervalMining", [200]);
+    devnet.requesterWallet.reset(); // its cached nonce is behind the raw burst
     const ids: bigint[] = [];
     const blocks = new Set<number>();
     for (const tx of txs) {

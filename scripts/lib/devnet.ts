@@ -22,7 +22,6 @@ import {
   Wallet,
   keccak256,
   parseEther,
-  type Signer,
 } from "ethers";
 import {
   Coordinator__factory,
@@ -248,7 +247,8 @@ export interface Devnet {
   deployBlock: number;
   /** Coordinator bound to a nonce-managed requester wallet. */
   coordinator: Coordinator;
-  requesterWallet: Signer;
+  /** The requester's nonce-managed wallet: `reset()` it after sending transactions with `requester.key`. */
+  requesterWallet: NonceManager;
   /** Environment for a relayer serving operator `i` (add VERDICT_DATA_DIR etc.). */
   relayerEnv(i: number, extra?: Record<string, string>): Record<string, string>;
   stop(): Promise<void>;
