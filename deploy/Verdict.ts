@@ -37,6 +37,8 @@ export default buildModule("Verdict", (m) => {
   ]);
 
   const wireFees = m.call(staking, "setFeeSource", [coordinator]);
+  // The coordinator keeps a copy of each model's terms; the registry tells it about every change.
+  m.call(registry, "setTermsListener", [coordinator]);
   const slasher = m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], {
     id: "grantSlasherToCoordinator",
   });

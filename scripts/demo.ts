@@ -354,8 +354,10 @@ async function main(): Promise<void> {
         `  ${i} ${o.operator}  ${opg(o.stake).padStart(12)}  ${String(o.served).padStart(5)} ${String(o.disputed).padStart(8)} ${String(o.lost).padStart(4)} ${String(o.missed).padStart(6)}  ${opg(o.accruedFees).padStart(12)}  ${o.status}${o.jailed ? ", jailed" : ""}`,
       );
     }
+    // Royalties accrue per model; anyone credits them to the model's current owner.
+    for (const m of Object.values(d.models)) await (await d.coordinator.claimRoyalties(m.hash)).wait();
     line(
-      `model owner royalties: ${opg(await d.coordinator.balanceOf(devAccount(2).address))}; treasury: ${opg(await d.coordinator.balanceOf(await d.coordinator.treasury()))}`,
+      `model owner royalties (claimed): ${opg(await d.coordinator.balanceOf(devAccount(2).address))}; treasury: ${opg(await d.coordinator.balanceOf(await d.coordinator.treasury()))}`,
     );
     line(
       `stake concentration: Nakamoto coefficient ${stats.stake.nakamoto33} (1/3) and ${stats.stake.nakamoto50} (1/2), HHI ${stats.stake.hhi}, top-5 ${Number(stats.stake.top5Bps) / 100}%`,

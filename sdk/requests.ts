@@ -2,7 +2,20 @@
  * The request as the coordinator committed it: parsed from `RequestCreated`, passed back to every later
  * call (answers, finalize, expire, disputes). The ABI comes from the build, never retyped.
  */
-import { Interface, type Log, type LogDescription, type Result } from "ethers";
+import {
+  Interface,
+  concat,
+  dataLength,
+  dataSlice,
+  getAddress,
+  keccak256,
+  toBeHex,
+  toUtf8Bytes,
+  toUtf8String,
+  zeroPadValue,
+  type Log,
+  type LogDescription,
+} from "ethers";
 import CoordinatorArtifact from "../artifacts/contracts/requests/Coordinator.sol/Coordinator.json" with { type: "json" };
 import { VerdictError } from "./errors.js";
 
@@ -29,7 +42,6 @@ export interface CommittedRequest {
   callback: string;
   modelHash: string;
   inputHash: string;
-  modelOwner: string;
   feePerOperator: bigint;
   deadline: bigint;
   tolerance: bigint;
@@ -55,25 +67,87 @@ export interface CreatedRequest {
   logIndex: number;
 }
 
-function toRequest(r: Result): CommittedRequest {
-  const o = r.toObject() as Record<string, unknown>;
+/** Size of the fixed part of `RequestCreated.packed` (ICoordinator, docs/protocol.md). */
+const PACKED_FIXED = 95;
+
+/** The fields of a request carried by `RequestCreated` in its topics and its `packed` payload. */
+export interface CreatedPayload {
+  request: CommittedRequest;
+  input: string;
+  inputURI: string;
+  seed: bigint;
+}
+
+const uint = (hex: string, from: number, size: number): bigint => BigInt(dataSlice(hex, from, from + size));
+
+/**
+ * Decodes the `packed` payload of `RequestCreated` (big-endian, no padding): callback (20) ‖ feePerOperator (12)
+ * ‖ deadline (8) ‖ tolerance (8) ‖ disputeWindow (4) ‖ callbackGasLimit (4) ‖ royaltyBps (2) ‖ treasuryBps (2) ‖
+ * redundancy (1) ‖ finality (1) ‖ inputKind (1) ‖ seed (32) ‖ operators (20 × redundancy) ‖ then the inline
+ * input (inputKind 0; inputHash = its keccak256) or inputHash (32) ‖ the input URI in UTF-8 (inputKind 1).
+ * `requester` and `modelHash` come from the event's topics. Throws BAD_EVENT on a malformed payload.
+ */
+export function decodeCreatedPayload(requester: string, modelHash: string, packed: string): CreatedPayload {
+  const size = dataLength(packed);
+  if (size < PACKED_FIXED) throw new VerdictError("BAD_EVENT", `RequestCreated payload of ${size} bytes`);
+  const redundancy = uint(packed, 60, 1);
+  const kind = Number(uint(packed, 62, 1));
+  const opsEnd = PACKED_FIXED + 20 * Number(redundancy);
+  if (kind > 1 || size < opsEnd + (kind === 0 ? 1 : 32)) {
+    throw new VerdictError("BAD_EVENT", "malformed RequestCreated payload");
+  }
+  const operators: string[] = [];
+  for (let at = PACKED_FIXED; at < opsEnd; at += 20)
+    operators.push(getAddress(dataSlice(packed, at, at + 20)));
+  const input = kind === 0 ? dataSlice(packed, opsEnd) : "0x";
   return {
-    requester: String(o.requester),
-    callback: String(o.callback),
-    modelHash: String(o.modelHash),
-    inputHash: String(o.inputHash),
-    modelOwner: String(o.modelOwner),
-    feePerOperator: BigInt(o.feePerOperator as bigint),
-    deadline: BigInt(o.deadline as bigint),
-    tolerance: BigInt(o.tolerance as bigint),
-    disputeWindow: BigInt(o.disputeWindow as bigint),
-    callbackGasLimit: BigInt(o.callbackGasLimit as bigint),
-    royaltyBps: BigInt(o.royaltyBps as bigint),
-    treasuryBps: BigInt(o.treasuryBps as bigint),
-    redundancy: BigInt(o.redundancy as bigint),
-    finality: BigInt(o.finality as bigint),
-    operators: Array.from(o.operators as Iterable<unknown>, String),
+    request: {
+      requester: getAddress(requester),
+      callback: getAddress(dataSlice(packed, 0, 20)),
+      modelHash: String(modelHash),
+      inputHash: kind === 0 ? keccak256(input) : dataSlice(packed, opsEnd, opsEnd + 32),
+      feePerOperator: uint(packed, 20, 12),
+      deadline: uint(packed, 32, 8),
+      tolerance: uint(packed, 40, 8),
+      disputeWindow: uint(packed, 48, 4),
+      callbackGasLimit: uint(packed, 52, 4),
+      royaltyBps: uint(packed, 56, 2),
+      treasuryBps: uint(packed, 58, 2),
+      redundancy,
+      finality: uint(packed, 61, 1),
+      operators,
+    },
+    input,
+    inputURI: kind === 1 ? toUtf8String(dataSlice(packed, opsEnd + 32)) : "",
+    seed: uint(packed, 63, 32),
   };
+}
+
+/**
+ * Encodes a `RequestCreated` payload: the inverse of {@link decodeCreatedPayload} (for tests and tools that
+ * fabricate logs; the coordinator builds the same bytes). An inline input's hash is not carried: it is
+ * keccak256 of the input.
+ */
+export function encodeCreatedPayload(p: CreatedPayload): string {
+  const r = p.request;
+  const inline = dataLength(p.input) > 0;
+  const be = (v: bigint, size: number): string => zeroPadValue(toBeHex(v), size);
+  return concat([
+    r.callback,
+    be(r.feePerOperator, 12),
+    be(r.deadline, 8),
+    be(r.tolerance, 8),
+    be(r.disputeWindow, 4),
+    be(r.callbackGasLimit, 4),
+    be(r.royaltyBps, 2),
+    be(r.treasuryBps, 2),
+    be(r.redundancy, 1),
+    be(r.finality, 1),
+    be(inline ? 0n : 1n, 1),
+    be(p.seed, 32),
+    ...r.operators,
+    ...(inline ? [p.input] : [r.inputHash, toUtf8Bytes(p.inputURI)]),
+  ]);
 }
 
 /** Parses one log if it is a coordinator event, else null. */
@@ -91,12 +165,19 @@ export function createdRequestsIn(logs: readonly Log[]): CreatedRequest[] {
   for (const log of logs) {
     const parsed = parseCoordinatorLog(log);
     if (parsed?.name !== "RequestCreated") continue;
+    let payload: CreatedPayload;
+    try {
+      payload = decodeCreatedPayload(
+        String(parsed.args.requester),
+        String(parsed.args.modelHash),
+        String(parsed.args.packed),
+      );
+    } catch {
+      continue; // a malformed payload is no request (a lying node's log), like an undecodable log
+    }
     out.push({
       requestId: BigInt(parsed.args.requestId as bigint),
-      request: toRequest(parsed.args.request as Result),
-      input: String(parsed.args.input),
-      inputURI: String(parsed.args.inputURI),
-      seed: BigInt(parsed.args.seed as bigint),
+      ...payload,
       blockNumber: log.blockNumber,
       blockHash: log.blockHash,
       transactionHash: log.transactionHash,

@@ -59,7 +59,14 @@ describe("Coordinator: request → answer → finalize", function () {
     const royalty = (FEE * 500n) / 10_000n;
     const treasury = (FEE * 500n) / 10_000n;
     const toPool = FEE - royalty - treasury;
-    expect(after.modelOwner - before.modelOwner).to.equal(royalty);
+    // The royalty accrues to the model; anyone credits it to the model's owner.
+    expect(after.modelOwner - before.modelOwner).to.equal(0n);
+    expect(await p.coordinator.royaltiesOf(p.modelHash)).to.equal(royalty);
+    await expect(p.coordinator.connect(p.treasury).claimRoyalties(p.modelHash))
+      .to.emit(p.coordinator, "RoyaltiesClaimed")
+      .withArgs(p.modelHash, await p.modelOwner.getAddress(), royalty);
+    expect(await p.coordinator.royaltiesOf(p.modelHash)).to.equal(0n);
+    expect((await balances(p)).modelOwner - before.modelOwner).to.equal(royalty);
     expect(after.treasury - before.treasury).to.equal(treasury);
     const op = assigned(p, created, 0);
     const record = await p.coordinator.operatorRecord(op.address);
@@ -103,6 +110,56 @@ describe("Coordinator: request → answer → finalize", function () {
     await p.coordinator.finalizeBatch(ids, reqs, ["0x", "0x", "0x"]);
     expect((await p.coordinator.requestState(ids[0]!)).status).to.equal(RequestStatus.Finalized);
     expect((await p.coordinator.requestState(ids[2]!)).status).to.equal(RequestStatus.Assigned);
+  });
+
+  it("credits royalties to whoever owns the model at claim time; a claim of nothing is a no-op", async function () {
+    const answerAndFinalize = async (): Promise<void> => {
+      const c = await makeRequest(p);
+      await p.coordinator.submitAnswer(
+        c.requestId,
+        c.request,
+        await signedAnswer(p, c, 0, output([7n])),
+        "0x",
+      );
+      await increaseTime(p, 61);
+      await p.coordinator.finalize(c.requestId, c.request, "0x");
+    };
+    const royalty = (FEE * 500n) / 10_000n;
+    const seller = await p.modelOwner.getAddress();
+    const buyer = await p.others[0]!.getAddress();
+    // Nothing accrued yet: no credit, no event.
+    expect(await p.coordinator.claimRoyalties.staticCall(p.modelHash)).to.equal(0n);
+    await expect(p.coordinator.claimRoyalties(p.modelHash)).to.not.emit(p.coordinator, "RoyaltiesClaimed");
+
+    await answerAndFinalize();
+    await p.coordinator.claimRoyalties(p.modelHash); // the seller claims before selling
+    await answerAndFinalize(); // accrues after the claim, unclaimed at the transfer
+    await p.registry.connect(p.modelOwner).transferModelOwnership(p.modelHash, buyer);
+    const sellerBefore = await p.coordinator.balanceOf(seller);
+    await expect(p.coordinator.claimRoyalties(p.modelHash))
+      .to.emit(p.coordinator, "RoyaltiesClaimed")
+      .withArgs(p.modelHash, buyer, royalty);
+    expect(await p.coordinator.balanceOf(buyer)).to.equal(royalty);
+    expect(await p.coordinator.balanceOf(seller)).to.equal(sellerBefore);
+    expect(sellerBefore).to.equal(royalty);
+  });
+
+  it("keeps a copy of the model's terms that the registry drops on every change", async function () {
+    expect(await p.registry.termsListener()).to.equal(await p.coordinator.getAddress());
+    await expect(p.coordinator.onTermsChanged(p.modelHash))
+      .to.be.revertedWithCustomError(p.coordinator, "NotRegistry")
+      .withArgs(await p.deployer.getAddress());
+    const first = await makeRequest(p); // copies the terms
+    expect(first.request.feePerOperator).to.equal(FEE);
+    await p.registry.connect(p.modelOwner).setFee(p.modelHash, FEE * 2n);
+    const second = await makeRequest(p);
+    expect(second.request.feePerOperator).to.equal(FEE * 2n);
+    expect((await makeRequest(p)).request.feePerOperator).to.equal(FEE * 2n); // from the new copy
+    await p.registry.connect(p.modelOwner).deactivate(p.modelHash);
+    await expect(makeRequest(p))
+      .to.be.revertedWithCustomError(p.registry, "ModelInactive")
+      .withArgs(p.modelHash);
+    await expect(makeRequest(p)).to.be.revertedWithCustomError(p.registry, "ModelInactive");
   });
 
   it("pays as you go by transferFrom", async function () {

@@ -10,9 +10,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { keccak256, toBeHex } from "ethers";
+import { hexlify, keccak256, toBeHex } from "ethers";
 import { pino } from "pino";
-import { coordinatorInterface } from "../sdk/requests.js";
+import { coordinatorInterface, encodeCreatedPayload } from "../sdk/requests.js";
 import { makeProvider } from "../relayer/chain/index.js";
 import { ChainDb } from "../relayer/chain/store.js";
 import { ChainSync } from "../relayer/chain/sync.js";
@@ -79,33 +79,30 @@ class FakeChain {
   }
 
   encodeLog(l: FakeLog, logIndex: number): Record<string, unknown> {
-    const request = [
-      "0x" + "11".repeat(20), // requester
-      "0x" + "00".repeat(20), // callback
-      MODEL,
-      keccak256(Uint8Array.of(l.inputByte)),
-      "0x" + "22".repeat(20), // model owner
-      10n ** 18n,
-      BigInt(1_700_000_000 + l.block * 12 + 600),
-      0n,
-      60,
-      0,
-      500,
-      500,
-      l.operators.length,
-      0,
-      l.operators,
-    ];
+    const requester = "0x" + "11".repeat(20);
+    const packed = encodeCreatedPayload({
+      request: {
+        requester,
+        callback: "0x" + "00".repeat(20),
+        modelHash: MODEL,
+        inputHash: keccak256(Uint8Array.of(l.inputByte)),
+        feePerOperator: 10n ** 18n,
+        deadline: BigInt(1_700_000_000 + l.block * 12 + 600),
+        tolerance: 0n,
+        disputeWindow: 60n,
+        callbackGasLimit: 0n,
+        royaltyBps: 500n,
+        treasuryBps: 500n,
+        redundancy: BigInt(l.operators.length),
+        finality: 0n,
+        operators: l.operators,
+      },
+      input: hexlify(Uint8Array.of(l.inputByte)),
+      inputURI: "",
+      seed: 1n,
+    });
     const ev = coordinatorInterface.getEvent("RequestCreated")!;
-    const encoded = coordinatorInterface.encodeEventLog(ev, [
-      l.requestId,
-      "0x" + "11".repeat(20),
-      MODEL,
-      request,
-      Uint8Array.of(l.inputByte),
-      "",
-      1n,
-    ]);
+    const encoded = coordinatorInterface.encodeEventLog(ev, [l.requestId, requester, MODEL, packed]);
     return {
       address: COORDINATOR,
       blockHash: this.hashOf(l.block),

@@ -115,4 +115,44 @@ describe("ModelRegistry", function () {
       "UnknownModel",
     );
   });
+
+  it("packs the terms in one word, laid out as documented", async function () {
+    const s = spec();
+    await registry.register(s);
+    const t = await registry.terms(s.modelHash);
+    const expected =
+      t.feePerInference |
+      (t.disputeWindow << 96n) |
+      (t.tolerance << 128n) |
+      (t.royaltyBps << 192n) |
+      (t.defaultRedundancy << 208n) |
+      (t.outputScale << 216n) |
+      ((t.active ? 1n : 0n) << 224n);
+    expect(await registry.packedTerms(s.modelHash)).to.equal(expected);
+    await registry.deactivate(s.modelHash);
+    expect((await registry.packedTerms(s.modelHash)) >> 224n).to.equal(0n);
+    await expect(registry.packedTerms(keccak256(toUtf8Bytes("unknown")))).to.be.revertedWithCustomError(
+      registry,
+      "UnknownModel",
+    );
+  });
+
+  it("takes its terms listener once, from the deployer only, and never address(0)", async function () {
+    const listener = await stranger.getAddress();
+    await expect(registry.connect(stranger).setTermsListener(listener))
+      .to.be.revertedWithCustomError(registry, "NotDeployer")
+      .withArgs(listener);
+    await expect(registry.setTermsListener(ZeroAddress)).to.be.revertedWithCustomError(
+      registry,
+      "ZeroListener",
+    );
+    expect(await registry.termsListener()).to.equal(ZeroAddress);
+    await expect(registry.setTermsListener(listener))
+      .to.emit(registry, "TermsListenerSet")
+      .withArgs(listener);
+    await expect(registry.setTermsListener(await owner.getAddress()))
+      .to.be.revertedWithCustomError(registry, "TermsListenerAlreadySet")
+      .withArgs(listener);
+    expect(await registry.termsListener()).to.equal(listener);
+  });
 });

@@ -94,7 +94,7 @@ describe("Staking draw: selection frequencies", function () {
       expect(new Set(pick).size).to.equal(5);
       for (const ex of excluded) expect(pick).to.not.include(ex);
     }
-    await expect(staking.draw(1n, 11, excluded))
+    await expect(staking.selectOperators(1n, 11, excluded))
       .to.be.revertedWithCustomError(staking, "NotEnoughOperators")
       .withArgs(11, 10);
   });

@@ -68,7 +68,7 @@ library JuryLib {
         }
         uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, disputeId, round)));
         address[] memory jurors;
-        try IStaking(staking).draw(seed, size, exclude) returns (address[] memory drawn) {
+        try IStaking(staking).selectOperators(seed, size, exclude) returns (address[] memory drawn) {
             jurors = drawn;
         } catch (bytes memory reason) {
             if (reason.length < 4 || bytes4(reason) != IStaking.NotEnoughOperators.selector) {

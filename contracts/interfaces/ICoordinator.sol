@@ -38,13 +38,13 @@ interface ICoordinator {
     }
 
     /// @notice The request as committed on chain. Every later call passes it back in calldata; the
-    ///         coordinator checks it against the stored commitment, so storage stays one slot.
+    ///         coordinator checks it against the stored commitment, so storage stays one slot. The royalty
+    ///         accrues to the model (`modelHash`), not to an address: see {royaltiesOf}.
     struct Request {
         address requester;
         address callback;
         bytes32 modelHash;
         bytes32 inputHash;
-        address modelOwner; // royalty recipient, at request time
         uint96 feePerOperator; // the model's fee at request time
         uint64 deadline;
         uint64 tolerance;
@@ -113,14 +113,18 @@ interface ICoordinator {
     error BadWrongMask(uint8 wrongMask, uint8 redundancy);
     error NotFeeCollector(address caller);
 
+    /// @notice A request was created and assigned. `packed` carries the rest of the {Request}, the draw's
+    ///         seed and the input, tightly packed (big-endian, no padding; docs/protocol.md, "RequestCreated";
+    ///         `sdk/requests.ts` decodes it):
+    ///         callback (20) ‖ feePerOperator (12) ‖ deadline (8) ‖ tolerance (8) ‖ disputeWindow (4) ‖
+    ///         callbackGasLimit (4) ‖ royaltyBps (2) ‖ treasuryBps (2) ‖ redundancy (1) ‖ finality (1) ‖
+    ///         inputKind (1) ‖ seed (32) ‖ operators (20 × redundancy) ‖ then, for inputKind 0, the inline
+    ///         input (inputHash = its keccak256), for inputKind 1, inputHash (32) ‖ the input URI (UTF-8).
     event RequestCreated(
         uint256 indexed requestId,
         address indexed requester,
         bytes32 indexed modelHash,
-        Request request,
-        bytes input,
-        string inputURI,
-        uint256 seed
+        bytes packed
     );
     event AnswerSubmitted(
         uint256 indexed requestId,
@@ -152,6 +156,8 @@ interface ICoordinator {
         uint256 refund
     );
     event FeesCollected(address indexed operator, uint256 amount);
+    /// @notice The royalties accrued to `modelHash` were credited to its current owner's escrow balance.
+    event RoyaltiesClaimed(bytes32 indexed modelHash, address indexed owner, uint256 amount);
     event ParameterChanged(bytes32 indexed name, uint256 value);
 
     // ---------------------------------------------------------------- functions other contracts call

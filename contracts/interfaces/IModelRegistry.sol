@@ -53,22 +53,39 @@ interface IModelRegistry {
     error RedundancyOutOfBounds(uint8 redundancy, uint8 max);
     error ScaleTooLarge(uint8 scale);
     error ZeroOwner();
+    error NotDeployer(address caller);
+    error TermsListenerAlreadySet(address listener);
+    error ZeroListener();
 
     event ModelRegistered(bytes32 indexed modelHash, address indexed owner, ModelSpec spec);
     event ModelURIsChanged(bytes32 indexed modelHash, string[] uris);
     event ModelFeeChanged(bytes32 indexed modelHash, uint96 feePerInference);
     event ModelOwnershipTransferred(bytes32 indexed modelHash, address indexed from, address indexed to);
     event ModelDeactivated(bytes32 indexed modelHash);
+    event TermsListenerSet(address indexed listener);
 
     /// @notice The terms the request path reads (reverts for an unknown model).
     function terms(bytes32 modelHash) external view returns (ModelTerms memory);
 
-    /// @notice The terms and the owner in one call (reverts for an unknown model).
-    function termsAndOwner(bytes32 modelHash) external view returns (ModelTerms memory, address owner);
+    /// @notice The terms as one word, laid out as they are stored (Solidity packing, first field lowest):
+    ///         feePerInference bits 0-95, disputeWindow 96-127, tolerance 128-191, royaltyBps 192-207,
+    ///         defaultRedundancy 208-215, outputScale 216-223, active 224-231. Reverts for an unknown model.
+    function packedTerms(bytes32 modelHash) external view returns (uint256);
 
-    /// @notice The owner that receives royalties.
+    /// @notice The contract told about every change of a model's terms (the request coordinator, which
+    ///         keeps a copy), or address(0).
+    function termsListener() external view returns (address);
+
+    /// @notice The owner that receives royalties (the coordinator credits a model's accrued royalties to its
+    ///         owner at claim time).
     function ownerOf(bytes32 modelHash) external view returns (address);
 
     /// @notice The model's on-chain referee, or address(0).
     function refereeOf(bytes32 modelHash) external view returns (address);
+}
+
+/// @title ITermsListener
+/// @notice Told by the registry whenever a model's terms change (fee, deactivation), so a copy can be dropped.
+interface ITermsListener {
+    function onTermsChanged(bytes32 modelHash) external;
 }

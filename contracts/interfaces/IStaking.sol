@@ -86,9 +86,11 @@ interface IStaking {
     /// @notice Assets of the whole pool: self-stake, delegations and queued withdrawals.
     function poolAssets(address operator) external view returns (uint256);
 
-    /// @notice Draws `k` distinct eligible operators, stake-weighted with each weight capped, from `seed`,
+    /// @notice The draw: `k` distinct eligible operators, stake-weighted with each weight capped, from `seed`,
     ///         never returning an address in `exclude`. O(k·log n) gas.
-    function draw(
+    /// @dev Named so that its selector (0x01cc0d44) sorts first: the via-IR dispatcher compares selectors
+    ///      one by one in ascending order, and every request pays for the comparisons before its match.
+    function selectOperators(
         uint256 seed,
         uint256 k,
         address[] calldata exclude

@@ -18,6 +18,9 @@ library SumTree {
         uint32 size;
         uint32 nonZero; // leaves with a non-zero weight
         uint8 depth;
+        // Spare bits of the header slot, free for the owning contract: whatever it keeps here is read with
+        // the header at no extra cost (Staking keeps its draw weight cap).
+        uint16 aux;
         mapping(uint256 key => uint256 packed) nodes;
     }
 
@@ -98,31 +101,35 @@ library SumTree {
         uint256 m
     ) internal view returns (uint256 index, uint256 weight) {
         uint256 depth = t.depth;
-        // `index` is the node index at the current level; it becomes the leaf index at level 0.
-        for (uint256 level = depth; level > 0; --level) {
-            uint256 lvl = level - 1;
-            uint256 node = t.nodes[_key(lvl, index)];
-            uint256 base = index << 2;
-            bool found;
-            for (uint256 c; c < 4; ++c) {
-                uint256 w = _entry(node, c);
-                if (m != 0 && w != 0) {
-                    uint256 child = base + c;
-                    uint256 shift = lvl << 1;
-                    for (uint256 j; j < m; ++j) {
-                        if (removed[j] >> shift == child) w -= removedWeights[j];
-                    }
-                }
-                if (target < w) {
-                    index = base + c;
-                    weight = w;
-                    found = true;
-                    break;
-                }
-                target -= w;
-            }
-            if (!found) revert SumTreeTargetOutOfRange();
-        }
         if (depth == 0) revert SumTreeTargetOutOfRange();
+        // `index` is the node index at the current level; it becomes the leaf index at level 0.
+        // Unchecked: levels and child indices are bounded by depth ≤ MAX_DEPTH; `target -= w` runs only when
+        // target ≥ w; a removed leaf's weight is part of every ancestor entry it is subtracted from.
+        unchecked {
+            for (uint256 level = depth; level > 0; --level) {
+                uint256 lvl = level - 1;
+                uint256 node = t.nodes[_key(lvl, index)];
+                uint256 base = index << 2;
+                bool found;
+                for (uint256 c; c < 4; ++c) {
+                    uint256 w = (node >> (c << 6)) & _MASK;
+                    if (m != 0 && w != 0) {
+                        uint256 child = base + c;
+                        uint256 shift = lvl << 1;
+                        for (uint256 j; j < m; ++j) {
+                            if (removed[j] >> shift == child) w -= removedWeights[j];
+                        }
+                    }
+                    if (target < w) {
+                        index = base + c;
+                        weight = w;
+                        found = true;
+                        break;
+                    }
+                    target -= w;
+                }
+                if (!found) revert SumTreeTargetOutOfRange();
+            }
+        }
     }
 }

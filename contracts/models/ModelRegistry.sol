@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, ITermsListener} from "../interfaces/IModelRegistry.sol";
 
 /// @title ModelRegistry
 /// @notice Registers ONNX models by the sha256 of their bytes. The hash never changes: a new version is a
@@ -19,6 +19,15 @@ contract ModelRegistry is IModelRegistry {
 
     mapping(bytes32 modelHash => Model) private _models;
     bytes32[] private _modelHashes;
+
+    /// @inheritdoc IModelRegistry
+    address public termsListener;
+    /// @dev May set the terms listener, once.
+    address private immutable _deployer;
+
+    constructor() {
+        _deployer = msg.sender;
+    }
 
     modifier onlyModelOwner(bytes32 modelHash) {
         address owner = _models[modelHash].owner;
@@ -63,6 +72,16 @@ contract ModelRegistry is IModelRegistry {
         emit ModelRegistered(spec.modelHash, msg.sender, spec);
     }
 
+    /// @notice Sets the contract told about every change of a model's terms: the request coordinator, which
+    ///         keeps a copy of the terms it reads. Once, by the deployer, while wiring the protocol.
+    function setTermsListener(address listener) external {
+        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
+        if (termsListener != address(0)) revert TermsListenerAlreadySet(termsListener);
+        if (listener == address(0)) revert ZeroListener();
+        termsListener = listener;
+        emit TermsListenerSet(listener);
+    }
+
     /// @notice Replaces the URIs the model's bytes can be fetched from. The hash stays.
     function setURIs(bytes32 modelHash, string[] calldata uris) external onlyModelOwner(modelHash) {
         if (uris.length == 0) revert NoURIs();
@@ -74,9 +93,11 @@ contract ModelRegistry is IModelRegistry {
     function setFee(bytes32 modelHash, uint96 feePerInference) external onlyModelOwner(modelHash) {
         _models[modelHash].terms.feePerInference = feePerInference;
         emit ModelFeeChanged(modelHash, feePerInference);
+        _termsChanged(modelHash);
     }
 
-    /// @notice Hands the model (and its future royalties) to `newOwner`.
+    /// @notice Hands the model to `newOwner`, with its royalties: the coordinator accrues royalties per model
+    ///         and credits them to whoever owns the model when they are claimed, so a seller claims first.
     function transferModelOwnership(bytes32 modelHash, address newOwner) external onlyModelOwner(modelHash) {
         if (newOwner == address(0)) revert ZeroOwner();
         _models[modelHash].owner = newOwner;
@@ -88,6 +109,13 @@ contract ModelRegistry is IModelRegistry {
     function deactivate(bytes32 modelHash) external onlyModelOwner(modelHash) {
         _models[modelHash].terms.active = false;
         emit ModelDeactivated(modelHash);
+        _termsChanged(modelHash);
+    }
+
+    /// @dev Tells the listener (the coordinator) to drop its copy of the model's terms.
+    function _termsChanged(bytes32 modelHash) private {
+        address listener = termsListener;
+        if (listener != address(0)) ITermsListener(listener).onTermsChanged(modelHash);
     }
 
     function _setURIs(Model storage model, string[] calldata uris) private {
@@ -98,18 +126,20 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @inheritdoc IModelRegistry
-    function terms(bytes32 modelHash) external view returns (ModelTerms memory) {
-        Model storage model = _models[modelHash];
-        if (model.owner == address(0)) revert UnknownModel(modelHash);
-        return model.terms;
+    /// @dev One SLOAD: a registered model's terms are never all zero (its dispute window is at least
+    ///      MIN_DISPUTE_WINDOW), so a zero window means the model is unknown.
+    function terms(bytes32 modelHash) external view returns (ModelTerms memory t) {
+        t = _models[modelHash].terms;
+        if (t.disputeWindow == 0) revert UnknownModel(modelHash);
     }
 
     /// @inheritdoc IModelRegistry
-    function termsAndOwner(bytes32 modelHash) external view returns (ModelTerms memory, address owner) {
+    function packedTerms(bytes32 modelHash) external view returns (uint256 word) {
         Model storage model = _models[modelHash];
-        owner = model.owner;
-        if (owner == address(0)) revert UnknownModel(modelHash);
-        return (model.terms, owner);
+        assembly ("memory-safe") {
+            word := sload(model.slot) // `terms` is the first member: one slot
+        }
+        if (word == 0) revert UnknownModel(modelHash);
     }
 
     /// @inheritdoc IModelRegistry

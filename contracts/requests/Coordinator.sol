@@ -8,7 +8,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {ICoordinator, IDisputeHook} from "../interfaces/ICoordinator.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IModelRegistry, ITermsListener} from "../interfaces/IModelRegistry.sol";
 import {IStaking, IFeeSource} from "../interfaces/IStaking.sol";
 import {IVerdictConsumer} from "../interfaces/IVerdictConsumer.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
@@ -23,7 +23,7 @@ import {Escrow} from "./Escrow.sol";
 ///         request: full refund, missing operators penalised.
 /// @dev A request costs one storage slot: the full {Request} is emitted once and passed back in calldata,
 ///      checked against a 192-bit commitment.
-contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
+contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712 {
     using SafeERC20 for IERC20;
 
     /// @notice The timelocked governance (a TimelockController): sets parameters, never moves funds. The
@@ -70,6 +70,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
     error InvalidParameter(bytes32 name, uint256 value);
     error NotGovernance(address caller);
     error NotDisputeContract(address caller);
+    error NotRegistry(address caller);
 
     modifier onlyGovernance() {
         if (msg.sender != governance) revert NotGovernance(msg.sender);
@@ -90,6 +91,13 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
     mapping(address operator => OperatorRecord) private _records;
     /// @notice Next nonce of each requester's EIP-712 signed requests.
     mapping(address requester => uint256) public nonces;
+    /// @notice Royalties accrued to each model and not yet claimed: they belong to whoever owns the model
+    ///         in the registry when {claimRoyalties} runs.
+    mapping(bytes32 modelHash => uint256) public royaltiesOf;
+    /// @dev Copy of each model's registry terms, as `IModelRegistry.packedTerms` (0: no copy; a registered
+    ///      model's word is never 0). Kept only while this coordinator is the registry's terms listener, which
+    ///      drops it on every change.
+    mapping(bytes32 modelHash => uint256 packedTerms) private _terms;
 
     constructor(
         IERC20 token_,
@@ -204,13 +212,13 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, requestId, requester, inputHash)));
         Request memory req = _buildRequest(requester, p, inputHash, seed, cfg);
         _states[requestId] = RequestState({
-            commitment: _commit(req),
+            commitment: bytes24(_commitHash(req)),
             status: Status.Assigned,
             answeredMask: 0,
             invalidMask: 0,
             windowEnds: 0
         });
-        emit RequestCreated(requestId, requester, p.modelHash, req, p.input, p.inputURI, seed);
+        emit RequestCreated(requestId, requester, p.modelHash, _packCreated(req, seed, p));
 
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
         if (prepaid) {
@@ -221,43 +229,118 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
     }
 
     /// @dev Checks the parameters against the model's terms and the governed bounds, and draws operators.
+    ///      Each calldata field is read once.
     function _buildRequest(
         address requester,
         RequestParams calldata p,
         bytes32 inputHash,
         uint256 seed,
         Params memory cfg
-    ) private view returns (Request memory req) {
-        (IModelRegistry.ModelTerms memory t, address modelOwner) = registry.termsAndOwner(p.modelHash);
-        if (!t.active) revert IModelRegistry.ModelInactive(p.modelHash);
-        uint8 k = p.redundancy == 0 ? t.defaultRedundancy : p.redundancy;
+    ) private returns (Request memory req) {
+        bytes32 modelHash = p.modelHash;
+        uint256 terms = _modelTerms(modelHash); // layout: IModelRegistry.packedTerms
+        if ((terms >> 224) & 0xff == 0) revert IModelRegistry.ModelInactive(modelHash);
+        uint96 fee = uint96(terms);
+        uint8 k = p.redundancy;
+        if (k == 0) k = uint8(terms >> 208);
         if (k > MAX_REDUNDANCY) revert RedundancyOutOfBounds(k, MAX_REDUNDANCY);
-        uint256 price = uint256(t.feePerInference) * k;
+        uint256 price = uint256(fee) * k;
         if (price > p.maxFee) revert FeeAboveMax(price, p.maxFee);
-        uint64 deadline = p.deadline == 0 ? uint64(block.timestamp) + cfg.defaultDeadline : p.deadline;
+        uint64 deadline = p.deadline;
+        if (deadline == 0) deadline = uint64(block.timestamp) + cfg.defaultDeadline;
         uint64 maxDeadline = uint64(block.timestamp) + cfg.maxDeadline;
         if (deadline <= block.timestamp || deadline > maxDeadline) {
             revert DeadlineOutOfBounds(deadline, uint64(block.timestamp) + 1, maxDeadline);
         }
-        if (p.callbackGasLimit > cfg.callbackGasCap)
-            revert CallbackGasTooHigh(p.callbackGasLimit, cfg.callbackGasCap);
-        if (p.callback != address(0) && p.callbackGasLimit == 0) revert CallbackWithoutGas();
+        uint32 callbackGasLimit = p.callbackGasLimit;
+        if (callbackGasLimit > cfg.callbackGasCap)
+            revert CallbackGasTooHigh(callbackGasLimit, cfg.callbackGasCap);
+        address callback = p.callback;
+        if (callback != address(0) && callbackGasLimit == 0) revert CallbackWithoutGas();
 
         req.requester = requester;
-        req.callback = p.callback;
-        req.modelHash = p.modelHash;
+        req.callback = callback;
+        req.modelHash = modelHash;
         req.inputHash = inputHash;
-        req.modelOwner = modelOwner;
-        req.feePerOperator = t.feePerInference;
+        req.feePerOperator = fee;
         req.deadline = deadline;
-        req.tolerance = t.tolerance;
-        req.disputeWindow = t.disputeWindow;
-        req.callbackGasLimit = p.callbackGasLimit;
-        req.royaltyBps = t.royaltyBps;
+        req.tolerance = uint64(terms >> 128);
+        req.disputeWindow = uint32(terms >> 96);
+        req.callbackGasLimit = callbackGasLimit;
+        req.royaltyBps = uint16(terms >> 192);
         req.treasuryBps = cfg.treasuryBps;
         req.redundancy = k;
         req.finality = p.finality;
-        req.operators = staking.draw(seed, k, new address[](0));
+        req.operators = staking.selectOperators(seed, k, new address[](0));
+    }
+
+    /// @dev The model's terms: this coordinator's copy, else the registry's (copied when the registry will tell
+    ///      this coordinator about changes, so the copy is never stale).
+    function _modelTerms(bytes32 modelHash) private returns (uint256 terms) {
+        terms = _terms[modelHash];
+        if (terms != 0) return terms;
+        terms = registry.packedTerms(modelHash);
+        if (registry.termsListener() == address(this)) _terms[modelHash] = terms;
+    }
+
+    /// @notice Drops the copy of a model's terms after the registry changed them. Only the registry.
+    function onTermsChanged(bytes32 modelHash) external {
+        if (msg.sender != address(registry)) revert NotRegistry(msg.sender);
+        delete _terms[modelHash];
+    }
+
+    /// @dev The `packed` payload of {RequestCreated} (layout in ICoordinator): the request's fields that the
+    ///      topics do not carry, the seed, the operators and the input (or its hash and URI), unpadded.
+    function _packCreated(
+        Request memory req,
+        uint256 seed,
+        RequestParams calldata p
+    ) private pure returns (bytes memory out) {
+        bool inlineInput = p.input.length != 0;
+        bytes calldata tail = inlineInput ? p.input : bytes(p.inputURI);
+        address[] memory operators = req.operators;
+        address callback = req.callback;
+        bytes32 inputHash = req.inputHash;
+        uint256 terms =
+            (uint256(req.feePerOperator) << 160) |
+                (uint256(req.deadline) << 96) |
+                (uint256(req.tolerance) << 32) |
+                req.disputeWindow;
+        uint256 flags =
+            (uint256(req.callbackGasLimit) << 224) |
+                (uint256(req.royaltyBps) << 208) |
+                (uint256(req.treasuryBps) << 192) |
+                (uint256(req.redundancy) << 184) |
+                (uint256(req.finality) << 176) |
+                (inlineInput ? 0 : uint256(1) << 168);
+        assembly ("memory-safe") {
+            out := mload(0x40)
+            let ptr := add(out, 0x20)
+            // Each store writes one field at its offset; the next store overwrites the padding behind it.
+            mstore(ptr, shl(96, callback))
+            mstore(add(ptr, 20), terms)
+            mstore(add(ptr, 52), flags)
+            mstore(add(ptr, 63), seed)
+            let at := add(ptr, 95)
+            let n := mload(operators)
+            for {
+                let i := 0
+            } lt(i, n) {
+                i := add(i, 1)
+            } {
+                mstore(at, shl(96, mload(add(operators, shl(5, add(i, 1))))))
+                at := add(at, 20)
+            }
+            // An inline input's hash is keccak256 of the bytes that follow; a URI comes after its hash.
+            if iszero(inlineInput) {
+                mstore(at, inputHash)
+                at := add(at, 32)
+            }
+            calldatacopy(at, tail.offset, tail.length)
+            let end := add(at, tail.length)
+            mstore(out, sub(end, ptr))
+            mstore(0x40, and(add(end, 31), not(31)))
+        }
     }
 
     // ================================================================ answers
@@ -482,7 +565,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
             rec.accruedFees += uint128(perOperator);
             rec.served += 1;
         }
-        _credit(req.modelOwner, royalty);
+        if (royalty > 0) royaltiesOf[req.modelHash] += royalty;
         _credit(treasury, treasuryCut + dust);
         emit RequestFinalized(requestId, toOperators - dust, royalty, treasuryCut + dust, 0);
         if (req.finality == Finality.Final && req.callback != address(0)) {
@@ -571,6 +654,18 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
         rec.accruedFees = 0;
         emit FeesCollected(operator, amount);
         feeToken.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Credits the royalties accrued to `modelHash` to the escrow balance of the model's current
+    ///         owner in the registry. Anyone may call it; the owner then withdraws from its balance.
+    /// @return amount The royalties credited (0 if none had accrued).
+    function claimRoyalties(bytes32 modelHash) external nonReentrant returns (uint256 amount) {
+        amount = royaltiesOf[modelHash];
+        if (amount == 0) return 0;
+        address owner = registry.ownerOf(modelHash);
+        royaltiesOf[modelHash] = 0;
+        _credit(owner, amount);
+        emit RoyaltiesClaimed(modelHash, owner, amount);
     }
 
     // ================================================================ callbacks
@@ -697,7 +792,7 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
 
     /// @notice The commitment a {Request} must hash to.
     function commitmentOf(Request calldata req) external pure returns (bytes24) {
-        return _commit(req);
+        return bytes24(keccak256(abi.encode(req)));
     }
 
     /// @notice The EIP-712 domain separator of attestations and signed requests.
@@ -707,8 +802,19 @@ contract Coordinator is ICoordinator, IFeeSource, Escrow, EIP712 {
 
     // ================================================================ internals
 
-    function _commit(Request memory req) private pure returns (bytes24) {
-        return bytes24(keccak256(abi.encode(req)));
+    /// @dev keccak256(abi.encode(req)) without the ABI encoder: a struct in memory holds its 13 static fields
+    ///      as clean words followed by a pointer to `operators`, so the encoding is two copies.
+    function _commitHash(Request memory req) private pure returns (bytes32 h) {
+        assembly ("memory-safe") {
+            let buf := mload(0x40)
+            mstore(buf, 0x20) // offset of the (dynamic) tuple
+            mcopy(add(buf, 0x20), req, 0x1a0) // the 13 static fields
+            mstore(add(buf, 0x1c0), 0x1c0) // offset of `operators` within the tuple
+            let ops := mload(add(req, 0x1a0))
+            let size := add(shl(5, mload(ops)), 0x20) // length word + elements
+            mcopy(add(buf, 0x1e0), ops, size)
+            h := keccak256(buf, add(0x1e0, size))
+        }
     }
 
     function _load(uint256 requestId, Request calldata req) private view returns (RequestState memory st) {

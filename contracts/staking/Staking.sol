@@ -152,8 +152,6 @@ contract Staking is IStaking, AccessControl {
     uint16 public maxCommissionBps = 5_000;
     /// @notice Share of a pool's assets at the start of a slash window that may be slashed in that window.
     uint16 public slashCapBps = 5_000;
-    /// @notice Draw weight cap, as a share of the total draw weight.
-    uint16 public weightCapBps = 1_000;
 
     /// @notice Where fees accrue (the request coordinator); address(0): none.
     address public feeSource;
@@ -161,6 +159,8 @@ contract Staking is IStaking, AccessControl {
     uint128 private _totalStake;
     uint64 private _lastWithdrawalId;
 
+    /// @dev The draw tree. Its header slot also holds the draw weight cap (`_tree.aux`, see {weightCapBps}),
+    ///      so a draw reads size, depth and cap in one SLOAD.
     SumTree.Tree private _tree;
     mapping(uint256 index => address operator) private _operatorAt;
     mapping(address operator => Operator) private _operators;
@@ -192,6 +192,7 @@ contract Staking is IStaking, AccessControl {
         _token = token_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PARAMS_ROLE, admin);
+        _tree.aux = 1_000;
     }
 
     // ================================================================ operators
@@ -508,7 +509,7 @@ contract Staking is IStaking, AccessControl {
             slashCapBps = uint16(value);
         } else if (name == _P_WEIGHT_CAP) {
             if (value == 0 || value > _BPS) revert InvalidParameter(name, value);
-            weightCapBps = uint16(value);
+            _tree.aux = uint16(value);
         } else {
             revert UnknownParameter(name);
         }
@@ -628,9 +629,14 @@ contract Staking is IStaking, AccessControl {
         return _tree.total() * WEIGHT_UNIT;
     }
 
+    /// @notice Draw weight cap, as a share (bps) of the total draw weight. Default 1,000 (10 %).
+    function weightCapBps() external view returns (uint16) {
+        return _tree.aux;
+    }
+
     /// @notice The per-operator weight cap: `weightCapBps` of {totalEffectiveWeight}.
     function weightCap() public view returns (uint256) {
-        return ((_tree.total() * weightCapBps) / _BPS) * WEIGHT_UNIT;
+        return ((_tree.total() * _tree.aux) / _BPS) * WEIGHT_UNIT;
     }
 
     /// @notice The weight the draw gives `operator`: min(draw weight, cap). A single pick selects an operator
@@ -665,7 +671,7 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @inheritdoc IStaking
-    function draw(
+    function selectOperators(
         uint256 seed,
         uint256 k,
         address[] calldata exclude
@@ -691,24 +697,37 @@ contract Staking is IStaking, AccessControl {
         }
         uint256 eligible = _tree.nonZero - m;
         if (eligible < k) revert NotEnoughOperators(k, eligible);
-        uint256 cap = (total * weightCapBps) / _BPS;
+        uint256 cap = (total * _tree.aux) / _BPS;
         if (cap == 0) cap = 1;
         uint256 nonce;
-        for (uint256 j; j < k; ++j) {
-            uint256 idx;
-            uint256 w;
-            for (uint256 tries = 1; ; ++tries) {
-                uint256 rnd = uint256(keccak256(abi.encode(seed, nonce++)));
-                (idx, w) = _tree.find(rnd % (total - removedTotal), removed, removedWeights, m);
-                // Accept with probability min(1, cap / w): picks are then ∝ min(w, cap).
-                if (w <= cap || tries == MAX_DRAW_TRIES) break;
-                if (uint256(keccak256(abi.encode(rnd))) % w < cap) break;
+        // Unchecked: nonce and tries stay below k·MAX_DRAW_TRIES; removedTotal is a sum of distinct leaves,
+        // at most the tree total; total - removedTotal > 0 because eligible ≥ k leaves remain non-zero.
+        unchecked {
+            for (uint256 j; j < k; ++j) {
+                uint256 idx;
+                uint256 w;
+                for (uint256 tries = 1; ; ++tries) {
+                    uint256 rnd = _hash2(seed, nonce++);
+                    (idx, w) = _tree.find(rnd % (total - removedTotal), removed, removedWeights, m);
+                    // Accept with probability min(1, cap / w): picks are then ∝ min(w, cap).
+                    if (w <= cap || tries == MAX_DRAW_TRIES) break;
+                    if (uint256(keccak256(abi.encode(rnd))) % w < cap) break;
+                }
+                picked[j] = _operatorAt[idx];
+                removed[m] = idx;
+                removedWeights[m] = w;
+                removedTotal += w;
+                ++m;
             }
-            picked[j] = _operatorAt[idx];
-            removed[m] = idx;
-            removedWeights[m] = w;
-            removedTotal += w;
-            ++m;
+        }
+    }
+
+    /// @dev keccak256(abi.encode(a, b)) in scratch space.
+    function _hash2(uint256 a, uint256 b) private pure returns (uint256 h) {
+        assembly ("memory-safe") {
+            mstore(0x00, a)
+            mstore(0x20, b)
+            h := keccak256(0x00, 0x40)
         }
     }
 

@@ -100,7 +100,8 @@ console.table(figures);
 recordBenchmarks("Request path", figures, {
   description:
     "Receipt gas of the request path with k = 1 among 10 equally staked operators: `requestInference` paid from a prepaid " +
-    "balance with a 64-byte inline input (operator draw included), `submitAnswer` with its EIP-712 signature " +
+    "balance with a 64-byte inline input (operator draw included; the model's terms come from the coordinator's copy, " +
+    "taken on the model's first request), `submitAnswer` with its EIP-712 signature " +
     "check and no callback, `finalize` of one request, and `finalizeBatch` of 10 divided by 10. Medians of " +
     "11 requests after a warm-up that has paid every operator once. Anchors: Ritual Infernet create ~142k, deliver ~210k gas; Chainlink " +
     "Functions' documented 185k fulfilment overhead.",

@@ -18,7 +18,7 @@ contract StakingDrawHarness {
     /// @notice Draws `k` operators from `seed` in a transaction and stores the first.
     function drawOnce(uint256 seed, uint256 k) external {
         address[] memory none = new address[](0);
-        last = staking.draw(seed, k, none)[0];
+        last = staking.selectOperators(seed, k, none)[0];
     }
 
     /// @notice Counts how often each address is drawn over `count` draws of `k`, seeds `seed + i`.
@@ -31,7 +31,7 @@ contract StakingDrawHarness {
     ) external view returns (address[] memory drawn) {
         drawn = new address[](count * k);
         for (uint256 i; i < count; ++i) {
-            address[] memory picked = staking.draw(seed + i, k, exclude);
+            address[] memory picked = staking.selectOperators(seed + i, k, exclude);
             for (uint256 j; j < k; ++j) drawn[i * k + j] = picked[j];
         }
     }

@@ -252,9 +252,9 @@ contract StakingTest is StakingBase {
         assertTrue(!staking.isEligible(OP1), "jailed");
         assertEq(staking.totalEffectiveWeight(), MIN_SELF, "only OP2 weighs");
         address[] memory none = new address[](0);
-        for (uint256 i; i < 20; ++i) assertEq(staking.draw(i, 1, none)[0], OP2, "never drawn");
+        for (uint256 i; i < 20; ++i) assertEq(staking.selectOperators(i, 1, none)[0], OP2, "never drawn");
         vm.expectRevert(abi.encodeWithSelector(IStaking.NotEnoughOperators.selector, 2, 1));
-        staking.draw(1, 2, none);
+        staking.selectOperators(1, 2, none);
         vm.expectRevert(abi.encodeWithSelector(IStaking.StillJailed.selector, OP1, until));
         vm.prank(OP1);
         staking.unjail();
@@ -398,14 +398,14 @@ contract StakingTest is StakingBase {
         exclude[0] = ops[19];
         exclude[1] = ops[18];
         for (uint256 seed; seed < 10; ++seed) {
-            address[] memory picked = staking.draw(seed, 18, exclude);
+            address[] memory picked = staking.selectOperators(seed, 18, exclude);
             for (uint256 i; i < 18; ++i) {
                 assertTrue(picked[i] != ops[19] && picked[i] != ops[18], "excluded");
                 for (uint256 j; j < i; ++j) assertTrue(picked[i] != picked[j], "distinct");
             }
         }
         vm.expectRevert(abi.encodeWithSelector(IStaking.NotEnoughOperators.selector, 19, 18));
-        staking.draw(1, 19, exclude);
+        staking.selectOperators(1, 19, exclude);
         assertEq(staking.topNShare(1), uint256(20 * 10_000) / 210, "top 1");
         assertEq(staking.effectiveWeight(ops[19]), 20 * MIN_SELF, "under the 10% cap");
         staking.setParameter("weightCapBps", 500);
