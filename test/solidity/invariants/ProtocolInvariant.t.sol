@@ -604,12 +604,15 @@ contract ProtocolInvariantTest is Test {
         }
     }
 
-    /// @dev The handler is not a no-op: once 30 calls went through, at least a fifth did something. (A reverted call reverts its own counters, so a handler whose every call reverts
-    ///      never reaches 30 counted calls: `invariant_handlerRuns` catches that.)
+    /// @dev The handler is not a no-op: once 60 calls went through, at least a tenth did something. The
+    ///      first calls of a sequence are mostly answers, disputes and claims with nothing to act on yet, so
+    ///      the bar is low; a handler whose bounded inputs stopped reaching the protocol scores ~0. (A
+    ///      reverted call reverts its own counters, so a handler whose every call reverts never reaches 60
+    ///      counted calls: `invariant_handlerRuns` catches that.)
     function invariant_handlerMakesProgress() public view {
         uint256 c = handler.calls();
-        if (c < 30) return;
-        assertGe(handler.successes() * 5, c, "most handler calls did nothing");
+        if (c < 60) return;
+        assertGe(handler.successes() * 10, c, "most handler calls did nothing");
     }
 
     /// @dev Calls land: after the first few time jumps at least one counted call exists.
