@@ -4,6 +4,7 @@
  * Every key is documented in `relayer/env.example`.
  */
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { getAddress, isAddress } from "ethers";
@@ -33,8 +34,10 @@ export interface RelayerConfig {
   /** Largest model file the relayer downloads. */
   maxModelBytes: number;
   modelFetchTimeoutMs: number;
-  /** Inferences run at once. */
+  /** Jobs in progress at once (input fetch, inference queue, signing), per inference worker. */
   concurrency: number;
+  /** Inference worker threads (inferences run at once), each with its own onnxruntime sessions. */
+  inferenceWorkers: number;
   /** Threads onnxruntime uses inside one inference (fixed, for reproducibility). */
   inferenceThreads: number;
   metricsHost: string;
@@ -85,6 +88,7 @@ export const CONFIG_KEYS = [
   "VERDICT_MAX_MODEL_BYTES",
   "VERDICT_MODEL_FETCH_TIMEOUT_MS",
   "VERDICT_CONCURRENCY",
+  "VERDICT_INFERENCE_WORKERS",
   "VERDICT_INFERENCE_THREADS",
   "VERDICT_METRICS_HOST",
   "VERDICT_METRICS_PORT",
@@ -275,6 +279,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const maxModelBytes = r.int("VERDICT_MAX_MODEL_BYTES", 1, 2 ** 40, 512 * 1024 * 1024);
   const modelFetchTimeoutMs = r.int("VERDICT_MODEL_FETCH_TIMEOUT_MS", 1_000, 3_600_000, 120_000);
   const concurrency = r.int("VERDICT_CONCURRENCY", 1, 64, 1);
+  const inferenceWorkers = r.int("VERDICT_INFERENCE_WORKERS", 1, 64, Math.min(2, availableParallelism()));
   const inferenceThreads = r.int("VERDICT_INFERENCE_THREADS", 1, 64, 1);
   const metricsHost = r.raw("VERDICT_METRICS_HOST") ?? "127.0.0.1";
   const metricsPort = r.int("VERDICT_METRICS_PORT", 0, 65_535, 9_464);
@@ -336,6 +341,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     maxModelBytes,
     modelFetchTimeoutMs,
     concurrency,
+    inferenceWorkers,
     inferenceThreads,
     metricsHost,
     metricsPort,
@@ -371,6 +377,7 @@ export function describeConfig(cfg: Readonly<RelayerConfig>): Record<string, str
     maxModelBytes: cfg.maxModelBytes,
     modelFetchTimeoutMs: cfg.modelFetchTimeoutMs,
     concurrency: cfg.concurrency,
+    inferenceWorkers: cfg.inferenceWorkers,
     inferenceThreads: cfg.inferenceThreads,
     metricsHost: cfg.metricsHost,
     metricsPort: cfg.metricsPort,

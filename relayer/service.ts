@@ -51,7 +51,7 @@ export async function startRelayer(
   });
   const runner = new InferenceRunner({
     models,
-    concurrency: config.concurrency,
+    workers: config.inferenceWorkers,
     threads: config.inferenceThreads,
     logger,
   });

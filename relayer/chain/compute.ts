@@ -215,10 +215,11 @@ export class Computer {
   }
 
   /**
-   * Computes and signs every due pending job (up to `limit`). Inference runs `concurrency` at a time
-   * (the runner's semaphore); a few more jobs per slot are in flight so that input checks, signing and
-   * I/O overlap with inference. Signed answers are persisted in batches (one commit for many jobs),
-   * every one before `run` returns, hence before anything can submit it.
+   * Computes and signs every due pending job (up to `limit`). Inference runs in the runner's worker
+   * threads, one per worker at a time; `concurrency` × 4 jobs per worker are in flight so that input
+   * checks, signing and I/O on this thread overlap with inference and every worker stays busy. Signed
+   * answers are persisted in batches (one commit for many jobs), every one before `run` returns,
+   * hence before anything can submit it.
    */
   async run(limit = 500): Promise<number> {
     const now = this.#now();
@@ -237,7 +238,7 @@ export class Computer {
           this.#flush();
       }
     };
-    const slots = Math.max(1, this.#o.concurrency) * 4;
+    const slots = Math.max(1, this.#o.concurrency) * Math.max(1, this.#o.runner.workers ?? 1) * 4;
     try {
       await Promise.all(Array.from({ length: Math.min(slots, Math.max(1, due.length)) }, worker));
     } finally {

@@ -3,6 +3,12 @@
  * onnxruntime-node under fixed (reproducible) session options, and canonicalises the outputs to VTN1
  * (floats as fixed64 at the model's outputScale).
  *
+ * Inference itself runs in a pool of worker threads (relayer/inference/pool.ts; onnxruntime-node
+ * runs a session synchronously on the calling thread, so it must stay off the relayer's event loop).
+ * Validation and canonicalisation stay here, on the main thread: only typed arrays cross the thread
+ * boundary (transferred, not copied), so outputs are bit-identical to a plain session's. Models are
+ * fetched and checked against their sha256 by the model store here, before any worker gets them.
+ *
  * Outcomes:
  * - a result: `{ output, outputHash }`;
  * - `InvalidInputError` with the protocol reason code (docs/protocol.md) when the input is at fault:
@@ -11,7 +17,6 @@
  * - `RunnerError` / `ModelError` when the operator is at fault (model not fetchable, not loadable,
  *   schema inconsistent with the model): the operator must not attest anything then.
  */
-import * as ort from "onnxruntime-node";
 import type { Logger } from "pino";
 import { DTYPES } from "../../sdk/dtype.js";
 import { VerdictError } from "../../sdk/errors.js";
@@ -20,8 +25,12 @@ import { decodeTensors, encodeTensors, tensorHash, toTypedArray, type Tensor } f
 import { InvalidInputError, InvalidInputReason, RunnerError } from "../errors.js";
 import type { ModelStore } from "../models/store.js";
 import { normaliseModelHash } from "../models/store.js";
+import { defaultWorkers, InferencePool } from "./pool.js";
+import type { ModelMeta, WireTensor, WireType } from "./protocol.js";
 import { isFloatSpec, type ModelSchema, type TensorSpec } from "./schema.js";
-import { Semaphore } from "./semaphore.js";
+
+export { sessionOptions } from "./session-options.js";
+export { defaultWorkers } from "./pool.js";
 
 /** What the runner needs to know about a registered model. */
 export interface ModelRef {
@@ -45,30 +54,17 @@ export interface RunResult {
 
 export interface RunnerOptions {
   models: ModelStore;
-  /** Inferences at once (default 1). */
-  concurrency?: number;
+  /**
+   * Inference worker threads, i.e. inferences at once (default `defaultWorkers()`: min(2, cores)).
+   * Each worker has its own session per model (relayer/inference/pool.ts).
+   */
+  workers?: number;
   /** onnxruntime intra-op threads per inference (default 1). */
   threads?: number;
   logger?: Logger;
 }
 
-/**
- * The session options every operator uses, so outputs are reproducible on one machine and as close
- * as the hardware allows across machines: fixed thread counts, sequential execution, and only the
- * semantics-preserving "basic" graph rewrites (no hardware-specific layout or fused kernels).
- */
-export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
-  return {
-    executionProviders: ["cpu"],
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: "sequential",
-    graphOptimizationLevel: "basic",
-    logSeverityLevel: 4, // errors reach the caller as typed errors; keep stderr clean
-  };
-}
-
-type OrtType = ort.Tensor.Type;
+type OrtType = WireType;
 
 /** The onnxruntime element type a schema dtype is fed to / read from the model as. */
 function ortTypeOf(spec: TensorSpec): OrtType {
@@ -152,10 +148,10 @@ export function validateInput(schema: ModelSchema, input: Uint8Array): Tensor[] 
 }
 
 /** Checks that the registered schema fits the model's own inputs/outputs (operator-side check). */
-function checkSchemaAgainstSession(session: ort.InferenceSession, schema: ModelSchema, hash: string): void {
+function checkSchemaAgainstSession(session: ModelMeta, schema: ModelSchema, hash: string): void {
   const problems: string[] = [];
-  const inMeta = new Map(session.inputMetadata.map((m) => [m.name, m]));
-  const outMeta = new Map(session.outputMetadata.map((m) => [m.name, m]));
+  const inMeta = new Map(session.inputs.map((m) => [m.name, m]));
+  const outMeta = new Map(session.outputs.map((m) => [m.name, m]));
   const schemaIn = new Set(schema.inputs.map((s) => s.name));
   for (const name of session.inputNames)
     if (!schemaIn.has(name)) problems.push(`model input "${name}" not in schema`);
@@ -170,7 +166,7 @@ function checkSchemaAgainstSession(session: ort.InferenceSession, schema: ModelS
     const m = outMeta.get(spec.name);
     if (m === undefined) problems.push(`schema output "${spec.name}" is not a model output`);
     else if (m.isTensor) {
-      const ok = isFloatSpec(spec) ? FLOAT_OUT.includes(m.type) : m.type === ortTypeOf(spec);
+      const ok = isFloatSpec(spec) ? FLOAT_OUT.includes(m.type as OrtType) : m.type === ortTypeOf(spec);
       if (!ok) problems.push(`output "${spec.name}": model gives ${m.type}, schema says ${spec.dtype}`);
     }
   }
@@ -183,7 +179,7 @@ function checkSchemaAgainstSession(session: ort.InferenceSession, schema: ModelS
 }
 
 /** Converts one model output to its canonical tensor; InvalidInputError(7) when not representable. */
-function canonicalOutput(spec: TensorSpec, value: ort.Tensor, outputScale: number): Tensor {
+function canonicalOutput(spec: TensorSpec, value: WireTensor, outputScale: number): Tensor {
   const dims = value.dims.map(Number);
   if (!shapeMatches(spec.shape, dims)) {
     invalid(
@@ -220,25 +216,40 @@ function canonicalOutput(spec: TensorSpec, value: ort.Tensor, outputScale: numbe
 
 export class InferenceRunner {
   readonly #models: ModelStore;
-  readonly #threads: number;
-  readonly #sem: Semaphore;
+  readonly #pool: InferencePool;
   readonly #log: Logger | undefined;
-  readonly #sessions = new Map<string, Promise<ort.InferenceSession>>();
+  readonly #sessions = new Map<string, Promise<ModelMeta>>();
 
   constructor(options: RunnerOptions) {
     this.#models = options.models;
-    this.#threads = options.threads ?? 1;
-    this.#sem = new Semaphore(options.concurrency ?? 1);
     this.#log = options.logger;
+    this.#pool = new InferencePool({
+      size: options.workers ?? defaultWorkers(),
+      threads: options.threads ?? 1,
+      ...(options.logger !== undefined ? { logger: options.logger } : {}),
+    });
+  }
+
+  /** Worker threads (inferences at once). */
+  get workers(): number {
+    return this.#pool.size;
+  }
+
+  /** The worker pool (tests and benchmarks). */
+  get pool(): InferencePool {
+    return this.#pool;
   }
 
   /** Inferences running and waiting (for the queue gauge). */
   get load(): { active: number; waiting: number } {
-    return { active: this.#sem.active, waiting: this.#sem.waiting };
+    return this.#pool.load;
   }
 
-  /** The cached session for a model, loading (fetch + verify + create) it once. */
-  session(model: Pick<ModelRef, "modelHash" | "uris">): Promise<ort.InferenceSession> {
+  /**
+   * The model's metadata, loading it once: fetched and verified against its sha256 by the model
+   * store here, in the main thread, then its verified bytes are handed to every worker.
+   */
+  session(model: Pick<ModelRef, "modelHash" | "uris">): Promise<ModelMeta> {
     const hash = normaliseModelHash(model.modelHash);
     let s = this.#sessions.get(hash);
     if (s === undefined) {
@@ -249,23 +260,14 @@ export class InferenceRunner {
     return s;
   }
 
-  async #createSession(hash: string, uris: readonly string[]): Promise<ort.InferenceSession> {
+  async #createSession(hash: string, uris: readonly string[]): Promise<ModelMeta> {
     const bytes = await this.#models.load(hash, uris); // verified against the hash before loading
-    try {
-      const session = await ort.InferenceSession.create(bytes, sessionOptions(this.#threads));
-      this.#log?.info(
-        { modelHash: hash, inputs: session.inputNames, outputs: session.outputNames },
-        "model loaded",
-      );
-      return session;
-    } catch (e) {
-      throw new RunnerError(
-        "MODEL_LOAD_FAILED",
-        `onnxruntime cannot load model ${hash}`,
-        { modelHash: hash },
-        e,
-      );
-    }
+    const meta = await this.#pool.addModel(hash, bytes, () => this.#models.load(hash, uris));
+    this.#log?.info(
+      { modelHash: hash, inputs: meta.inputNames, outputs: meta.outputNames, workers: this.#pool.size },
+      "model loaded",
+    );
+    return meta;
   }
 
   /**
@@ -277,50 +279,33 @@ export class InferenceRunner {
       throw new RunnerError("MODEL_SCHEMA_INVALID", `outputScale ${model.outputScale} not in 0..18`);
     }
     const tensors = validateInput(model.schema, input);
-    const session = await this.session(model);
-    checkSchemaAgainstSession(session, model.schema, normaliseModelHash(model.modelHash));
+    const hash = normaliseModelHash(model.modelHash);
+    const meta = await this.session(model);
+    checkSchemaAgainstSession(meta, model.schema, hash);
 
-    const feeds: Record<string, ort.Tensor> = {};
-    model.schema.inputs.forEach((spec, i) => {
-      const t = tensors[i] as Tensor;
-      const data = toTypedArray(t);
-      feeds[spec.name] = new ort.Tensor(ortTypeOf(spec), data, t.dims);
-    });
+    // Built per try (a retry after a worker crash builds them again): their buffers are transferred.
+    const feeds = (): WireTensor[] =>
+      model.schema.inputs.map((spec, i) => {
+        const t = tensors[i] as Tensor;
+        return { name: spec.name, type: ortTypeOf(spec), dims: t.dims, data: toTypedArray(t) };
+      });
     const outputNames = model.schema.outputs.map((s) => s.name);
-
-    const results = await this.#sem.with(async () => {
-      try {
-        return await session.run(feeds, outputNames);
-      } catch (e) {
-        const msg = e instanceof Error ? e.message.split("\n")[0] : "error";
-        throw new InvalidInputError(
-          InvalidInputReason.MODEL_FAILED,
-          `the model failed on this input: ${msg}`,
-          e,
-        );
-      }
-    });
+    const results = await this.#pool.run(hash, feeds, outputNames);
+    const byName = new Map(results.map((r) => [r.name, r]));
 
     const out = model.schema.outputs.map((spec) => {
-      const value = results[spec.name];
+      const value = byName.get(spec.name);
       if (value === undefined)
         invalid(InvalidInputReason.MODEL_FAILED, `the model produced no "${spec.name}"`);
-      return canonicalOutput(spec, value as ort.Tensor, model.outputScale);
+      return canonicalOutput(spec, value as WireTensor, model.outputScale);
     });
     const output = encodeTensors(out);
     return { output, outputHash: tensorHash(output), tensors: out };
   }
 
-  /** Releases every cached session. */
+  /** Stops the workers (running inferences finish first) and releases every session. */
   async close(): Promise<void> {
-    const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
-    for (const s of sessions) {
-      try {
-        await (await s).release();
-      } catch {
-        // a session that failed to load has nothing to release
-      }
-    }
+    await this.#pool.close();
   }
 }

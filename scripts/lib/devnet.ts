@@ -14,15 +14,7 @@ import { readFileSync, rmSync, existsSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  HDNodeWallet,
-  JsonRpcProvider,
-  Mnemonic,
-  NonceManager,
-  Wallet,
-  keccak256,
-  parseEther,
-} from "ethers";
+import { HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, keccak256, parseEther } from "ethers";
 import {
   Coordinator__factory,
   ModelRegistry__factory,
