@@ -33,7 +33,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { Wallet, type Log } from "ethers";
 import { encodeTensors, toFixed } from "../../sdk/tensor.js";
-import { coordinatorInterface, parseCoordinatorLog } from "../../sdk/requests.js";
+import { coordinatorInterface, createdRequestsIn, parseCoordinatorLog } from "../../sdk/requests.js";
 import { ANSWER_SUBMITTED, REQUEST_CREATED } from "../../relayer/chain/sync.js";
 import {
   REPO_ROOT,
@@ -285,11 +285,9 @@ async function chainState(
 ): Promise<{ created: Map<bigint, number>; answers: SlotAnswer[] }> {
   const requester = devnet.requester.address.toLowerCase();
   const created = new Map<bigint, number>();
-  for (const log of await logsSince(devnet, fromBlock, REQUEST_CREATED)) {
-    const p = parseCoordinatorLog(log);
-    if (p?.name !== "RequestCreated" || String(p.args.requester).toLowerCase() !== requester) continue;
-    const req = p.args.request as { redundancy: bigint };
-    created.set(BigInt(p.args.requestId as bigint), Number(req.redundancy));
+  for (const c of createdRequestsIn(await logsSince(devnet, fromBlock, REQUEST_CREATED))) {
+    if (c.request.requester.toLowerCase() !== requester) continue;
+    created.set(c.requestId, Number(c.request.redundancy));
   }
   const answers: SlotAnswer[] = [];
   for (const log of await logsSince(devnet, fromBlock, ANSWER_SUBMITTED)) {

@@ -144,7 +144,7 @@ async function burst(
   await rpc(d.url, "evm_setIntervalMining", [0]);
   const hashes = await sendRequests(d, params);
   const tm = performance.now();
-  await rpc(d.url, "evm_mine", []);
+  await rpc(d.url, "evm_mine", [], 300_000); // a block of thousands of requests
   const t0 = performance.now();
   await rpc(d.url, "evm_setIntervalMining", [200]);
   const ids: bigint[] = [];

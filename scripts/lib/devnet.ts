@@ -54,13 +54,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** One JSON-RPC call over fetch (no provider state, no retries). */
-export async function rpc<T = unknown>(url: string, method: string, params: unknown[] = []): Promise<T> {
+/**
+ * One JSON-RPC call over fetch (no provider state, no retries), given up after `timeoutMs` (mining a block
+ * of thousands of transactions takes longer than the default).
+ */
+export async function rpc<T = unknown>(
+  url: string,
+  method: string,
+  params: unknown[] = [],
+  timeoutMs = 10_000,
+): Promise<T> {
   const res = await fetch(url, {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-    signal: AbortSignal.timeout(10_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const body = (await res.json()) as { result?: T; error?: { message: string } };
   if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
