@@ -61,15 +61,15 @@ interface DeepSpec {
 }
 
 /**
- * The heavy model: well over 10 ms per inference single-threaded (480 × 1024² multiply-adds, 30–45 ms
+ * The heavy model: well over 10 ms per inference single-threaded (1,440 × 1024² multiply-adds, ~100 ms
  * on the 2-core bench machine), so the relayer benchmark's served-over-bare ratio measures inference
  * serving rather than per-request overheads.
  */
 export const HEAVY_MODEL: DeepSpec = {
-  name: "mlp-heavy-256x1024d480-16",
+  name: "mlp-heavy-256x1024d1440-16",
   input: 256,
   width: 1024,
-  depth: 480,
+  depth: 1440,
   output: 16,
 };
 
