@@ -16,6 +16,7 @@ import {
   fundChallenger,
   integerInput,
   registerRefereeModel,
+  rejectsWith,
   revealVotes,
   saltOf,
   signerOf,
@@ -40,17 +41,6 @@ const voteFor =
 const invalidVote =
   (round = 1) =>
   (juror: string): Vote => ({ outcome: 1, outputHash: ZeroHash, salt: saltOf(juror, round) });
-
-/** Awaits `pending` and expects it to fail with a message naming `error` (a call through the timelock). */
-async function rejectsWith(pending: Promise<unknown>, error: string): Promise<void> {
-  let message = "";
-  try {
-    await pending;
-  } catch (e) {
-    message = e instanceof Error ? e.message : String(e);
-  }
-  expect(message, `expected a revert with ${error}`).to.contain(error);
-}
 
 /** A request answered WRONG by its single operator, disputed by `challenger` claiming RIGHT. */
 async function disputed(p: DisputeProtocol, challenger: Signer): Promise<CreatedRequest> {

@@ -25,6 +25,7 @@ import {
   fundChallenger,
   integerInput,
   registerRefereeModel,
+  rejectsWith,
   revealVotes,
   saltOf,
   signerOf,
@@ -59,17 +60,6 @@ function split(jurors: readonly string[], round: number): (j: string) => Vote | 
 
 async function addr(s: Signer): Promise<string> {
   return s.getAddress();
-}
-
-/** Awaits `pending` and expects it to fail with a message naming `error` (a call through the timelock). */
-async function rejectsWith(pending: Promise<unknown>, error: string): Promise<void> {
-  let message = "";
-  try {
-    await pending;
-  } catch (e) {
-    message = e instanceof Error ? e.message : String(e);
-  }
-  expect(message, `expected a revert with ${error}`).to.contain(error);
 }
 
 /** The current Disputes parameters as a plain struct, with `changes` applied. */

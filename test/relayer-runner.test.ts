@@ -15,7 +15,6 @@ import {
 } from "../relayer/inference/runner.js";
 import { parseSchema, type ModelSchema } from "../relayer/inference/schema.js";
 import { InferencePool } from "../relayer/inference/pool.js";
-import { Semaphore } from "../relayer/inference/semaphore.js";
 import { ModelStore } from "../relayer/models/store.js";
 import { addInt64Model, divModel } from "../relayer/testing/tiny-onnx.js";
 import { GENERATED_DIR } from "../scripts/models/manifest.js";
@@ -624,23 +623,5 @@ parentPort.on("message", (m) => {
         expect((e as RunnerError).code).to.equal("RUNNER_CLOSED");
       }
     });
-  });
-
-  it("bounds concurrency with the semaphore", async function () {
-    const sem = new Semaphore(2);
-    let active = 0;
-    let peak = 0;
-    await Promise.all(
-      Array.from({ length: 6 }, () =>
-        sem.with(async () => {
-          active++;
-          peak = Math.max(peak, active);
-          await new Promise((r) => setTimeout(r, 5));
-          active--;
-        }),
-      ),
-    );
-    expect(peak).to.equal(2);
-    expect(sem.active).to.equal(0);
   });
 });

@@ -2,6 +2,7 @@
  * Dispute helpers on top of the protocol fixture: the deployed Disputes contract, funded juror signer keys,
  * commit/reveal as jurors, a challenger with a bond, and a model backed by an on-chain referee.
  */
+import { expect } from "chai";
 import { keccak256, parseEther, type Signer, type Wallet } from "ethers";
 import type { Disputes, IntegerMlpReferee, RecordingConsumer } from "../../types/ethers-contracts/index.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
@@ -160,4 +161,15 @@ export function bondOf(minBond: bigint, atRisk: bigint): bigint {
   const amount = atRisk > minBond ? atRisk : minBond;
   const unit = 10n ** 9n;
   return ((amount + unit - 1n) / unit) * unit;
+}
+
+/** Awaits `pending` and expects it to fail with a message naming `error` (a call through the timelock). */
+export async function rejectsWith(pending: Promise<unknown>, error: string): Promise<void> {
+  let message = "";
+  try {
+    await pending;
+  } catch (e) {
+    message = e instanceof Error ? e.message : String(e);
+  }
+  expect(message, `expected a revert with ${error}`).to.contain(error);
 }
