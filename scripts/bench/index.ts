@@ -31,6 +31,7 @@ export const BENCHES: readonly Bench[] = [
   { name: "concentration" },
   { name: "requests" },
   { name: "referee" },
+  { name: "attacks" },
   { name: "disputes", optional: true },
   { name: "relayer", optional: true },
   { name: "faults", optional: true },
