@@ -16,7 +16,8 @@ import {
   getBytes,
   hexlify,
 } from "ethers";
-import { Finality, VerdictClient, fromFixed, statusName, type InferenceResult } from "../sdk/client.js";
+import { Finality, VerdictClient, statusName, type InferenceResult } from "../sdk/client.js";
+import { fixedToDecimal } from "../sdk/fixed.js";
 import {
   CliError,
   EXIT_CHAIN,
@@ -139,7 +140,7 @@ function printResult(io: Io, cfg: Config, r: InferenceResult): void {
     return;
   }
   for (const t of r.tensors) {
-    const values = t.dtype === "fixed64" ? fromFixed(t.data, t.scale).map(String) : t.data.map(String);
+    const values = t.dtype === "fixed64" ? t.data.map((v) => fixedToDecimal(v, t.scale)) : t.data.map(String);
     const shown = values.length > 16 ? [...values.slice(0, 16), "…"] : values;
     io.stdout.write(`${t.name} ${t.dtype}[${t.dims.join("x")}]: ${shown.join(", ")}\n`);
   }

@@ -21,9 +21,8 @@ import {
   decodeTensors,
   encodeTensors,
   isVerdictError,
-  type DType,
-  type Tensor,
 } from "../sdk/client.js";
+import { tensorsFromJson } from "../sdk/json-tensors.js";
 
 /** 0 ok, 1 user error, 2 chain or network error. */
 export const EXIT_OK = 0;
@@ -176,20 +175,11 @@ export const opg = (wei: bigint): string => `${formatEther(wei)} OPG`;
 
 // ------------------------------------------------------------------ tensor files
 
-interface JsonTensor {
-  name?: unknown;
-  dtype?: unknown;
-  scale?: unknown;
-  dims?: unknown;
-  shape?: unknown;
-  data?: unknown;
-}
-
 /**
- * Reads an input file: VTN1 binary (starts with "VTN"), or JSON — an array of tensors or
- * {"tensors": [...]}, each {"name", "dtype", "scale"?, "dims" (or "shape"), "data"}. `data` holds integers
- * (numbers or decimal strings); for fixed64, numbers with a fraction are scaled by 10^scale.
- * Returns the canonical bytes; anything malformed is a BAD_INPUT_FILE error naming the problem.
+ * Reads an input file: VTN1 binary (starts with "VTN"), or JSON as sdk/json-tensors.ts reads it (flat or
+ * nested `data`; fixed64 numbers scaled exactly by the protocol's rounding rule, decimal strings taken
+ * exactly, `"raw": true` for already-scaled integers). Returns the canonical bytes; anything malformed is a
+ * BAD_INPUT_FILE error naming the problem.
  */
 export function readTensorFile(file: string, cwd: string): Uint8Array {
   const full = path.resolve(cwd, file);
@@ -216,31 +206,8 @@ export function readTensorFile(file: string, cwd: string): Uint8Array {
   } catch (err) {
     throw bad(`neither VTN1 binary nor JSON (${err instanceof Error ? err.message : String(err)})`);
   }
-  const list = Array.isArray(json) ? json : (json as { tensors?: unknown } | null)?.tensors;
-  if (!Array.isArray(list)) throw bad('expected an array of tensors or {"tensors": [...]}');
-  const tensors: Tensor[] = list.map((t: JsonTensor, i): Tensor => {
-    if (t === null || typeof t !== "object") throw bad(`tensor ${i} is not an object`);
-    if (typeof t.name !== "string") throw bad(`tensor ${i} has no "name"`);
-    if (typeof t.dtype !== "string") throw bad(`tensor "${t.name}" has no "dtype"`);
-    const dtype = t.dtype as DType;
-    const scale = t.scale === undefined ? 0 : Number(t.scale);
-    const dims = (t.dims ?? t.shape) as unknown;
-    if (!Array.isArray(dims) || !dims.every((d) => Number.isInteger(d) && d >= 0))
-      throw bad(`tensor "${t.name}" needs "dims": an array of non-negative integers`);
-    if (!Array.isArray(t.data)) throw bad(`tensor "${t.name}" needs "data": an array`);
-    const data = t.data.map((v: unknown, j): bigint => {
-      if (typeof v === "string" && /^-?\d+$/.test(v)) return BigInt(v);
-      if (typeof v === "number" && Number.isInteger(v)) return BigInt(v);
-      if (typeof v === "number" && Number.isFinite(v) && dtype === "fixed64")
-        return BigInt(Math.round(v * 10 ** scale));
-      if (typeof v === "boolean" && dtype === "bool") return v ? 1n : 0n;
-      throw bad(`tensor "${t.name}" element ${j} (${JSON.stringify(v)}) is not an integer`);
-    });
-    return { name: t.name, dtype, scale, dims: dims as number[], data };
-  });
-  tensors.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   try {
-    return encodeTensors(tensors);
+    return encodeTensors(tensorsFromJson(json));
   } catch (err) {
     throw bad(err instanceof Error ? err.message : String(err));
   }

@@ -69,3 +69,58 @@ export function fromFixed(values: readonly bigint[], scale: number): number[] {
   checkScale(scale);
   return values.map((v) => fixedToNumber(v, scale));
 }
+
+const DECIMAL = /^([+-])?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$|^([+-])?\.(\d+)(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * A decimal string (as JSON or NumPy would print it: "2", "-2.5", "1e-3", ".5") to fixed64 at `scale`,
+ * exactly: the decimal value itself times 10^scale, halves away from zero (the rule of `toFixed`, applied to
+ * the decimal rather than to the nearest double). Throws TENSOR_MALFORMED on anything else, TENSOR_RANGE
+ * outside int64.
+ */
+export function decimalToFixed(text: string, scale: number, index = 0): bigint {
+  checkScale(scale);
+  const m = DECIMAL.exec(text.trim());
+  if (m === null) {
+    throw new VerdictError("TENSOR_MALFORMED", `element ${index} ("${text}") is not a decimal number`, {
+      index,
+    });
+  }
+  const negative = (m[1] ?? m[5]) === "-";
+  const whole = m[2] ?? "0";
+  const frac = m[3] ?? m[6] ?? "";
+  const exp = Number(m[4] ?? m[7] ?? "0");
+  if (!Number.isSafeInteger(exp) || Math.abs(exp) > 4_000) {
+    throw new VerdictError("TENSOR_RANGE", `element ${index} ("${text}") has an exponent out of range`, {
+      index,
+    });
+  }
+  // value = digits · 10^(exp - frac.length); times 10^scale.
+  const digits = BigInt(whole + frac);
+  const shift = exp - frac.length + scale;
+  let magnitude: bigint;
+  if (shift >= 0) {
+    magnitude = digits * 10n ** BigInt(shift);
+  } else {
+    const d = 10n ** BigInt(-shift);
+    const q = digits / d;
+    magnitude = 2n * (digits - q * d) >= d ? q + 1n : q; // ties away from zero
+  }
+  const v = negative ? -magnitude : magnitude;
+  if (v < INT64_MIN || v > INT64_MAX) {
+    throw new VerdictError("TENSOR_RANGE", `element ${index} ("${text}") overflows int64 at scale ${scale}`, {
+      index,
+    });
+  }
+  return v;
+}
+
+/** A fixed64 integer at `scale` as its exact decimal string ("-0.25", "3", "0.000001"). */
+export function fixedToDecimal(value: bigint, scale: number): string {
+  checkScale(scale);
+  const negative = value < 0n;
+  const digits = (negative ? -value : value).toString().padStart(scale + 1, "0");
+  const whole = digits.slice(0, digits.length - scale);
+  const frac = scale === 0 ? "" : digits.slice(digits.length - scale).replace(/0+$/, "");
+  return `${negative ? "-" : ""}${whole}${frac === "" ? "" : `.${frac}`}`;
+}

@@ -2,3 +2,4 @@ export * from "./errors.js";
 export * from "./tensor.js";
 export * from "./agreement.js";
 export * from "./eip712.js";
+export * from "./json-tensors.js";

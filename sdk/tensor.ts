@@ -8,7 +8,7 @@ import { VerdictError, type VerdictErrorCode } from "./errors.js";
 
 export type { DType, DTypeInfo } from "./dtype.js";
 export { DTYPES, dtypeByCode, isDType } from "./dtype.js";
-export { toFixed, fromFixed, fixedToNumber } from "./fixed.js";
+export { toFixed, fromFixed, fixedToNumber, decimalToFixed, fixedToDecimal } from "./fixed.js";
 export { fromTypedArray, toTypedArray, type TypedArrayInput, type TypedArrayOutput } from "./typed-arrays.js";
 
 /** A named tensor. Integer data is always bigint so int64 is exact; fixed64 data is the scaled int64. */
