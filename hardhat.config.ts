@@ -14,17 +14,24 @@ const fuzzRuns = Number(process.env.VERDICT_FUZZ_RUNS ?? 256);
 const invariantRuns = Number(process.env.VERDICT_INVARIANT_RUNS ?? 64);
 const invariantDepth = Number(process.env.VERDICT_INVARIANT_DEPTH ?? 160); // 64 × 160 = 10,240 calls per invariant
 
+const compiler = {
+  version: SOLC_VERSION,
+  path: solcPath,
+  settings: {
+    evmVersion: "cancun",
+    optimizer: { enabled: true, runs: 200 },
+    viaIR: true,
+  },
+};
+
 export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
-    version: SOLC_VERSION,
+    // One compiler setup for every profile: `hardhat ignition deploy` builds with "production", and the
+    // contracts need viaIR (TensorLib is too deep for the legacy pipeline); identical settings also keep one
+    // set of artifacts for tests, scripts and deployments.
+    profiles: { default: compiler, production: { ...compiler, isolated: false } },
     npmFilesToBuild: ["@openzeppelin/contracts/governance/TimelockController.sol"],
-    path: solcPath,
-    settings: {
-      evmVersion: "cancun",
-      optimizer: { enabled: true, runs: 200 },
-      viaIR: true,
-    },
   },
   paths: {
     sources: "./contracts",
