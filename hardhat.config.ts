@@ -28,9 +28,12 @@ export default defineConfig({
   plugins: [hardhatToolboxMochaEthers],
   solidity: {
     // One compiler setup for every profile: `hardhat ignition deploy` builds with "production", and the
-    // contracts need viaIR (TensorLib is too deep for the legacy pipeline); identical settings also keep one
-    // set of artifacts for tests, scripts and deployments.
-    profiles: { default: compiler, production: { ...compiler, isolated: false } },
+    // contracts need viaIR (TensorLib is too deep for the legacy pipeline). `npm run deploy` deploys the
+    // same Ignition module from the default profile's artifacts (scripts/deploy.ts), so it never compiles twice.
+    profiles: {
+      default: compiler,
+      production: { ...compiler, isolated: false, toolVersionsInBuildInfo: false },
+    },
     npmFilesToBuild: ["@openzeppelin/contracts/governance/TimelockController.sol"],
   },
   paths: {
