@@ -164,7 +164,7 @@ contract StakingInvariantTest is Test {
             vm.stopPrank();
         }
         handler = new StakingHandler(staking, token, fees, ops);
-        staking.grantRole(staking.SLASHER_ROLE(), address(handler));
+        staking.setSlashers(address(handler), address(handler));
         token.transfer(address(handler), 1e11 ether);
         targetContract(address(handler));
     }
