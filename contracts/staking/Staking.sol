@@ -494,12 +494,10 @@ contract Staking is IStaking, AccessControl {
     // ================================================================ rewards
 
     /// @inheritdoc IStaking
-    /// @dev Also activates matured activation buckets and refreshes the operator's draw weight: the poke
-    ///      that makes activated stake count for the draw from the next epoch.
+    /// @dev Also activates matured activation buckets (and updates the draw weight): the poke that makes
+    ///      activated stake count for the draw from the next epoch.
     function syncRewards(address operator) external nonReentrant {
-        Operator storage o = _known(operator);
-        _sync(operator, o);
-        _updateWeight(o);
+        _sync(operator, _known(operator));
     }
 
     /// @notice Pays `amount` from the caller to `operator`'s pool as rewards (commission, then the active
@@ -1017,9 +1015,10 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @dev Activates every bucket whose time has come, recording the accumulator each starts from.
-    function _activate(address operator, Operator storage o) private {
+    function _activate(address operator, Operator storage o) private returns (bool activated) {
         uint256 id = o.olderId;
         if (id != 0 && o.olderAt <= block.timestamp) {
+            activated = true;
             _activationAcc[operator][id] = o.rewardPerShare;
             emit SharesActivated(operator, id, o.olderShares);
             o.olderId = 0;
@@ -1028,6 +1027,7 @@ contract Staking is IStaking, AccessControl {
         }
         id = o.newerId;
         if (id != 0 && o.newerAt <= block.timestamp) {
+            activated = true;
             _activationAcc[operator][id] = o.rewardPerShare;
             emit SharesActivated(operator, id, o.newerShares);
             o.newerId = 0;
@@ -1037,14 +1037,15 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @dev Distributes the fees accrued in the fee source over the shares active so far, then activates
-    ///      matured buckets: fees booked before a bucket's activation never reach it.
+    ///      matured buckets (their stake then weighs in the draw from the next epoch): fees booked before a
+    ///      bucket's activation never reach it.
     function _sync(address operator, Operator storage o) private {
         address source = feeSource;
         if (source != address(0)) {
             uint256 amount = IFeeSource(source).collectFees(operator);
             if (amount != 0) _distribute(operator, o, amount);
         }
-        _activate(operator, o);
+        if (_activate(operator, o)) _updateWeight(o);
     }
 
     /// @dev Commission to the operator; the rest over the active shares. With no active shares the
@@ -1092,8 +1093,9 @@ contract Staking is IStaking, AccessControl {
 
     /// @dev Updates leaf `index`'s entry in the heavy set (adding it if its weight `units` exceeds the cap;
     ///      index type(uint256).max: no entry, only recompute), then water-fills the cap from the set: the
-    ///      smallest j with c_j = capBps·(T − Σ top j)/(BPS − j·capBps) ≥ the (j+1)-th heaviest weight. Entries
-    ///      at or below half the new cap leave the set. O(MAX_HEAVY) memory work, ⌈count/3⌉ slots.
+    ///      smallest j with c_j = capBps·(T − Σ top j)/(BPS − j·capBps) ≥ the (j+1)-th heaviest weight. A full
+    ///      set drops its lightest entry for a heavier newcomer; zero weights leave. O(MAX_HEAVY) memory work,
+    ///      ⌈count/3⌉ slots.
     function _refreshCap(uint256 index, uint256 units, uint256 tag) private {
         uint256 n = _heavyCount;
         uint256[] memory hi = new uint256[](n + 1);
@@ -1142,22 +1144,18 @@ contract Staking is IStaking, AccessControl {
             hi[j] = ii;
         }
         while (n > 0 && hw[n - 1] == 0) --n;
-        c = _waterFill(hw, n);
-        // Keep the entries above half the cap (a margin against drift), write back.
-        uint256 kept;
+        // Write back, heaviest first (the entries that left are the zero-weight ones).
         uint256 packed;
         for (uint256 i; i < n; ++i) {
-            if (hw[i] * 2 <= c) break;
-            packed |= (hi[i] | (hw[i] << 24)) << ((kept % 3) * 80);
-            ++kept;
-            if (kept % 3 == 0) {
-                _heavy[kept / 3 - 1] = packed;
+            packed |= (hi[i] | (hw[i] << 24)) << ((i % 3) * 80);
+            if (i % 3 == 2) {
+                _heavy[i / 3] = packed;
                 packed = 0;
             }
         }
-        if (kept % 3 != 0) _heavy[kept / 3] = packed;
-        _heavyCount = uint8(kept);
-        _tree.setValue(c, tag);
+        if (n % 3 != 0) _heavy[n / 3] = packed;
+        _heavyCount = uint8(n);
+        _tree.setValue(_waterFill(hw, n), tag);
     }
 
     /// @dev The water-filled cap over the latest tree, given its heaviest weights `hw[0..n)` (descending).
