@@ -39,9 +39,6 @@ export default buildModule("Verdict", (m) => {
   const wireFees = m.call(staking, "setFeeSource", [coordinator]);
   // The coordinator keeps a copy of each model's terms; the registry tells it about every change.
   m.call(registry, "setTermsListener", [coordinator]);
-  const slasher = m.call(staking, "grantRole", [id("SLASHER_ROLE"), coordinator], {
-    id: "grantSlasherToCoordinator",
-  });
 
   // Disputes (docs/disputes.md): governed by the timelock, which is also the arbiter; wired before hand-over.
   const juryLib = m.library("JuryLib");
@@ -51,9 +48,8 @@ export default buildModule("Verdict", (m) => {
     { libraries: { JuryLib: juryLib } },
   );
   const disputeHook = m.call(coordinator, "setDisputeHook", [disputes]);
-  const disputeSlasher = m.call(staking, "grantRole", [id("SLASHER_ROLE"), disputes], {
-    id: "grantSlasherToDisputes",
-  });
+  // The two slashers are fixed here, once: no role can add or replace one later (governance never takes stake).
+  const slashers = m.call(staking, "setSlashers", [coordinator, disputes]);
   // A 1-wei float: the contract's token balance never returns to zero, so a bond never pays for a fresh slot.
   m.call(token, "transfer", [disputes, 1n], { id: "disputesFloat" });
 
@@ -62,7 +58,7 @@ export default buildModule("Verdict", (m) => {
   const paramsRole = id("PARAMS_ROLE");
   const grantAdmin = m.call(staking, "grantRole", [adminRole, timelock], {
     id: "grantAdminToTimelock",
-    after: [wireFees, slasher, disputeSlasher],
+    after: [wireFees, slashers],
   });
   const grantParams = m.call(staking, "grantRole", [paramsRole, timelock], {
     id: "grantParamsToTimelock",

@@ -331,7 +331,7 @@ describe("Hostile: tokens and privileged hooks", function () {
     );
     await expect(
       p.staking.connect(p.others[0]!).slash(created.request.operators[0]!, 1n, 0),
-    ).to.be.revertedWithCustomError(p.staking, "AccessControlUnauthorizedAccount");
+    ).to.be.revertedWithCustomError(p.staking, "NotSlasher");
     expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Answered);
   });
 

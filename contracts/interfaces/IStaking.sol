@@ -29,6 +29,12 @@ interface IStaking {
     error TooManyOperators(uint256 capacity);
     error InvalidParameter(bytes32 name, uint256 value);
     error SignerInUse(address signer);
+    /// @notice A slasher-only call from an address that is not one of the two fixed slashers.
+    error NotSlasher(address caller);
+    /// @notice `setSlashers` after the slashers were fixed.
+    error SlashersAlreadySet(address requests, address disputes);
+    /// @notice `setFeeSource` after the fee source was set.
+    error FeeSourceAlreadySet(address feeSource);
 
     // ---------------------------------------------------------------- events
     event OperatorRegistered(
@@ -72,6 +78,10 @@ interface IStaking {
     event StakeLocked(address indexed operator, uint256 openDisputes);
     event StakeUnlocked(address indexed operator, uint256 openDisputes);
     event ParameterChanged(bytes32 indexed name, uint256 value);
+    event SlashersSet(address indexed requests, address indexed disputes);
+    event FeeSourceChanged(address indexed feeSource);
+    /// @notice A bucket of delegated shares became active: it earns rewards and carries draw weight.
+    event SharesActivated(address indexed operator, uint256 indexed bucketId, uint256 shares);
 
     // ---------------------------------------------------------------- views
     /// @notice The staked token (OPG).
@@ -86,8 +96,15 @@ interface IStaking {
     /// @notice Assets of the whole pool: self-stake, delegations and queued withdrawals.
     function poolAssets(address operator) external view returns (uint256);
 
-    /// @notice The draw: `k` distinct eligible operators, stake-weighted with each weight capped, from `seed`,
-    ///         never returning an address in `exclude`. O(k·log n) gas.
+    /// @notice The weight epoch draws read now and the block it started at. {selectOperators} reads every
+    ///         weight as it stood at `startBlock` (changes made during the epoch count from the next one), so a
+    ///         draw seeded by blockhash(T) is unaffected by stake moved after block T while startBlock <= T + 1.
+    function weightEpoch() external view returns (uint64 epoch, uint64 startBlock);
+
+    /// @notice The draw: `k` distinct operators eligible at the start of the current weight epoch, stake-weighted
+    ///         with each weight capped (water-filled: min(w, c), c = weightCapBps · Σ min(w_i, c)), from `seed`,
+    ///         never returning an address in `exclude`. O(k·log n) gas. An operator jailed or deactivated during
+    ///         the epoch can still be returned until the epoch ends: callers check {isEligible} if they must.
     /// @dev Named so that its selector (0x01cc0d44) sorts first: the via-IR dispatcher compares selectors
     ///      one by one in ascending order, and every request pays for the comparisons before its match.
     function selectOperators(
@@ -99,15 +116,15 @@ interface IStaking {
     // ---------------------------------------------------------------- protocol roles
     /// @notice Slashes up to `amount` from the whole pool of `operator` (bounded by the per-window cap),
     ///         transfers what was taken to the caller and jails the operator until `jailUntil` (0: no jail).
-    /// @dev Only SLASHER_ROLE (the dispute contract and the request coordinator).
+    /// @dev Only the two fixed slashers (the request coordinator and the dispute contract, set once).
     function slash(address operator, uint256 amount, uint64 jailUntil) external returns (uint256 slashed);
 
     /// @notice Marks one more open dispute against `operator`: its stake cannot leave until unlocked.
-    /// @dev Only SLASHER_ROLE.
+    /// @dev Only the fixed slashers.
     function lockStake(address operator) external;
 
     /// @notice Clears one open dispute against `operator`.
-    /// @dev Only SLASHER_ROLE.
+    /// @dev Only the fixed slashers.
     function unlockStake(address operator) external;
 
     /// @notice Pulls the fees accrued for `operator` from the fee source and distributes them: the

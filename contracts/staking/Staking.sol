@@ -18,11 +18,20 @@ import {SumTree} from "../libraries/SumTree.sol";
 ///        dust stays in A. Nothing adds assets without minting shares (rewards bypass A) and the first
 ///        deposit is the self-stake (≥ minSelfStake), so the donation ("inflation") attack on the share
 ///        price has no entry point.
+///      - New shares are slashable at once but *activating*: they join the reward-earning and draw-weight set
+///        only after `activationDelay` (longer than request deadline + dispute window + longest dispute), so
+///        a delegation made after a reward was earned never shares it. Activating shares wait in at most two
+///        per-pool buckets; each bucket's activation records the accumulator, O(1) per operation.
 ///      - Rewards never enter A: they go to the operator (commission) and to the accumulator
-///        `rewardPerShare` over the active shares S - Q, scaled by 1e36.
-///      - The draw tree holds each eligible operator's active stake (A·(S-Q)/S) in units of 1e12 wei.
-///      Governance (DEFAULT_ADMIN_ROLE, PARAMS_ROLE: a TimelockController) only sets parameters and the fee
-///      source; SLASHER_ROLE only slashes, jails and locks. No role can move a delegator's funds elsewhere.
+///        `rewardPerShare` over the active shares S - Q - (activating), scaled by 1e36.
+///      - The draw tree holds each eligible operator's active stake in units of 1e12 wei; draws read it as it
+///        stood at the start of the current weight epoch (EPOCH_BLOCKS blocks), so stake moved while a draw
+///        is pending cannot change it. Each pick is ∝ min(weight, c) with c the water-filled cap
+///        (c = weightCapBps · Σ min(w_i, c)), kept from a small set of the heaviest operators.
+///      The two slashers (the request coordinator and the dispute contract) are fixed once at wiring
+///      ({setSlashers}); no role can add one later. Governance (DEFAULT_ADMIN_ROLE, PARAMS_ROLE: a
+///      TimelockController) only sets bounded parameters; the fee source is set once. No role can move a
+///      delegator's funds.
 contract Staking is IStaking, AccessControl {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
@@ -64,12 +73,23 @@ contract Staking is IStaking, AccessControl {
         // slot 6
         uint128 slashWindowBase;
         uint128 slashWindowSlashed;
+        // slot 7: the older activation bucket (id 0: none)
+        uint64 olderAt;
+        uint128 olderShares;
+        uint32 olderId;
+        uint32 lastBucketId;
+        // slot 8: the newer activation bucket (id 0: none)
+        uint64 newerAt;
+        uint128 newerShares;
+        uint32 newerId;
     }
 
     struct Delegation {
         uint128 shares; // active shares only; queued shares live in the withdrawal
         uint128 pendingRewards;
         uint256 rewardDebt;
+        uint128 activatingShares; // slashable, not yet earning: in the pool's bucket `activatingBucket`
+        uint32 activatingBucket;
     }
 
     struct Withdrawal {
@@ -99,6 +119,7 @@ contract Staking is IStaking, AccessControl {
         uint256 commissionClaimable;
         uint256 drawWeight;
         string metadataURI;
+        uint256 activatingShares;
     }
 
     // ---------------------------------------------------------------- extra errors and events
@@ -113,17 +134,27 @@ contract Staking is IStaking, AccessControl {
     /// @notice A guarded function was re-entered.
     error Reentrancy();
 
-    event FeeSourceChanged(address indexed feeSource);
-
     // ---------------------------------------------------------------- constants
     bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
-    bytes32 public constant SLASHER_ROLE = keccak256("SLASHER_ROLE");
     /// @notice Scale of `rewardPerShare`.
     uint256 public constant REWARD_SCALE = 1e36;
-    /// @notice Draw weights are kept in units of 1e12 wei (uint64 node sums hold 1.8e31 wei).
+    /// @notice Draw weights are kept in units of 1e12 wei (56-bit node sums hold 7.2e28 wei: 72e9 OPG).
     uint256 public constant WEIGHT_UNIT = 1e12;
     /// @notice Cap-rejections tolerated per pick; the 64th candidate is accepted whatever its weight.
     uint256 public constant MAX_DRAW_TRIES = 64;
+    /// @notice Blocks per weight epoch. Draws read weights as they stood at the epoch's first block. 64 blocks
+    ///         (~2 min at 2 s, ~13 min at 12 s): a slash, jail or exit reaches the draw within one epoch, and
+    ///         a draw made d blocks after its seed became readable crosses an epoch boundary (and must be
+    ///         re-ticketed) with probability d/64 (never when drawn at the first block it can be).
+    uint256 public constant EPOCH_BLOCKS = 64;
+    /// @notice Most operators kept in the heavy set from which the water-filled cap is computed. At most
+    ///         1/weightCapBps operators are capped (≤ 20 at the 5% floor of weightCapBps).
+    uint256 public constant MAX_HEAVY = 24;
+    /// @notice Operators are addressed by 24-bit indices in the heavy set.
+    uint256 public constant MAX_OPERATORS = 1 << 24;
+    /// @notice Delegations whose activation times fall within this span share one activation bucket (the
+    ///         later time wins): a delegation never activates early, at most this much late.
+    uint256 public constant ACTIVATION_GRANULE = 1 hours;
     uint256 private constant _BPS = 10_000;
 
     bytes32 private constant _P_MIN_SELF_STAKE = "minSelfStake";
@@ -135,6 +166,7 @@ contract Staking is IStaking, AccessControl {
     bytes32 private constant _P_MAX_COMMISSION = "maxCommissionBps";
     bytes32 private constant _P_SLASH_CAP = "slashCapBps";
     bytes32 private constant _P_WEIGHT_CAP = "weightCapBps";
+    bytes32 private constant _P_ACTIVATION = "activationDelay";
 
     // ---------------------------------------------------------------- storage
     IERC20 private immutable _token;
@@ -153,11 +185,21 @@ contract Staking is IStaking, AccessControl {
     /// @notice Share of a pool's assets at the start of a slash window that may be slashed in that window.
     uint16 public slashCapBps = 5_000;
 
-    /// @notice Where fees accrue (the request coordinator); address(0): none.
+    /// @notice Time from a delegation until its shares earn rewards and carry draw weight; at least request
+    ///         deadline + dispute window + longest dispute, so a reward is booked before a delegation made
+    ///         after it was earned can share it.
+    uint64 public activationDelay = 3 days;
+
+    /// @notice Where fees accrue (the request coordinator); address(0): none. Set once.
     address public feeSource;
+    /// @notice The request coordinator: one of the two fixed slashers. Set once.
+    address public requestSlasher;
+    /// @notice The dispute contract: the other fixed slasher. Set once.
+    address public disputeSlasher;
 
     uint128 private _totalStake;
     uint64 private _lastWithdrawalId;
+    uint8 private _heavyCount;
 
     /// @dev The draw tree. Its header slot also holds the draw weight cap (`_tree.aux`, see {weightCapBps}),
     ///      so a draw reads size, depth and cap in one SLOAD.
@@ -168,6 +210,12 @@ contract Staking is IStaking, AccessControl {
     mapping(address signer => address operator) public operatorOfSigner;
     mapping(address operator => mapping(address delegator => Delegation)) private _delegations;
     mapping(uint256 withdrawalId => Withdrawal) private _withdrawals;
+    /// @dev The accumulator when a bucket activated: its shares earn from there on.
+    mapping(address operator => mapping(uint256 bucketId => uint256 acc)) private _activationAcc;
+    /// @dev The heavy set: up to MAX_HEAVY (leaf index 24 bits, latest weight 56 bits) entries, 3 per slot,
+    ///      `_heavyCount` of them, unordered. It holds every operator whose weight exceeded the cap when last
+    ///      updated; {recap} adds one that drifted above it untouched.
+    mapping(uint256 slot => uint256 packed) private _heavy;
 
     /// @dev Reentrancy lock in transient storage (EIP-1153), cleared at the end of each guarded call.
     bool private transient _locked;
@@ -178,6 +226,11 @@ contract Staking is IStaking, AccessControl {
         _locked = true;
         _;
         _locked = false;
+    }
+
+    modifier onlySlasher() {
+        if (msg.sender != requestSlasher && msg.sender != disputeSlasher) revert NotSlasher(msg.sender);
+        _;
     }
 
     modifier onlyOperator() {
@@ -193,6 +246,29 @@ contract Staking is IStaking, AccessControl {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(PARAMS_ROLE, admin);
         _tree.aux = 1_000;
+    }
+
+    // ================================================================ wiring (once)
+
+    /// @notice Fixes the two slashers: the request coordinator and the dispute contract. Callable once, by
+    ///         DEFAULT_ADMIN_ROLE (the deployer, during wiring); no role can add, replace or remove a slasher
+    ///         afterwards, so governance can never take stake. Slashed tokens go to the slasher contracts, which
+    ///         route them by rule (refunds, rewards, burn).
+    function setSlashers(address requests, address disputes) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (requestSlasher != address(0)) revert SlashersAlreadySet(requestSlasher, disputeSlasher);
+        if (requests == address(0) || disputes == address(0)) revert ZeroAddress();
+        requestSlasher = requests;
+        disputeSlasher = disputes;
+        emit SlashersSet(requests, disputes);
+    }
+
+    /// @notice Sets the fee source (the request coordinator). Callable once, by DEFAULT_ADMIN_ROLE: a fee source
+    ///         is called on every withdrawal, so replacing it later could freeze staked funds.
+    function setFeeSource(address newFeeSource) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (feeSource != address(0)) revert FeeSourceAlreadySet(feeSource);
+        if (newFeeSource == address(0)) revert ZeroAddress();
+        feeSource = newFeeSource;
+        emit FeeSourceChanged(newFeeSource);
     }
 
     // ================================================================ operators
@@ -216,7 +292,8 @@ contract Staking is IStaking, AccessControl {
         if (selfStake < minSelfStake) revert SelfStakeTooLow(selfStake, minSelfStake);
         if (operatorOfSigner[msg.sender] != address(0)) revert SignerInUse(msg.sender);
 
-        uint256 index = _tree.push();
+        uint256 index = _tree.push(_epochTag());
+        if (index >= MAX_OPERATORS) revert TooManyOperators(MAX_OPERATORS);
         _operatorAt[index] = msg.sender;
         o.signer = signer;
         o.commissionBps = commissionBps;
@@ -225,7 +302,8 @@ contract Staking is IStaking, AccessControl {
         operatorOfSigner[signer] = msg.sender;
         _metadata[msg.sender] = metadataURI;
         emit OperatorRegistered(msg.sender, signer, commissionBps, metadataURI, selfStake);
-        _delegate(msg.sender, o, msg.sender, selfStake);
+        // A new pool has earned nothing yet: its self-stake is active at once.
+        _delegate(msg.sender, o, msg.sender, selfStake, true);
     }
 
     /// @notice Queues a new signer; it takes effect `signerRotationDelay` later through {applySignerRotation}.
@@ -331,17 +409,18 @@ contract Staking is IStaking, AccessControl {
 
     // ================================================================ delegation
 
-    /// @notice Delegates `amount` to `operator`'s pool and returns the shares minted (rounded down).
+    /// @notice Delegates `amount` to `operator`'s pool and returns the shares minted (rounded down). The shares
+    ///         are slashable at once and activate (earn rewards, carry draw weight) after `activationDelay`.
     function delegate(address operator, uint256 amount) external nonReentrant returns (uint256 shares) {
         if (amount == 0) revert ZeroAmount();
         Operator storage o = _known(operator);
         if (o.status != Status.Active) revert OperatorNotActive(operator);
         if (o.jailed) revert OperatorJailed(operator, o.jailedUntil);
-        shares = _delegate(operator, o, msg.sender, amount);
+        shares = _delegate(operator, o, msg.sender, amount, false);
     }
 
-    /// @notice Queues `shares` of the caller's active shares for withdrawal after `unbondingPeriod`. Queued
-    ///         shares stay slashable, earn no rewards and carry no draw weight.
+    /// @notice Queues `shares` of the caller's shares (activating ones first) for withdrawal after
+    ///         `unbondingPeriod`. Queued shares stay slashable, earn no rewards and carry no draw weight.
     function undelegate(
         address operator,
         uint256 shares
@@ -350,13 +429,20 @@ contract Staking is IStaking, AccessControl {
         Operator storage o = _known(operator);
         _sync(operator, o);
         Delegation storage d = _delegations[operator][msg.sender];
+        _fold(operator, o, d);
         uint256 held = d.shares;
-        if (shares > held) revert InsufficientShares(shares, held);
-        uint256 acc = o.rewardPerShare;
-        uint256 remaining = held - shares;
-        _settle(d, held, remaining, acc);
+        uint256 activating = d.activatingShares;
+        if (shares > held + activating) revert InsufficientShares(shares, held + activating);
+        uint256 fromActivating = shares < activating ? shares : activating;
+        if (fromActivating != 0) {
+            _moveBucketShares(o, d.activatingBucket, fromActivating, false);
+            d.activatingShares = uint128(activating - fromActivating);
+            if (activating == fromActivating) d.activatingBucket = 0;
+        }
+        uint256 remaining = held - (shares - fromActivating);
+        _settle(d, held, remaining, o.rewardPerShare);
         if (msg.sender == operator && o.status != Status.Exited) {
-            uint256 left = _toAssets(o, remaining);
+            uint256 left = _toAssets(o, remaining + activating - fromActivating);
             if (left < minSelfStake) revert SelfStakeTooLow(left, minSelfStake);
         }
         o.queuedShares += uint128(shares);
@@ -393,8 +479,7 @@ contract Staking is IStaking, AccessControl {
         Operator storage o = _known(operator);
         _sync(operator, o);
         Delegation storage d = _delegations[operator][msg.sender];
-        uint256 held = d.shares;
-        _settle(d, held, held, o.rewardPerShare);
+        _fold(operator, o, d);
         amount = d.pendingRewards;
         d.pendingRewards = 0;
         if (msg.sender == operator) {
@@ -409,15 +494,19 @@ contract Staking is IStaking, AccessControl {
     // ================================================================ rewards
 
     /// @inheritdoc IStaking
+    /// @dev Also activates matured activation buckets (and updates the draw weight): the poke that makes
+    ///      activated stake count for the draw from the next epoch.
     function syncRewards(address operator) external nonReentrant {
         _sync(operator, _known(operator));
     }
 
     /// @notice Pays `amount` from the caller to `operator`'s pool as rewards (commission, then the active
-    ///         shares), e.g. a dispute outcome that pays a pool.
+    ///         shares), e.g. a dispute outcome that pays a pool. Fees accrued before are distributed first, and
+    ///         matured buckets activate, so the reward goes to the shares active now.
     function notifyReward(address operator, uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
         Operator storage o = _known(operator);
+        _sync(operator, o);
         _token.safeTransferFrom(msg.sender, address(this), amount);
         _distribute(operator, o, amount);
     }
@@ -429,7 +518,7 @@ contract Staking is IStaking, AccessControl {
         address operator,
         uint256 amount,
         uint64 jailUntil
-    ) external onlyRole(SLASHER_ROLE) nonReentrant returns (uint256 slashed) {
+    ) external onlySlasher nonReentrant returns (uint256 slashed) {
         Operator storage o = _known(operator);
         if (amount == 0 && jailUntil <= block.timestamp) revert ZeroAmount();
         uint256 start = o.slashWindowStart;
@@ -454,8 +543,8 @@ contract Staking is IStaking, AccessControl {
         if (slashed != 0) _token.safeTransfer(msg.sender, slashed);
     }
 
-    /// @notice Jails `operator` until `until` (extends, never shortens, a current term). SLASHER_ROLE only.
-    function jail(address operator, uint64 until) external onlyRole(SLASHER_ROLE) {
+    /// @notice Jails `operator` until `until` (extends, never shortens, a current term). Slashers only.
+    function jail(address operator, uint64 until) external onlySlasher {
         Operator storage o = _known(operator);
         if (until <= block.timestamp) revert InvalidParameter("jailUntil", until);
         _jail(operator, o, until);
@@ -463,7 +552,7 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @inheritdoc IStaking
-    function lockStake(address operator) external onlyRole(SLASHER_ROLE) {
+    function lockStake(address operator) external onlySlasher {
         Operator storage o = _known(operator);
         uint32 open = o.openDisputes + 1;
         o.openDisputes = open;
@@ -471,7 +560,7 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @inheritdoc IStaking
-    function unlockStake(address operator) external onlyRole(SLASHER_ROLE) {
+    function unlockStake(address operator) external onlySlasher {
         Operator storage o = _known(operator);
         uint32 open = o.openDisputes;
         if (open == 0) revert NoOpenDisputes(operator);
@@ -487,7 +576,9 @@ contract Staking is IStaking, AccessControl {
             if (value > type(uint128).max) revert InvalidParameter(name, value);
             minSelfStake = uint128(value);
         } else if (name == _P_UNBONDING) {
-            if (value < exitDelay || value > 90 days) revert InvalidParameter(name, value);
+            if (value < exitDelay || value < activationDelay || value > 90 days) {
+                revert InvalidParameter(name, value);
+            }
             unbondingPeriod = uint64(value);
         } else if (name == _P_EXIT_DELAY) {
             if (value < 1 hours || value > unbondingPeriod) revert InvalidParameter(name, value);
@@ -508,19 +599,18 @@ contract Staking is IStaking, AccessControl {
             if (value == 0 || value > _BPS) revert InvalidParameter(name, value);
             slashCapBps = uint16(value);
         } else if (name == _P_WEIGHT_CAP) {
-            if (value == 0 || value > _BPS) revert InvalidParameter(name, value);
+            if (value < 500 || value > _BPS) revert InvalidParameter(name, value);
             _tree.aux = uint16(value);
+            _refreshCap(type(uint256).max, 0, _epochTag());
+        } else if (name == _P_ACTIVATION) {
+            if (value < 1 hours || value > unbondingPeriod) revert InvalidParameter(name, value);
+            activationDelay = uint64(value);
         } else {
             revert UnknownParameter(name);
         }
         emit ParameterChanged(name, value);
     }
 
-    /// @notice Sets the fee source (the request coordinator); address(0) for none. DEFAULT_ADMIN_ROLE only.
-    function setFeeSource(address newFeeSource) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        feeSource = newFeeSource;
-        emit FeeSourceChanged(newFeeSource);
-    }
 
     // ================================================================ views
 
@@ -566,17 +656,38 @@ contract Staking is IStaking, AccessControl {
         info.commissionClaimable = o.commissionClaimable;
         info.drawWeight = o.status == Status.None ? 0 : _tree.get(o.index) * WEIGHT_UNIT;
         info.metadataURI = _metadata[operator];
+        info.activatingShares = _bucketShares(o);
     }
 
-    /// @notice Active shares of `delegator` in `operator`'s pool.
+    /// @notice Shares `delegator` holds in `operator`'s pool, active and activating (not those queued for
+    ///         withdrawal): what {undelegate} accepts.
     function sharesOf(address operator, address delegator) external view returns (uint256) {
-        return _delegations[operator][delegator].shares;
+        Delegation storage d = _delegations[operator][delegator];
+        return uint256(d.shares) + d.activatingShares;
     }
 
-    /// @notice Current value of `delegator`'s active shares (what they would withdraw, rounded down).
+    /// @notice Of {sharesOf}, the shares still activating and when they activate (0: none). Until then
+    ///         they are slashable but earn no rewards and carry no draw weight.
+    function activatingOf(
+        address operator,
+        address delegator
+    ) external view returns (uint256 shares, uint64 activatesAt) {
+        Delegation storage d = _delegations[operator][delegator];
+        Operator storage o = _operators[operator];
+        uint256 id = d.activatingBucket;
+        shares = d.activatingShares;
+        if (shares == 0) return (0, 0);
+        if (id == o.olderId) activatesAt = o.olderAt;
+        else if (id == o.newerId) activatesAt = o.newerAt;
+        else activatesAt = 0; // activated: counted as active at the next touch
+    }
+
+    /// @notice Current value of `delegator`'s shares, active and activating (what they would withdraw,
+    ///         rounded down).
     function assetsOf(address operator, address delegator) external view returns (uint256) {
         Operator storage o = _operators[operator];
-        return _toAssets(o, _delegations[operator][delegator].shares);
+        Delegation storage d = _delegations[operator][delegator];
+        return _toAssets(o, uint256(d.shares) + d.activatingShares);
     }
 
     /// @notice Value of `shares` of `operator`'s pool, rounded down.
@@ -591,11 +702,20 @@ contract Staking is IStaking, AccessControl {
 
     /// @notice Rewards claimable by `delegator` from `operator`'s pool, not counting fees still in the
     ///         fee source (call {syncRewards} first) nor the operator's commission.
-    function pendingRewards(address operator, address delegator) external view returns (uint256) {
+    function pendingRewards(address operator, address delegator) external view returns (uint256 amount) {
         Delegation storage d = _delegations[operator][delegator];
-        uint256 accrued = Math.mulDiv(d.shares, _operators[operator].rewardPerShare, REWARD_SCALE);
+        Operator storage o = _operators[operator];
+        uint256 acc = o.rewardPerShare;
+        uint256 accrued = Math.mulDiv(d.shares, acc, REWARD_SCALE);
         uint256 debt = d.rewardDebt;
-        return d.pendingRewards + (accrued > debt ? accrued - debt : 0);
+        amount = d.pendingRewards + (accrued > debt ? accrued - debt : 0);
+        uint256 p = d.activatingShares;
+        uint256 id = d.activatingBucket;
+        if (p != 0 && id != o.olderId && id != o.newerId) {
+            uint256 gain = Math.mulDiv(p, acc, REWARD_SCALE);
+            uint256 base = Math.mulDiv(p, _activationAcc[operator][id], REWARD_SCALE, Math.Rounding.Ceil);
+            if (gain > base) amount += gain - base;
+        }
     }
 
     /// @notice A queued withdrawal (delegator 0: unknown or completed).
@@ -618,33 +738,56 @@ contract Staking is IStaking, AccessControl {
         return _operatorAt[index];
     }
 
-    /// @notice Number of operators with a non-zero draw weight.
+    /// @notice Number of operators with a non-zero (latest) draw weight.
     function eligibleCount() external view returns (uint256) {
         return _tree.nonZero;
     }
 
-    /// @notice Sum of all draw weights (uncapped): the active stake of eligible operators, in wei rounded
-    ///         down to WEIGHT_UNIT per operator.
+    /// @inheritdoc IStaking
+    function weightEpoch() external view returns (uint64 epoch, uint64 startBlock) {
+        epoch = uint64(block.number / EPOCH_BLOCKS);
+        startBlock = uint64(epoch * EPOCH_BLOCKS);
+    }
+
+    /// @notice Sum of the draw weights this epoch's draws use (uncapped, as at the epoch's start): the active
+    ///         stake of eligible operators, in wei rounded down to WEIGHT_UNIT per operator.
     function totalEffectiveWeight() public view returns (uint256) {
+        return _tree.totalAtStart(_epochTag()) * WEIGHT_UNIT;
+    }
+
+    /// @notice Sum of the latest draw weights: what {totalEffectiveWeight} becomes next epoch (absent changes).
+    function latestTotalWeight() external view returns (uint256) {
         return _tree.total() * WEIGHT_UNIT;
     }
 
-    /// @notice Draw weight cap, as a share (bps) of the total draw weight. Default 1,000 (10 %).
+    /// @notice Draw weight cap, as a share (bps) of the capped total weight. Default 1,000 (10 %).
     function weightCapBps() external view returns (uint16) {
         return _tree.aux;
     }
 
-    /// @notice The per-operator weight cap: `weightCapBps` of {totalEffectiveWeight}.
+    /// @notice The per-operator weight cap c this epoch's draws use: water-filled, c = weightCapBps ·
+    ///         Σ min(w_i, c), so no operator gets more than weightCapBps of the picks when at least
+    ///         1/weightCapBps operators are eligible (with fewer, c is the smallest heavy weight: the draw is as
+    ///         even as it can be).
     function weightCap() public view returns (uint256) {
-        return ((_tree.total() * _tree.aux) / _BPS) * WEIGHT_UNIT;
+        return _tree.valueAtStart(_epochTag()) * WEIGHT_UNIT;
     }
 
-    /// @notice The weight the draw gives `operator`: min(draw weight, cap). A single pick selects an operator
-    ///         with probability effectiveWeight / Σ effectiveWeight.
+    /// @notice The weight this epoch's draws give `operator`: min(start-of-epoch weight, cap). A single pick
+    ///         selects an operator with probability effectiveWeight / Σ effectiveWeight.
     function effectiveWeight(address operator) external view returns (uint256) {
         Operator storage o = _operators[operator];
         if (o.status == Status.None) return 0;
-        return Math.min(_tree.get(o.index) * WEIGHT_UNIT, weightCap());
+        uint256 tag = _epochTag();
+        return Math.min(_tree.getAtStart(o.index, tag), _tree.valueAtStart(tag)) * WEIGHT_UNIT;
+    }
+
+    /// @notice Adds `operator` to the heavy set if its weight drifted above the cap without being updated
+    ///         (other operators' stake left, lowering the cap), and recomputes the cap. Anyone may call; the
+    ///         new cap counts from the next epoch.
+    function recap(address operator) external {
+        Operator storage o = _known(operator);
+        _refreshCap(o.index, _tree.get(o.index), _epochTag());
     }
 
     /// @notice Share (bps) of {totalEffectiveWeight} held by the `n` heaviest eligible operators (uncapped
@@ -678,7 +821,8 @@ contract Staking is IStaking, AccessControl {
     ) external view returns (address[] memory picked) {
         picked = new address[](k);
         if (k == 0) return picked;
-        uint256 total = _tree.total();
+        uint256 tag = _epochTag();
+        uint256 total = _tree.totalAtStart(tag);
         uint256 slots = exclude.length + k;
         uint256[] memory removed = new uint256[](slots);
         uint256[] memory removedWeights = new uint256[](slots);
@@ -688,27 +832,26 @@ contract Staking is IStaking, AccessControl {
             Operator storage e = _operators[exclude[i]];
             if (e.status == Status.None) continue;
             uint256 idx = e.index;
-            uint256 w = _tree.get(idx);
+            uint256 w = _tree.getAtStart(idx, tag);
             if (w == 0 || _contains(removed, m, idx)) continue;
             removed[m] = idx;
             removedWeights[m] = w;
             removedTotal += w;
             ++m;
         }
-        uint256 eligible = _tree.nonZero - m;
-        if (eligible < k) revert NotEnoughOperators(k, eligible);
-        uint256 cap = (total * _tree.aux) / _BPS;
+        uint256 cap = _tree.valueAtStart(tag);
         if (cap == 0) cap = 1;
         uint256 nonce;
         // Unchecked: nonce and tries stay below k·MAX_DRAW_TRIES; removedTotal is a sum of distinct leaves,
-        // at most the tree total; total - removedTotal > 0 because eligible ≥ k leaves remain non-zero.
+        // at most the tree total; total - removedTotal > 0 is checked before each pick.
         unchecked {
             for (uint256 j; j < k; ++j) {
+                if (total == removedTotal) revert NotEnoughOperators(k, j);
                 uint256 idx;
                 uint256 w;
                 for (uint256 tries = 1; ; ++tries) {
                     uint256 rnd = _hash2(seed, nonce++);
-                    (idx, w) = _tree.find(rnd % (total - removedTotal), removed, removedWeights, m);
+                    (idx, w) = _tree.find(rnd % (total - removedTotal), removed, removedWeights, m, tag);
                     // Accept with probability min(1, cap / w): picks are then ∝ min(w, cap).
                     if (w <= cap || tries == MAX_DRAW_TRIES) break;
                     if (uint256(keccak256(abi.encode(rnd))) % w < cap) break;
@@ -774,14 +917,20 @@ contract Staking is IStaking, AccessControl {
         address operator,
         Operator storage o,
         address delegator,
-        uint256 amount
+        uint256 amount,
+        bool immediate
     ) private returns (uint256 shares) {
         _sync(operator, o);
         shares = _toShares(operator, o, amount);
         if (shares == 0) revert ZeroAmount();
         Delegation storage d = _delegations[operator][delegator];
-        uint256 held = d.shares;
-        _settle(d, held, held + shares, o.rewardPerShare);
+        _fold(operator, o, d);
+        if (immediate) {
+            uint256 held = d.shares;
+            _settle(d, held, held + shares, o.rewardPerShare);
+        } else {
+            _addActivating(o, d, shares);
+        }
         o.assets = (uint256(o.assets) + amount).toUint128();
         o.totalShares = (uint256(o.totalShares) + shares).toUint128();
         _totalStake += uint128(amount);
@@ -805,11 +954,98 @@ contract Staking is IStaking, AccessControl {
         d.rewardDebt = Math.mulDiv(newShares, acc, REWARD_SCALE, Math.Rounding.Ceil);
     }
 
+    /// @dev Books the delegator's rewards so far and, if its activating tranche's bucket has activated, makes
+    ///      the tranche active, booking what it earned since the activation (accumulator recorded then).
+    function _fold(address operator, Operator storage o, Delegation storage d) private {
+        uint256 acc = o.rewardPerShare;
+        uint256 held = d.shares;
+        uint256 p = d.activatingShares;
+        if (p != 0) {
+            uint256 id = d.activatingBucket;
+            if (id != o.olderId && id != o.newerId) {
+                uint256 gain = Math.mulDiv(p, acc, REWARD_SCALE);
+                uint256 base = Math.mulDiv(p, _activationAcc[operator][id], REWARD_SCALE, Math.Rounding.Ceil);
+                if (gain > base) d.pendingRewards = (uint256(d.pendingRewards) + gain - base).toUint128();
+                d.activatingShares = 0;
+                d.activatingBucket = 0;
+                _settle(d, held, held + p, acc);
+                return;
+            }
+        }
+        _settle(d, held, held, acc);
+    }
+
+    /// @dev Puts `shares` new shares of `d` in an activation bucket that activates no earlier than
+    ///      now + activationDelay (and at most ACTIVATION_GRANULE later, or, when both buckets are taken,
+    ///      at most one activation delay later). The delegator's tranche still activating moves along.
+    function _addActivating(Operator storage o, Delegation storage d, uint256 shares) private {
+        uint256 at = block.timestamp + activationDelay;
+        uint256 moving = d.activatingShares;
+        uint256 from = d.activatingBucket;
+        uint256 id = o.newerId;
+        if (id != 0 && (at <= o.newerAt + ACTIVATION_GRANULE || o.olderId != 0)) {
+            if (at > o.newerAt) o.newerAt = uint64(at);
+        } else {
+            if (id != 0) {
+                // The older bucket is free: the newer one becomes the older one (ids stay).
+                o.olderId = uint32(id);
+                o.olderAt = o.newerAt;
+                o.olderShares = o.newerShares;
+            }
+            id = ++o.lastBucketId;
+            o.newerId = uint32(id);
+            o.newerAt = uint64(at);
+            o.newerShares = 0;
+        }
+        if (moving != 0 && from != id) _moveBucketShares(o, from, moving, false);
+        else moving = 0;
+        o.newerShares += uint128(shares + moving);
+        d.activatingShares = uint128(uint256(d.activatingShares) + shares);
+        d.activatingBucket = uint32(id);
+    }
+
+    function _moveBucketShares(Operator storage o, uint256 id, uint256 amount, bool add) private {
+        if (id == o.olderId) o.olderShares = add ? o.olderShares + uint128(amount) : o.olderShares - uint128(amount);
+        else o.newerShares = add ? o.newerShares + uint128(amount) : o.newerShares - uint128(amount);
+    }
+
+    /// @dev Shares of the pool still activating.
+    function _bucketShares(Operator storage o) private view returns (uint256) {
+        return uint256(o.olderShares) + o.newerShares;
+    }
+
+    /// @dev Activates every bucket whose time has come, recording the accumulator each starts from.
+    function _activate(address operator, Operator storage o) private returns (bool activated) {
+        uint256 id = o.olderId;
+        if (id != 0 && o.olderAt <= block.timestamp) {
+            activated = true;
+            _activationAcc[operator][id] = o.rewardPerShare;
+            emit SharesActivated(operator, id, o.olderShares);
+            o.olderId = 0;
+            o.olderAt = 0;
+            o.olderShares = 0;
+        }
+        id = o.newerId;
+        if (id != 0 && o.newerAt <= block.timestamp) {
+            activated = true;
+            _activationAcc[operator][id] = o.rewardPerShare;
+            emit SharesActivated(operator, id, o.newerShares);
+            o.newerId = 0;
+            o.newerAt = 0;
+            o.newerShares = 0;
+        }
+    }
+
+    /// @dev Distributes the fees accrued in the fee source over the shares active so far, then activates
+    ///      matured buckets (their stake then weighs in the draw from the next epoch): fees booked before a
+    ///      bucket's activation never reach it.
     function _sync(address operator, Operator storage o) private {
         address source = feeSource;
-        if (source == address(0)) return;
-        uint256 amount = IFeeSource(source).collectFees(operator);
-        if (amount != 0) _distribute(operator, o, amount);
+        if (source != address(0)) {
+            uint256 amount = IFeeSource(source).collectFees(operator);
+            if (amount != 0) _distribute(operator, o, amount);
+        }
+        if (_activate(operator, o)) _updateWeight(o);
     }
 
     /// @dev Commission to the operator; the rest over the active shares. With no active shares the
@@ -818,7 +1054,7 @@ contract Staking is IStaking, AccessControl {
     function _distribute(address operator, Operator storage o, uint256 amount) private {
         uint256 commission = (amount * o.commissionBps) / _BPS;
         uint256 toDelegators = amount - commission;
-        uint256 active = uint256(o.totalShares) - o.queuedShares;
+        uint256 active = uint256(o.totalShares) - o.queuedShares - _bucketShares(o);
         if (active == 0) {
             commission = amount;
             toDelegators = 0;
@@ -837,13 +1073,106 @@ contract Staking is IStaking, AccessControl {
         emit Jailed(operator, o.jailedUntil);
     }
 
-    /// @dev Sets the operator's draw weight: its active stake if eligible, else 0.
+    /// @dev The tag of the current weight epoch (never 0).
+    function _epochTag() private view returns (uint256) {
+        return block.number / EPOCH_BLOCKS + 1;
+    }
+
+    /// @dev Sets the operator's latest draw weight: its active stake if eligible, else 0; it counts for draws
+    ///      from the next epoch. Refreshes the cap when the weight changed.
     function _updateWeight(Operator storage o) private {
         uint256 units;
         if (o.status == Status.Active && !o.jailed) {
-            uint256 active = uint256(o.totalShares) - o.queuedShares;
+            uint256 active = uint256(o.totalShares) - o.queuedShares - _bucketShares(o);
             units = _toAssets(o, active) / WEIGHT_UNIT;
         }
-        _tree.set(o.index, units);
+        uint256 tag = _epochTag();
+        uint256 index = o.index;
+        if (_tree.set(index, units, tag) != units) _refreshCap(index, units, tag);
+    }
+
+    /// @dev Updates leaf `index`'s entry in the heavy set (adding it if its weight `units` exceeds the cap;
+    ///      index type(uint256).max: no entry, only recompute), then water-fills the cap from the set: the
+    ///      smallest j with c_j = capBps·(T − Σ top j)/(BPS − j·capBps) ≥ the (j+1)-th heaviest weight. A full
+    ///      set drops its lightest entry for a heavier newcomer; zero weights leave. O(MAX_HEAVY) memory work,
+    ///      ⌈count/3⌉ slots.
+    function _refreshCap(uint256 index, uint256 units, uint256 tag) private {
+        uint256 n = _heavyCount;
+        uint256[] memory hi = new uint256[](n + 1);
+        uint256[] memory hw = new uint256[](n + 1);
+        for (uint256 i; i < n; ++i) {
+            uint256 e = (_heavy[i / 3] >> ((i % 3) * 80)) & ((1 << 80) - 1);
+            hi[i] = e & 0xFFFFFF;
+            hw[i] = e >> 24;
+        }
+        uint256 c = _tree.valueLatest;
+        if (index != type(uint256).max) {
+            bool found;
+            for (uint256 i; i < n; ++i) {
+                if (hi[i] == index) {
+                    hw[i] = units;
+                    found = true;
+                    break;
+                }
+            }
+            if (!found && units > c) {
+                if (n < MAX_HEAVY) {
+                    hi[n] = index;
+                    hw[n] = units;
+                    ++n;
+                } else {
+                    uint256 lightest;
+                    for (uint256 i = 1; i < n; ++i) if (hw[i] < hw[lightest]) lightest = i;
+                    if (hw[lightest] < units) {
+                        hi[lightest] = index;
+                        hw[lightest] = units;
+                    }
+                }
+            }
+        }
+        // Sort by weight, heaviest first (insertion sort over at most MAX_HEAVY entries).
+        for (uint256 i = 1; i < n; ++i) {
+            uint256 wi = hw[i];
+            uint256 ii = hi[i];
+            uint256 j = i;
+            while (j > 0 && hw[j - 1] < wi) {
+                hw[j] = hw[j - 1];
+                hi[j] = hi[j - 1];
+                --j;
+            }
+            hw[j] = wi;
+            hi[j] = ii;
+        }
+        while (n > 0 && hw[n - 1] == 0) --n;
+        // Write back, heaviest first (the entries that left are the zero-weight ones).
+        uint256 packed;
+        for (uint256 i; i < n; ++i) {
+            packed |= (hi[i] | (hw[i] << 24)) << ((i % 3) * 80);
+            if (i % 3 == 2) {
+                _heavy[i / 3] = packed;
+                packed = 0;
+            }
+        }
+        if (n % 3 != 0) _heavy[n / 3] = packed;
+        _heavyCount = uint8(n);
+        _tree.setValue(_waterFill(hw, n), tag);
+    }
+
+    /// @dev The water-filled cap over the latest tree, given its heaviest weights `hw[0..n)` (descending).
+    ///      With too few operators for any cap to hold, the smallest heavy weight (the most even draw).
+    function _waterFill(uint256[] memory hw, uint256 n) private view returns (uint256) {
+        uint256 total = _tree.total();
+        uint256 capBps = _tree.aux;
+        if (capBps >= _BPS) return total;
+        uint256 sum;
+        for (uint256 j; j <= n; ++j) {
+            if (j * capBps >= _BPS) break;
+            if (total > sum) {
+                uint256 c = (capBps * (total - sum)) / (_BPS - j * capBps);
+                if (c != 0 && (j == n || hw[j] <= c)) return c;
+            }
+            if (j < n) sum += hw[j];
+        }
+        return n > 0 ? hw[n - 1] : total;
     }
 }

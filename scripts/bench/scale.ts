@@ -100,7 +100,7 @@ const figures: Record<string, number> = {};
   if (!deployer) throw new Error("no deployer");
   const me0 = await deployer.getAddress();
   const { token, staking } = await deployTokenAndStaking(ethers, me0);
-  await (await staking.grantRole(await staking.SLASHER_ROLE(), me0)).wait();
+  await (await staking.setSlashers(me0, me0)).wait();
   await (await token.approve(await staking.getAddress(), ethers.MaxUint256)).wait();
   const crowd = (await ethers.deployContract("BenchCrowd", [
     await token.getAddress(),

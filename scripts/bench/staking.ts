@@ -39,7 +39,7 @@ async function deployStaking(token: OPGToken): Promise<Staking> {
     await token.getAddress(),
     deployerAddress,
   ])) as unknown as Staking;
-  await staking.grantRole(await staking.SLASHER_ROLE(), deployerAddress);
+  await staking.setSlashers(deployerAddress, deployerAddress);
   await token.approve(await staking.getAddress(), ethers.MaxUint256);
   return staking;
 }

@@ -7,17 +7,18 @@ import {WeightsStore} from "../../../contracts/referee/WeightsStore.sol";
 import {TensorLibHarness} from "../../../contracts/test-helpers/TensorLibHarness.sol";
 import {Test} from "../utils/Test.sol";
 
-/// @dev Exposes a SumTree (no exclusions in `find`).
+/// @dev Exposes a SumTree (no exclusions in `find`). Writes happen in epoch 1; `find` reads the start of
+///      epoch 2, i.e. the latest weights.
 contract SumTreeProbe {
     using SumTree for SumTree.Tree;
     SumTree.Tree internal tree;
 
     function push() external returns (uint256) {
-        return tree.push();
+        return tree.push(1);
     }
 
     function set(uint256 index, uint256 weight) external returns (uint256) {
-        return tree.set(index, weight);
+        return tree.set(index, weight, 1);
     }
 
     function get(uint256 index) external view returns (uint256) {
@@ -29,7 +30,7 @@ contract SumTreeProbe {
     }
 
     function find(uint256 target) external view returns (uint256 index, uint256 weight) {
-        return tree.find(target, new uint256[](0), new uint256[](0), 0);
+        return tree.find(target, new uint256[](0), new uint256[](0), 0, 2);
     }
 }
 
@@ -68,18 +69,18 @@ contract LibraryEdgesTest is Test {
     function testLeafAboveUint64IsRefused() public {
         tree.push();
         vm.expectRevert(SumTree.SumTreeOverflow.selector);
-        tree.set(0, uint256(type(uint64).max) + 1);
+        tree.set(0, SumTree.MAX_WEIGHT + 1);
         assertEq(tree.get(0), 0, "leaf unchanged");
         assertEq(tree.total(), 0, "total unchanged");
     }
 
     function testAncestorOverflowIsRefusedAndLeavesTheTreeIntact() public {
         for (uint256 i = 0; i < 5; ++i) tree.push(); // depth 2: leaves 0..3 share one level-1 entry
-        tree.set(0, type(uint64).max);
+        tree.set(0, SumTree.MAX_WEIGHT);
         vm.expectRevert(SumTree.SumTreeOverflow.selector);
         tree.set(1, 1);
         assertEq(tree.get(1), 0, "leaf unchanged");
-        assertEq(tree.total(), type(uint64).max, "total unchanged");
+        assertEq(tree.total(), SumTree.MAX_WEIGHT, "total unchanged");
     }
 
     function testFindAtOrPastTheTotalIsOutOfRange() public {

@@ -42,15 +42,16 @@ contract StakingEdgesTest is StakingBase {
     }
 
     function testReentrantFeeSourceIsStopped() public {
-        _register(OP1, SIGNER1, 1_000, MIN_SELF);
+        // The fee source is set once, so the hostile one is wired into a fresh staking contract.
+        staking = new Staking(IERC20(address(token)), address(this));
         staking.setFeeSource(address(new ReentrantFeeSource(staking)));
-        _fund(ALICE, 10 ether);
+        _fund(OP1, MIN_SELF);
         vm.expectRevert(Staking.Reentrancy.selector);
-        vm.prank(ALICE);
-        staking.delegate(OP1, 10 ether);
-        assertEq(staking.sharesOf(OP1, ALICE), 0, "no shares minted");
-        assertEq(token.balanceOf(ALICE), 10 ether, "nothing pulled");
-        assertEq(staking.totalStake(), MIN_SELF, "stake unchanged");
+        vm.prank(OP1);
+        staking.registerOperator(SIGNER1, 1_000, "ipfs://op", MIN_SELF);
+        assertEq(staking.sharesOf(OP1, OP1), 0, "no shares minted");
+        assertEq(token.balanceOf(OP1), MIN_SELF, "nothing pulled");
+        assertEq(staking.totalStake(), 0, "stake unchanged");
     }
 
     function testOperatorOnlyCallsRejectStrangers() public {

@@ -952,7 +952,6 @@ contract DisputesInvariantTest is Test {
         // Wired as deploy/Verdict.ts wires it.
         staking.setFeeSource(address(coordinator));
         registry.setTermsListener(address(coordinator));
-        staking.grantRole(staking.SLASHER_ROLE(), address(coordinator));
         disputes = new Disputes(
             IERC20(address(token)),
             coordinator,
@@ -963,8 +962,9 @@ contract DisputesInvariantTest is Test {
             ARBITER
         );
         coordinator.setDisputeHook(address(disputes));
-        staking.grantRole(staking.SLASHER_ROLE(), address(disputes));
+        staking.setSlashers(address(coordinator), address(disputes));
         uint256[N_OPS] memory keys = _registerOperators();
+        vm.roll(block.number + staking.EPOCH_BLOCKS()); // the registered weights count from the next epoch
         _register(MODEL, address(0));
         _register(REF_MODEL, address(new SeedReferee()));
         handler = new DisputesHandler(

@@ -464,7 +464,6 @@ contract ProtocolInvariantTest is Test {
             TREASURY
         );
         staking.setFeeSource(address(coordinator));
-        staking.grantRole(staking.SLASHER_ROLE(), address(coordinator));
         registry.setTermsListener(address(coordinator));
         uint256[3] memory keys = [uint256(0xA11CE1), uint256(0xA11CE2), uint256(0xA11CE3)];
         for (uint256 i; i < 3; ++i) {
@@ -494,7 +493,8 @@ contract ProtocolInvariantTest is Test {
         );
         handler = new ProtocolHandler(token, staking, coordinator, MODEL, TREASURY, MODEL_OWNER, ops, keys);
         coordinator.setDisputeHook(address(handler));
-        staking.grantRole(staking.SLASHER_ROLE(), address(handler));
+        staking.setSlashers(address(coordinator), address(handler));
+        vm.roll(block.number + staking.EPOCH_BLOCKS()); // the registered weights count from the next epoch
         token.transfer(address(handler), 1e11 ether);
         targetContract(address(handler));
     }

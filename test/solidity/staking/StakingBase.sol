@@ -25,12 +25,14 @@ abstract contract StakingBase is Test {
     address internal constant SIGNER3 = address(0x5003);
     address internal constant ALICE = address(0xA11CE);
     address internal constant BOB = address(0xB0B);
+    /// @dev The second fixed slasher (this test contract is the first).
+    address internal constant DISPUTES = address(0xD15);
 
     function setUp() public virtual {
         vm.warp(1_700_000_000);
         token = new OPGToken(address(this), SUPPLY);
         staking = new Staking(IERC20(address(token)), address(this));
-        staking.grantRole(staking.SLASHER_ROLE(), address(this));
+        staking.setSlashers(address(this), DISPUTES);
         fees = new MockFeeSource(IERC20(address(token)));
         fees.setStaking(address(staking));
         staking.setFeeSource(address(fees));
@@ -59,6 +61,19 @@ abstract contract StakingBase is Test {
     function _undelegate(address who, address op, uint256 shares) internal returns (uint256 id) {
         vm.prank(who);
         id = staking.undelegate(op, shares);
+    }
+
+    /// @dev Moves to the next weight epoch: changes made so far count for the draw.
+    function _nextEpoch() internal {
+        vm.roll(block.number + staking.EPOCH_BLOCKS());
+    }
+
+    /// @dev Lets delegations made so far activate (earn rewards, carry weight): past the activation delay,
+    ///      then a poke of each pool and the next epoch.
+    function _activateAll(address[] memory ops) internal {
+        vm.warp(block.timestamp + staking.activationDelay());
+        for (uint256 i; i < ops.length; ++i) staking.syncRewards(ops[i]);
+        _nextEpoch();
     }
 
     /// @dev Pool state as (assets, totalShares, queuedShares).

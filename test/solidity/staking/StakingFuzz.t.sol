@@ -24,6 +24,8 @@ contract StakingFuzzTest is StakingBase {
         b = bound(b, 1, 1e9 ether);
         uint256 sa = _delegate(ALICE, OP1, a);
         uint256 sb = _delegate(BOB, OP1, b);
+        vm.warp(block.timestamp + staking.activationDelay());
+        staking.syncRewards(OP1); // both tranches active from here
         uint256 active = MIN_SELF + sa + sb;
         uint256[2] memory rewards = [bound(r1, 0, 1e8 ether), bound(r2, 0, 1e8 ether)];
         uint256[2] memory slashes = [bound(s1, 0, 2e9 ether), bound(s2, 0, 2e9 ether)];
