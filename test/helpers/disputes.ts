@@ -195,7 +195,10 @@ export async function refereeDecides(
 
 /** The RefereeCourt the deployed Disputes contract asks. */
 export async function refereeCourtOf(p: Protocol): Promise<RefereeCourt> {
-  const disputes = await p.ethers.getContractAt("Disputes", await p.coordinator.disputeHook());
+  const disputes = (await p.ethers.getContractAt(
+    "Disputes",
+    await p.coordinator.disputeHook(),
+  )) as unknown as Disputes;
   return (await p.ethers.getContractAt("RefereeCourt", await disputes.court())) as unknown as RefereeCourt;
 }
 
