@@ -132,7 +132,10 @@ describe("VoiceActivityGate: the prepaid balance cannot be drained (21.3)", func
     const stranger = Wallet.createRandom().connect(p.ethers.provider);
     await p.connection.networkHelpers.setBalance(stranger.address, parseEther("10"));
     for (let i = 0; i < 50; i++) {
-      await expect(gate.connect(stranger).checkSpeech(frame(i), PREPAID)).to.be.reverted;
+      await expect(gate.connect(stranger).checkSpeech(frame(i), PREPAID)).to.be.revertedWithCustomError(
+        p.token,
+        "ERC20InsufficientAllowance",
+      );
     }
     expect(await p.coordinator.balanceOf(await gate.getAddress())).to.equal(PREPAID);
     // The owner takes all of it back; nobody else can.

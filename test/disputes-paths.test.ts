@@ -409,7 +409,8 @@ describe("Disputes: on-chain referee (int-mlp-16x32x1)", function () {
     await (
       await p.disputes.connect(challenger).openDispute(created.requestId, created.request, RIGHT)
     ).wait();
-    await expect(p.disputes.resolveByReferee(created.requestId, created.request, "0x"))
+    // The request's own input (the fixture's default), so that only the missing referee is wrong.
+    await expect(p.disputes.resolveByReferee(created.requestId, created.request, "0x56544e3100"))
       .to.be.revertedWithCustomError(p.disputes, "NoReferee")
       .withArgs(p.modelHash);
   });
