@@ -154,15 +154,20 @@ describe("VoiceActivityGate: the prepaid balance cannot be drained (21.3)", func
     await (await p.token.connect(p.deployer).transfer(who, parseEther("50"))).wait();
     await (await p.token.connect(stranger).approve(await gate.getAddress(), parseEther("50"))).wait();
     const before = await p.token.balanceOf(who);
-    await expect(gate.connect(stranger).checkSpeech(frame(1), parseEther("50"))).to.emit(gate, "SpeechChecked");
+    await expect(gate.connect(stranger).checkSpeech(frame(1), parseEther("50"))).to.emit(
+      gate,
+      "SpeechChecked",
+    );
     expect(before - (await p.token.balanceOf(who))).to.equal(FEE);
     expect(await p.coordinator.balanceOf(await gate.getAddress())).to.equal(PREPAID);
   });
 
   it("an allowed asker spends the prepaid balance, never above the owner's fee cap", async function () {
     const asker = p.others[1]!;
-    await expect(gate.connect(asker).setAsker(await asker.getAddress(), true))
-      .to.be.revertedWithCustomError(gate, "OwnableUnauthorizedAccount");
+    await expect(gate.connect(asker).setAsker(await asker.getAddress(), true)).to.be.revertedWithCustomError(
+      gate,
+      "OwnableUnauthorizedAccount",
+    );
     await (await gate.connect(p.requester).setAsker(await asker.getAddress(), true)).wait();
     await expect(gate.connect(asker).checkSpeech(frame(2), PREPAID))
       .to.be.revertedWithCustomError(gate, "FeeAboveCap")

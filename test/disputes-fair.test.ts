@@ -21,7 +21,6 @@ import {
   integerInput,
   refereeCourtOf,
   refereeDecides,
-  refereeSettles,
   registerRefereeModel,
   revealVotes,
   saltOf,
@@ -123,14 +122,16 @@ describe("Referees nobody can rig (15.1)", function () {
 
   it("a model owner's rigged referee (one bias changed) decides nothing: the committee clears the honest", async function () {
     const { modelHash, referee } = await registerRigged(p, false);
-    const genuine = await (await deployIntegerRefereeFromParts(p.deployer, {
-      weights: readPackedWeights(entry),
-      layers: entry.layers,
-      divisors: entry.integer!.divisors,
-      inputBound: BigInt(entry.integer!.inputBound),
-      inputName: entry.inputs[0]!.name,
-      outputName: entry.outputs[0]!.name,
-    })).referee.evaluate(INPUT);
+    const genuine = await (
+      await deployIntegerRefereeFromParts(p.deployer, {
+        weights: readPackedWeights(entry),
+        layers: entry.layers,
+        divisors: entry.integer!.divisors,
+        inputBound: BigInt(entry.integer!.inputBound),
+        inputName: entry.inputs[0]!.name,
+        outputName: entry.outputs[0]!.name,
+      })
+    ).referee.evaluate(INPUT);
     const lie = await referee.evaluate(INPUT);
     expect(lie).to.not.equal(genuine); // the rigged referee really computes another function
 
@@ -178,9 +179,11 @@ describe("Referees nobody can rig (15.1)", function () {
       court.interface.encodeFunctionData("admit", args);
     // A proposal whose stated hashes are not the deployed code fails when executed.
     let failed = false;
-    await governed(p, target, call([model.modelHash, referee, weightsHash, weights, weightsHash])).catch(() => {
-      failed = true;
-    });
+    await governed(p, target, call([model.modelHash, referee, weightsHash, weights, weightsHash])).catch(
+      () => {
+        failed = true;
+      },
+    );
     expect(failed, "a wrong referee code hash is refused").to.equal(true);
     failed = false;
     await governed(p, target, call([model.modelHash, referee, codeHash, weights, codeHash])).catch(() => {
@@ -189,16 +192,22 @@ describe("Referees nobody can rig (15.1)", function () {
     expect(failed, "a wrong weights code hash is refused").to.equal(true);
     // Another contract than the model's registered referee cannot be admitted for it.
     failed = false;
-    await governed(p, target, call([model.modelHash, weights, weightsHash, weights, weightsHash])).catch(() => {
-      failed = true;
-    });
+    await governed(p, target, call([model.modelHash, weights, weightsHash, weights, weightsHash])).catch(
+      () => {
+        failed = true;
+      },
+    );
     expect(failed, "a contract the model does not name is refused").to.equal(true);
-    expect(await court.admittedReferee(model.modelHash)).to.equal("0x0000000000000000000000000000000000000000");
+    expect(await court.admittedReferee(model.modelHash)).to.equal(
+      "0x0000000000000000000000000000000000000000",
+    );
     await governed(p, target, call([model.modelHash, referee, codeHash, weights, weightsHash]));
     expect(await court.admittedReferee(model.modelHash)).to.equal(referee);
     // Revoked: its disputes go to the committee again.
     await governed(p, target, court.interface.encodeFunctionData("revoke", [model.modelHash]));
-    expect(await court.admittedReferee(model.modelHash)).to.equal("0x0000000000000000000000000000000000000000");
+    expect(await court.admittedReferee(model.modelHash)).to.equal(
+      "0x0000000000000000000000000000000000000000",
+    );
   });
 
   it("a wrong verdict of an admitted referee is appealed: the committee clears the honest, the appellant's bond comes back", async function () {
@@ -229,8 +238,9 @@ describe("Referees nobody can rig (15.1)", function () {
       .and.to.emit(p.disputes, "JuryTicketTaken");
     expect(await p.token.balanceOf(honest.address)).to.equal(appellant0 - appealBond);
     // The referee cannot decide again, nor its verdict be applied.
-    await expect(p.disputes.resolveByReferee(created.requestId, created.request, INPUT))
-      .to.be.revertedWithCustomError(p.disputes, "WrongPhase");
+    await expect(
+      p.disputes.resolveByReferee(created.requestId, created.request, INPUT),
+    ).to.be.revertedWithCustomError(p.disputes, "WrongPhase");
     const jurors = await unanimous(p, created, truth);
     expect(jurors.map((j) => j.toLowerCase())).to.not.include(honest.address.toLowerCase());
     await expect(p.disputes.settle(created.requestId, created.request, truth, ["0x"]))
@@ -330,7 +340,9 @@ describe("Juries nobody can choose (16.1)", function () {
     const tx = await p.disputes.connect(p.others[3]!).drawJury(created.requestId, created.request);
     const hash = (await p.ethers.provider.getBlock(Number(ticket)))!.hash!;
     const seed = BigInt(
-      keccak256(AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint8"], [hash, created.requestId, 1])),
+      keccak256(
+        AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint8"], [hash, created.requestId, 1]),
+      ),
     );
     await expect(tx).to.emit(p.disputes, "JuryDrawn");
     const drawn = (await p.disputes.queryFilter(p.disputes.filters.JuryDrawn(created.requestId)))[0]!;
@@ -387,13 +399,25 @@ describe("Automatic disputes pay only the right (21.1, disputes side)", function
     const p = await deployDisputeProtocol({ operators: 9, redundancy: 3 });
     const created = await makeRequest(p, { redundancy: 3, maxFee: FEE * 3n });
     const [honest, liar, silent] = [0, 1, 2].map((i) => assigned(p, created, i));
-    const records0 = await Promise.all([honest, liar, silent].map((o) => p.coordinator.operatorRecord(o!.address)));
+    const records0 = await Promise.all(
+      [honest, liar, silent].map((o) => p.coordinator.operatorRecord(o!.address)),
+    );
     const pools0 = await Promise.all([honest, liar, silent].map((o) => p.staking.poolAssets(o!.address)));
     await (
-      await p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 0, RIGHT), "0x")
+      await p.coordinator.submitAnswer(
+        created.requestId,
+        created.request,
+        await signedAnswer(p, created, 0, RIGHT),
+        "0x",
+      )
     ).wait();
     await expect(
-      p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 1, WRONG), RIGHT),
+      p.coordinator.submitAnswer(
+        created.requestId,
+        created.request,
+        await signedAnswer(p, created, 1, WRONG),
+        RIGHT,
+      ),
     ).to.emit(p.disputes, "DisputeOpened");
     const jurors = await unanimous(p, created, RIGHT);
     const tx = p.disputes.settle(created.requestId, created.request, RIGHT, ["0x", WRONG, "0x"]);
@@ -402,7 +426,9 @@ describe("Automatic disputes pay only the right (21.1, disputes side)", function
       .withArgs(created.requestId, Method.Committee, 2, 0, keccak256(RIGHT));
     // The coordinator is told not to pay the liar nor the silent operator (bits 1 and 2).
     await expect(tx).to.emit(p.coordinator, "RequestCorrected");
-    const corrected = (await p.coordinator.queryFilter(p.coordinator.filters.RequestCorrected(created.requestId)))[0]!;
+    const corrected = (
+      await p.coordinator.queryFilter(p.coordinator.filters.RequestCorrected(created.requestId))
+    )[0]!;
     expect(corrected.args.wrongMask).to.equal(6n);
 
     // The liar: slashed and jailed.

@@ -173,7 +173,9 @@ describe("ModelRegistry: fees cannot change under a requester (21.3)", function 
     const tx = await registry.setFee(s.modelHash, 100_000n);
     const at = BigInt((await tx.wait())!.blockNumber);
     const effectiveAt = BigInt((await ethers.provider.getBlock(Number(at)))!.timestamp) + delay;
-    await expect(tx).to.emit(registry, "ModelFeeIncreaseScheduled").withArgs(s.modelHash, 100_000n, effectiveAt);
+    await expect(tx)
+      .to.emit(registry, "ModelFeeIncreaseScheduled")
+      .withArgs(s.modelHash, 100_000n, effectiveAt);
     expect(await feeOf()).to.equal(1000n); // the fee in force is unchanged
     expect((await registry.pendingFee(s.modelHash)).feePerInference).to.equal(100_000n);
     await expect(registry.connect(stranger).applyFee(s.modelHash))
@@ -190,7 +192,9 @@ describe("ModelRegistry: fees cannot change under a requester (21.3)", function 
 
     // A decrease applies at once and cancels a pending increase.
     await (await registry.setFee(s.modelHash, 200_000n)).wait();
-    await expect(registry.setFee(s.modelHash, 10n)).to.emit(registry, "ModelFeeChanged").withArgs(s.modelHash, 10n);
+    await expect(registry.setFee(s.modelHash, 10n))
+      .to.emit(registry, "ModelFeeChanged")
+      .withArgs(s.modelHash, 10n);
     expect(await feeOf()).to.equal(10n);
     expect((await registry.pendingFee(s.modelHash)).effectiveAt).to.equal(0n);
     await expect(registry.connect(owner).applyFee(s.modelHash)).to.be.revertedWithCustomError(

@@ -153,7 +153,8 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     ) external nonReentrant {
         (Dispute storage d, , ) = _load(disputeId, req, true);
         Phase phase = d.phase;
-        if (phase == Phase.Settled || phase == Phase.Refereed || d.appealed) revert WrongPhase(disputeId, phase);
+        if (phase == Phase.Settled || phase == Phase.Refereed || d.appealed)
+            revert WrongPhase(disputeId, phase);
         if (keccak256(input) != req.inputHash) revert InputMismatch(disputeId);
         DisputeMath.Params storage s = _params;
         JuryLib.refereeDecide(
@@ -188,8 +189,28 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     ) external nonReentrant {
         (Dispute storage d, uint8 invalidMask, uint8 silentMask) = _load(disputeId, req, false);
         JuryLib.checkVerdict(_rounds, d, disputeId, outcome, output);
-        (uint8 wrongMask, bytes memory payoutOutput) = _judge(disputeId, req, invalidMask, outcome, output, new bytes[](0), true);
-        _resolve(disputeId, d, req, Method.Referee, wrongMask, silentMask, outcome, output, payoutOutput, 0, 0);
+        (uint8 wrongMask, bytes memory payoutOutput) = _judge(
+            disputeId,
+            req,
+            invalidMask,
+            outcome,
+            output,
+            new bytes[](0),
+            true
+        );
+        _resolve(
+            disputeId,
+            d,
+            req,
+            Method.Referee,
+            wrongMask,
+            silentMask,
+            outcome,
+            output,
+            payoutOutput,
+            0,
+            0
+        );
     }
 
     // ================================================================ resolution 2: committee
@@ -326,7 +347,19 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             false
         );
         emit ArbiterDecided(disputeId, msg.sender, outcome, _hashOf(outcome, output), wrongMask);
-        _resolve(disputeId, d, req, Method.Arbiter, wrongMask, silentMask, outcome, output, payoutOutput, 0, 0);
+        _resolve(
+            disputeId,
+            d,
+            req,
+            Method.Arbiter,
+            wrongMask,
+            silentMask,
+            outcome,
+            output,
+            payoutOutput,
+            0,
+            0
+        );
     }
 
     /// @notice Settles a dispute the arbiter did not decide within `arbiterTimeout` of the arbitration

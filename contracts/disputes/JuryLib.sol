@@ -98,9 +98,9 @@ library JuryLib {
             seed = uint256(keccak256(abi.encode(value, disputeId, round)));
         }
         address[] memory jurors;
-        try IStaking(staking).selectOperators(seed, size, _excluded(d, staking, operators, appellant)) returns (
-            address[] memory drawn
-        ) {
+        try
+            IStaking(staking).selectOperators(seed, size, _excluded(d, staking, operators, appellant))
+        returns (address[] memory drawn) {
             jurors = drawn;
         } catch (bytes memory reason) {
             if (reason.length < 4 || bytes4(reason) != IStaking.NotEnoughOperators.selector) {
@@ -362,7 +362,8 @@ library JuryLib {
         if (d.phase != IDisputes.Phase.Refereed) revert IDisputes.WrongPhase(disputeId, d.phase);
         uint40 deadline = d.arbiterDeadline;
         if (block.timestamp <= deadline) revert IDisputes.AppealOpen(disputeId, deadline);
-        if (verdictOf(outcome, output) != r.appeals[disputeId].verdict) revert IDisputes.VerdictMismatch(disputeId);
+        if (verdictOf(outcome, output) != r.appeals[disputeId].verdict)
+            revert IDisputes.VerdictMismatch(disputeId);
     }
 
     /// @notice Settles an appeal against the decision (`outcome`, `output`); `decided` false: nobody decided

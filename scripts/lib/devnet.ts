@@ -312,7 +312,13 @@ async function admitReferees(
     }
     const codeHash = keccak256(await provider.getCode(referee));
     const weightsHash = weights === ZERO ? zero : keccak256(await provider.getCode(weights));
-    const data = court.interface.encodeFunctionData("admit", [m.hash, referee, codeHash, weights, weightsHash]);
+    const data = court.interface.encodeFunctionData("admit", [
+      m.hash,
+      referee,
+      codeHash,
+      weights,
+      weightsHash,
+    ]);
     const salt = keccak256(new TextEncoder().encode(`admit-${m.hash}`));
     await (await timelock.schedule(courtAddress, 0, data, zero, salt, await timelock.getMinDelay())).wait();
     calls.push({ data, salt });

@@ -3,13 +3,7 @@
  * commit/reveal as jurors, a challenger with a bond, and a model backed by an on-chain referee.
  */
 import { expect } from "chai";
-import {
-  keccak256,
-  parseEther,
-  type ContractTransactionResponse,
-  type Signer,
-  type Wallet,
-} from "ethers";
+import { keccak256, parseEther, type ContractTransactionResponse, type Signer, type Wallet } from "ethers";
 import type {
   Disputes,
   IntegerMlpReferee,
@@ -212,7 +206,13 @@ export async function admitReferee(
   const court = await refereeCourtOf(p);
   const codeHash = keccak256(await p.ethers.provider.getCode(referee));
   const weightsHash = keccak256(await p.ethers.provider.getCode(weights));
-  const data = court.interface.encodeFunctionData("admit", [modelHash, referee, codeHash, weights, weightsHash]);
+  const data = court.interface.encodeFunctionData("admit", [
+    modelHash,
+    referee,
+    codeHash,
+    weights,
+    weightsHash,
+  ]);
   await governed(p, await court.getAddress(), data);
 }
 

@@ -33,7 +33,9 @@ async function run(): Promise<Record<string, number>> {
   let drained = 0;
   for (let i = 0; i < 50; i++) {
     try {
-      await (await gate.connect(stranger).checkSpeech(new Uint8Array([0x56, 0x54, 0x4e, 0x31, i]), prepaid)).wait();
+      await (
+        await gate.connect(stranger).checkSpeech(new Uint8Array([0x56, 0x54, 0x4e, 0x31, i]), prepaid)
+      ).wait();
       drained++;
     } catch {
       // refused: the stranger must pay its own check

@@ -43,7 +43,8 @@ export function majorityChance(eligible: number, sybils: number, size: number): 
  * unless the sybils hold the majority; the last one stands.
  */
 export async function grindJury(trials: number, drawChoices: number): Promise<GrindResult> {
-  const p = await deployDisputeProtocol({ operators: 11 });
+  // A day-long dispute window: the trials take minutes of wall-clock time, which Hardhat's clock follows.
+  const p = await deployDisputeProtocol({ operators: 11, disputeWindow: 86_400 });
   const provider = p.connection.provider;
   const attackers = [p.others[0]!, p.others[1]!];
   for (const a of attackers) await fundChallenger(p, a, parseEther("1000000"));
@@ -61,10 +62,14 @@ export async function grindJury(trials: number, drawChoices: number): Promise<Gr
   const sybils = new Set(eligible.slice(0, 3));
   const callers = [...attackers, p.others[2]!, p.others[3]!];
   const base = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
+  const now = (await p.ethers.provider.getBlock("latest"))!.timestamp;
   let successes = 0;
   let choices = 0;
   for (let t = 0; t < trials; t++) {
     const start = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
+    // Every trial starts at its own time (Hardhat's block hashes follow the timestamps: trials run within the
+    // same wall-clock second would otherwise replay the same hashes), then opens after a chosen delay.
+    await p.connection.networkHelpers.time.setNextBlockTimestamp(now + 10 + t * 7);
     await p.connection.networkHelpers.mine(1 + (t % 5)); // when the dispute opens
     const opener = attackers[t % 2]!;
     await (await p.disputes.connect(opener).openDispute(created.requestId, created.request, "0x")).wait();
@@ -73,7 +78,9 @@ export async function grindJury(trials: number, drawChoices: number): Promise<Gr
     for (let c = 0; c < drawChoices; c++) {
       const attempt = (await provider.request({ method: "evm_snapshot", params: [] })) as string;
       await p.connection.networkHelpers.mine(1 + c); // the block the draw is sent in
-      await (await p.disputes.connect(callers[c % callers.length]!).drawJury(created.requestId, created.request)).wait();
+      await (
+        await p.disputes.connect(callers[c % callers.length]!).drawJury(created.requestId, created.request)
+      ).wait();
       ++choices;
       const jurors = await p.disputes.jurorsOf(created.requestId, 1);
       won = jurors.filter((j) => sybils.has(j.toLowerCase())).length * 2 > jurors.length;

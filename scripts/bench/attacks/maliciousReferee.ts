@@ -43,7 +43,10 @@ async function run(): Promise<Record<string, number>> {
     inputName: entry.inputs[0]!.name,
     outputName: entry.outputs[0]!.name,
   };
-  const genuine = await deployIntegerRefereeFromParts(p.deployer, { ...parts, weights: readPackedWeights(entry) });
+  const genuine = await deployIntegerRefereeFromParts(p.deployer, {
+    ...parts,
+    weights: readPackedWeights(entry),
+  });
   const rigged = await deployIntegerRefereeFromParts(owner, {
     ...parts,
     weights: riggedWeights(entry, readPackedWeights(entry)),
@@ -64,7 +67,10 @@ async function run(): Promise<Record<string, number>> {
       modelCardHash: keccak256(new TextEncoder().encode("rigged")),
     })
   ).wait();
-  const input = integerInput(entry, Array.from({ length: 16 }, (_, i) => BigInt(i * 97 - 600)));
+  const input = integerInput(
+    entry,
+    Array.from({ length: 16 }, (_, i) => BigInt(i * 97 - 600)),
+  );
   const truth = await genuine.referee.evaluate(input);
   const lie = await rigged.referee.evaluate(input);
   if (truth === lie) throw new Error("the rigged referee computes the same output");
@@ -98,7 +104,9 @@ async function run(): Promise<Record<string, number>> {
   await (await p.disputes.connect(owner).openDispute(created.requestId, created.request, lie)).wait();
   let refereeRefused = 0;
   try {
-    await (await p.disputes.connect(owner).resolveByReferee(created.requestId, created.request, input)).wait();
+    await (
+      await p.disputes.connect(owner).resolveByReferee(created.requestId, created.request, input)
+    ).wait();
   } catch {
     refereeRefused = 1;
   }

@@ -685,7 +685,11 @@ contract DisputesHandler is Test {
             if (d.phase == IDisputes.Phase.Refereed) {
                 // The appeal window passes without an appeal: anyone applies the verdict.
                 if (block.timestamp <= d.arbiterDeadline) vm.warp(uint256(d.arbiterDeadline) + 1);
-                (uint8 outcome, bytes memory output) = disputes.court().evaluate(id, t.req.modelHash, t.input);
+                (uint8 outcome, bytes memory output) = disputes.court().evaluate(
+                    id,
+                    t.req.modelHash,
+                    t.input
+                );
                 disputes.settleReferee(id, t.req, outcome, output);
                 return _ok("settleReferee");
             }
@@ -1145,9 +1149,9 @@ contract DisputesInvariantTest is Test {
             IDisputes.Phase p = disputes.disputeOf(id).phase;
             bool open =
                 p == IDisputes.Phase.Open ||
-                p == IDisputes.Phase.Voting ||
-                p == IDisputes.Phase.Arbitration ||
-                p == IDisputes.Phase.Refereed;
+                    p == IDisputes.Phase.Voting ||
+                    p == IDisputes.Phase.Arbitration ||
+                    p == IDisputes.Phase.Refereed;
             assertTrue(open == (s == ICoordinator.Status.Disputed), "dispute open iff request Disputed");
             if (p == IDisputes.Phase.Settled) {
                 assertTrue(
