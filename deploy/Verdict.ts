@@ -41,10 +41,14 @@ export default buildModule("Verdict", (m) => {
   m.call(registry, "setTermsListener", [coordinator]);
 
   // Disputes (docs/disputes.md): governed by the timelock, which is also the arbiter; wired before hand-over.
+  // Referees count only once the timelock admits them (RefereeCourt); juries are drawn from the randomness
+  // source (the local default: BlockhashRandomness).
+  const refereeCourt = m.contract("RefereeCourt", [registry, timelock]);
+  const juryRandomness = m.contract("BlockhashRandomness", [], { id: "JuryRandomness" });
   const juryLib = m.library("JuryLib");
   const disputes = m.contract(
     "Disputes",
-    [token, coordinator, staking, registry, agreementChecker, timelock, timelock],
+    [token, coordinator, staking, refereeCourt, agreementChecker, timelock, timelock, juryRandomness],
     { libraries: { JuryLib: juryLib } },
   );
   const disputeHook = m.call(coordinator, "setDisputeHook", [disputes]);
@@ -71,5 +75,5 @@ export default buildModule("Verdict", (m) => {
   m.call(staking, "renounceRole", [adminRole, deployer], { id: "renounceAdmin", after: [dropParams] });
   m.call(coordinator, "transferGovernance", [timelock], { after: [disputeHook] });
 
-  return { token, timelock, staking, registry, agreementChecker, coordinator, disputes };
+  return { token, timelock, staking, registry, agreementChecker, coordinator, disputes, refereeCourt };
 });

@@ -165,6 +165,7 @@ async function main(): Promise<void> {
       d.addresses.token,
       SILERO_HASH,
       500_000n,
+      parseEther("1"), // the owner's cap on one check paid from the gate's prepaid balance
     );
     await gate.waitForDeployment();
     const gateToken = OPGToken__factory.connect(d.addresses.token, requester);
@@ -282,6 +283,20 @@ async function main(): Promise<void> {
       )
         .wait()
         .catch(() => undefined);
+      // The referee (admitted by governance for this model) decided; its verdict stands once nobody
+      // appealed it to the committee within one committee round.
+      const verdict = (await disputes.queryFilter(disputes.filters.RefereeDecided(lie.requestId))).at(-1);
+      if (verdict) {
+        line("the governance-admitted referee recomputed the output on chain; nobody appeals its verdict");
+        const latest = await d.provider.getBlock("latest");
+        const wait = Number(verdict.args.appealDeadline) - Number(latest!.timestamp) + 1;
+        if (wait > 0) await timeTravel(d, wait);
+        await (
+          await disputes.settleReferee(lie.requestId, lie.request, verdict.args.outcome, verdict.args.output)
+        )
+          .wait()
+          .catch(() => undefined);
+      }
     }
     await waitStatus(d.coordinator, lie.requestId, [RequestStatus.Corrected], "the referee's verdict");
     const payouts = await disputes.queryFilter(disputes.filters.DisputePayouts(lie.requestId));

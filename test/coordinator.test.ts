@@ -151,7 +151,11 @@ describe("Coordinator: request → answer → finalize", function () {
       .withArgs(await p.deployer.getAddress());
     const first = await makeRequest(p); // copies the terms
     expect(first.request.feePerOperator).to.equal(FEE);
+    // A fee increase waits FEE_INCREASE_DELAY (ModelRegistry, issue 21.3), then anyone applies it.
     await p.registry.connect(p.modelOwner).setFee(p.modelHash, FEE * 2n);
+    expect((await makeRequest(p)).request.feePerOperator).to.equal(FEE);
+    await increaseTime(p, await p.registry.FEE_INCREASE_DELAY());
+    await (await p.registry.applyFee(p.modelHash)).wait();
     const second = await makeRequest(p);
     expect(second.request.feePerOperator).to.equal(FEE * 2n);
     expect((await makeRequest(p)).request.feePerOperator).to.equal(FEE * 2n); // from the new copy

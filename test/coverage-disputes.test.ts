@@ -15,6 +15,7 @@ import {
   drawJury,
   fundChallenger,
   integerInput,
+  refereeSettles,
   registerRefereeModel,
   rejectsWith,
   revealVotes,
@@ -194,6 +195,7 @@ describe("Disputes: a jury that cannot be drawn goes to the arbiter", function (
     await fundChallenger(p, challenger, parseEther("100000"));
     const c = await disputed(p, challenger);
     const id = c.requestId;
+    await p.connection.networkHelpers.mine(); // the jury's randomness ticket is ready one block later
     await expect(p.disputes.drawJury(id, c.request))
       .to.emit(p.disputes, "ArbitrationRequired")
       .withArgs(id, 0)
@@ -267,7 +269,7 @@ describe("Disputes: referee reverts", function () {
     expect(BigInt(reason)).to.be.greaterThan(0n);
     const liar = assigned(p, created, 0);
     const pool0 = await p.staking.poolAssets(liar.address);
-    await expect(p.disputes.resolveByReferee(created.requestId, created.request, input))
+    await expect(await refereeSettles(p, created, input))
       .to.emit(p.disputes, "DisputeResolved")
       .withArgs(created.requestId, Method.Referee, 1, 1, reason);
     expect(await p.staking.poolAssets(liar.address)).to.be.lessThan(pool0);

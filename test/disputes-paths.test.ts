@@ -24,6 +24,7 @@ import {
   drawJury,
   fundChallenger,
   integerInput,
+  refereeSettles,
   registerRefereeModel,
   rejectsWith,
   revealVotes,
@@ -152,18 +153,21 @@ describe("Disputes: escalation, arbiter and timeout", function () {
     const pool0 = await p.staking.poolAssets(silent);
     const penalty = (await p.disputes.parameters()).jurorPenalty;
 
+    // Escalating takes a randomness ticket for round 2; the committee is drawn from it one block later.
     await expect(p.disputes.escalate(created.requestId, created.request))
       .to.emit(p.disputes, "DisputeEscalated")
       .withArgs(created.requestId, 1)
       .and.to.emit(p.disputes, "JurorPenalised")
       .withArgs(created.requestId, 1, silent, penalty)
-      .and.to.emit(p.disputes, "JuryDrawn");
+      .and.to.emit(p.disputes, "JuryTicketTaken")
+      .and.not.to.emit(p.disputes, "JuryDrawn");
     expect(await p.staking.poolAssets(silent)).to.equal(pool0 - penalty);
     expect(await p.disputes.pendingBurn()).to.equal(penalty);
+    expect((await p.disputes.disputeOf(created.requestId)).phase).to.equal(Phase.Open);
+    const round2 = await drawJury(p, created);
     const d = await p.disputes.disputeOf(created.requestId);
     expect(d.phase).to.equal(Phase.Voting);
     expect(d.round).to.equal(2n);
-    const round2 = [...(await p.disputes.jurorsOf(created.requestId, 2))];
     expect(round2).to.have.length(7);
     const excluded = created.request.operators[0]!.toLowerCase();
     expect(round2.map((j) => j.toLowerCase())).to.not.include(excluded);
@@ -203,6 +207,7 @@ describe("Disputes: escalation, arbiter and timeout", function () {
     await drawJury(p, created);
     await roundWithoutMajority(p, created, 1);
     await (await p.disputes.escalate(created.requestId, created.request)).wait();
+    await drawJury(p, created);
     await roundWithoutMajority(p, created, 2);
     await expect(p.disputes.escalate(created.requestId, created.request))
       .to.emit(p.disputes, "ArbitrationRequired")
@@ -335,7 +340,7 @@ describe("Disputes: on-chain referee (int-mlp-16x32x1)", function () {
     return { created, input, truth };
   }
 
-  it("settles a lie in one transaction: the referee's output decides, the liar is slashed", async function () {
+  it("settles a lie once the appeal window passed: the referee's output decides, the liar is slashed", async function () {
     const { created, input, truth } = await refereeRequest(() => WRONG);
     const liar = assigned(p, created, 0);
     const pool0 = await p.staking.poolAssets(liar.address);
@@ -348,7 +353,7 @@ describe("Disputes: on-chain referee (int-mlp-16x32x1)", function () {
       .to.be.revertedWithCustomError(p.disputes, "InputMismatch")
       .withArgs(created.requestId);
 
-    const tx = p.disputes.resolveByReferee(created.requestId, created.request, input);
+    const tx = await refereeSettles(p, created, input);
     await expect(tx)
       .to.emit(p.disputes, "DisputeResolved")
       .withArgs(created.requestId, Method.Referee, 1, 0, keccak256(truth));
@@ -374,7 +379,7 @@ describe("Disputes: on-chain referee (int-mlp-16x32x1)", function () {
     await (
       await p.disputes.connect(challenger).openDispute(created.requestId, created.request, WRONG)
     ).wait();
-    const tx = p.disputes.resolveByReferee(created.requestId, created.request, input);
+    const tx = await refereeSettles(p, created, input);
     await expect(tx)
       .to.emit(p.disputes, "DisputeResolved")
       .withArgs(created.requestId, Method.Referee, 0, 0, keccak256(truth));
@@ -404,7 +409,8 @@ describe("Disputes: on-chain referee (int-mlp-16x32x1)", function () {
     await (
       await p.disputes.connect(challenger).openDispute(created.requestId, created.request, RIGHT)
     ).wait();
-    await expect(p.disputes.resolveByReferee(created.requestId, created.request, "0x"))
+    // The request's own input (the fixture's default), so that only the missing referee is wrong.
+    await expect(p.disputes.resolveByReferee(created.requestId, created.request, "0x56544e3100"))
       .to.be.revertedWithCustomError(p.disputes, "NoReferee")
       .withArgs(p.modelHash);
   });

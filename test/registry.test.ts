@@ -156,3 +156,50 @@ describe("ModelRegistry", function () {
     expect(await registry.termsListener()).to.equal(listener);
   });
 });
+
+describe("ModelRegistry: fees cannot change under a requester (21.3)", function () {
+  it("an increase waits longer than a request's life and shows in packedTerms only once applied; a decrease applies at once", async function () {
+    const connection = await network.create();
+    const { ethers } = connection;
+    const [owner, stranger] = (await ethers.getSigners()) as unknown as [Signer, Signer];
+    const registry = (await ethers.deployContract("ModelRegistry")) as unknown as ModelRegistry;
+    const s = spec();
+    await (await registry.register(s)).wait();
+    const feeOf = async () => (await registry.packedTerms(s.modelHash)) & ((1n << 96n) - 1n);
+    const delay = await registry.FEE_INCREASE_DELAY();
+    // Longer than the coordinator's largest deadline (7 days) plus the largest dispute window.
+    expect(delay).to.be.greaterThan(7n * 86400n + (await registry.MAX_DISPUTE_WINDOW()));
+
+    const tx = await registry.setFee(s.modelHash, 100_000n);
+    const at = BigInt((await tx.wait())!.blockNumber);
+    const effectiveAt = BigInt((await ethers.provider.getBlock(Number(at)))!.timestamp) + delay;
+    await expect(tx)
+      .to.emit(registry, "ModelFeeIncreaseScheduled")
+      .withArgs(s.modelHash, 100_000n, effectiveAt);
+    expect(await feeOf()).to.equal(1000n); // the fee in force is unchanged
+    expect((await registry.pendingFee(s.modelHash)).feePerInference).to.equal(100_000n);
+    await expect(registry.connect(stranger).applyFee(s.modelHash))
+      .to.be.revertedWithCustomError(registry, "FeeNotYetEffective")
+      .withArgs(s.modelHash, effectiveAt);
+    await connection.networkHelpers.time.increaseTo(effectiveAt);
+    await expect(registry.connect(stranger).applyFee(s.modelHash))
+      .to.emit(registry, "ModelFeeChanged")
+      .withArgs(s.modelHash, 100_000n);
+    expect(await feeOf()).to.equal(100_000n);
+    await expect(registry.applyFee(s.modelHash))
+      .to.be.revertedWithCustomError(registry, "NoPendingFee")
+      .withArgs(s.modelHash);
+
+    // A decrease applies at once and cancels a pending increase.
+    await (await registry.setFee(s.modelHash, 200_000n)).wait();
+    await expect(registry.setFee(s.modelHash, 10n))
+      .to.emit(registry, "ModelFeeChanged")
+      .withArgs(s.modelHash, 10n);
+    expect(await feeOf()).to.equal(10n);
+    expect((await registry.pendingFee(s.modelHash)).effectiveAt).to.equal(0n);
+    await expect(registry.connect(owner).applyFee(s.modelHash)).to.be.revertedWithCustomError(
+      registry,
+      "NoPendingFee",
+    );
+  });
+});

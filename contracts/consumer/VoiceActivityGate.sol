@@ -11,13 +11,14 @@ import {VerdictConsumer} from "./VerdictConsumer.sol";
 /// @notice An example dApp acting on a real model's answer: it asks Silero VAD whether a 32 ms audio frame
 ///         holds speech and records the verdict (e.g. to open a voice-gated action). It reads the model's
 ///         canonical output with {TensorLib}: tensor "output", fixed64, the speech probability at the
-///         model's scale. A correction (a lost dispute) overwrites the verdict.
+///         model's scale. A correction (a lost dispute) overwrites the verdict. Who pays follows
+///         {VerdictConsumer}: the owner and its allowed askers from the gate's prepaid balance (at most the
+///         fee cap per check), anyone else from its own pocket.
 contract VoiceActivityGate is VerdictConsumer {
     /// @notice The Silero VAD model (sha256 of its ONNX bytes).
     bytes32 public immutable modelHash;
     /// @notice Speech when probability ≥ threshold (in the output's fixed-point units, e.g. 500000 = 0.5 at scale 6).
     int256 public immutable threshold;
-    IERC20 public immutable token;
 
     enum Verdict {
         Pending,
@@ -40,23 +41,26 @@ contract VoiceActivityGate is VerdictConsumer {
 
     error UnknownCheck(uint256 requestId);
 
+    /// @param feeCap_ The most one check paid from the gate's prepaid balance may cost.
     constructor(
         ICoordinator coordinator_,
         IERC20 token_,
         bytes32 modelHash_,
-        int256 threshold_
-    ) VerdictConsumer(coordinator_) {
-        token = token_;
+        int256 threshold_,
+        uint256 feeCap_
+    ) VerdictConsumer(coordinator_, token_, feeCap_) {
         modelHash = modelHash_;
         threshold = threshold_;
     }
 
-    /// @notice Funds this gate's escrow balance with `amount` OPG from the caller (approve this contract).
-    function fund(uint256 amount) external {
-        _fund(token, msg.sender, amount);
+    /// @notice The fee token (kept for callers of the first version of this example).
+    function token() external view returns (IERC20) {
+        return feeToken;
     }
 
-    /// @notice Asks whether `frame` (a canonical Silero VAD input: input, sr, state) holds speech.
+    /// @notice Asks whether `frame` (a canonical Silero VAD input: input, sr, state) holds speech. The owner
+    ///         and allowed askers spend the gate's prepaid balance; anyone else pays (approve `maxFee` to the
+    ///         gate; the unspent part comes back in the same transaction).
     /// @param maxFee The most this check may cost.
     function checkSpeech(bytes calldata frame, uint256 maxFee) external returns (uint256 requestId) {
         requestId = _request(modelHash, frame, maxFee, 120_000, ICoordinator.Finality.Fast);

@@ -7,8 +7,8 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ICoordinator, IDisputeHook} from "../interfaces/ICoordinator.sol";
-import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
-import {IReferee} from "../interfaces/IReferee.sol";
+import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
+import {IRefereeCourt} from "../referee/IRefereeCourt.sol";
 import {ReentrancyLock} from "../libraries/ReentrancyLock.sol";
 import {AgreementChecker} from "../requests/AgreementChecker.sol";
 import {DisputeMath} from "./DisputeMath.sol";
@@ -19,11 +19,13 @@ import {JuryLib} from "./JuryLib.sol";
 /// @title Disputes
 /// @notice Challenges of answered requests and their resolution (docs/disputes.md): a challenger posts a
 ///         bond equal to the operators' at-risk amount, or the coordinator opens a dispute without a bond
-///         when answers disagree. The model's on-chain referee decides alone when there is one; otherwise a
-///         stake-weighted committee of other operators commits and reveals the output it computed, a strict
-///         majority decides, no majority escalates to a larger committee, and after `maxRounds` the
-///         arbiter (a timelocked governance role) decides. Losers pay: a wrong operator is slashed and
-///         jailed, a wrong challenger loses its bond; every amount comes from {DisputeMath}.
+///         when answers disagree. The model's on-chain referee decides when governance admitted it for that
+///         model ({IRefereeCourt}), subject to an appeal to the committee with a bond; otherwise a
+///         stake-weighted committee of other operators, drawn from randomness nobody knew when the dispute
+///         opened ({IRandomnessSource}), commits and reveals the output it computed, a strict majority
+///         decides, no majority escalates to a larger committee, and after `maxRounds` the arbiter (a
+///         timelocked governance role) decides. Losers pay: a wrong operator is slashed and jailed, a wrong
+///         challenger loses its bond; every amount comes from {DisputeMath}.
 /// @dev The dispute id is the request id. The request is passed back in calldata and checked against the
 ///      coordinator's commitment, so opening a dispute writes one storage slot. Payouts (challenger,
 ///      jurors, requester compensation) are credited and pulled with {claim}; the contract is deployed with
@@ -41,8 +43,11 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     IERC20 public immutable token;
     ICoordinator public immutable coordinator;
     IStakingDisputes public immutable staking;
-    IModelRegistry public immutable registry;
+    /// @notice Which referees count, and runs them.
+    IRefereeCourt public immutable court;
     AgreementChecker public immutable agreementChecker;
+    /// @notice Where committee draws get their randomness (a ticket when the dispute opens or a round ends).
+    IRandomnessSource public immutable randomness;
 
     /// @notice Sets parameters within their bounds and names the arbiter: the governance timelock.
     address public governance;
@@ -64,28 +69,32 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     }
 
     /// @param governance_ The governance timelock. @param arbiter_ The arbiter (a timelocked role).
+    /// @param court_ The referee admission registry. @param randomness_ The source of committee draws.
     constructor(
         IERC20 token_,
         ICoordinator coordinator_,
         IStakingDisputes staking_,
-        IModelRegistry registry_,
+        IRefereeCourt court_,
         AgreementChecker agreementChecker_,
         address governance_,
-        address arbiter_
+        address arbiter_,
+        IRandomnessSource randomness_
     ) {
         if (
             address(token_) == address(0) ||
             address(coordinator_) == address(0) ||
             address(staking_) == address(0) ||
-            address(registry_) == address(0) ||
+            address(court_) == address(0) ||
             address(agreementChecker_) == address(0) ||
             governance_ == address(0) ||
-            arbiter_ == address(0)
+            arbiter_ == address(0) ||
+            address(randomness_) == address(0)
         ) revert ZeroAddress();
         token = token_;
         coordinator = coordinator_;
         staking = staking_;
-        registry = registry_;
+        court = court_;
+        randomness = randomness_;
         agreementChecker = agreementChecker_;
         governance = governance_;
         arbiter = arbiter_;
@@ -112,6 +121,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         emit DisputeOpened(requestId, msg.sender, amount, claimedOutput);
         coordinator.markDisputed(requestId, req, msg.sender);
         _lock(req.operators);
+        _ticket(requestId, 1);
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
@@ -124,58 +134,96 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         d.phase = Phase.Open;
         emit DisputeOpened(requestId, address(0), 0, "");
         _lock(req.operators);
+        _ticket(requestId, 1);
     }
 
     // ================================================================ resolution 1: referee
 
-    /// @notice Decides the dispute with the model's on-chain referee, in one transaction, at any phase
-    ///         before settlement. `input` must hash to the request's input hash. A referee revert with
-    ///         an error means "invalid input" is the right answer; an operator is right only if its
-    ///         answer is exactly the referee's output (referee models are integer and bit-exact).
+    /// @notice Decides the dispute with the model's admitted on-chain referee ({IRefereeCourt}), at any phase
+    ///         before settlement unless the referee was already appealed. `input` must hash to the request's
+    ///         input hash. A referee revert with an error means "invalid input" is the right answer. The
+    ///         verdict is recorded, not applied: it can be appealed ({appealReferee}) until the appeal
+    ///         deadline (one committee round: commit + reveal durations), then anyone applies it
+    ///         ({settleReferee}). Reverts `NoReferee` when the model has no admitted referee whose code still
+    ///         matches: the committee decides.
     function resolveByReferee(
         uint256 disputeId,
         ICoordinator.Request calldata req,
         bytes calldata input
     ) external nonReentrant {
-        (Dispute storage d, uint8 invalidMask) = _load(disputeId, req, false);
+        (Dispute storage d, , ) = _load(disputeId, req, true);
         Phase phase = d.phase;
-        if (phase == Phase.Settled) revert WrongPhase(disputeId, phase);
-        address referee = registry.refereeOf(req.modelHash);
-        if (referee == address(0)) revert NoReferee(req.modelHash);
+        if (phase == Phase.Settled || phase == Phase.Refereed || d.appealed)
+            revert WrongPhase(disputeId, phase);
         if (keccak256(input) != req.inputHash) revert InputMismatch(disputeId);
-        uint8 outcome;
-        bytes memory output;
-        try IReferee(referee).evaluate(input) returns (bytes memory out) {
-            output = out;
-        } catch (bytes memory reason) {
-            // An empty revert is out of gas or a bug, never a verdict: a caller must not be able to turn
-            // a starved call into "invalid input".
-            if (reason.length < 4) revert RefereeFailed(disputeId);
-            outcome = OUTCOME_INVALID_INPUT;
-            output = abi.encode(_reasonOf(reason));
-        }
-        (uint8 wrongMask, bytes memory payoutOutput) = JuryLib.judge(
-            address(coordinator),
-            address(agreementChecker),
+        DisputeMath.Params storage s = _params;
+        JuryLib.refereeDecide(
+            _rounds,
+            d,
+            address(court),
             disputeId,
-            req.operators.length,
-            req.tolerance,
+            req.modelHash,
+            input,
+            s.commitDuration + s.revealDuration
+        );
+    }
+
+    /// @notice Appeals the referee's verdict to the committee before the appeal deadline, posting a bond
+    ///         ({bondFor}) that is burned if the committee (or the arbiter) upholds the verdict and credited
+    ///         back otherwise. A randomness ticket is taken; {drawJury} draws the committee from it.
+    function appealReferee(uint256 disputeId, ICoordinator.Request calldata req) external nonReentrant {
+        (Dispute storage d, , ) = _load(disputeId, req, true);
+        uint256 amount = bondFor(req);
+        JuryLib.appeal(_rounds, d, address(randomness), disputeId, msg.sender, amount);
+        token.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @notice Applies the referee's unappealed verdict after the appeal deadline. Anyone may call, with the
+    ///         verdict's outcome and output (event `RefereeDecided`). An operator is right only if its answer
+    ///         is exactly the referee's output (referee models are integer and bit-exact).
+    function settleReferee(
+        uint256 disputeId,
+        ICoordinator.Request calldata req,
+        uint8 outcome,
+        bytes calldata output
+    ) external nonReentrant {
+        (Dispute storage d, uint8 invalidMask, uint8 silentMask) = _load(disputeId, req, false);
+        JuryLib.checkVerdict(_rounds, d, disputeId, outcome, output);
+        (uint8 wrongMask, bytes memory payoutOutput) = _judge(
+            disputeId,
+            req,
             invalidMask,
             outcome,
             output,
             new bytes[](0),
             true
         );
-        _resolve(disputeId, d, req, Method.Referee, wrongMask, outcome, output, payoutOutput, 0, 0);
+        _resolve(
+            disputeId,
+            d,
+            req,
+            Method.Referee,
+            wrongMask,
+            silentMask,
+            outcome,
+            output,
+            payoutOutput,
+            0,
+            0
+        );
     }
 
     // ================================================================ resolution 2: committee
 
-    /// @notice Draws the first committee of an open dispute. Anyone may call.
+    /// @notice Draws the next committee of an open dispute from the value of the randomness ticket taken
+    ///         when the dispute opened, the last round ended or the referee was appealed. Anyone may call.
+    ///         Reverts `IRandomnessSource.RandomnessNotReady` until the value exists; if the ticket expired
+    ///         (or the staking weights moved on since it was taken) a new ticket is taken instead
+    ///         (`JuryTicketTaken`) and the committee is drawn by a later call.
     function drawJury(uint256 disputeId, ICoordinator.Request calldata req) external nonReentrant {
-        (Dispute storage d, ) = _load(disputeId, req, true);
+        (Dispute storage d, , ) = _load(disputeId, req, true);
         if (d.phase != Phase.Open) revert WrongPhase(disputeId, d.phase);
-        _startRound(disputeId, d, req, 1);
+        _startRound(disputeId, d, req, d.round + 1);
     }
 
     /// @notice Commits the caller's juror vote: `commitment` = keccak256(abi.encode(disputeId, round,
@@ -211,7 +259,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         bytes calldata majorityOutput,
         bytes[] calldata answeredOutputs
     ) external nonReentrant {
-        (Dispute storage d, uint8 invalidMask) = _load(disputeId, req, false);
+        (Dispute storage d, uint8 invalidMask, uint8 silentMask) = _load(disputeId, req, false);
         if (d.phase != Phase.Voting) revert WrongPhase(disputeId, d.phase);
         if (block.timestamp <= d.revealDeadline) revert RevealNotOver(disputeId, d.revealDeadline);
         uint8 round = d.round;
@@ -219,12 +267,9 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         JuryLib.Tally memory tally = _rounds.tally[key];
         if (tally.majority == bytes31(0)) revert NoMajority(disputeId, round);
         uint8 outcome = _outcomeOf(disputeId, tally.majority, majorityOutput);
-        (uint8 wrongMask, bytes memory payoutOutput) = JuryLib.judge(
-            address(coordinator),
-            address(agreementChecker),
+        (uint8 wrongMask, bytes memory payoutOutput) = _judge(
             disputeId,
-            req.operators.length,
-            req.tolerance,
+            req,
             invalidMask,
             outcome,
             majorityOutput,
@@ -238,6 +283,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             req,
             Method.Committee,
             wrongMask,
+            silentMask,
             outcome,
             majorityOutput,
             payoutOutput,
@@ -247,10 +293,11 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     }
 
     /// @notice After the reveal deadline of a round without a strict majority: penalises the jurors that
-    ///         did not reveal and draws a larger committee (2M+1), or after `maxRounds` hands the dispute
-    ///         to the arbiter. Anyone may call.
+    ///         did not reveal and takes a randomness ticket for a larger committee (2M+1), which {drawJury}
+    ///         draws once the ticket's value exists; or after `maxRounds` hands the dispute to the arbiter.
+    ///         Anyone may call.
     function escalate(uint256 disputeId, ICoordinator.Request calldata req) external nonReentrant {
-        (Dispute storage d, ) = _load(disputeId, req, true);
+        (Dispute storage d, , ) = _load(disputeId, req, true);
         if (d.phase != Phase.Voting) revert WrongPhase(disputeId, d.phase);
         if (block.timestamp <= d.revealDeadline) revert RevealNotOver(disputeId, d.revealDeadline);
         uint8 round = d.round;
@@ -267,7 +314,8 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         _burn(penalties);
         emit DisputeEscalated(disputeId, round);
         if (round < _params.maxRounds) {
-            _startRound(disputeId, d, req, round + 1);
+            d.phase = Phase.Open;
+            _ticket(disputeId, round + 1);
         } else {
             _toArbitration(disputeId, d, round, round);
         }
@@ -285,16 +333,13 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         bytes[] calldata answeredOutputs
     ) external nonReentrant {
         if (msg.sender != arbiter) revert NotArbiter(msg.sender);
-        (Dispute storage d, uint8 invalidMask) = _load(disputeId, req, false);
+        (Dispute storage d, uint8 invalidMask, uint8 silentMask) = _load(disputeId, req, false);
         if (d.phase != Phase.Arbitration) revert WrongPhase(disputeId, d.phase);
         if (outcome > OUTCOME_INVALID_INPUT) revert BadOutcome(outcome);
         if (outcome == OUTCOME_INVALID_INPUT) _checkReason(output);
-        (uint8 wrongMask, bytes memory payoutOutput) = JuryLib.judge(
-            address(coordinator),
-            address(agreementChecker),
+        (uint8 wrongMask, bytes memory payoutOutput) = _judge(
             disputeId,
-            req.operators.length,
-            req.tolerance,
+            req,
             invalidMask,
             outcome,
             output,
@@ -302,7 +347,19 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             false
         );
         emit ArbiterDecided(disputeId, msg.sender, outcome, _hashOf(outcome, output), wrongMask);
-        _resolve(disputeId, d, req, Method.Arbiter, wrongMask, outcome, output, payoutOutput, 0, 0);
+        _resolve(
+            disputeId,
+            d,
+            req,
+            Method.Arbiter,
+            wrongMask,
+            silentMask,
+            outcome,
+            output,
+            payoutOutput,
+            0,
+            0
+        );
     }
 
     /// @notice Settles a dispute the arbiter did not decide within `arbiterTimeout` of the arbitration
@@ -310,7 +367,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     ///         input" with reason {REASON_UNDECIDED} as the correction), the challenger's bond is credited
     ///         back, and every operator's stake is unlocked. Anyone may call.
     function resolveByTimeout(uint256 disputeId, ICoordinator.Request calldata req) external nonReentrant {
-        (Dispute storage d, ) = _load(disputeId, req, true);
+        (Dispute storage d, , ) = _load(disputeId, req, true);
         if (d.phase != Phase.Arbitration) revert WrongPhase(disputeId, d.phase);
         uint40 deadline = d.arbiterDeadline;
         if (block.timestamp <= deadline) revert ArbiterTimeNotOver(disputeId, deadline);
@@ -323,6 +380,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         emit DisputeResolved(disputeId, Method.Timeout, mask, OUTCOME_INVALID_INPUT, REASON_UNDECIDED);
         emit DisputePayouts(disputeId, 0, 0, bondAmount, 0, 0, 0);
         if (challenger != address(0)) _credit(challenger, bondAmount);
+        if (d.appealed) _settleAppeal(disputeId, 0, "", false);
         coordinator.settleDispute(disputeId, req, mask, OUTCOME_INVALID_INPUT, abi.encode(REASON_UNDECIDED));
         _unlock(req.operators);
     }
@@ -348,18 +406,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         uint256 disputeId,
         address juror
     ) external nonReentrant returns (uint256 amount) {
-        Dispute storage d = _disputes[disputeId];
-        amount = d.jurorShare;
-        uint256 key = JuryLib.roundKey(disputeId, d.round);
-        Ballot storage b = _rounds.ballots[key][juror];
-        if (
-            d.phase != Phase.Settled ||
-            amount == 0 ||
-            b.state != BallotState.Revealed ||
-            b.hash != _rounds.tally[key].majority
-        ) revert NothingToClaim(juror);
-        b.state = BallotState.Paid;
-        emit JurorRewardClaimed(disputeId, juror, amount);
+        amount = JuryLib.claimShare(_rounds, _disputes[disputeId], disputeId, juror);
         token.safeTransfer(juror, amount);
     }
 
@@ -376,9 +423,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
     /// @notice Replaces every parameter at once; each must lie within its bounds ({DisputeMath.valid},
     ///         docs/disputes.md). Running disputes keep their deadlines. Governance only.
     function setParameters(DisputeMath.Params calldata p) external onlyGovernance {
-        if (!DisputeMath.valid(p)) revert InvalidParameters();
-        _params = p;
-        emit ParametersChanged(p);
+        JuryLib.setParameters(_params, p);
     }
 
     /// @notice Names the arbiter. Governance only.
@@ -421,6 +466,17 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         return p.bond(maxRisk);
     }
 
+    /// @notice The referee verdict and appeal of a dispute (zero when the referee did not decide).
+    function appealOf(uint256 disputeId) external view returns (Appeal memory) {
+        return _rounds.appeals[disputeId];
+    }
+
+    /// @notice The pending randomness ticket of the dispute's next committee and the block it was taken in.
+    function ticketOf(uint256 disputeId) external view returns (uint256 ticket, uint256 takenAt) {
+        uint256 packed = _rounds.tickets[disputeId];
+        return (uint192(packed), packed >> 192);
+    }
+
     /// @notice A dispute's stored record.
     function disputeOf(uint256 disputeId) external view returns (Dispute memory) {
         return _disputes[disputeId];
@@ -449,19 +505,63 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
 
     // ================================================================ internals
 
-    /// @dev The dispute and the request's invalid-input mask. With `verify`, checks `req` against the
-    ///      coordinator's commitment; the settling paths skip it because `coordinator.settleDispute`, which
-    ///      they all call, checks the same commitment and reverts the whole transaction on a mismatch.
+    /// @dev The dispute, the request's invalid-input mask and its silent mask (bit i: operator i never
+    ///      answered; only in an automatic dispute). With `verify`, checks `req` against the coordinator's
+    ///      commitment; the settling paths skip it because `coordinator.settleDispute`, which they all call,
+    ///      checks the same commitment and reverts the whole transaction on a mismatch.
     function _load(
         uint256 disputeId,
         ICoordinator.Request calldata req,
         bool verify
-    ) private view returns (Dispute storage d, uint8 invalidMask) {
+    ) private view returns (Dispute storage d, uint8 invalidMask, uint8 silentMask) {
         d = _disputes[disputeId];
         if (d.phase == Phase.None) revert WrongPhase(disputeId, Phase.None);
         ICoordinator.RequestState memory st = coordinator.requestState(disputeId);
         if (verify && st.commitment != bytes24(keccak256(abi.encode(req)))) revert RequestMismatch(disputeId);
         invalidMask = st.invalidMask;
+        silentMask = uint8(((uint256(1) << req.operators.length) - 1) & ~uint256(st.answeredMask));
+    }
+
+    function _judge(
+        uint256 disputeId,
+        ICoordinator.Request calldata req,
+        uint8 invalidMask,
+        uint8 outcome,
+        bytes memory output,
+        bytes[] memory answeredOutputs,
+        bool exact
+    ) private view returns (uint8 wrongMask, bytes memory payoutOutput) {
+        return
+            JuryLib.judge(
+                address(coordinator),
+                address(agreementChecker),
+                disputeId,
+                req.operators.length,
+                req.tolerance,
+                invalidMask,
+                outcome,
+                output,
+                answeredOutputs,
+                exact
+            );
+    }
+
+    function _ticket(uint256 disputeId, uint8 nextRound) private {
+        JuryLib.takeTicket(_rounds, address(randomness), disputeId, nextRound);
+    }
+
+    /// @dev Settles an appeal of the referee against the decision: upheld burns the appellant's bond,
+    ///      otherwise it is credited back (JuryLib.settleAppeal).
+    function _settleAppeal(uint256 disputeId, uint8 outcome, bytes memory output, bool decided) private {
+        (address appellant, uint256 amount, bool upheld) = JuryLib.settleAppeal(
+            _rounds,
+            disputeId,
+            outcome,
+            output,
+            decided
+        );
+        if (upheld) _burn(amount);
+        else _credit(appellant, amount);
     }
 
     /// @dev Only the parameters of slot 0 (what the bond needs): opening a dispute reads one slot.
@@ -542,17 +642,6 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         if (output.length != 32 || bytes32(output) == bytes32(0)) revert BadReasonCode();
     }
 
-    /// @dev The reason code of a referee revert: the first argument of a one-word custom error, else 1
-    ///      ("undecodable").
-    function _reasonOf(bytes memory revertData) private pure returns (bytes32 reason) {
-        if (revertData.length == 36) {
-            assembly ("memory-safe") {
-                reason := mload(add(revertData, 36))
-            }
-        }
-        if (reason == bytes32(0)) reason = bytes32(uint256(1));
-    }
-
     function _lock(address[] calldata operators) private {
         for (uint256 i = 0; i < operators.length; ++i) staking.lockStake(operators[i]);
     }
@@ -565,8 +654,8 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         if (amount != 0) pendingBurn += amount.toUint96();
     }
 
-    /// @dev Draws the committee of `round` (JuryLib.drawRound); too few eligible operators send the
-    ///      dispute to the arbiter.
+    /// @dev Draws the committee of `round` from the dispute's ticket (JuryLib.drawRound); too few eligible
+    ///      operators send the dispute to the arbiter; a stale ticket is replaced and the draw waits for it.
     function _startRound(
         uint256 disputeId,
         Dispute storage d,
@@ -574,28 +663,35 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         uint8 round
     ) private {
         DisputeMath.Params storage s = _params;
-        bool drawn = JuryLib.drawRound(
+        uint8 result = JuryLib.drawRound(
             _rounds,
             d,
             address(staking),
+            address(randomness),
             disputeId,
             round,
             req.operators,
+            d.appealed ? _rounds.appeals[disputeId].appellant : address(0),
             DisputeMath.jurySizeOf(s.jurySize, round),
             s.commitDuration,
             s.revealDuration
         );
-        if (!drawn) _toArbitration(disputeId, d, round, round - 1);
+        if (result == JuryLib.TOO_FEW) _toArbitration(disputeId, d, round, round - 1);
     }
 
-    /// @dev Settles a decision: marks it, emits it, pays it out ({_payWrongOperators} or {_payLostBond}) and
-    ///      unlocks the operators' stake.
+    /// @dev Settles a decision: marks it, emits it, pays it out ({_payWrongOperators} or {_payLostBond}), settles
+    ///      an appeal of the referee, and unlocks the operators' stake. `wrongMask`: the operators whose answer
+    ///      is not the decided one (slashed and jailed). `silentMask`: operators that never answered (an
+    ///      automatic dispute opens at the first disagreeing answer): not slashed, but never paid: the mask
+    ///      passed to `coordinator.settleDispute` is `wrongMask | silentMask`, and a non-zero mask pays no
+    ///      operator (the requester is refunded and the decided output delivered).
     function _resolve(
         uint256 disputeId,
         Dispute storage d,
         ICoordinator.Request calldata req,
         Method method,
         uint8 wrongMask,
+        uint8 silentMask,
         uint8 outcome,
         bytes memory output,
         bytes memory payoutOutput,
@@ -610,10 +706,14 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             outcome,
             outcome == OUTCOME_RESULT ? keccak256(output) : bytes32(output)
         );
-        if (wrongMask != 0) {
-            _payWrongOperators(disputeId, d, req, wrongMask, outcome, output, winners, extraBurn);
+        if (d.appealed) _settleAppeal(disputeId, outcome, output, true);
+        uint8 unpaid = wrongMask | silentMask;
+        if (unpaid != 0) {
+            _payWrongOperators(disputeId, d, req, wrongMask, winners, extraBurn);
+            coordinator.settleDispute(disputeId, req, unpaid, outcome, output);
         } else {
-            _payLostBond(disputeId, d, req, payoutOutput, winners, extraBurn);
+            _payLostBond(disputeId, d, req, winners, extraBurn);
+            coordinator.settleDispute(disputeId, req, 0, 0, payoutOutput);
         }
         _unlock(req.operators);
     }
@@ -627,8 +727,6 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         Dispute storage d,
         ICoordinator.Request calldata req,
         uint8 wrongMask,
-        uint8 outcome,
-        bytes memory output,
         uint256 winners,
         uint256 extraBurn
     ) private {
@@ -642,7 +740,6 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             challenger != address(0),
             winners != 0
         );
-        coordinator.settleDispute(disputeId, req, wrongMask, outcome, output);
         uint256 dust = _shareJurors(d, winners, s.jurors);
         uint256 challengerPaid = challenger == address(0) ? 0 : bondAmount + s.challengerReward;
         emit DisputePayouts(
@@ -665,7 +762,6 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         uint256 disputeId,
         Dispute storage d,
         ICoordinator.Request calldata req,
-        bytes memory payoutOutput,
         uint256 winners,
         uint256 extraBurn
     ) private {
@@ -674,7 +770,6 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
             uint256(d.bondUnits) * DisputeMath.BOND_UNIT,
             winners != 0
         );
-        coordinator.settleDispute(disputeId, req, 0, 0, payoutOutput);
         uint256 dust = _shareJurors(d, winners, s.jurors);
         uint256 n = req.operators.length;
         uint256 perOperator = s.operators / n;

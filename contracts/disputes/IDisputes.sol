@@ -7,14 +7,17 @@ import {DisputeMath} from "./DisputeMath.sol";
 /// @notice Types, errors and events of the dispute contract (docs/disputes.md). A dispute's id is the id of
 ///         the request it disputes: a request can be disputed once.
 interface IDisputes {
-    /// @notice Open: waiting for the jury draw or the referee. Voting: a committee round runs.
-    ///         Arbitration: the rounds ran out; only the arbiter (or the referee) can decide.
+    /// @notice Open: waiting for the jury draw (its randomness ticket is taken) or the referee. Voting: a
+    ///         committee round runs. Arbitration: the rounds ran out; only the arbiter (or the referee) can
+    ///         decide. Refereed: an admitted referee decided; its verdict can be appealed to the committee
+    ///         until the appeal deadline, then anyone settles it ({settleReferee}).
     enum Phase {
         None,
         Open,
         Voting,
         Arbitration,
-        Settled
+        Settled,
+        Refereed
     }
 
     enum BallotState {
@@ -44,8 +47,18 @@ interface IDisputes {
         // slot 1 (written when a jury is drawn or the arbiter is called)
         uint40 commitDeadline;
         uint40 revealDeadline;
-        uint40 arbiterDeadline; // Arbitration: after it, anyone may settle without a verdict
+        uint40 arbiterDeadline; // Arbitration: after it, anyone may settle without a verdict; Refereed: the
+        // end of the appeal window
         uint128 jurorShare; // settled by a committee: what each juror of the majority claims
+        bool appealed; // the referee's verdict was appealed: the committee decides, the referee no more
+    }
+
+    /// @notice A referee's verdict and, once appealed, the appellant and its bond (at risk: burned when the
+    ///         committee or the arbiter upholds the verdict, credited back otherwise).
+    struct Appeal {
+        bytes32 verdict; // keccak256(abi.encode(outcome, output)) with its lowest bit replaced by the outcome
+        address appellant;
+        uint64 bondUnits; // DisputeMath.BOND_UNIT
     }
 
     /// @notice Tokens credited to an account, claimable with {claim}. Cumulative, so the slot never
@@ -89,6 +102,13 @@ interface IDisputes {
     error OutputCountMismatch(uint256 given, uint256 expected);
     error ArbiterTimeNotOver(uint256 disputeId, uint40 arbiterDeadline);
     error NothingToClaim(address account);
+    /// @notice The referee's appeal window closed at `deadline` (appeal) or is still open (settle).
+    error AppealClosed(uint256 disputeId, uint40 deadline);
+    error AppealOpen(uint256 disputeId, uint40 deadline);
+    /// @notice The outcome and output given are not the referee's verdict.
+    error VerdictMismatch(uint256 disputeId);
+    /// @notice The randomness source returned a ticket that does not fit 192 bits.
+    error TicketTooLarge(uint256 ticket);
 
     event DisputeOpened(
         uint256 indexed disputeId,
@@ -104,6 +124,16 @@ interface IDisputes {
         uint40 commitDeadline,
         uint40 revealDeadline
     );
+    /// @notice A randomness ticket was taken for the next committee of `disputeId` (docs/disputes.md): the
+    ///         committee is drawn from the ticket's value once it exists (`drawJury`), never before.
+    event JuryTicketTaken(uint256 indexed disputeId, uint8 nextRound, uint256 ticket);
+    /// @notice An admitted referee decided; the verdict can be appealed until `appealDeadline`.
+    event RefereeDecided(uint256 indexed disputeId, uint8 outcome, bytes output, uint40 appealDeadline);
+    /// @notice The referee's verdict was appealed with a bond; the committee decides.
+    event RefereeAppealed(uint256 indexed disputeId, address indexed appellant, uint256 bond);
+    /// @notice The appeal was settled: `upheld` (the decision equals the referee's verdict) burns the bond,
+    ///         otherwise it is credited back to the appellant.
+    event AppealSettled(uint256 indexed disputeId, address indexed appellant, bool upheld, uint256 bond);
     event VoteCommitted(uint256 indexed disputeId, uint8 round, address indexed juror, bytes32 commitment);
     event VoteRevealed(
         uint256 indexed disputeId,

@@ -26,6 +26,12 @@ interface IModelRegistry {
         string[] uris;
     }
 
+    /// @notice A scheduled fee increase: applied by `applyFee` from `effectiveAt` on.
+    struct PendingFee {
+        uint96 feePerInference;
+        uint64 effectiveAt;
+    }
+
     /// @notice Registration input.
     struct ModelSpec {
         bytes32 modelHash;
@@ -56,10 +62,14 @@ interface IModelRegistry {
     error NotDeployer(address caller);
     error TermsListenerAlreadySet(address listener);
     error ZeroListener();
+    error NoPendingFee(bytes32 modelHash);
+    error FeeNotYetEffective(bytes32 modelHash, uint64 effectiveAt);
 
     event ModelRegistered(bytes32 indexed modelHash, address indexed owner, ModelSpec spec);
     event ModelURIsChanged(bytes32 indexed modelHash, string[] uris);
     event ModelFeeChanged(bytes32 indexed modelHash, uint96 feePerInference);
+    /// @notice A fee increase was scheduled; it can be applied from `effectiveAt` on.
+    event ModelFeeIncreaseScheduled(bytes32 indexed modelHash, uint96 feePerInference, uint64 effectiveAt);
     event ModelOwnershipTransferred(bytes32 indexed modelHash, address indexed from, address indexed to);
     event ModelDeactivated(bytes32 indexed modelHash);
     event TermsListenerSet(address indexed listener);

@@ -16,9 +16,14 @@ contract ModelRegistry is IModelRegistry {
     uint8 public constant MAX_REDUNDANCY = 8;
     /// @notice Highest fixed64 scale (decimal digits) an output may use.
     uint8 public constant MAX_SCALE = 18;
+    /// @notice How long a fee increase waits before {applyFee} can apply it: longer than any request's life
+    ///         (the coordinator's largest allowed deadline, 7 days, plus the largest dispute window, 7 days),
+    ///         so a request never pays a fee raised after it was sent or signed. Decreases apply at once.
+    uint32 public constant FEE_INCREASE_DELAY = 15 days;
 
     mapping(bytes32 modelHash => Model) private _models;
     bytes32[] private _modelHashes;
+    mapping(bytes32 modelHash => PendingFee) private _pendingFees;
 
     /// @inheritdoc IModelRegistry
     address public termsListener;
@@ -89,8 +94,37 @@ contract ModelRegistry is IModelRegistry {
         emit ModelURIsChanged(modelHash, uris);
     }
 
-    /// @notice Changes the fee per inference; requests already made keep the fee they escrowed.
+    /// @notice Changes the fee per inference. A decrease (or the same fee) applies at once and cancels a
+    ///         pending increase; an increase is only scheduled: {applyFee} applies it from
+    ///         `now + FEE_INCREASE_DELAY` on (a later call replaces it and restarts the delay). Until then
+    ///         requests pay the current fee ({packedTerms} shows only the fee in force). Requests already made
+    ///         keep the fee they escrowed.
     function setFee(bytes32 modelHash, uint96 feePerInference) external onlyModelOwner(modelHash) {
+        if (feePerInference <= _models[modelHash].terms.feePerInference) {
+            delete _pendingFees[modelHash];
+            _applyFee(modelHash, feePerInference);
+            return;
+        }
+        uint64 effectiveAt = uint64(block.timestamp) + FEE_INCREASE_DELAY;
+        _pendingFees[modelHash] = PendingFee(feePerInference, effectiveAt);
+        emit ModelFeeIncreaseScheduled(modelHash, feePerInference, effectiveAt);
+    }
+
+    /// @notice Applies a scheduled fee increase once its delay has passed. Anyone may call.
+    function applyFee(bytes32 modelHash) external {
+        PendingFee memory p = _pendingFees[modelHash];
+        if (p.effectiveAt == 0) revert NoPendingFee(modelHash);
+        if (block.timestamp < p.effectiveAt) revert FeeNotYetEffective(modelHash, p.effectiveAt);
+        delete _pendingFees[modelHash];
+        _applyFee(modelHash, p.feePerInference);
+    }
+
+    /// @notice The scheduled fee increase of a model (zero when none).
+    function pendingFee(bytes32 modelHash) external view returns (PendingFee memory) {
+        return _pendingFees[modelHash];
+    }
+
+    function _applyFee(bytes32 modelHash, uint96 feePerInference) private {
         _models[modelHash].terms.feePerInference = feePerInference;
         emit ModelFeeChanged(modelHash, feePerInference);
         _termsChanged(modelHash);

@@ -76,6 +76,7 @@ interface Cycle {
 async function cycle(target: string): Promise<Cycle> {
   const c = await answeredBy(target, WRONG);
   const open = await gasOf(p.disputes.connect(challenger).openDispute(c.requestId, c.request, "0x"));
+  await p.connection.networkHelpers.mine(); // the jury's randomness ticket is ready one block later
   await (await p.disputes.drawJury(c.requestId, c.request)).wait();
   const jurors = [...(await p.disputes.jurorsOf(c.requestId, 1))];
   const [first, ...rest] = jurors as [string, ...string[]];
@@ -135,6 +136,9 @@ const lie = out(BigInt(truth.length)); // any other canonical output
 const r = await answeredBy(small, lie, model.modelHash, input);
 await (await p.disputes.connect(challenger).openDispute(r.requestId, r.request, truth)).wait();
 const referee = await gasOf(p.disputes.resolveByReferee(r.requestId, r.request, input));
+// The verdict is applied once its appeal window passed.
+await increaseTime(p, 121);
+const applied = await gasOf(p.disputes.settleReferee(r.requestId, r.request, 0, truth));
 
 const figures = {
   "gas.dispute.open": s1.open,
@@ -145,6 +149,7 @@ const figures = {
   "gas.dispute.claim": s1.claim,
   "gas.dispute.claimJurorReward": s1.jurorClaim,
   "gas.dispute.referee.mlp16x32x1": referee,
+  "gas.dispute.settleReferee": applied,
 };
 console.table(figures);
 console.log(`settle difference: ${((Math.abs(s1000.settle - s1.settle) / s1.settle) * 100).toFixed(2)}%`);

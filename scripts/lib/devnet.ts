@@ -17,9 +17,12 @@ import { fileURLToPath } from "node:url";
 import { HDNodeWallet, JsonRpcProvider, Mnemonic, NonceManager, Wallet, keccak256, parseEther } from "ethers";
 import {
   Coordinator__factory,
+  IntegerMlpReferee__factory,
   ModelRegistry__factory,
   OPGToken__factory,
+  RefereeCourt__factory,
   Staking__factory,
+  TimelockController__factory,
   type Coordinator,
 } from "../../types/ethers-contracts/index.js";
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
@@ -281,6 +284,50 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
   }
 }
 
+/**
+ * Admits each model's genuine referee in the RefereeCourt through governance, as a real deployment would: the
+ * deployer (the timelock's proposer) schedules `admit` with the referee's and its weights' code hashes, the
+ * devnet clock skips the timelock delay, and the call is executed. Without it the referee decides nothing.
+ */
+async function admitReferees(
+  node: HardhatNode,
+  proposer: NonceManager,
+  timelockAddress: string,
+  courtAddress: string,
+  models: readonly { hash: string; referee?: string }[],
+): Promise<void> {
+  if (models.length === 0) return;
+  const provider = proposer.provider!;
+  const timelock = TimelockController__factory.connect(timelockAddress, proposer);
+  const court = RefereeCourt__factory.connect(courtAddress, provider);
+  const zero = "0x" + "00".repeat(32);
+  const calls: { data: string; salt: string }[] = [];
+  for (const m of models) {
+    const referee = m.referee!;
+    let weights = ZERO;
+    try {
+      weights = await IntegerMlpReferee__factory.connect(referee, provider).WEIGHTS();
+    } catch {
+      // a referee without a weights contract
+    }
+    const codeHash = keccak256(await provider.getCode(referee));
+    const weightsHash = weights === ZERO ? zero : keccak256(await provider.getCode(weights));
+    const data = court.interface.encodeFunctionData("admit", [
+      m.hash,
+      referee,
+      codeHash,
+      weights,
+      weightsHash,
+    ]);
+    const salt = keccak256(new TextEncoder().encode(`admit-${m.hash}`));
+    await (await timelock.schedule(courtAddress, 0, data, zero, salt, await timelock.getMinDelay())).wait();
+    calls.push({ data, salt });
+  }
+  await rpc(node.url, "evm_increaseTime", [Number(await timelock.getMinDelay()) + 1]);
+  await rpc(node.url, "evm_mine", []);
+  for (const c of calls) await (await timelock.execute(courtAddress, 0, c.data, zero, c.salt)).wait();
+}
+
 async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet> {
   const { network } = await import("hardhat");
   const { default: VerdictModule } = await import("../../deploy/Verdict.js");
@@ -298,6 +345,8 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     registry: { getAddress(): Promise<string> };
     coordinator: { getAddress(): Promise<string> };
     disputes: { getAddress(): Promise<string> };
+    refereeCourt: { getAddress(): Promise<string> };
+    timelock: { getAddress(): Promise<string> };
   };
   try {
     deployed = await connection.ignition.deploy(VerdictModule, {
@@ -377,6 +426,13 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     ).wait();
     models[m.name] = { ...m, uri };
   }
+  await admitReferees(
+    node,
+    deployer,
+    await deployed.timelock.getAddress(),
+    await deployed.refereeCourt.getAddress(),
+    (options.models ?? []).filter((m) => m.referee !== undefined),
+  );
 
   const prepaid = FEE * (options.prepaidRequests ?? 100_000n);
   await (await token.transfer(requesterHd.address, prepaid)).wait();

@@ -3,13 +3,18 @@
  * commit/reveal as jurors, a challenger with a bond, and a model backed by an on-chain referee.
  */
 import { expect } from "chai";
-import { keccak256, parseEther, type Signer, type Wallet } from "ethers";
-import type { Disputes, IntegerMlpReferee, RecordingConsumer } from "../../types/ethers-contracts/index.js";
+import { keccak256, parseEther, type ContractTransactionResponse, type Signer, type Wallet } from "ethers";
+import type {
+  Disputes,
+  IntegerMlpReferee,
+  RecordingConsumer,
+  RefereeCourt,
+} from "../../types/ethers-contracts/index.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
 import { encodeTensors } from "../../sdk/tensor.js";
 import { deployIntegerReferee } from "../../scripts/models/deploy-referee.js";
 import { modelEntry, type ModelEntry } from "../../scripts/models/manifest.js";
-import { FEE, deployProtocol, type Protocol, type ProtocolOptions } from "./protocol.js";
+import { FEE, deployProtocol, governed, type Protocol, type ProtocolOptions } from "./protocol.js";
 import { voteCommitment } from "../../sdk/disputes.js";
 export { voteCommitment };
 
@@ -97,10 +102,15 @@ export async function deployConsumer(p: Protocol): Promise<RecordingConsumer> {
   return c as unknown as RecordingConsumer;
 }
 
-/** Round-1 jurors after drawing them. */
+/**
+ * The jurors of the next round after drawing them. One block is mined first: the draw uses the randomness
+ * ticket taken when the dispute opened (or the last round ended), whose value exists from the next block on.
+ */
 export async function drawJury(p: DisputeProtocol, created: CreatedRequest): Promise<string[]> {
+  await p.connection.networkHelpers.mine();
   await (await p.disputes.drawJury(created.requestId, created.request)).wait();
-  return [...(await p.disputes.jurorsOf(created.requestId, 1))];
+  const round = (await p.disputes.disputeOf(created.requestId)).round;
+  return [...(await p.disputes.jurorsOf(created.requestId, round))];
 }
 
 /** A model registered with a real on-chain referee (an integer MLP from models/generated/). */
@@ -111,16 +121,17 @@ export interface RefereeModel {
 }
 
 /**
- * Deploys the IntegerMlpReferee of manifest model `name` (weights data contract + referee) and registers the
- * model with it in the fixture's registry (model hash = the ONNX file's sha256, FEE, k = `redundancy`).
+ * Deploys the IntegerMlpReferee of manifest model `name` (weights data contract + referee), registers the
+ * model with it in the fixture's registry (model hash = the ONNX file's sha256, FEE, k = `redundancy`) and,
+ * unless `admit` is false, admits the referee through governance (the timelock) in the RefereeCourt.
  */
 export async function registerRefereeModel(
   p: Protocol,
   name: string,
-  opts: { redundancy?: number; tolerance?: bigint } = {},
+  opts: { redundancy?: number; tolerance?: bigint; admit?: boolean } = {},
 ): Promise<RefereeModel> {
   const entry = modelEntry(name);
-  const { referee } = await deployIntegerReferee(p.deployer, entry);
+  const { referee, weightsAddress } = await deployIntegerReferee(p.deployer, entry);
   const modelHash = "0x" + entry.sha256;
   await (
     await p.registry.connect(p.modelOwner).register({
@@ -137,7 +148,72 @@ export async function registerRefereeModel(
       modelCardHash: keccak256(new TextEncoder().encode(`model card ${name}`)),
     })
   ).wait();
+  if (opts.admit !== false) await admitReferee(p, modelHash, await referee.getAddress(), weightsAddress);
   return { modelHash, referee: referee.connect(p.ethers.provider) as IntegerMlpReferee, entry };
+}
+
+/**
+ * The admitted referee decides (`resolveByReferee`), nobody appeals, the appeal window passes and anyone
+ * applies the verdict: returns the `settleReferee` transaction.
+ */
+export async function refereeSettles(
+  p: DisputeProtocol,
+  created: CreatedRequest,
+  input: Uint8Array | string,
+): Promise<ContractTransactionResponse> {
+  const decided = await refereeDecides(p, created, input);
+  const deadline = (await p.disputes.disputeOf(created.requestId)).arbiterDeadline;
+  await p.connection.networkHelpers.time.increaseTo(deadline + 1n);
+  return p.disputes.settleReferee(created.requestId, created.request, decided.outcome, decided.output);
+}
+
+/** `resolveByReferee`, returning the verdict it recorded (event RefereeDecided). */
+export async function refereeDecides(
+  p: DisputeProtocol,
+  created: CreatedRequest,
+  input: Uint8Array | string,
+): Promise<{ outcome: number; output: string; appealDeadline: bigint }> {
+  const receipt = await (await p.disputes.resolveByReferee(created.requestId, created.request, input)).wait();
+  for (const log of receipt?.logs ?? []) {
+    const parsed = p.disputes.interface.parseLog(log);
+    if (parsed?.name === "RefereeDecided") {
+      return {
+        outcome: Number(parsed.args.outcome),
+        output: parsed.args.output as string,
+        appealDeadline: parsed.args.appealDeadline as bigint,
+      };
+    }
+  }
+  throw new Error("resolveByReferee emitted no RefereeDecided");
+}
+
+/** The RefereeCourt the deployed Disputes contract asks. */
+export async function refereeCourtOf(p: Protocol): Promise<RefereeCourt> {
+  const disputes = (await p.ethers.getContractAt(
+    "Disputes",
+    await p.coordinator.disputeHook(),
+  )) as unknown as Disputes;
+  return (await p.ethers.getContractAt("RefereeCourt", await disputes.court())) as unknown as RefereeCourt;
+}
+
+/** Admits `referee` (reading its weights from `weights`) for `modelHash` through the timelock. */
+export async function admitReferee(
+  p: Protocol,
+  modelHash: string,
+  referee: string,
+  weights: string,
+): Promise<void> {
+  const court = await refereeCourtOf(p);
+  const codeHash = keccak256(await p.ethers.provider.getCode(referee));
+  const weightsHash = keccak256(await p.ethers.provider.getCode(weights));
+  const data = court.interface.encodeFunctionData("admit", [
+    modelHash,
+    referee,
+    codeHash,
+    weights,
+    weightsHash,
+  ]);
+  await governed(p, await court.getAddress(), data);
 }
 
 /** The canonical VTN1 input of an integer model: one int64 row `[1, n]` named after the model's input. */

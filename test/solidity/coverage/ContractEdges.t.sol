@@ -114,7 +114,8 @@ contract ContractEdgesTest is Test {
             ICoordinator(address(this)),
             IERC20(address(token)),
             bytes32("vad"),
-            500_000
+            500_000,
+            1 ether
         );
         vm.expectRevert(abi.encodeWithSelector(VoiceActivityGate.UnknownCheck.selector, 42));
         gate.onInferenceResult(42, 0, "", false);

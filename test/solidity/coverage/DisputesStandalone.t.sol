@@ -6,7 +6,9 @@ import {Disputes} from "../../../contracts/disputes/Disputes.sol";
 import {IDisputes} from "../../../contracts/disputes/IDisputes.sol";
 import {IStakingDisputes} from "../../../contracts/disputes/IDisputeDeps.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
-import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
+import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
+import {IRandomnessSource} from "../../../contracts/interfaces/IRandomnessSource.sol";
+import {IRefereeCourt} from "../../../contracts/referee/IRefereeCourt.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
 import {OPGToken} from "../../../contracts/token/OPGToken.sol";
 import {Test} from "../utils/Test.sol";
@@ -21,32 +23,44 @@ contract DisputesStandaloneTest is Test {
     address internal constant REGISTRY = address(0x4E6);
     address internal constant ARBITER = address(0xA4B);
     address internal constant STRANGER = address(0xBAD);
+    address internal randomness;
 
-    function _deploy(address[7] memory a) internal returns (Disputes) {
+    function _deploy(address[8] memory a) internal returns (Disputes) {
         return
             new Disputes(
                 IERC20(a[0]),
                 ICoordinator(a[1]),
                 IStakingDisputes(a[2]),
-                IModelRegistry(a[3]),
+                IRefereeCourt(a[3]),
                 AgreementChecker(a[4]),
                 a[5],
-                a[6]
+                a[6],
+                IRandomnessSource(a[7])
             );
     }
 
-    function _addresses() internal view returns (address[7] memory) {
-        return [address(token), address(this), STAKING, REGISTRY, address(0xC4EC), address(this), ARBITER];
+    function _addresses() internal view returns (address[8] memory) {
+        return [
+            address(token),
+            address(this),
+            STAKING,
+            REGISTRY,
+            address(0xC4EC),
+            address(this),
+            ARBITER,
+            randomness
+        ];
     }
 
     function setUp() public {
         token = new OPGToken(address(this), 1e6 ether);
+        randomness = address(new BlockhashRandomness());
         disputes = _deploy(_addresses());
     }
 
     function testConstructorRejectsEveryZeroAddress() public {
-        for (uint256 i = 0; i < 7; ++i) {
-            address[7] memory a = _addresses();
+        for (uint256 i = 0; i < 8; ++i) {
+            address[8] memory a = _addresses();
             a[i] = address(0);
             vm.expectRevert(IDisputes.ZeroAddress.selector);
             this.deployWith(a);
@@ -54,7 +68,7 @@ contract DisputesStandaloneTest is Test {
     }
 
     /// @dev External so that expectRevert sees the deployment as the next call.
-    function deployWith(address[7] memory a) external returns (Disputes) {
+    function deployWith(address[8] memory a) external returns (Disputes) {
         return _deploy(a);
     }
 

@@ -17,6 +17,8 @@ import {DisputeMath} from "../../../contracts/disputes/DisputeMath.sol";
 import {VerdictTypes} from "../../../contracts/libraries/VerdictTypes.sol";
 import {Test} from "../utils/Test.sol";
 import {SeedReferee} from "./SeedReferee.sol";
+import {RefereeCourt} from "../../../contracts/referee/RefereeCourt.sol";
+import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 
 /// @notice Drives the token, staking, the coordinator and the REAL dispute contract together: requests
 ///         (k = 1..3, inline input) on a model without a referee and on one with a referee, answers signed
@@ -53,6 +55,7 @@ contract DisputesHandler is Test {
         ICoordinator.Status terminal; // None until the handler saw it reach a terminal state
         IDisputes.Phase phase; // the dispute's phase when last seen
         uint8 round; // the dispute's round when last seen
+        uint256 progress; // {_progress} when last seen
     }
 
     struct Vote {
@@ -157,10 +160,12 @@ contract DisputesHandler is Test {
                 t.terminal = s;
             }
             IDisputes.Dispute memory d = disputes.disputeOf(id);
-            if (d.phase < t.phase || (d.phase == t.phase && d.round < t.round)) ++ghostPhaseRegressions;
+            uint256 progress = _progress(d);
+            if (progress < t.progress) ++ghostPhaseRegressions;
             if (t.phase == IDisputes.Phase.None && d.phase != IDisputes.Phase.None) disputeIds.push(id);
             t.phase = d.phase;
             t.round = d.round;
+            t.progress = progress;
         }
     }
 
@@ -233,7 +238,23 @@ contract DisputesHandler is Test {
     }
 
     function _isOpen(IDisputes.Phase p) internal pure returns (bool) {
-        return p == IDisputes.Phase.Open || p == IDisputes.Phase.Voting || p == IDisputes.Phase.Arbitration;
+        return
+            p == IDisputes.Phase.Open ||
+            p == IDisputes.Phase.Voting ||
+            p == IDisputes.Phase.Arbitration ||
+            p == IDisputes.Phase.Refereed;
+    }
+
+    /// @dev How far a dispute got; it never decreases. Open with round r waits for the draw of round r + 1
+    ///      (after an escalation or an appeal); an appeal (once) outranks everything before it.
+    function _progress(IDisputes.Dispute memory d) internal pure returns (uint256) {
+        if (d.phase == IDisputes.Phase.None) return 0;
+        uint256 base = d.appealed ? 1024 : 1;
+        if (d.phase == IDisputes.Phase.Settled) return base + 1000;
+        if (d.phase == IDisputes.Phase.Open) return base + (uint256(d.round) + 1) * 8;
+        if (d.phase == IDisputes.Phase.Refereed) return base + (uint256(d.round) + 1) * 8 + 1;
+        if (d.phase == IDisputes.Phase.Voting) return base + uint256(d.round) * 8 + 1;
+        return base + uint256(d.round) * 8 + 2; // Arbitration
     }
 
     /// @notice Σ bonds of disputes not settled yet, read from the dispute contract's records.
@@ -509,7 +530,13 @@ contract DisputesHandler is Test {
     function _drawJury(uint256 seed) internal returns (bool) {
         uint256 id = _pickDispute(seed, IDisputes.Phase.Open);
         if (id == 0) return false;
+        // The draw waits for its ticket's value (the next block's hash); an expired ticket is replaced first.
+        vm.roll(block.number + 2);
         disputes.drawJury(id, _tracked[id].req);
+        if (disputes.disputeOf(id).phase == IDisputes.Phase.Open) {
+            vm.roll(block.number + 2);
+            disputes.drawJury(id, _tracked[id].req);
+        }
         return _ok("drawJury");
     }
 
@@ -654,7 +681,19 @@ contract DisputesHandler is Test {
         for (uint256 j; j < n && j < 32; ++j) {
             uint256 id = disputeIds[((seed % n) + j) % n];
             Tracked storage t = _tracked[id];
-            if (t.req.modelHash != refModel || !_isOpen(disputes.disputeOf(id).phase)) continue;
+            IDisputes.Dispute memory d = disputes.disputeOf(id);
+            if (d.phase == IDisputes.Phase.Refereed) {
+                // The appeal window passes without an appeal: anyone applies the verdict.
+                if (block.timestamp <= d.arbiterDeadline) vm.warp(uint256(d.arbiterDeadline) + 1);
+                (uint8 outcome, bytes memory output) = disputes.court().evaluate(
+                    id,
+                    t.req.modelHash,
+                    t.input
+                );
+                disputes.settleReferee(id, t.req, outcome, output);
+                return _ok("settleReferee");
+            }
+            if (t.req.modelHash != refModel || !_isOpen(d.phase) || d.appealed) continue;
             disputes.resolveByReferee(id, t.req, t.input);
             return _ok("resolveByReferee");
         }
@@ -952,21 +991,25 @@ contract DisputesInvariantTest is Test {
         // Wired as deploy/Verdict.ts wires it.
         staking.setFeeSource(address(coordinator));
         registry.setTermsListener(address(coordinator));
+        RefereeCourt court = new RefereeCourt(IModelRegistry(address(registry)), address(this));
         disputes = new Disputes(
             IERC20(address(token)),
             coordinator,
             IStakingDisputes(address(staking)),
-            IModelRegistry(address(registry)),
+            court,
             checker,
             address(this),
-            ARBITER
+            ARBITER,
+            new BlockhashRandomness()
         );
         coordinator.setDisputeHook(address(disputes));
         staking.setSlashers(address(coordinator), address(disputes));
         uint256[N_OPS] memory keys = _registerOperators();
         vm.roll(block.number + staking.EPOCH_BLOCKS()); // the registered weights count from the next epoch
         _register(MODEL, address(0));
-        _register(REF_MODEL, address(new SeedReferee()));
+        address seedReferee = address(new SeedReferee());
+        _register(REF_MODEL, seedReferee);
+        court.admit(REF_MODEL, seedReferee, seedReferee.codehash, address(0), bytes32(0));
         handler = new DisputesHandler(
             token,
             staking,
@@ -1105,7 +1148,10 @@ contract DisputesInvariantTest is Test {
             ICoordinator.Status s = coordinator.requestState(id).status;
             IDisputes.Phase p = disputes.disputeOf(id).phase;
             bool open =
-                p == IDisputes.Phase.Open || p == IDisputes.Phase.Voting || p == IDisputes.Phase.Arbitration;
+                p == IDisputes.Phase.Open ||
+                    p == IDisputes.Phase.Voting ||
+                    p == IDisputes.Phase.Arbitration ||
+                    p == IDisputes.Phase.Refereed;
             assertTrue(open == (s == ICoordinator.Status.Disputed), "dispute open iff request Disputed");
             if (p == IDisputes.Phase.Settled) {
                 assertTrue(
