@@ -19,27 +19,55 @@ import { VerdictError } from "./errors.js";
 export const DOMAIN_NAME = "Verdict";
 export const DOMAIN_VERSION = "1";
 
-/** Attestation outcome. */
-export const Outcome = { RESULT: 0, INVALID_INPUT: 1 } as const;
+/**
+ * Attestation outcome: RESULT (the output), INVALID_INPUT (the input is at fault: refund if it stands) or
+ * CANNOT_SERVE (the operator cannot serve through nobody's provable fault: never compared, paid or penalised).
+ */
+export const Outcome = { RESULT: 0, INVALID_INPUT: 1, CANNOT_SERVE: 2 } as const;
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
 /** Request finality mode: FAST (callback on first answer) or FINAL (callback once final). */
 export const Finality = { FAST: 0, FINAL: 1 } as const;
 export type Finality = (typeof Finality)[keyof typeof Finality];
 
-/** Invalid-input reason codes, carried as bytes32 in `outputHash` when outcome = INVALID_INPUT. */
+/**
+ * Reason codes, carried as bytes32 in `outputHash` when outcome = INVALID_INPUT or CANNOT_SERVE; each outcome
+ * accepts only its own codes (docs/protocol.md, "Outcomes"). 8 (UNDECIDED) is the dispute contract's only.
+ */
 export const ReasonCode = {
   UNDECODABLE: 1,
   NAME_MISMATCH: 2,
   DTYPE_MISMATCH: 3,
   SHAPE_MISMATCH: 4,
   OUT_OF_RANGE: 5,
+  /** CANNOT_SERVE: the input URI cannot be fetched (or its bytes do not hash to inputHash). */
   INPUT_UNAVAILABLE: 6,
   MODEL_FAILED: 7,
+  /** CANNOT_SERVE: the model's bytes cannot be fetched or do not hash to modelHash. */
+  MODEL_UNAVAILABLE: 9,
+  /** CANNOT_SERVE: not opted in to the model, or beyond the operator's resource or time limits. */
+  DECLINED: 10,
+  /** CANNOT_SERVE: the output is larger than the coordinator's MAX_OUTPUT. */
+  OUTPUT_TOO_LARGE: 11,
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
 const REASON_CODES: ReadonlySet<number> = new Set(Object.values(ReasonCode));
+const CANNOT_SERVE_CODES: ReadonlySet<number> = new Set([
+  ReasonCode.INPUT_UNAVAILABLE,
+  ReasonCode.MODEL_UNAVAILABLE,
+  ReasonCode.DECLINED,
+  ReasonCode.OUTPUT_TOO_LARGE,
+]);
+
+/** The outcome a reason code belongs to: INVALID_INPUT or CANNOT_SERVE (VerdictTypes.isInvalidInputReason / isCannotServeReason). */
+export function outcomeOfReason(code: ReasonCode): Outcome {
+  return CANNOT_SERVE_CODES.has(code) ? Outcome.CANNOT_SERVE : Outcome.INVALID_INPUT;
+}
+
+/** Input kind of a request: inline bytes, or hash + URI. Signed requests bind it. */
+export const InputKind = { INLINE: 0, URI: 1 } as const;
+export type InputKind = (typeof InputKind)[keyof typeof InputKind];
 
 /** True for a defined reason code. */
 export function isReasonCode(value: unknown): value is ReasonCode {
@@ -65,7 +93,8 @@ export function bytes32ToReasonCode(value: string): ReasonCode {
 export const ATTESTATION_TYPE_STRING =
   "Attestation(uint256 requestId,bytes32 modelHash,bytes32 inputHash,bytes32 outputHash,uint8 outcome)";
 export const INFERENCE_REQUEST_TYPE_STRING =
-  "InferenceRequest(address requester,bytes32 modelHash,bytes32 inputHash,uint8 redundancy,uint256 maxFee," +
+  "InferenceRequest(address requester,bytes32 modelHash,bytes32 inputHash,uint8 inputKind,string inputURI," +
+  "uint8 redundancy,uint256 maxFee," +
   "uint64 deadline,uint32 callbackGasLimit,uint8 finality,address callback,uint256 nonce,uint64 signatureDeadline)";
 export const ATTESTATION_TYPEHASH = id(ATTESTATION_TYPE_STRING);
 export const INFERENCE_REQUEST_TYPEHASH = id(INFERENCE_REQUEST_TYPE_STRING);
@@ -85,6 +114,8 @@ export const INFERENCE_REQUEST_TYPES: Readonly<Record<string, TypedDataField[]>>
     { name: "requester", type: "address" },
     { name: "modelHash", type: "bytes32" },
     { name: "inputHash", type: "bytes32" },
+    { name: "inputKind", type: "uint8" },
+    { name: "inputURI", type: "string" },
     { name: "redundancy", type: "uint8" },
     { name: "maxFee", type: "uint256" },
     { name: "deadline", type: "uint64" },
@@ -109,6 +140,10 @@ export interface InferenceRequest {
   requester: string;
   modelHash: string;
   inputHash: string;
+  /** InputKind.INLINE (inputURI "") or InputKind.URI. */
+  inputKind: InputKind;
+  /** The input URI ("" for an inline input); signed as keccak256 of its UTF-8 bytes. */
+  inputURI: string;
   redundancy: number;
   maxFee: bigint;
   deadline: bigint;

@@ -31,6 +31,8 @@ export const RequestStatus = {
   Rejected: 5,
   Expired: 6,
   Corrected: 7,
+  /** Every drawn operator answered "cannot serve": refunded, nobody penalised. */
+  Unserved: 8,
 } as const;
 export type RequestStatus = (typeof RequestStatus)[keyof typeof RequestStatus];
 export const statusName = (s: number): string =>

@@ -93,7 +93,7 @@ export interface Trail {
   entries: TrailEntry[];
   /** The status the events imply. */
   status: RequestStatus;
-  /** What the chain stores now (status and the 24-byte commitment of the request). */
+  /** What the chain stores now (status and the 22-byte commitment of the request). */
   chain: { status: number; commitment: string; windowEnds: bigint };
 }
 

@@ -59,10 +59,10 @@ const requestParam: ParamType = (() => {
   return p;
 })();
 
-/** The 24-byte commitment the coordinator stores for a request: bytes24(keccak256(abi.encode(req))). */
+/** The 22-byte commitment the coordinator stores for a request: bytes22(keccak256(abi.encode(req))). */
 export function requestCommitment(req: CommittedRequest): string {
   const encoded = AbiCoder.defaultAbiCoder().encode([requestParam], [req]);
-  return dataSlice(keccak256(encoded), 0, 24);
+  return dataSlice(keccak256(encoded), 0, 22);
 }
 
 export interface AttestationCheckInput {

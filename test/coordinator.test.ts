@@ -521,6 +521,8 @@ describe("Coordinator: EIP-712 signed requests", function () {
       requester,
       modelHash: p.modelHash,
       inputHash: keccak256(input),
+      inputKind: 0 as const,
+      inputURI: "",
       redundancy: 1,
       maxFee: FEE,
       deadline: 0n,

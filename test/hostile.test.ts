@@ -105,6 +105,8 @@ describe("Hostile: signatures", function () {
       requester,
       modelHash: p.modelHash,
       inputHash: keccak256(input),
+      inputKind: 0 as const,
+      inputURI: "",
       redundancy: 1,
       maxFee: FEE,
       deadline: 0n,

@@ -13,11 +13,14 @@ import {
   INFERENCE_REQUEST_TYPEHASH,
   INFERENCE_REQUEST_TYPES,
   INFERENCE_REQUEST_TYPE_STRING,
+  InputKind,
   Outcome,
   ReasonCode,
   attestationDigest,
   bytes32ToReasonCode,
   inferenceRequestDigest,
+  isReasonCode,
+  outcomeOfReason,
   reasonCodeToBytes32,
   recoverAttestationSigner,
   recoverInferenceRequestSigner,
@@ -71,6 +74,8 @@ describe("SDK EIP-712 vs VerdictTypes.sol", function () {
       requester: requester.address,
       modelHash: att.modelHash,
       inputHash: att.inputHash,
+      inputKind: InputKind.URI,
+      inputURI: "https://example.org/input/é.vtn",
       redundancy: 3,
       maxFee: 10n ** 18n,
       deadline: 2n ** 64n - 1n,
@@ -108,6 +113,12 @@ describe("SDK EIP-712 vs VerdictTypes.sol", function () {
     expect(await harness.inferenceRequestDigest({ ...req, nonce: 8n })).to.not.equal(
       inferenceRequestDigest(domain, req),
     );
+    // The input's form is signed: the kind and the URI (an inline request signs kind 0 and "").
+    const inline = { ...req, inputKind: InputKind.INLINE, inputURI: "" };
+    expect(await harness.inferenceRequestDigest(inline)).to.equal(inferenceRequestDigest(domain, inline));
+    for (const other of [inline, { ...req, inputURI: req.inputURI + "x" }]) {
+      expect(inferenceRequestDigest(domain, other)).to.not.equal(inferenceRequestDigest(domain, req));
+    }
   });
 
   it("signs and verifies an attestation; the contract recovers the same signer", async function () {
@@ -165,12 +176,18 @@ describe("SDK EIP-712 vs VerdictTypes.sol", function () {
   it("maps reason codes to bytes32 like VerdictTypes.sol, and rejects unknown codes", async function () {
     const onChain = await harness.reasonCodes();
     const codes = Object.values(ReasonCode);
-    expect(codes).to.deep.equal([1, 2, 3, 4, 5, 6, 7]);
+    expect(codes).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 9, 10, 11]);
     codes.forEach((code, i) => {
       expect(reasonCodeToBytes32(code)).to.equal(onChain[i]);
       expect(bytes32ToReasonCode(onChain[i]!)).to.equal(code);
     });
-    for (const bad of [0, 8, 1.5]) {
+    // Each code belongs to one outcome, the same on both sides; everything else is accepted by neither.
+    const outcomes = await harness.reasonOutcomes();
+    for (let n = 0; n < 16; ++n) {
+      const expected = isReasonCode(n) ? outcomeOfReason(n) : 0;
+      expect(Number(outcomes[n]), `code ${n}`).to.equal(expected);
+    }
+    for (const bad of [0, 8, 12, 1.5]) {
       expect(() => reasonCodeToBytes32(bad as ReasonCode))
         .to.throw(VerdictError)
         .with.property("code", "REASON_CODE_INVALID");

@@ -15,7 +15,8 @@ interface ICoordinator {
         Finalized, // paid out
         Rejected, // "invalid input" stood: the requester was refunded
         Expired, // deadline passed without all answers: refunded, missing operators penalised
-        Corrected // a dispute overturned the answer: refunded, corrected output delivered
+        Corrected, // a dispute overturned the answer: refunded, corrected output delivered
+        Unserved // every operator answered "cannot serve": refunded, nobody penalised
     }
 
     enum Finality {
@@ -59,27 +60,43 @@ interface ICoordinator {
 
     /// @notice One storage slot per request.
     struct RequestState {
-        bytes24 commitment; // first 24 bytes of keccak256(abi.encode(request))
+        bytes22 commitment; // first 22 bytes of keccak256(abi.encode(request))
         Status status;
-        uint8 answeredMask; // bit i: operators[i] answered
+        uint8 answeredMask; // bit i: operators[i] answered (any outcome)
         uint8 invalidMask; // bit i: operators[i] said "invalid input"
+        uint8 unservedMask; // bit i: operators[i] said "cannot serve" (never compared, paid or penalised)
+        uint8 anchor; // index of the first served (result / invalid input) answer posted: the agreement anchor
         uint40 windowEnds; // when all answers are in: the end of the dispute window
     }
 
-    /// @notice Per-operator record, one slot: fees accrued for its pool and its accountability counts.
+    /// @notice Per-operator record: fees accrued for its pool and its accountability counts (first slot),
+    ///         and the window of its recent penalised misses (second slot, touched only by {expire}).
     struct OperatorRecord {
         uint128 accruedFees;
         uint32 served;
         uint32 disputed;
         uint32 lost;
-        uint32 missed;
+        uint32 missed; // penalised misses only: requests that another drawn operator served
+        uint40 missWindowStart; // start of the current miss window
+        uint8 recentMisses; // penalised misses since missWindowStart (jail at `missesToJail`, then reset)
     }
 
-    /// @notice A signed answer as posted.
+    /// @notice A signed answer as posted. Outcomes and reason codes (docs/protocol.md, "Outcomes"):
+    ///         RESULT (0): `output` is the canonical output, attested as keccak256(output).
+    ///         INVALID_INPUT (1): the input is at fault; `output` is a reason code, attested as itself:
+    ///           1 UNDECODABLE, 2 NAME_MISMATCH, 3 DTYPE_MISMATCH, 4 SHAPE_MISMATCH, 5 OUT_OF_RANGE,
+    ///           7 MODEL_FAILED (the model fails deterministically on this input). Agrees with any other
+    ///           INVALID_INPUT answer, never with a RESULT. Refunds the requester if it stands.
+    ///         CANNOT_SERVE (2): the operator cannot serve, through nobody's fault it can prove; never compared,
+    ///           paid or penalised: 6 INPUT_UNAVAILABLE (the input URI cannot be fetched or does not hash to
+    ///           inputHash), 9 MODEL_UNAVAILABLE (the model bytes cannot be fetched or do not hash to
+    ///           modelHash), 10 DECLINED (not opted in to the model, or beyond the operator's resource
+    ///           limits), 11 OUTPUT_TOO_LARGE (the output exceeds MAX_OUTPUT).
+    ///         Code 8 (UNDECIDED) is delivered only by the dispute contract. Any other code is rejected.
     struct Answer {
         uint8 index; // position of the operator in request.operators
-        uint8 outcome; // 0 result, 1 invalid input
-        bytes output; // canonical output; for invalid input the 32-byte reason code
+        uint8 outcome; // 0 RESULT, 1 INVALID_INPUT, 2 CANNOT_SERVE
+        bytes output; // canonical output; for INVALID_INPUT / CANNOT_SERVE the 32-byte reason code
         bytes signature; // EIP-712 Attestation by the operator's signer
     }
 
@@ -112,6 +129,12 @@ interface ICoordinator {
     error NotEnoughGasForCallback(uint256 gasLeft, uint256 needed);
     error BadWrongMask(uint8 wrongMask, uint8 redundancy);
     error NotFeeCollector(address caller);
+    error InvalidParameter(bytes32 name, uint256 value);
+    error NotGovernance(address caller);
+    error NotDisputeContract(address caller);
+    error NotRegistry(address caller);
+    /// @notice The model's fee per operator does not cover the callback's gas at `callbackGasPrice`.
+    error FeeBelowCallbackCost(uint256 feePerOperator, uint256 minFee);
 
     /// @notice A request was created and assigned. `packed` carries the rest of the {Request}, the draw's
     ///         seed and the input, tightly packed (big-endian, no padding; docs/protocol.md, "RequestCreated";
@@ -148,6 +171,12 @@ interface ICoordinator {
     event RequestRejected(uint256 indexed requestId, uint256 refund);
     event RequestExpired(uint256 indexed requestId, uint256 refund, uint8 missedMask, uint256 slashed);
     event RequestDisputed(uint256 indexed requestId, address indexed by);
+    /// @notice Every drawn operator answered "cannot serve": the requester got `refund` (the whole fee) back and
+    ///         nobody was penalised.
+    event RequestUnserved(uint256 indexed requestId, uint256 refund);
+    /// @notice `operator` answered MODEL_UNAVAILABLE on a request nobody served; `strikes` distinct operators
+    ///         have now done so since the model was last served. At `modelStrikes` the model is suspended.
+    event ModelStruck(bytes32 indexed modelHash, address indexed operator, uint256 strikes);
     event RequestCorrected(
         uint256 indexed requestId,
         uint8 wrongMask,

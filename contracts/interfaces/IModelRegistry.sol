@@ -92,6 +92,16 @@ interface IModelRegistry {
 
     /// @notice The model's on-chain referee, or address(0).
     function refereeOf(bytes32 modelHash) external view returns (address);
+
+    /// @notice Emitted when the terms listener (the coordinator) suspends a model that distinct operators
+    ///         kept reporting as unavailable.
+    event ModelSuspended(bytes32 indexed modelHash);
+
+    error NotTermsListener(address caller);
+
+    /// @notice Deactivates a model on the coordinator's word (distinct operators' MODEL_UNAVAILABLE answers
+    ///         on requests nobody served). Only the terms listener.
+    function suspend(bytes32 modelHash) external;
 }
 
 /// @title ITermsListener

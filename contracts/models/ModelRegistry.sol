@@ -204,4 +204,15 @@ contract ModelRegistry is IModelRegistry {
     function modelAt(uint256 index) external view returns (bytes32) {
         return _modelHashes[index];
     }
+
+    /// @inheritdoc IModelRegistry
+    /// @dev Like {deactivate}, but by the terms listener (the coordinator, on the strike rule of
+    ///      docs/protocol.md, "Cannot serve"). Irreversible, as a deactivation.
+    function suspend(bytes32 modelHash) external {
+        if (msg.sender != termsListener || msg.sender == address(0)) revert NotTermsListener(msg.sender);
+        if (_models[modelHash].owner == address(0)) revert UnknownModel(modelHash);
+        _models[modelHash].terms.active = false;
+        emit ModelSuspended(modelHash);
+        _termsChanged(modelHash);
+    }
 }

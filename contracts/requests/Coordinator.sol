@@ -2,18 +2,17 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
-import {ICoordinator, IDisputeHook} from "../interfaces/ICoordinator.sol";
+import {IDisputeHook} from "../interfaces/ICoordinator.sol";
 import {IModelRegistry, ITermsListener} from "../interfaces/IModelRegistry.sol";
 import {IStaking, IFeeSource} from "../interfaces/IStaking.sol";
-import {IVerdictConsumer} from "../interfaces/IVerdictConsumer.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
 import {AgreementChecker} from "./AgreementChecker.sol";
-import {Escrow} from "./Escrow.sol";
+import {CoordinatorState} from "./CoordinatorState.sol";
+import {Settlement} from "./Settlement.sol";
 
 /// @title Coordinator
 /// @notice The request path of Verdict. A requester escrows `k × fee`; k operators are drawn from staking;
@@ -22,82 +21,14 @@ import {Escrow} from "./Escrow.sol";
 ///         treasury and the operators' pools. Past the deadline without all answers, anyone expires the
 ///         request: full refund, missing operators penalised.
 /// @dev A request costs one storage slot: the full {Request} is emitted once and passed back in calldata,
-///      checked against a 192-bit commitment.
-contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712 {
+///      checked against a 176-bit commitment.
+contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
     using SafeERC20 for IERC20;
 
-    /// @notice The timelocked governance (a TimelockController): sets parameters, never moves funds. The
-    ///         deployer holds it while wiring the protocol, then hands it to the timelock.
-    address public governance;
-
-    /// @notice Largest inline input, in bytes (fits a 32 ms Silero VAD frame with its state). Larger inputs
-    ///         travel as hash + URI.
-    uint256 public constant MAX_INLINE_INPUT = 8_192;
-    /// @notice Largest output an answer may carry, in bytes.
-    uint256 public constant MAX_OUTPUT = 4_096;
-    /// @notice Largest k: answers are tracked in 8-bit masks.
-    uint8 public constant MAX_REDUNDANCY = 8;
-    uint16 public constant MAX_TREASURY_BPS = 2_000;
-    uint32 public constant MAX_CALLBACK_GAS_CAP = 2_000_000;
-    uint16 public constant MAX_MISS_PENALTY_BPS = 500;
-    /// @dev Gas the coordinator needs after a callback returns, to finish the transaction.
-    uint256 private constant CALLBACK_RESERVE = 10_000;
-
-    /// @notice EIP-712 typehashes (VerdictTypes; the TypeScript twin is sdk/eip712.ts).
-    bytes32 public constant ATTESTATION_TYPEHASH = VerdictTypes.ATTESTATION_TYPEHASH;
-    bytes32 public constant INFERENCE_REQUEST_TYPEHASH = VerdictTypes.INFERENCE_REQUEST_TYPEHASH;
-
-    uint8 private constant OUTCOME_RESULT = 0;
-    uint8 private constant OUTCOME_INVALID_INPUT = 1;
-
-    IStaking public immutable staking;
-    IModelRegistry public immutable registry;
     AgreementChecker public immutable agreementChecker;
-
-    /// @notice Governed parameters (set by the timelocked governance). Packed in one slot.
-    struct Params {
-        uint64 nextRequestId; // kept here: the slot every request reads anyway
-        uint16 treasuryBps;
-        uint16 missPenaltyBps; // slash, in bps of the pool, for an operator that missed a deadline
-        uint32 callbackGasCap;
-        uint32 defaultDeadline; // seconds
-        uint32 maxDeadline; // seconds
-        uint32 missJailDuration; // seconds
-    }
-
-    Params public params;
-
-    error InvalidParameter(bytes32 name, uint256 value);
-    error NotGovernance(address caller);
-    error NotDisputeContract(address caller);
-    error NotRegistry(address caller);
-
-    modifier onlyGovernance() {
-        if (msg.sender != governance) revert NotGovernance(msg.sender);
-        _;
-    }
-
-    modifier onlyDisputes() {
-        if (msg.sender != disputeHook || msg.sender == address(0)) revert NotDisputeContract(msg.sender);
-        _;
-    }
-    /// @notice Receives the treasury cut of every fee (as an escrow balance).
-    address public treasury;
-    /// @notice The dispute contract, told about disagreeing answers.
-    address public disputeHook;
-
-    mapping(uint256 requestId => RequestState) private _states;
-    mapping(uint256 requestId => mapping(uint256 index => bytes32 outputHash)) private _answers;
-    mapping(address operator => OperatorRecord) private _records;
-    /// @notice Next nonce of each requester's EIP-712 signed requests.
-    mapping(address requester => uint256) public nonces;
-    /// @notice Royalties accrued to each model and not yet claimed: they belong to whoever owns the model
-    ///         in the registry when {claimRoyalties} runs.
-    mapping(bytes32 modelHash => uint256) public royaltiesOf;
-    /// @dev Copy of each model's registry terms, as `IModelRegistry.packedTerms` (0: no copy; a registered
-    ///      model's word is never 0). Kept only while this coordinator is the registry's terms listener, which
-    ///      drops it on every change.
-    mapping(bytes32 modelHash => uint256 packedTerms) private _terms;
+    /// @notice The coordinator's second half (expiry, dispute settlement, governance), created with it and
+    ///         reached by delegatecall.
+    address public immutable settlement;
 
     constructor(
         IERC20 token_,
@@ -106,11 +37,10 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         AgreementChecker agreementChecker_,
         address governance_,
         address treasury_
-    ) Escrow(token_) EIP712("Verdict", "1") {
+    ) CoordinatorState(token_, staking_, registry_) EIP712("Verdict", "1") {
         if (governance_ == address(0) || treasury_ == address(0)) revert InvalidParameter("governance", 0);
-        staking = staking_;
-        registry = registry_;
         agreementChecker = agreementChecker_;
+        settlement = address(new Settlement(token_, staking_, registry_));
         governance = governance_;
         treasury = treasury_;
         params = Params({
@@ -120,8 +50,11 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
             callbackGasCap: 300_000,
             defaultDeadline: 10 minutes,
             maxDeadline: 1 days,
-            missJailDuration: 1 hours
+            missJailDuration: 1 hours,
+            minAnswerTime: 60,
+            callbackGasPrice: 10
         });
+        liveness = LivenessParams({missWindow: 1 days, missesToJail: 3, modelStrikes: 3});
     }
 
     // ================================================================ requests
@@ -144,58 +77,13 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
     function requestInferenceSigned(
         RequestParams calldata p,
         address requester,
-        uint256 nonce,
-        uint64 signatureDeadline,
-        bytes calldata signature
+        uint256,
+        uint64,
+        bytes calldata
     ) external nonReentrant returns (uint256 requestId) {
-        if (block.timestamp > signatureDeadline) revert SignatureExpired(signatureDeadline);
-        uint256 expected = nonces[requester];
-        if (nonce != expected) revert BadNonce(requester, nonce, expected);
-        bytes32 digest = _hashTypedDataV4(_hashRequest(p, requester, nonce, signatureDeadline));
-        address recovered = ECDSA.recover(digest, signature);
-        if (recovered != requester) revert BadRequestSignature(recovered, requester);
-        nonces[requester] = expected + 1;
+        // Settlement checks the signature, the deadline and the nonce, and consumes the nonce.
+        _delegateCalldata();
         return _create(requester, p, true);
-    }
-
-    /// @dev EIP-712 struct hash of a signed request; all members are static, so two encodes concatenate.
-    function _hashRequest(
-        RequestParams calldata p,
-        address requester,
-        uint256 nonce,
-        uint64 signatureDeadline
-    ) private pure returns (bytes32) {
-        return
-            keccak256(
-                bytes.concat(
-                    abi.encode(
-                        INFERENCE_REQUEST_TYPEHASH,
-                        requester,
-                        p.modelHash,
-                        _inputHashOf(p),
-                        p.redundancy,
-                        p.maxFee
-                    ),
-                    abi.encode(
-                        p.deadline,
-                        p.callbackGasLimit,
-                        p.finality,
-                        p.callback,
-                        nonce,
-                        signatureDeadline
-                    )
-                )
-            );
-    }
-
-    function _inputHashOf(RequestParams calldata p) private pure returns (bytes32) {
-        if (p.input.length == 0) {
-            if (p.inputHash == bytes32(0) || bytes(p.inputURI).length == 0) revert MissingInput();
-            return p.inputHash;
-        }
-        if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0) revert AmbiguousInput();
-        if (p.input.length > MAX_INLINE_INPUT) revert InputTooLarge(p.input.length, MAX_INLINE_INPUT);
-        return keccak256(p.input);
     }
 
     function _create(
@@ -212,10 +100,12 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, requestId, requester, inputHash)));
         Request memory req = _buildRequest(requester, p, inputHash, seed, cfg);
         _states[requestId] = RequestState({
-            commitment: bytes24(_commitHash(req)),
+            commitment: bytes22(_commitHash(req)),
             status: Status.Assigned,
             answeredMask: 0,
             invalidMask: 0,
+            unservedMask: 0,
+            anchor: 0,
             windowEnds: 0
         });
         emit RequestCreated(requestId, requester, p.modelHash, _packCreated(req, seed, p));
@@ -242,21 +132,30 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         if ((terms >> 224) & 0xff == 0) revert IModelRegistry.ModelInactive(modelHash);
         uint96 fee = uint96(terms);
         uint8 k = p.redundancy;
-        if (k == 0) k = uint8(terms >> 208);
-        if (k > MAX_REDUNDANCY) revert RedundancyOutOfBounds(k, MAX_REDUNDANCY);
+        uint8 maxK = uint8(terms >> 208); // the model's default redundancy
+        if (k == 0) k = maxK;
+        if (maxK < FREE_REDUNDANCY) maxK = FREE_REDUNDANCY;
+        if (maxK > MAX_REDUNDANCY) maxK = MAX_REDUNDANCY;
+        if (k > maxK) revert RedundancyOutOfBounds(k, maxK);
         uint256 price = uint256(fee) * k;
         if (price > p.maxFee) revert FeeAboveMax(price, p.maxFee);
         uint64 deadline = p.deadline;
         if (deadline == 0) deadline = uint64(block.timestamp) + cfg.defaultDeadline;
         uint64 maxDeadline = uint64(block.timestamp) + cfg.maxDeadline;
-        if (deadline <= block.timestamp || deadline > maxDeadline) {
-            revert DeadlineOutOfBounds(deadline, uint64(block.timestamp) + 1, maxDeadline);
+        uint64 minDeadline = uint64(block.timestamp) + cfg.minAnswerTime;
+        if (deadline < minDeadline || deadline > maxDeadline) {
+            revert DeadlineOutOfBounds(deadline, minDeadline, maxDeadline);
         }
         uint32 callbackGasLimit = p.callbackGasLimit;
         if (callbackGasLimit > cfg.callbackGasCap)
             revert CallbackGasTooHigh(callbackGasLimit, cfg.callbackGasCap);
         address callback = p.callback;
-        if (callback != address(0) && callbackGasLimit == 0) revert CallbackWithoutGas();
+        if (callback != address(0)) {
+            if (callbackGasLimit == 0) revert CallbackWithoutGas();
+            // Whoever triggers the callback (an operator, mostly) pays its gas: the fee must cover it.
+            uint256 minFee = uint256(callbackGasLimit) * cfg.callbackGasPrice * 1 gwei;
+            if (fee < minFee) revert FeeBelowCallbackCost(fee, minFee);
+        }
 
         req.requester = requester;
         req.callback = callback;
@@ -383,40 +282,59 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         RequestState memory st = _load(requestId, req);
         if (st.status != Status.Assigned) revert WrongStatus(requestId, st.status);
         if (block.timestamp > req.deadline) revert AnswerAfterDeadline(requestId, req.deadline);
-        if (answer.index >= req.redundancy) revert NotAssigned(requestId, answer.index);
-        uint8 bit = uint8(1 << answer.index);
-        if (st.answeredMask & bit != 0) revert AlreadyAnswered(requestId, answer.index);
+        uint8 index = answer.index;
+        if (index >= req.redundancy) revert NotAssigned(requestId, index);
+        uint8 bit = uint8(1 << index);
+        if (st.answeredMask & bit != 0) revert AlreadyAnswered(requestId, index);
 
+        uint8 outcome = answer.outcome;
         bytes32 outputHash = _outputHash(answer);
-        address operator = req.operators[answer.index];
+        address operator = req.operators[index];
         _checkAttestation(requestId, req, operator, answer, outputHash);
 
-        bool first = st.answeredMask == 0;
-        (bool agrees, uint8 firstIndex) = first
-            ? (true, answer.index)
-            : _agrees(requestId, req, st, answer, outputHash, referenceOutput);
+        // Agreement has a fixed anchor: the first served answer posted. Every later served answer is compared
+        // with it alone, outcome first; "cannot serve" answers are never compared.
+        bool anchored = st.answeredMask & ~st.unservedMask != 0;
+        bool agrees = true;
+        if (outcome == OUTCOME_CANNOT_SERVE) {
+            st.unservedMask |= bit;
+        } else if (!anchored) {
+            st.anchor = index;
+            if (outcome == OUTCOME_RESULT) _forgetStrikes(req.modelHash);
+        } else {
+            agrees = _agrees(requestId, req, st, outcome, answer.output, outputHash, referenceOutput);
+        }
         st.answeredMask |= bit;
-        if (answer.outcome == OUTCOME_INVALID_INPUT) st.invalidMask |= bit;
-        _answers[requestId][answer.index] = outputHash;
+        if (outcome == OUTCOME_INVALID_INPUT) st.invalidMask |= bit;
+        _answers[requestId][index] = outputHash;
         bool complete = st.answeredMask == uint8((uint256(1) << req.redundancy) - 1);
         if (!agrees) {
             st.status = Status.Disputed;
         } else if (complete) {
-            st.status = Status.Answered;
-            st.windowEnds = uint40(block.timestamp) + req.disputeWindow;
+            if (st.unservedMask == st.answeredMask) {
+                st.status = Status.Unserved;
+            } else {
+                st.status = Status.Answered;
+                st.windowEnds = uint40(block.timestamp) + req.disputeWindow;
+            }
         }
         _states[requestId] = st;
 
         _emitAnswer(requestId, operator, answer, outputHash);
         if (!agrees) {
-            emit AnswersDisagree(requestId, firstIndex, answer.index);
+            emit AnswersDisagree(requestId, st.anchor, index);
             _recordDisputed(req.operators);
             if (disputeHook != address(0)) IDisputeHook(disputeHook).onAnswersDisagree(requestId, req);
             return;
         }
+        if (st.status == Status.Unserved) {
+            _delegate(abi.encodeCall(Settlement.settleUnserved, (requestId, req, st.unservedMask)));
+            return;
+        }
         if (complete) emit AnswersComplete(requestId, st.windowEnds);
-        if (first && req.finality == Finality.Fast && req.callback != address(0)) {
-            _deliver(requestId, req, answer.outcome, answer.output, false);
+        if (outcome != OUTCOME_CANNOT_SERVE && !anchored) {
+            if (req.finality == Finality.Fast && req.callback != address(0))
+                _deliver(requestId, req, outcome, answer.output, false);
         }
     }
 
@@ -437,15 +355,21 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         );
     }
 
+    /// @dev The attested hash: keccak256 of a RESULT's output, or the reason code itself, which must be one
+    ///      of the outcome's defined codes (so no reason can pose as an output hash).
     function _outputHash(Answer calldata answer) private pure returns (bytes32) {
-        if (answer.outcome == OUTCOME_RESULT) {
+        uint8 outcome = answer.outcome;
+        if (outcome == OUTCOME_RESULT) {
             if (answer.output.length > MAX_OUTPUT) revert OutputTooLarge(answer.output.length, MAX_OUTPUT);
             return keccak256(answer.output);
         }
-        if (answer.outcome != OUTCOME_INVALID_INPUT) revert BadOutcome(answer.outcome);
+        if (outcome > OUTCOME_CANNOT_SERVE) revert BadOutcome(outcome);
         if (answer.output.length != 32) revert BadReasonCode();
         bytes32 reason = bytes32(answer.output);
-        if (reason == bytes32(0)) revert BadReasonCode();
+        bool defined = outcome == OUTCOME_INVALID_INPUT
+            ? VerdictTypes.isInvalidInputReason(reason)
+            : VerdictTypes.isCannotServeReason(reason);
+        if (!defined) revert BadReasonCode();
         return reason;
     }
 
@@ -475,33 +399,25 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         }
     }
 
-    /// @dev Compares a later answer with the first one given. Returns whether they agree and the first's index.
+    /// @dev Compares a served answer with the anchor, outcome first: an INVALID_INPUT answer agrees with an
+    ///      INVALID_INPUT anchor (whatever the two reasons) and never with a RESULT; two RESULTs agree when
+    ///      their hashes are equal or the outputs agree within tolerance (`referenceOutput` is the anchor's).
     function _agrees(
         uint256 requestId,
         Request calldata req,
         RequestState memory st,
-        Answer calldata answer,
+        uint8 outcome,
+        bytes calldata output,
         bytes32 outputHash,
         bytes calldata referenceOutput
-    ) private view returns (bool, uint8 firstIndex) {
-        firstIndex = _firstAnswered(st.answeredMask);
-        bytes32 firstHash = _answers[requestId][firstIndex];
-        if (firstHash == outputHash) return (true, firstIndex);
-        bool firstInvalid = st.invalidMask & uint8(1 << firstIndex) != 0;
-        // An "invalid input" verdict agrees only with the same verdict; two different reasons still agree
-        // that the input is invalid.
-        if (firstInvalid || answer.outcome == OUTCOME_INVALID_INPUT) {
-            return (firstInvalid && answer.outcome == OUTCOME_INVALID_INPUT, firstIndex);
-        }
-        if (keccak256(referenceOutput) != firstHash) revert ReferenceMismatch(requestId);
-        return (agreementChecker.agree(referenceOutput, answer.output, req.tolerance), firstIndex);
-    }
-
-    function _firstAnswered(uint8 mask) private pure returns (uint8 index) {
-        while (mask & 1 == 0) {
-            mask >>= 1;
-            ++index;
-        }
+    ) private view returns (bool) {
+        bool anchorInvalid = st.invalidMask & uint8(1 << st.anchor) != 0;
+        if (anchorInvalid || outcome == OUTCOME_INVALID_INPUT)
+            return anchorInvalid && outcome == OUTCOME_INVALID_INPUT;
+        bytes32 anchorHash = _answers[requestId][st.anchor];
+        if (anchorHash == outputHash) return true;
+        if (keccak256(referenceOutput) != anchorHash) revert ReferenceMismatch(requestId);
+        return agreementChecker.agree(referenceOutput, output, req.tolerance);
     }
 
     // ================================================================ settlement
@@ -513,135 +429,16 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         RequestState memory st = _load(requestId, req);
         if (st.status != Status.Answered) revert WrongStatus(requestId, st.status);
         if (block.timestamp < st.windowEnds) revert WindowOpen(requestId, st.windowEnds);
-        _settle(requestId, req, st, output);
+        _settle(requestId, req, st, output, true);
     }
 
-    /// @notice Finalizes many requests in one transaction. Entries that are not finalizable yet (wrong
-    ///         status, window open) are skipped, not reverted, so one stale entry cannot block the batch.
-    /// @return finalized How many were finalized.
-    function finalizeBatch(
-        uint256[] calldata requestIds,
-        Request[] calldata reqs,
-        bytes[] calldata outputs
-    ) external nonReentrant returns (uint256 finalized) {
-        uint256 n = requestIds.length;
-        if (reqs.length != n || outputs.length != n) revert RequestMismatch(0);
-        for (uint256 i = 0; i < n; ++i) {
-            RequestState memory st = _load(requestIds[i], reqs[i]);
-            if (st.status != Status.Answered || block.timestamp < st.windowEnds) continue;
-            _settle(requestIds[i], reqs[i], st, outputs[i]);
-            ++finalized;
-        }
+    /// @dev A served result for the model: its strikes are forgotten.
+    function _forgetStrikes(bytes32 modelHash) private {
+        Strikes memory s = _strikes[modelHash];
+        if (s.count == 0) return;
+        _strikes[modelHash] = Strikes({epoch: s.epoch + 1, count: 0});
     }
 
-    function _settle(
-        uint256 requestId,
-        Request calldata req,
-        RequestState memory st,
-        bytes calldata output
-    ) private {
-        uint256 price = uint256(req.feePerOperator) * req.redundancy;
-        if (st.invalidMask != 0) {
-            // Every operator said "invalid input" (agreement guarantees all or none) and nobody disputed it.
-            st.status = Status.Rejected;
-            _states[requestId] = st;
-            _credit(req.requester, price);
-            emit RequestRejected(requestId, price);
-            if (req.finality == Finality.Final && req.callback != address(0)) {
-                _deliverChecked(requestId, req, OUTCOME_INVALID_INPUT, output, false);
-            }
-            return;
-        }
-        st.status = Status.Finalized;
-        _states[requestId] = st;
-
-        uint256 royalty = (price * req.royaltyBps) / 10_000;
-        uint256 treasuryCut = (price * req.treasuryBps) / 10_000;
-        uint256 toOperators = price - royalty - treasuryCut;
-        uint256 perOperator = toOperators / req.redundancy;
-        uint256 dust = toOperators - perOperator * req.redundancy;
-        for (uint256 i = 0; i < req.redundancy; ++i) {
-            OperatorRecord storage rec = _records[req.operators[i]];
-            rec.accruedFees += uint128(perOperator);
-            rec.served += 1;
-        }
-        if (royalty > 0) royaltiesOf[req.modelHash] += royalty;
-        _credit(treasury, treasuryCut + dust);
-        emit RequestFinalized(requestId, toOperators - dust, royalty, treasuryCut + dust, 0);
-        if (req.finality == Finality.Final && req.callback != address(0)) {
-            _deliverChecked(requestId, req, OUTCOME_RESULT, output, false);
-        }
-    }
-
-    /// @notice Expires a request whose deadline passed before all k answers arrived: the requester gets
-    ///         the whole fee back and every assigned operator that did not answer is penalised.
-    function expire(uint256 requestId, Request calldata req) external nonReentrant {
-        RequestState memory st = _load(requestId, req);
-        if (st.status != Status.Assigned) revert WrongStatus(requestId, st.status);
-        if (block.timestamp <= req.deadline) revert DeadlineNotPassed(requestId, req.deadline);
-        st.status = Status.Expired;
-        _states[requestId] = st;
-        uint256 price = uint256(req.feePerOperator) * req.redundancy;
-        _credit(req.requester, price);
-
-        uint8 missedMask = 0;
-        uint256 slashed = 0;
-        Params memory cfg = params;
-        for (uint256 i = 0; i < req.redundancy; ++i) {
-            if (st.answeredMask & (1 << i) != 0) continue;
-            missedMask |= uint8(1 << i);
-            address operator = req.operators[i];
-            _records[operator].missed += 1;
-            uint256 penalty = (staking.poolAssets(operator) * cfg.missPenaltyBps) / 10_000;
-            slashed += staking.slash(operator, penalty, uint64(block.timestamp) + cfg.missJailDuration);
-        }
-        emit RequestExpired(requestId, price, missedMask, slashed);
-        // Slashed stake for a missed deadline is burned: the requester is already made whole.
-        if (slashed > 0) ERC20Burnable(address(feeToken)).burn(slashed);
-    }
-
-    // ================================================================ dispute hooks
-
-    /// @notice Freezes an answered request while a dispute runs. Only the dispute contract.
-    function markDisputed(uint256 requestId, Request calldata req, address by) external onlyDisputes {
-        RequestState memory st = _load(requestId, req);
-        if (st.status != Status.Answered) revert WrongStatus(requestId, st.status);
-        if (block.timestamp >= st.windowEnds) revert WindowClosed(requestId, st.windowEnds);
-        st.status = Status.Disputed;
-        _states[requestId] = st;
-        _recordDisputed(req.operators);
-        emit RequestDisputed(requestId, by);
-    }
-
-    /// @notice Settles a disputed request. Only the dispute contract. `wrongMask` 0: the answers stand and
-    ///         the request is paid out as in {finalize}. Otherwise the operators in `wrongMask` lost: the
-    ///         requester is refunded in full and `output` (with `outcome`) is delivered as the correct
-    ///         result (a correction callback in FAST mode).
-    function settleDispute(
-        uint256 requestId,
-        Request calldata req,
-        uint8 wrongMask,
-        uint8 outcome,
-        bytes calldata output
-    ) external onlyDisputes nonReentrant {
-        RequestState memory st = _load(requestId, req);
-        if (st.status != Status.Disputed) revert WrongStatus(requestId, st.status);
-        if (wrongMask >> req.redundancy != 0) revert BadWrongMask(wrongMask, req.redundancy);
-        if (wrongMask == 0) {
-            _settle(requestId, req, st, output);
-            return;
-        }
-        st.status = Status.Corrected;
-        _states[requestId] = st;
-        uint256 price = uint256(req.feePerOperator) * req.redundancy;
-        _credit(req.requester, price);
-        for (uint256 i = 0; i < req.redundancy; ++i) {
-            if (wrongMask & (1 << i) != 0) _records[req.operators[i]].lost += 1;
-        }
-        emit RequestCorrected(requestId, wrongMask, outcome, output, price);
-        if (req.callback != address(0))
-            _deliver(requestId, req, outcome, output, req.finality == Finality.Fast);
-    }
 
     // ================================================================ fees
 
@@ -655,117 +452,117 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         emit FeesCollected(operator, amount);
         feeToken.safeTransfer(msg.sender, amount);
     }
+    // ================================================================ forwarded to Settlement
 
-    /// @notice Credits the royalties accrued to `modelHash` to the escrow balance of the model's current
-    ///         owner in the registry. Anyone may call it; the owner then withdraws from its balance.
-    /// @return amount The royalties credited (0 if none had accrued).
-    function claimRoyalties(bytes32 modelHash) external nonReentrant returns (uint256 amount) {
-        amount = royaltiesOf[modelHash];
-        if (amount == 0) return 0;
-        address owner = registry.ownerOf(modelHash);
-        royaltiesOf[modelHash] = 0;
-        _credit(owner, amount);
-        emit RoyaltiesClaimed(modelHash, owner, amount);
+    /// @notice Finalizes many requests in one transaction; entries not finalizable yet are skipped
+    ///         (see {Settlement-finalizeBatch}).
+    function finalizeBatch(uint256[] calldata, Request[] calldata, bytes[] calldata) external returns (uint256) {
+        _forward();
     }
 
-    // ================================================================ callbacks
-
-    function _deliverChecked(
-        uint256 requestId,
-        Request calldata req,
-        uint8 outcome,
-        bytes calldata output,
-        bool corrected
-    ) private {
-        bytes32 actual =
-            outcome == OUTCOME_RESULT
-                ? keccak256(output)
-                : (output.length == 32 ? bytes32(output) : bytes32(0));
-        for (uint256 i = 0; i < req.redundancy; ++i) {
-            if (_answers[requestId][i] == actual) {
-                _deliver(requestId, req, outcome, output, corrected);
-                return;
-            }
-        }
-        revert OutputMismatch(requestId);
+    /// @notice Expires a request past its deadline: full refund; missing operators are penalised only when
+    ///         another drawn operator served it (see {Settlement-expire}).
+    function expire(uint256, Request calldata) external {
+        _forward();
     }
 
-    /// @dev Calls the consumer with exactly `callbackGasLimit` gas. Its failure (revert, out of gas, huge
-    ///      return data) is recorded and never blocks settlement: return data is not copied.
-    function _deliver(
-        uint256 requestId,
-        Request calldata req,
-        uint8 outcome,
-        bytes calldata output,
-        bool corrected
-    ) private {
-        bytes memory data = abi.encodeCall(
-            IVerdictConsumer.onInferenceResult,
-            (requestId, outcome, output, corrected)
-        );
-        uint256 gasLimit = req.callbackGasLimit;
-        // EIP-150 forwards at most 63/64 of what is left: make sure the callee can get all of gasLimit.
-        uint256 needed = (gasLimit * 64) / 63 + CALLBACK_RESERVE;
-        if (gasleft() < needed) revert NotEnoughGasForCallback(gasleft(), needed);
-        address target = req.callback;
-        bool success;
-        assembly ("memory-safe") {
-            success := call(gasLimit, target, 0, add(data, 32), mload(data), 0, 0)
-        }
-        emit CallbackResult(requestId, target, success, corrected);
+    /// @notice Freezes an answered request while a dispute runs. Only the dispute contract.
+    function markDisputed(uint256, Request calldata, address) external {
+        _forward();
     }
 
-    // ================================================================ governance
+    /// @notice Settles a disputed request. Only the dispute contract (see {Settlement-settleDispute}).
+    function settleDispute(uint256, Request calldata, uint8, uint8, bytes calldata) external {
+        _forward();
+    }
+
+    /// @notice Credits a model's accrued royalties to its current owner's escrow balance.
+    function claimRoyalties(bytes32) external returns (uint256) {
+        _forward();
+    }
 
     /// @notice Sets the treasury and its cut of every fee (≤ MAX_TREASURY_BPS). Timelocked.
-    function setTreasury(address newTreasury, uint16 treasuryBps) external onlyGovernance {
-        if (treasuryBps > MAX_TREASURY_BPS) revert InvalidParameter("treasuryBps", treasuryBps);
-        if (newTreasury == address(0)) revert InvalidParameter("treasury", 0);
-        treasury = newTreasury;
-        params.treasuryBps = treasuryBps;
-        emit ParameterChanged("treasuryBps", treasuryBps);
+    function setTreasury(address, uint16) external {
+        _forward();
     }
 
     /// @notice Sets the callback gas cap (≤ MAX_CALLBACK_GAS_CAP). Timelocked.
-    function setCallbackGasCap(uint32 cap) external onlyGovernance {
-        if (cap > MAX_CALLBACK_GAS_CAP) revert InvalidParameter("callbackGasCap", cap);
-        params.callbackGasCap = cap;
-        emit ParameterChanged("callbackGasCap", cap);
+    function setCallbackGasCap(uint32) external {
+        _forward();
     }
 
     /// @notice Sets the default and the longest request deadline, in seconds. Timelocked.
-    function setDeadlines(uint32 defaultDeadline, uint32 maxDeadline) external onlyGovernance {
-        if (defaultDeadline == 0 || defaultDeadline > maxDeadline || maxDeadline > 7 days) {
-            revert InvalidParameter("deadline", maxDeadline);
+    function setDeadlines(uint32, uint32) external {
+        _forward();
+    }
+
+    /// @notice Sets the penalty for a penalised miss: a slash in bps of the pool and a jail time. Timelocked.
+    function setMissPenalty(uint16, uint32) external {
+        _forward();
+    }
+
+    /// @notice Sets the minimum answer time, the miss window and the misses that jail. Timelocked.
+    function setLiveness(uint16, uint32, uint8) external {
+        _forward();
+    }
+
+    /// @notice Sets how many distinct operators' MODEL_UNAVAILABLE answers suspend a model. Timelocked.
+    function setModelStrikes(uint8) external {
+        _forward();
+    }
+
+    /// @notice Sets the callback gas price, in gwei of OPG per gas. Timelocked.
+    function setCallbackGasPrice(uint32) external {
+        _forward();
+    }
+
+    /// @notice Hands governance to a new address (the timelock, after deployment).
+    function transferGovernance(address) external {
+        _forward();
+    }
+
+    /// @notice Sets the dispute contract. Timelocked.
+    function setDisputeHook(address) external {
+        _forward();
+    }
+
+    /// @dev Runs `data` on {Settlement} in this contract's storage; bubbles a revert up.
+    function _delegate(bytes memory data) private {
+        (bool ok, bytes memory ret) = settlement.delegatecall(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(ret, 32), mload(ret))
+            }
         }
-        params.defaultDeadline = defaultDeadline;
-        params.maxDeadline = maxDeadline;
-        emit ParameterChanged("defaultDeadline", defaultDeadline);
-        emit ParameterChanged("maxDeadline", maxDeadline);
     }
 
-    /// @notice Sets the penalty for a missed deadline: a slash in bps of the pool and a jail time.
-    function setMissPenalty(uint16 penaltyBps, uint32 jailDuration) external onlyGovernance {
-        if (penaltyBps > MAX_MISS_PENALTY_BPS) revert InvalidParameter("missPenaltyBps", penaltyBps);
-        if (jailDuration > 30 days) revert InvalidParameter("missJailDuration", jailDuration);
-        params.missPenaltyBps = penaltyBps;
-        params.missJailDuration = jailDuration;
-        emit ParameterChanged("missPenaltyBps", penaltyBps);
-        emit ParameterChanged("missJailDuration", jailDuration);
+    /// @dev Runs this call's calldata on {Settlement} in this contract's storage; bubbles a revert up and
+    ///      returns to the caller here.
+    function _delegateCalldata() private {
+        address target = settlement;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            if iszero(delegatecall(gas(), target, ptr, calldatasize(), 0, 0)) {
+                returndatacopy(ptr, 0, returndatasize())
+                revert(ptr, returndatasize())
+            }
+        }
     }
 
-    /// @notice Hands governance to `newGovernance` (the timelock, after deployment).
-    function transferGovernance(address newGovernance) external onlyGovernance {
-        if (newGovernance == address(0)) revert InvalidParameter("governance", 0);
-        governance = newGovernance;
-        emit ParameterChanged("governance", uint160(newGovernance));
-    }
-
-    /// @notice Sets the dispute contract: the only caller of the dispute hooks, told about disagreeing
-    ///         answers. Timelocked.
-    function setDisputeHook(address hook) external onlyGovernance {
-        disputeHook = hook;
-        emit ParameterChanged("disputeHook", uint160(hook));
+    /// @dev Runs this call's calldata on {Settlement} in this contract's storage and returns what it returns.
+    function _forward() private {
+        address target = settlement;
+        assembly ("memory-safe") {
+            let ptr := mload(0x40)
+            calldatacopy(ptr, 0, calldatasize())
+            let ok := delegatecall(gas(), target, ptr, calldatasize(), 0, 0)
+            returndatacopy(ptr, 0, returndatasize())
+            if iszero(ok) {
+                revert(ptr, returndatasize())
+            }
+            return(ptr, returndatasize())
+        }
     }
 
     // ================================================================ views
@@ -775,24 +572,14 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         return params.nextRequestId;
     }
 
-    /// @notice The stored state of a request.
-    function requestState(uint256 requestId) external view returns (RequestState memory) {
-        return _states[requestId];
-    }
-
-    /// @notice The output hash (or invalid-input reason code) operator `index` attested, or zero.
-    function answerOf(uint256 requestId, uint256 index) external view returns (bytes32) {
-        return _answers[requestId][index];
-    }
-
     /// @notice An operator's record: fees accrued for its pool, served, disputed, lost, missed.
     function operatorRecord(address operator) external view returns (OperatorRecord memory) {
         return _records[operator];
     }
 
     /// @notice The commitment a {Request} must hash to.
-    function commitmentOf(Request calldata req) external pure returns (bytes24) {
-        return bytes24(keccak256(abi.encode(req)));
+    function commitmentOf(Request calldata req) external pure returns (bytes22) {
+        return bytes22(keccak256(abi.encode(req)));
     }
 
     /// @notice The EIP-712 domain separator of attestations and signed requests.
@@ -814,18 +601,6 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
             let size := add(shl(5, mload(ops)), 0x20) // length word + elements
             mcopy(add(buf, 0x1e0), ops, size)
             h := keccak256(buf, add(0x1e0, size))
-        }
-    }
-
-    function _load(uint256 requestId, Request calldata req) private view returns (RequestState memory st) {
-        st = _states[requestId];
-        if (st.status == Status.None) revert UnknownRequest(requestId);
-        if (st.commitment != bytes24(keccak256(abi.encode(req)))) revert RequestMismatch(requestId);
-    }
-
-    function _recordDisputed(address[] calldata operators) private {
-        for (uint256 i = 0; i < operators.length; ++i) {
-            _records[operators[i]].disputed += 1;
         }
     }
 }

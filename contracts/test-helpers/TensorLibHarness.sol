@@ -142,7 +142,7 @@ contract TensorLibHarness is EIP712("Verdict", "1") {
     }
 
     /// @notice A reason code's bytes32 form, as VerdictTypes defines them.
-    function reasonCodes() external pure returns (bytes32[7] memory) {
+    function reasonCodes() external pure returns (bytes32[10] memory) {
         return
             [
                 VerdictTypes.REASON_UNDECODABLE,
@@ -151,7 +151,18 @@ contract TensorLibHarness is EIP712("Verdict", "1") {
                 VerdictTypes.REASON_SHAPE_MISMATCH,
                 VerdictTypes.REASON_OUT_OF_RANGE,
                 VerdictTypes.REASON_INPUT_UNAVAILABLE,
-                VerdictTypes.REASON_MODEL_FAILED
+                VerdictTypes.REASON_MODEL_FAILED,
+                VerdictTypes.REASON_MODEL_UNAVAILABLE,
+                VerdictTypes.REASON_DECLINED,
+                VerdictTypes.REASON_OUTPUT_TOO_LARGE
             ];
+    }
+
+    /// @notice For codes 0..15: 1 when VerdictTypes accepts it for INVALID_INPUT, 2 for CANNOT_SERVE, else 0.
+    function reasonOutcomes() external pure returns (uint8[16] memory out) {
+        for (uint256 i = 0; i < 16; ++i) {
+            if (VerdictTypes.isInvalidInputReason(bytes32(i))) out[i] = 1;
+            else if (VerdictTypes.isCannotServeReason(bytes32(i))) out[i] = 2;
+        }
     }
 }

@@ -15,6 +15,7 @@ import type {
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
 import {
   Outcome,
+  outcomeOfReason,
   reasonCodeToBytes32,
   signAttestation,
   verdictDomain,
@@ -204,7 +205,8 @@ export async function signedAnswer(
   const signer = opts.signer ?? assigned(p, created, index).signer;
   const outputBytes = opts.invalid !== undefined ? reasonCodeToBytes32(opts.invalid) : output;
   const outputHash = opts.invalid !== undefined ? reasonCodeToBytes32(opts.invalid) : keccak256(outputBytes);
-  const outcome = opts.invalid !== undefined ? Outcome.INVALID_INPUT : Outcome.RESULT;
+  // A reason code carries its own outcome: INVALID_INPUT, or CANNOT_SERVE for the "cannot serve" codes.
+  const outcome = opts.invalid !== undefined ? outcomeOfReason(opts.invalid) : Outcome.RESULT;
   const signature = await signAttestation(
     signer,
     verdictDomain(p.chainId, await p.coordinator.getAddress()),

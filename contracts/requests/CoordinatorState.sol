@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {ICoordinator} from "../interfaces/ICoordinator.sol";
+import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IStaking} from "../interfaces/IStaking.sol";
+import {IVerdictConsumer} from "../interfaces/IVerdictConsumer.sol";
+import {VerdictTypes} from "../libraries/VerdictTypes.sol";
+import {Escrow} from "./Escrow.sol";
+
+/// @title CoordinatorState
+/// @notice The request coordinator's storage, parameters and the settlement steps both of its halves run:
+///         {Coordinator} (requests, answers, finalize) and {Settlement} (expiry and its penalties, dispute
+///         settlement, batch finalize, royalties, governance), which the coordinator reaches by delegatecall.
+///         Both inherit this contract and declare no storage of their own, so they share one layout.
+abstract contract CoordinatorState is ICoordinator, Escrow {
+    /// @notice The timelocked governance (a TimelockController): sets parameters, never moves funds. The
+    ///         deployer holds it while wiring the protocol, then hands it to the timelock.
+    address public governance;
+
+    /// @notice Largest inline input, in bytes (fits a 32 ms Silero VAD frame with its state). Larger inputs
+    ///         travel as hash + URI.
+    uint256 public constant MAX_INLINE_INPUT = 8_192;
+    /// @notice Largest output an answer may carry, in bytes.
+    uint256 public constant MAX_OUTPUT = 4_096;
+    /// @notice Largest k: answers are tracked in 8-bit masks.
+    uint8 public constant MAX_REDUNDANCY = 8;
+    uint16 public constant MAX_TREASURY_BPS = 2_000;
+    uint32 public constant MAX_CALLBACK_GAS_CAP = 2_000_000;
+    uint16 public constant MAX_MISS_PENALTY_BPS = 500;
+    /// @notice Bounds of the governed minimum answer time: a request's deadline is at least
+    ///         `now + minAnswerTime` (never above the default deadline).
+    uint16 public constant MIN_ANSWER_TIME_FLOOR = 10;
+    uint16 public constant MAX_MIN_ANSWER_TIME = 1 hours;
+    /// @notice A requester may raise k up to this, or up to the model's default redundancy if larger.
+    uint8 public constant FREE_REDUNDANCY = 3;
+    /// @notice Bound of the callback gas price, in gwei of OPG per gas.
+    uint32 public constant MAX_CALLBACK_GAS_PRICE = 1_000_000;
+    /// @dev Gas the coordinator needs after a callback returns, to finish the transaction.
+    uint256 internal constant CALLBACK_RESERVE = 10_000;
+
+    /// @notice EIP-712 typehashes (VerdictTypes; the TypeScript twin is sdk/eip712.ts).
+    bytes32 public constant ATTESTATION_TYPEHASH = VerdictTypes.ATTESTATION_TYPEHASH;
+    bytes32 public constant INFERENCE_REQUEST_TYPEHASH = VerdictTypes.INFERENCE_REQUEST_TYPEHASH;
+
+    uint8 internal constant OUTCOME_RESULT = 0;
+    uint8 internal constant OUTCOME_INVALID_INPUT = 1;
+    uint8 internal constant OUTCOME_CANNOT_SERVE = 2;
+
+    IStaking public immutable staking;
+    IModelRegistry public immutable registry;
+
+    /// @notice Governed parameters (set by the timelocked governance). Packed in one slot.
+    struct Params {
+        uint48 nextRequestId; // kept here: the slot every request reads anyway
+        uint16 treasuryBps;
+        uint16 missPenaltyBps; // slash, in bps of the pool, for a penalised miss
+        uint32 callbackGasCap;
+        uint32 defaultDeadline; // seconds
+        uint32 maxDeadline; // seconds
+        uint32 missJailDuration; // seconds
+        uint16 minAnswerTime; // seconds: deadline >= now + minAnswerTime
+        uint32 callbackGasPrice; // gwei of OPG per gas: feePerOperator >= callbackGasLimit x this
+    }
+
+    Params public params;
+
+    /// @notice Governed parameters of the liveness rules, read only by {expire} and the model strikes.
+    struct LivenessParams {
+        uint32 missWindow; // seconds: penalised misses are counted within this window
+        uint8 missesToJail; // penalised misses within the window that jail (then the count restarts)
+        uint8 modelStrikes; // distinct operators' MODEL_UNAVAILABLE on unserved requests that suspend a model
+    }
+
+    LivenessParams public liveness;
+
+    /// @dev MODEL_UNAVAILABLE strikes of a model since it was last served: `epoch` moves on every served
+    ///      result, which forgets the strikes; `count` distinct operators struck in this epoch.
+    struct Strikes {
+        uint32 epoch;
+        uint32 count;
+    }
+
+    mapping(bytes32 modelHash => Strikes) internal _strikes;
+    /// @dev epoch + 1 in which the operator last struck the model (0: never).
+    mapping(bytes32 modelHash => mapping(address operator => uint32)) internal _struckIn;
+
+
+    modifier onlyGovernance() {
+        if (msg.sender != governance) revert NotGovernance(msg.sender);
+        _;
+    }
+
+    modifier onlyDisputes() {
+        if (msg.sender != disputeHook || msg.sender == address(0)) revert NotDisputeContract(msg.sender);
+        _;
+    }
+    /// @notice Receives the treasury cut of every fee (as an escrow balance).
+    address public treasury;
+    /// @notice The dispute contract, told about disagreeing answers.
+    address public disputeHook;
+
+    mapping(uint256 requestId => RequestState) internal _states;
+    mapping(uint256 requestId => mapping(uint256 index => bytes32 outputHash)) internal _answers;
+    mapping(address operator => OperatorRecord) internal _records;
+    /// @notice Next nonce of each requester's EIP-712 signed requests.
+    mapping(address requester => uint256) public nonces;
+    /// @notice Royalties accrued to each model and not yet claimed: they belong to whoever owns the model
+    ///         in the registry when {claimRoyalties} runs.
+    mapping(bytes32 modelHash => uint256) public royaltiesOf;
+    /// @dev Copy of each model's registry terms, as `IModelRegistry.packedTerms` (0: no copy; a registered
+    ///      model's word is never 0). Kept only while this coordinator is the registry's terms listener, which
+    ///      drops it on every change.
+    mapping(bytes32 modelHash => uint256 packedTerms) internal _terms;
+
+    constructor(IERC20 token_, IStaking staking_, IModelRegistry registry_) Escrow(token_) {
+        staking = staking_;
+        registry = registry_;
+    }
+
+    function _inputHashOf(RequestParams calldata p) internal pure returns (bytes32) {
+        if (p.input.length == 0) {
+            if (p.inputHash == bytes32(0) || bytes(p.inputURI).length == 0) revert MissingInput();
+            return p.inputHash;
+        }
+        if (p.inputHash != bytes32(0) || bytes(p.inputURI).length != 0) revert AmbiguousInput();
+        if (p.input.length > MAX_INLINE_INPUT) revert InputTooLarge(p.input.length, MAX_INLINE_INPUT);
+        return keccak256(p.input);
+    }
+
+
+    /// @dev Pays out an answered request. Only the operators that answered with a served answer are paid and
+    ///      counted as served (all of them agreed with the anchor, or a dispute found them right); the
+    ///      shares of operators that answered "cannot serve" or never answered go back to the requester.
+    ///      `anchorOnly`: the delivered output must be the anchor's (finalize); else any served answer's.
+    function _settle(
+        uint256 requestId,
+        Request calldata req,
+        RequestState memory st,
+        bytes calldata output,
+        bool anchorOnly
+    ) internal {
+        uint256 k = req.redundancy;
+        uint256 price = uint256(req.feePerOperator) * k;
+        uint8 servedMask = st.answeredMask & ~st.unservedMask;
+        if (st.invalidMask & servedMask != 0) {
+            // The served answers said "invalid input" (outcome first: all or none) and it stood.
+            st.status = Status.Rejected;
+            _states[requestId] = st;
+            _credit(req.requester, price);
+            emit RequestRejected(requestId, price);
+            if (req.finality == Finality.Final && req.callback != address(0)) {
+                _deliverChecked(requestId, req, st, OUTCOME_INVALID_INPUT, output, anchorOnly);
+            }
+            return;
+        }
+        st.status = Status.Finalized;
+        _states[requestId] = st;
+
+        uint256 paid = 0;
+        for (uint256 i = 0; i < k; ++i) {
+            if (servedMask & (1 << i) != 0) ++paid;
+        }
+        uint256 earned = uint256(req.feePerOperator) * paid;
+        uint256 royalty = (earned * req.royaltyBps) / 10_000;
+        uint256 treasuryCut = (earned * req.treasuryBps) / 10_000;
+        uint256 toOperators = earned - royalty - treasuryCut;
+        uint256 perOperator = paid == 0 ? 0 : toOperators / paid;
+        uint256 dust = toOperators - perOperator * paid;
+        for (uint256 i = 0; i < k; ++i) {
+            if (servedMask & (1 << i) == 0) continue;
+            OperatorRecord storage rec = _records[req.operators[i]];
+            rec.accruedFees += uint128(perOperator);
+            rec.served += 1;
+        }
+        if (royalty > 0) royaltiesOf[req.modelHash] += royalty;
+        _credit(treasury, treasuryCut + dust);
+        _credit(req.requester, price - earned);
+        emit RequestFinalized(requestId, toOperators - dust, royalty, treasuryCut + dust, price - earned);
+        if (req.finality == Finality.Final && req.callback != address(0)) {
+            _deliverChecked(requestId, req, st, OUTCOME_RESULT, output, anchorOnly);
+        }
+    }
+
+    /// @dev Delivers `output` once it matches the anchor's attested hash (`anchorOnly`) or any served answer's.
+    function _deliverChecked(
+        uint256 requestId,
+        Request calldata req,
+        RequestState memory st,
+        uint8 outcome,
+        bytes calldata output,
+        bool anchorOnly
+    ) internal {
+        bytes32 actual =
+            outcome == OUTCOME_RESULT
+                ? keccak256(output)
+                : (output.length == 32 ? bytes32(output) : bytes32(0));
+        uint8 candidates = anchorOnly ? uint8(1 << st.anchor) : st.answeredMask & ~st.unservedMask;
+        for (uint256 i = 0; i < req.redundancy; ++i) {
+            if (candidates & (1 << i) != 0 && _answers[requestId][i] == actual) {
+                _deliver(requestId, req, outcome, output, false);
+                return;
+            }
+        }
+        revert OutputMismatch(requestId);
+    }
+
+    /// @dev Calls the consumer with exactly `callbackGasLimit` gas. Its failure (revert, out of gas, huge
+    ///      return data) is recorded and never blocks settlement: return data is not copied.
+    function _deliver(
+        uint256 requestId,
+        Request calldata req,
+        uint8 outcome,
+        bytes calldata output,
+        bool corrected
+    ) internal {
+        bytes memory data = abi.encodeCall(
+            IVerdictConsumer.onInferenceResult,
+            (requestId, outcome, output, corrected)
+        );
+        uint256 gasLimit = req.callbackGasLimit;
+        // EIP-150 forwards at most 63/64 of what is left: make sure the callee can get all of gasLimit.
+        uint256 needed = (gasLimit * 64) / 63 + CALLBACK_RESERVE;
+        if (gasleft() < needed) revert NotEnoughGasForCallback(gasleft(), needed);
+        address target = req.callback;
+        bool success;
+        assembly ("memory-safe") {
+            success := call(gasLimit, target, 0, add(data, 32), mload(data), 0, 0)
+        }
+        emit CallbackResult(requestId, target, success, corrected);
+    }
+
+
+    /// @notice The stored state of a request.
+    function requestState(uint256 requestId) external view returns (RequestState memory) {
+        return _states[requestId];
+    }
+
+    /// @notice The output hash (or invalid-input reason code) operator `index` attested, or zero when it has
+    ///         not answered or answered "cannot serve" (such answers are never judged).
+    function answerOf(uint256 requestId, uint256 index) external view returns (bytes32) {
+        if (index < 8 && _states[requestId].unservedMask & (1 << index) != 0) return bytes32(0);
+        return _answers[requestId][index];
+    }
+
+    function _load(uint256 requestId, Request calldata req) internal view returns (RequestState memory st) {
+        st = _states[requestId];
+        if (st.status == Status.None) revert UnknownRequest(requestId);
+        if (st.commitment != bytes22(keccak256(abi.encode(req)))) revert RequestMismatch(requestId);
+    }
+
+    function _recordDisputed(address[] calldata operators) internal {
+        for (uint256 i = 0; i < operators.length; ++i) {
+            _records[operators[i]].disputed += 1;
+        }
+    }
+}
