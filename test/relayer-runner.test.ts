@@ -563,7 +563,7 @@ describe("relayer inference runner", function () {
       const got = await Promise.all(jobs);
       expect(runner.pool.restarts).to.equal(before + 1);
       got.forEach((r, i) => expect(r.outputHash).to.equal(expected[i % 4]!.outputHash));
-      expect(runner.pool.threadIds).to.have.length(2);
+      expect(runner.pool.pids).to.have.length(2);
       expect(runner.load).to.deep.equal({ active: 0, waiting: 0 });
     });
 
@@ -572,13 +572,12 @@ describe("relayer inference runner", function () {
       const fake = path.join(dir, "dying-worker.mjs");
       writeFileSync(
         fake,
-        `import { parentPort } from "node:worker_threads";
-const io = (name) => ({ name, isTensor: true, type: "int64" });
-parentPort.on("message", (m) => {
-  if (m.type === "load") parentPort.postMessage({ type: "loaded", id: m.id,
+        `const io = (name) => ({ name, isTensor: true, type: "int64" });
+process.on("message", (m) => {
+  if (m.type === "load") process.send({ type: "loaded", id: m.id,
     meta: { inputNames: ["a"], outputNames: ["s"], inputs: [io("a")], outputs: [io("s")] } });
   else if (m.type === "run") process.exit(3);
-  else if (m.type === "close") parentPort.close();
+  else if (m.type === "close") process.disconnect();
 });
 `,
       );
@@ -612,9 +611,9 @@ parentPort.on("message", (m) => {
         workers: 1,
       });
       await r.run(silero, sileroInput(speechLikeFrame()));
-      expect(r.pool.threadIds).to.have.length(1);
+      expect(r.pool.pids).to.have.length(1);
       await r.close();
-      expect(r.pool.threadIds).to.have.length(0);
+      expect(r.pool.pids).to.have.length(0);
       try {
         await r.run(silero, sileroInput(speechLikeFrame()));
         expect.fail("expected RUNNER_CLOSED");
