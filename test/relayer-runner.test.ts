@@ -500,7 +500,9 @@ describe("relayer inference runner", function () {
     });
 
     it("reports a model onnxruntime cannot load as MODEL_LOAD_FAILED (verified hash, garbage bytes), and retries it later", async function () {
-      const junk = new TextEncoder().encode("not an onnx model");
+      // Protobuf that the external-data guard can walk (ir_version 8, an empty graph) but onnxruntime
+      // refuses; bytes that are not protobuf at all are refused before loading (MODEL_UNSAFE, below).
+      const junk = Uint8Array.of(0x08, 0x08, 0x3a, 0x00);
       writeFileSync(path.join(dir, "junk.onnx"), junk);
       const ref: ModelRef = {
         modelHash: createHash("sha256").update(junk).digest("hex"),
@@ -520,6 +522,17 @@ describe("relayer inference runner", function () {
           expect(e).to.be.instanceOf(RunnerError);
           expect((e as RunnerError).code).to.equal("MODEL_LOAD_FAILED");
         }
+      }
+      const text = new TextEncoder().encode("not an onnx model");
+      writeFileSync(path.join(dir, "text.onnx"), text);
+      try {
+        await runner.run(
+          { ...ref, modelHash: createHash("sha256").update(text).digest("hex"), uris: [path.join(dir, "text.onnx")] },
+          input,
+        );
+        expect.fail("expected MODEL_UNSAFE");
+      } catch (e) {
+        expect((e as RunnerError).code).to.equal("MODEL_UNSAFE");
       }
       // the workers are unharmed
       const ok = await runner.run(silero, sileroInput(speechLikeFrame()));

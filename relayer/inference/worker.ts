@@ -15,7 +15,7 @@ import { sessionOptions } from "./session-options.js";
 if (typeof process.send !== "function") throw new Error("relayer/inference/worker.ts must run as a child process");
 const threads = Math.max(1, Number(process.env.INFERENCE_THREADS ?? "1") || 1);
 /** onnxruntime's words for a failed allocation (bad_alloc, arena/allocator failures, size overflows). */
-const RESOURCE_FAILURE = /bad_alloc|alloc|out of memory|memory|length_error|overflow|too large|exceeds/i;
+const RESOURCE_FAILURE = /bad_alloc|Failed to allocate|out of memory|length_error|SafeIntOnOverflow/i;
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 const firstLine = (e: unknown): string => (e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e));
