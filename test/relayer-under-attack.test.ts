@@ -62,7 +62,7 @@ describe("relayer under attack (hardhat node + relayer process + onnxruntime)", 
       m[bed.honest.name]!,
       uint8Input("x", [1], [0n]),
       Uint8Array.of(0x68, 0x74, 0x74, 0x70, 0xff, 0xfe, 0x2f),
-    );
+    ).then((c) => c.requestId);
     const fileUri = await request(
       devnet,
       uriParams(m[bed.honest.name]!, toUtf8Bytes("x"), "file:///proc/self/environ"),

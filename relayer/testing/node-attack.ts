@@ -8,7 +8,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { Interface, formatEther, hexlify, keccak256, type JsonFragment } from "ethers";
-import { coordinatorInterface, createdRequestIn, requestGasLimit } from "../../sdk/requests.js";
+import {
+  coordinatorInterface,
+  createdRequestIn,
+  requestGasLimit,
+  type CreatedRequest,
+} from "../../sdk/requests.js";
 import { encodeTensors, toFixed } from "../../sdk/tensor.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import {
@@ -208,7 +213,8 @@ export async function requestWithRawUri(
   model: { hash: string },
   input: Uint8Array,
   uri: Uint8Array,
-): Promise<bigint> {
+  extra: Partial<Parameters<typeof inlineParams>[2]> = {},
+): Promise<CreatedRequest> {
   const f = coordinatorInterface.getFunction("requestInference")!;
   interface Param {
     name?: string;
@@ -221,7 +227,10 @@ export async function requestWithRawUri(
       ? { ...p, type: "bytes" }
       : { ...p, ...(p.components ? { components: p.components.map(patch) } : {}) };
   const iface = new Interface([{ ...json, inputs: json.inputs?.map(patch) }]);
-  const params = { ...inlineParams(model, new Uint8Array(), { inputHash: keccak256(input) }), inputURI: hexlify(uri) };
+  const params = {
+    ...inlineParams(model, new Uint8Array(), { inputHash: keccak256(input), ...extra }),
+    inputURI: hexlify(uri),
+  };
   const data = f.selector + iface.encodeFunctionData("requestInference", [params]).slice(10);
   const tx = await devnet.requesterWallet.sendTransaction({
     to: devnet.addresses.coordinator,
@@ -230,7 +239,7 @@ export async function requestWithRawUri(
   });
   const r = await tx.wait();
   if (r === null || r.status !== 1) throw new Error("raw-URI request reverted");
-  return createdRequestIn(r.logs).requestId;
+  return createdRequestIn(r.logs);
 }
 
 /** Sum over `operators` of the pool assets each lost since `before` (OPG, as a number). */
@@ -255,3 +264,34 @@ export async function requesterBalance(devnet: Devnet): Promise<bigint> {
 }
 
 export { FEE };
+
+/**
+ * After `id`'s deadline (time moved forward on the devnet), anyone's `expire`: today's coordinator
+ * penalises every assigned operator that missed it. Returns whether it expired (false: it was answered).
+ */
+export async function expireAfterDeadline(devnet: Devnet, id: bigint, request: CommittedRequestLike): Promise<boolean> {
+  const { rpc } = await import("../../scripts/lib/devnet.js");
+  const head = await devnet.provider.getBlock("latest");
+  const wait = Number(request.deadline) - (head?.timestamp ?? 0) + 1;
+  if (wait > 0) await rpc(devnet.url, "evm_increaseTime", [wait]);
+  await rpc(devnet.url, "evm_mine", []);
+  try {
+    const tx = await devnet.coordinator.expire(id, request);
+    await tx.wait();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    devnet.requesterWallet.reset();
+  }
+}
+
+export type CommittedRequestLike = Parameters<Devnet["coordinator"]["expire"]>[1] & { deadline: bigint };
+
+/** Gives every operator's signer `amount` OPG (to bond disputes as a challenger). */
+export async function fundSigners(devnet: Devnet, amount: bigint): Promise<void> {
+  const { devAccount } = await import("../../scripts/lib/devnet.js");
+  const { OPGToken__factory } = await import("../../types/ethers-contracts/index.js");
+  const token = OPGToken__factory.connect(devnet.addresses.token, devAccount(0, devnet.provider));
+  for (const o of devnet.operators) await (await token.transfer(o.signerAddress, amount)).wait();
+}
