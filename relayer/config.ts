@@ -64,6 +64,25 @@ export interface RelayerConfig {
   devLie: number;
   /** How far a lie moves each 64-bit output element (default: max(1000, 10^scale) units). */
   devLieUnits: number | undefined;
+  /** Directories whose files file:// input and model URIs may name (empty: file:// refused). */
+  fetchFileDirs: string[];
+  /** Let input/model URIs reach loopback, private and link-local addresses. */
+  fetchAllowPrivate: boolean;
+  /** Connect and total timeouts of one input fetch (ms). */
+  fetchConnectTimeoutMs: number;
+  fetchTimeoutMs: number;
+  /** Largest input (inline or fetched) accepted, checked before decoding. */
+  maxInputBytes: number;
+  /** Per-inference deadline: a longer job is killed and answered "cannot serve". */
+  inferenceTimeoutMs: number;
+  /** Memory limit of each inference child process (MiB). */
+  inferenceMemoryMb: number;
+  /** Models kept loaded in the inference children at once (least recently used evicted). */
+  maxLoadedModels: number;
+  /** Bytes of verified models kept in the model cache directory (least recently used evicted). */
+  modelCacheMaxBytes: number;
+  /** Highest maxFeePerGas (wei) a stuck transaction is re-priced to. */
+  maxFeePerGas: bigint;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -103,6 +122,16 @@ export const CONFIG_KEYS = [
   "VERDICT_JUROR",
   "VERDICT_DEV_LIE",
   "VERDICT_DEV_LIE_UNITS",
+  "VERDICT_FETCH_FILE_DIRS",
+  "VERDICT_FETCH_ALLOW_PRIVATE",
+  "VERDICT_FETCH_CONNECT_TIMEOUT_MS",
+  "VERDICT_FETCH_TIMEOUT_MS",
+  "VERDICT_MAX_INPUT_BYTES",
+  "VERDICT_INFERENCE_TIMEOUT_MS",
+  "VERDICT_INFERENCE_MEMORY_MB",
+  "VERDICT_MAX_LOADED_MODELS",
+  "VERDICT_MODEL_CACHE_MAX_BYTES",
+  "VERDICT_MAX_FEE_GWEI",
 ] as const;
 
 export type ConfigKey = (typeof CONFIG_KEYS)[number];
@@ -309,6 +338,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (devLie > 0 && chainId !== 31337n) {
     r.problems.push("VERDICT_DEV_LIE is a devnet-only demo switch: refused unless VERDICT_CHAIN_ID is 31337");
   }
+  // Devnet (31337) defaults let the local demo's file:// URIs and 127.0.0.1 servers work; any other chain
+  // refuses file:// and private addresses unless the operator allows them.
+  const devnet = chainId === 31337n;
+  const dirsText = env["VERDICT_FETCH_FILE_DIRS"];
+  const fetchFileDirs = (dirsText ?? (devnet ? "/" : ""))
+    .split(",")
+    .map((d) => d.trim())
+    .filter((d) => d !== "")
+    .map((d) => path.resolve(cwd, d));
+  const fetchAllowPrivate = r.flag("VERDICT_FETCH_ALLOW_PRIVATE", devnet);
+  const fetchConnectTimeoutMs = r.int("VERDICT_FETCH_CONNECT_TIMEOUT_MS", 100, 600_000, 5_000);
+  const fetchTimeoutMs = r.int("VERDICT_FETCH_TIMEOUT_MS", 100, 3_600_000, 30_000);
+  const maxInputBytes = r.int("VERDICT_MAX_INPUT_BYTES", 1_024, 2 ** 31, 8 * 1024 * 1024);
+  const inferenceTimeoutMs = r.int("VERDICT_INFERENCE_TIMEOUT_MS", 100, 3_600_000, 30_000);
+  const inferenceMemoryMb = r.int("VERDICT_INFERENCE_MEMORY_MB", 256, 1_048_576, 4_096);
+  const maxLoadedModels = r.int("VERDICT_MAX_LOADED_MODELS", 1, 1_000, 16);
+  const modelCacheMaxBytes = r.int("VERDICT_MODEL_CACHE_MAX_BYTES", 1, 2 ** 50, 8 * 1024 ** 3);
+  const maxFeeGwei = r.int("VERDICT_MAX_FEE_GWEI", 1, 1_000_000_000, 500);
   const levelText = (r.raw("VERDICT_LOG_LEVEL") ?? "info").toLowerCase();
   let logLevel: LogLevel = "info";
   if ((LOG_LEVELS as readonly string[]).includes(levelText)) logLevel = levelText as LogLevel;
@@ -356,6 +403,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     juror,
     devLie,
     devLieUnits,
+    fetchFileDirs,
+    fetchAllowPrivate,
+    fetchConnectTimeoutMs,
+    fetchTimeoutMs,
+    maxInputBytes,
+    inferenceTimeoutMs,
+    inferenceMemoryMb,
+    maxLoadedModels,
+    modelCacheMaxBytes,
+    maxFeePerGas: BigInt(maxFeeGwei) * 1_000_000_000n,
   };
 }
 
@@ -391,6 +448,15 @@ export function describeConfig(cfg: Readonly<RelayerConfig>): Record<string, str
     challengerBondBudget: cfg.challengerBondBudget.toString(),
     juror: cfg.juror ? 1 : 0,
     devLie: cfg.devLie,
+    fetchFileDirs: cfg.fetchFileDirs.join(","),
+    fetchAllowPrivate: cfg.fetchAllowPrivate ? 1 : 0,
+    fetchTimeoutMs: cfg.fetchTimeoutMs,
+    maxInputBytes: cfg.maxInputBytes,
+    inferenceTimeoutMs: cfg.inferenceTimeoutMs,
+    inferenceMemoryMb: cfg.inferenceMemoryMb,
+    maxLoadedModels: cfg.maxLoadedModels,
+    modelCacheMaxBytes: cfg.modelCacheMaxBytes,
+    maxFeePerGas: cfg.maxFeePerGas.toString(),
   };
 }
 

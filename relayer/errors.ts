@@ -26,9 +26,18 @@ export type RelayerErrorCode =
   | "MODEL_SCHEMA_INVALID"
   | "MODEL_SCHEMA_MISMATCH"
   | "INFERENCE_WORKER_CRASHED"
+  | "INFERENCE_TIMEOUT"
+  | "INFERENCE_RESOURCE_EXHAUSTED"
+  | "MODEL_UNSAFE"
+  | "FETCH_REFUSED"
+  | "FETCH_FAILED"
+  | "FETCH_TOO_LARGE"
+  | "FETCH_TIMEOUT"
+  | "DB_CHAIN_MISMATCH"
   | "RUNNER_CLOSED"
   | "INVALID_INPUT"
-  | "METRICS_SERVER_FAILED";
+  | "METRICS_SERVER_FAILED"
+  | "CANNOT_SERVE";
 
 /** Base class of every relayer error (a `VerdictError`, so SDK and relayer errors branch alike). */
 export class RelayerError extends VerdictError {

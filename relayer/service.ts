@@ -7,6 +7,7 @@ import path from "node:path";
 import type { Wallet } from "ethers";
 import type { Logger } from "pino";
 import { describeConfig, type RelayerConfig } from "./config.js";
+import type { FetchPolicy } from "./fetch.js";
 import { InferenceRunner } from "./inference/runner.js";
 import { loadSigner } from "./keys.js";
 import { createLogger, SecretSet } from "./log.js";
@@ -31,6 +32,17 @@ export interface RelayerContext {
 
 export const DB_FILE = "relayer.db";
 
+/** The bounds of every fetch the relayer makes on someone else's say-so (relayer/fetch.ts). */
+export function fetchPolicyOf(config: Readonly<RelayerConfig>): FetchPolicy {
+  return {
+    fileDirs: config.fetchFileDirs,
+    allowPrivate: config.fetchAllowPrivate,
+    connectTimeoutMs: config.fetchConnectTimeoutMs,
+    timeoutMs: config.fetchTimeoutMs,
+    maxRedirects: 3,
+  };
+}
+
 /** Starts every building block; on any failure, what was started is closed again. */
 export async function startRelayer(
   config: Readonly<RelayerConfig>,
@@ -43,16 +55,27 @@ export async function startRelayer(
   logger.info({ signer: signer.address, operator: config.operatorAddress }, "signer loaded");
 
   const db = RelayerDb.open(path.join(config.dataDir, DB_FILE));
+  try {
+    db.bindChain(config.chainId, config.coordinatorAddress); // DB_CHAIN_MISMATCH: refuse to start
+  } catch (e) {
+    db.close();
+    throw e;
+  }
   const models = new ModelStore({
     cacheDir: config.modelCacheDir,
     maxBytes: config.maxModelBytes,
     fetchTimeoutMs: config.modelFetchTimeoutMs,
+    fetchPolicy: fetchPolicyOf(config),
+    maxCacheBytes: config.modelCacheMaxBytes,
     logger,
   });
   const runner = new InferenceRunner({
     models,
     workers: config.inferenceWorkers,
     threads: config.inferenceThreads,
+    jobTimeoutMs: config.inferenceTimeoutMs,
+    memoryLimitMb: config.inferenceMemoryMb,
+    maxLoadedModels: config.maxLoadedModels,
     logger,
   });
   const metrics = new RelayerMetrics();

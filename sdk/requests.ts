@@ -12,6 +12,7 @@ import {
   toBeHex,
   toUtf8Bytes,
   toUtf8String,
+  Utf8ErrorFuncs,
   zeroPadValue,
   type Log,
   type LogDescription,
@@ -120,7 +121,10 @@ export function decodeCreatedPayload(requester: string, modelHash: string, packe
       operators,
     },
     input,
-    inputURI: kind === 1 ? toUtf8String(dataSlice(packed, opsEnd + 32)) : "",
+    // Lenient: the contract accepts any bytes as the URI, and a request must never be skipped for it
+    // (its operators would be penalised at expiry). Invalid UTF-8 decodes with U+FFFD replacements;
+    // such a URI is unusable and the relayer answers "input unavailable" for it.
+    inputURI: kind === 1 ? toUtf8String(dataSlice(packed, opsEnd + 32), Utf8ErrorFuncs.replace) : "",
     seed: uint(packed, 63, 32),
   };
 }

@@ -30,6 +30,8 @@ interface FakeLog {
   requestId: bigint;
   operators: string[];
   inputByte: number;
+  /** Hash + URI input with these raw URI bytes (any bytes: the contract accepts them). */
+  uri?: Uint8Array;
 }
 
 type Mode =
@@ -97,12 +99,14 @@ class FakeChain {
         finality: 0n,
         operators: l.operators,
       },
-      input: hexlify(Uint8Array.of(l.inputByte)),
-      inputURI: "",
+      input: l.uri === undefined ? hexlify(Uint8Array.of(l.inputByte)) : "0x",
+      inputURI: l.uri === undefined ? "" : "x",
       seed: 1n,
     });
+    // The URI is the payload's tail: swap in the raw bytes (the SDK's encoder only writes UTF-8).
+    const payload = l.uri === undefined ? packed : packed.slice(0, -2) + hexlify(l.uri).slice(2);
     const ev = coordinatorInterface.getEvent("RequestCreated")!;
-    const encoded = coordinatorInterface.encodeEventLog(ev, [l.requestId, requester, MODEL, packed]);
+    const encoded = coordinatorInterface.encodeEventLog(ev, [l.requestId, requester, MODEL, payload]);
     return {
       address: COORDINATOR,
       blockHash: this.hashOf(l.block),
@@ -349,5 +353,76 @@ describe("Hostile: relayer chain follower against a lying RPC endpoint", functio
     chain.head = 22;
     await sync.poll();
     expect(db.getJob(11n)?.inputHash).to.equal(keccak256(Uint8Array.of(12)));
+  });
+
+  // Issue 20.4: the contract accepts any bytes as the URI; the SDK's strict decoder threw and the event was
+  // skipped, so the request expired and its operators were slashed. Every emitted event now makes a job.
+  it("a request whose input URI is not valid UTF-8 still makes a job (answered as input unavailable)", async function () {
+    chain.head = 12;
+    chain.logs = [
+      { block: 3, requestId: 21n, operators: [OPERATOR], inputByte: 1, uri: Uint8Array.of(0x68, 0xff, 0xfe, 0x80) },
+      { block: 4, requestId: 22n, operators: [OPERATOR], inputByte: 2 },
+    ];
+    const r = await sync.poll();
+    expect(r.newJobs).to.equal(2);
+    expect(jobIds()).to.deep.equal(["21", "22"]);
+    const stored = chainDb.getRequest(21n)!;
+    expect(stored.input.length).to.equal(0);
+    expect(stored.inputURI).to.include("\ufffd");
+  });
+
+  // Issue 20.6: an id re-created without a detected reorg (a node that rewrote history below our cursor,
+  // or a reused data directory) used to throw JOB_CONFLICT on every poll, the cursor never moving.
+  it("a re-created request id supersedes a job never sent, keeps one already sent, and the cursor moves on", async function () {
+    chain.head = 12;
+    chain.logs = [
+      { block: 3, requestId: 31n, operators: [OPERATOR], inputByte: 1 },
+      { block: 3, requestId: 32n, operators: [OPERATOR], inputByte: 2 },
+    ];
+    await sync.poll();
+    db.markComputed(32n, {
+      outcome: 0,
+      output: Uint8Array.of(1),
+      outputHash: keccak256(Uint8Array.of(1)),
+      signature: "0x" + "11".repeat(65),
+    });
+    db.markSubmitted(32n, { txHash: "0x" + "22".repeat(32), nonce: 0 });
+    // The same ids come back with other inputs, below and above the cursor, without a reorg signal.
+    db.rewindTo({ blockNumber: 2, blockHash: chain.hashOf(2) });
+    chain.logs = [
+      { block: 3, requestId: 31n, operators: [OPERATOR], inputByte: 9 },
+      { block: 3, requestId: 32n, operators: [OPERATOR], inputByte: 8 },
+      { block: 5, requestId: 33n, operators: [OPERATOR], inputByte: 3 },
+    ];
+    chain.head = 14;
+    await sync.poll();
+    expect(db.getCursor()!.blockNumber).to.equal(12);
+    expect(db.getJob(31n)?.inputHash).to.equal(keccak256(Uint8Array.of(9)));
+    expect(db.getJob(31n)?.state).to.equal("pending");
+    expect(db.getJob(32n)?.state).to.equal("submitted");
+    expect(db.getJob(32n)?.inputHash).to.equal(keccak256(Uint8Array.of(2)));
+    expect(db.getJob(33n)?.state).to.equal("pending");
+  });
+
+  it("the database refuses another chain or coordinator with a typed error", function () {
+    db.bindChain(CHAIN_ID, COORDINATOR);
+    db.bindChain(CHAIN_ID, COORDINATOR.toUpperCase().replace("0X", "0x"));
+    for (const [id, c] of [
+      [1n, COORDINATOR],
+      [CHAIN_ID, "0x" + "c1".repeat(20)],
+    ] as const) {
+      let code = "";
+      try {
+        db.bindChain(id, c);
+      } catch (e) {
+        code = (e as { code: string }).code;
+      }
+      expect(code).to.equal("DB_CHAIN_MISMATCH");
+    }
+    // The binding survives a restart.
+    const file = db.file;
+    db.close();
+    db = RelayerDb.open(file);
+    expect(() => db.bindChain(CHAIN_ID, "0x" + "c1".repeat(20))).to.throw(/belongs to/);
   });
 });

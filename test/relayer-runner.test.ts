@@ -500,7 +500,9 @@ describe("relayer inference runner", function () {
     });
 
     it("reports a model onnxruntime cannot load as MODEL_LOAD_FAILED (verified hash, garbage bytes), and retries it later", async function () {
-      const junk = new TextEncoder().encode("not an onnx model");
+      // Protobuf that the external-data guard can walk (ir_version 8, an empty graph) but onnxruntime
+      // refuses; bytes that are not protobuf at all are refused before loading (MODEL_UNSAFE, below).
+      const junk = Uint8Array.of(0x08, 0x08, 0x3a, 0x00);
       writeFileSync(path.join(dir, "junk.onnx"), junk);
       const ref: ModelRef = {
         modelHash: createHash("sha256").update(junk).digest("hex"),
@@ -520,6 +522,17 @@ describe("relayer inference runner", function () {
           expect(e).to.be.instanceOf(RunnerError);
           expect((e as RunnerError).code).to.equal("MODEL_LOAD_FAILED");
         }
+      }
+      const text = new TextEncoder().encode("not an onnx model");
+      writeFileSync(path.join(dir, "text.onnx"), text);
+      try {
+        await runner.run(
+          { ...ref, modelHash: createHash("sha256").update(text).digest("hex"), uris: [path.join(dir, "text.onnx")] },
+          input,
+        );
+        expect.fail("expected MODEL_UNSAFE");
+      } catch (e) {
+        expect((e as RunnerError).code).to.equal("MODEL_UNSAFE");
       }
       // the workers are unharmed
       const ok = await runner.run(silero, sileroInput(speechLikeFrame()));
@@ -563,7 +576,7 @@ describe("relayer inference runner", function () {
       const got = await Promise.all(jobs);
       expect(runner.pool.restarts).to.equal(before + 1);
       got.forEach((r, i) => expect(r.outputHash).to.equal(expected[i % 4]!.outputHash));
-      expect(runner.pool.threadIds).to.have.length(2);
+      expect(runner.pool.pids).to.have.length(2);
       expect(runner.load).to.deep.equal({ active: 0, waiting: 0 });
     });
 
@@ -572,13 +585,12 @@ describe("relayer inference runner", function () {
       const fake = path.join(dir, "dying-worker.mjs");
       writeFileSync(
         fake,
-        `import { parentPort } from "node:worker_threads";
-const io = (name) => ({ name, isTensor: true, type: "int64" });
-parentPort.on("message", (m) => {
-  if (m.type === "load") parentPort.postMessage({ type: "loaded", id: m.id,
+        `const io = (name) => ({ name, isTensor: true, type: "int64" });
+process.on("message", (m) => {
+  if (m.type === "load") process.send({ type: "loaded", id: m.id,
     meta: { inputNames: ["a"], outputNames: ["s"], inputs: [io("a")], outputs: [io("s")] } });
   else if (m.type === "run") process.exit(3);
-  else if (m.type === "close") parentPort.close();
+  else if (m.type === "close") process.disconnect();
 });
 `,
       );
@@ -612,9 +624,9 @@ parentPort.on("message", (m) => {
         workers: 1,
       });
       await r.run(silero, sileroInput(speechLikeFrame()));
-      expect(r.pool.threadIds).to.have.length(1);
+      expect(r.pool.pids).to.have.length(1);
       await r.close();
-      expect(r.pool.threadIds).to.have.length(0);
+      expect(r.pool.pids).to.have.length(0);
       try {
         await r.run(silero, sileroInput(speechLikeFrame()));
         expect.fail("expected RUNNER_CLOSED");

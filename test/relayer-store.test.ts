@@ -114,10 +114,10 @@ describe("relayer job store (node:sqlite)", function () {
     db.addJob({ requestId: 1n, modelHash: h(1), inputHash: h(2), seenBlock: 1 });
     const before = db.addJob({ requestId: 1n, modelHash: h(1), inputHash: h(2), seenBlock: 5 }); // re-seen
     expect(before.seenBlock).to.equal(1);
-    expectStoreCode(
-      () => db.addJob({ requestId: 1n, modelHash: h(9), inputHash: h(2), seenBlock: 1 }),
-      "JOB_CONFLICT",
-    );
+    // Another model/input for the same id (a re-created request): a job never sent is superseded
+    // (issue 20.6; it used to be a JOB_CONFLICT that wedged sync); the original comes back the same way.
+    expect(db.addJob({ requestId: 1n, modelHash: h(9), inputHash: h(2), seenBlock: 1 }).modelHash).to.equal(h(9));
+    expect(db.addJob({ requestId: 1n, modelHash: h(1), inputHash: h(2), seenBlock: 1 }).modelHash).to.equal(h(1));
 
     const c1 = db.markComputed(1n, computed());
     const c2 = db.markComputed(1n, computed());
@@ -134,6 +134,25 @@ describe("relayer job store (node:sqlite)", function () {
     expect(db.markConfirmed(1n, 9).state).to.equal("confirmed");
     expectStoreCode(() => db.markConfirmed(1n, 10), "JOB_CONFLICT");
     expect(db.getJob(1n)?.confirmedBlock).to.equal(9);
+    // Once answered on chain, a re-created id cannot supersede the job.
+    expectStoreCode(
+      () => db.addJob({ requestId: 1n, modelHash: h(9), inputHash: h(2), seenBlock: 1 }),
+      "JOB_CONFLICT",
+    );
+  });
+
+  it("counts compute starts durably, so a job that takes the process down is not started forever", function () {
+    db.addJob({ requestId: 7n, modelHash: h(1), inputHash: h(2), seenBlock: 1 });
+    expect(db.beginCompute(7n)).to.equal(1);
+    expect(db.beginCompute(7n)).to.equal(2);
+    db.deferCompute(7n, 5_000, false); // an RPC failure: this start does not count
+    const file = db.file;
+    db.close();
+    db = RelayerDb.open(file);
+    expect(db.getJob(7n)).to.include({ computeStarts: 1, retryAt: 5_000 });
+    expect(db.duePending(4_999).map((j) => j.requestId)).to.not.include(7n);
+    expect(db.duePending(5_000).map((j) => j.requestId)).to.include(7n);
+    expect(db.beginCompute(7n)).to.equal(2);
   });
 
   it("rejects illegal transitions and leaves the job untouched", function () {

@@ -10,6 +10,7 @@
  * longer `Answered` is `skipped`. Bonds of our open disputes count against VERDICT_CHALLENGER_BOND_BUDGET.
  * After opening, the dispute is tracked by the dispute duties (drawJury, then settle/escalate when due).
  */
+import { CannotServeError } from "../outcomes.js";
 import type { Logger } from "pino";
 import { formatEther, type JsonRpcProvider } from "ethers";
 import { RequestStatus, statusName } from "../../sdk/requests.js";
@@ -138,7 +139,15 @@ export class Challenger {
       );
       return;
     }
-    const ours = await this.#o.computer.answer(req);
+    let ours;
+    try {
+      ours = await this.#o.computer.answer(req);
+    } catch (e) {
+      if (!(e instanceof CannotServeError)) throw e;
+      // We cannot re-execute it now (input or model unavailable, limits): never a reason to convict.
+      this.#skip(c, `abstained: ${e.message}`);
+      return;
+    }
     if (ours.outputHash.toLowerCase() !== c.ourOutputHash.toLowerCase()) {
       this.#log.warn(
         { requestId: id.toString(), first: c.ourOutputHash, now: ours.outputHash },

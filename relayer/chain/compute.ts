@@ -1,41 +1,58 @@
 /**
  * pending → computed: fetches the model terms and schema from the registry, the input (inline, or by
- * hash + URI), runs the model, and signs the attestation; the signed answer is persisted before it is
- * ever sent. Outcomes:
+ * hash + URI, through the bounded fetch of relayer/fetch.ts), runs the model in the inference children,
+ * and signs the attestation; the signed answer is persisted before it is ever sent. Outcomes
+ * (relayer/outcomes.ts):
  * - a result whose VTN1 output fits the coordinator's MAX_OUTPUT (4096 bytes): outcome 0;
- * - the input is at fault (relayer/inference/runner.ts reason codes 1..5, 7), the input URI does not
- *   serve bytes hashing to the committed inputHash (6), or the output exceeds 4096 bytes (7): an
- *   INVALID_INPUT attestation (outcome 1) with the reason code;
- * - operator-side failures (model not fetchable, MODEL_HASH_MISMATCH, not loadable, schema): nothing
- *   is signed; retried with backoff, then the job is dropped with the error code as reason.
+ * - the input is at fault (relayer/inference/runner.ts reason codes 1..5, 7): INVALID_INPUT (outcome 1);
+ * - the operator cannot serve (input or model unavailable, output too large, deadline or memory limit,
+ *   unsafe model): the cannot-serve outcome, in the encoding the chain accepts today
+ *   (`onChainCannotServe`), or, where it has none yet, nothing signed and the job dropped with a typed
+ *   reason. Never INVALID_INPUT for a resource or timeout failure. Fetch failures are retried a few times
+ *   first (`MAX_TRANSIENT_ATTEMPTS`, persisted retry times).
+ *
+ * Computing never holds up the chain loop: `pump` starts due jobs in the background (at most
+ * `slots` at once) and returns at once; answers are persisted in batches and `onPersisted` tells the
+ * loop to submit them. Each start is counted in the database BEFORE it runs, so a job that keeps taking
+ * the process down is declined after `MAX_COMPUTE_STARTS` starts instead of crash-looping.
  */
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import { TypedDataEncoder, concat, keccak256, toBeHex, type JsonRpcProvider, type Wallet } from "ethers";
+import { keccak256, TypedDataEncoder, concat, toBeHex, type JsonRpcProvider, type Wallet } from "ethers";
 import type { Logger } from "pino";
 import {
   ATTESTATION_TYPEHASH,
-  Outcome,
   attestationDigest,
   reasonCodeToBytes32,
   signAttestation,
   verdictDomain,
+  type Outcome as SdkOutcome,
   type ReasonCode,
 } from "../../sdk/eip712.js";
 import { VerdictError } from "../../sdk/errors.js";
 import { ModelRegistry__factory, type ModelRegistry } from "../../types/ethers-contracts/index.js";
-import { InvalidInputError, InvalidInputReason, RelayerError } from "../errors.js";
+import { InvalidInputError, RelayerError } from "../errors.js";
+import { boundedFetch, DEFAULT_FETCH_POLICY, FetchError, type FetchPolicy } from "../fetch.js";
 import type { InferenceRunner, ModelRef } from "../inference/runner.js";
 import { parseSchema } from "../inference/schema.js";
 import type { RelayerMetrics } from "../metrics.js";
-import type { ComputedPayload, Job, RelayerDb } from "../store/db.js";
+import {
+  asCannotServe,
+  CANNOT_SERVE_NAMES,
+  CannotServeError,
+  CannotServeReason,
+  codeToBytes32,
+  onChainCannotServe,
+} from "../outcomes.js";
+import type { ComputedPayload, Job, Outcome, RelayerDb } from "../store/db.js";
 import type { ChainDb, StoredRequest } from "./store.js";
 
-/** The coordinator's MAX_OUTPUT: a larger output is attested as INVALID_INPUT with reason 7. */
+/** The coordinator's MAX_OUTPUT: a larger output is the OUTPUT_TOO_LARGE cannot-serve outcome. */
 export const MAX_OUTPUT_BYTES = 4_096;
-/** Largest input fetched from an input URI. */
-export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
-const MAX_OPERATOR_ATTEMPTS = 3;
+/** Default largest input (inline or fetched), checked before any decoding. */
+export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
+/** Tries of a transient cannot-serve failure (a fetch) before it is answered as such. */
+const MAX_TRANSIENT_ATTEMPTS = 3;
+/** Starts of one job after which it is declined without running again. */
+export const MAX_COMPUTE_STARTS = 3;
 
 export interface ComputeOptions {
   provider: JsonRpcProvider;
@@ -51,43 +68,47 @@ export interface ComputeOptions {
   concurrency: number;
   /** Chain time (unix s) of the latest head; jobs past their deadline are dropped. */
   headTime: () => number;
+  /** How input URIs are fetched (default: DEFAULT_FETCH_POLICY, no file://, no private hosts). */
+  fetchPolicy?: FetchPolicy;
+  /** Largest input accepted, inline or fetched (default MAX_INPUT_BYTES). */
+  maxInputBytes?: number;
+  /** Called after signed answers were persisted (the loop submits them). */
+  onPersisted?: (count: number) => void;
   now?: () => number;
 }
 
 export interface ComputedAnswer {
-  outcome: 0 | 1;
+  outcome: Outcome;
   output: Uint8Array;
   outputHash: string;
   reason?: number;
 }
 
-/** Fetches a hash + URI input; InvalidInputError(6) when unavailable or hashing to something else. */
-export async function fetchInput(uri: string, inputHash: string): Promise<Uint8Array> {
+/**
+ * Fetches a hash + URI input under `policy`; CannotServeError(INPUT_UNAVAILABLE) when it cannot be
+ * fetched within the policy's bounds or does not hash to `inputHash` (never "invalid input": a
+ * requester withdrawing its input is not a verdict on the input).
+ */
+export async function fetchInput(
+  uri: string,
+  inputHash: string,
+  policy: FetchPolicy = DEFAULT_FETCH_POLICY,
+  maxBytes = MAX_INPUT_BYTES,
+): Promise<Uint8Array> {
   let bytes: Uint8Array;
   try {
-    if (/^https?:\/\//i.test(uri)) {
-      const res = await fetch(uri, { signal: AbortSignal.timeout(30_000) });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const buf = new Uint8Array(await res.arrayBuffer());
-      if (buf.length > MAX_INPUT_BYTES) throw new Error("input too large");
-      bytes = buf;
-    } else if (/^file:\/\//i.test(uri)) {
-      bytes = new Uint8Array(await readFile(fileURLToPath(uri)));
-    } else {
-      throw new Error("unsupported input URI scheme");
-    }
+    bytes = await boundedFetch(uri, policy, maxBytes);
   } catch (e) {
-    throw new InvalidInputError(
-      InvalidInputReason.INPUT_NOT_RETRIEVABLE,
-      `input ${uri} not retrievable: ${e instanceof Error ? e.message : String(e)}`,
+    const transient = e instanceof FetchError && (e.code === "FETCH_FAILED" || e.code === "FETCH_TIMEOUT");
+    throw new CannotServeError(
+      CannotServeReason.INPUT_UNAVAILABLE,
+      `input not retrievable: ${e instanceof Error ? e.message : String(e)}`,
+      transient,
       e,
     );
   }
   if (keccak256(bytes) !== inputHash.toLowerCase()) {
-    throw new InvalidInputError(
-      InvalidInputReason.INPUT_NOT_RETRIEVABLE,
-      `input ${uri} does not hash to inputHash`,
-    );
+    throw new CannotServeError(CannotServeReason.INPUT_UNAVAILABLE, "the input URI serves other bytes", true);
   }
   return bytes;
 }
@@ -156,12 +177,14 @@ export class Computer {
   readonly #o: ComputeOptions;
   readonly #registry: ModelRegistry;
   readonly #models = new Map<string, Promise<ModelRef>>();
-  readonly #attempts = new Map<bigint, { n: number; retryAt: number }>();
   readonly #now: () => number;
   readonly #signer: AttestationSigner;
+  /** Jobs being computed right now (by request id) and their promises. */
+  readonly #inflight = new Map<bigint, Promise<boolean>>();
   /** Signed answers not yet persisted (flushed in one transaction; never sent before that). */
   #buffer: { id: bigint; payload: ComputedPayload; ans: ComputedAnswer }[] = [];
   #lastFlush = 0;
+  #flushTimer: NodeJS.Timeout | undefined;
   readonly profile: ComputeProfile = { jobs: 0, inferMs: 0, signMs: 0, persistMs: 0 };
   /** Signed answers persisted so far (monotonic; lets the loop submit while computing goes on). */
   persisted = 0;
@@ -185,25 +208,45 @@ export class Computer {
       }));
       this.#models.set(hash, m);
       m.catch(() => this.#models.delete(hash));
+      if (this.#models.size > 1_024) this.#models.delete(this.#models.keys().next().value as string);
     }
     return m;
   }
 
-  /** Runs the model on a request's input; the outcome the operator attests. */
+  /**
+   * Runs the model on a request's input: the RESULT or INVALID_INPUT outcome. Throws CannotServeError
+   * when this operator cannot serve it (input or model unavailable, output too large, limits hit), and
+   * other errors (RPC) as they come: re-execution (watchtower, challenger, juror) then abstains or
+   * retries, it never convicts on a failure of its own.
+   */
   async answer(req: StoredRequest): Promise<ComputedAnswer> {
+    const maxInput = this.#o.maxInputBytes ?? MAX_INPUT_BYTES;
     try {
-      const input = req.inputURI !== "" ? await fetchInput(req.inputURI, req.request.inputHash) : req.input;
+      let input: Uint8Array;
+      if (req.input.length > 0) {
+        if (req.input.length > maxInput) {
+          throw new CannotServeError(
+            CannotServeReason.DECLINED,
+            `inline input of ${req.input.length} bytes, above this operator's ${maxInput}`,
+            false,
+          );
+        }
+        input = req.input;
+      } else {
+        input = await fetchInput(req.inputURI, req.request.inputHash, this.#o.fetchPolicy, maxInput);
+      }
       const model = await this.model(req.request.modelHash);
       const res = await this.#o.runner.run(model, input);
       if (res.output.length > MAX_OUTPUT_BYTES) {
-        throw new InvalidInputError(
-          InvalidInputReason.MODEL_FAILED,
+        throw new CannotServeError(
+          CannotServeReason.OUTPUT_TOO_LARGE,
           `output is ${res.output.length} bytes, above the coordinator's ${MAX_OUTPUT_BYTES}`,
+          false,
         );
       }
       return { outcome: 0, output: res.output, outputHash: res.outputHash };
     } catch (e) {
-      if (!(e instanceof InvalidInputError)) throw e;
+      if (!(e instanceof InvalidInputError)) throw asCannotServe(e) ?? e;
       const reason = reasonCodeToBytes32(e.reason as ReasonCode);
       return {
         outcome: 1,
@@ -214,47 +257,80 @@ export class Computer {
     }
   }
 
+  /** Jobs being computed right now. */
+  get inFlight(): number {
+    return this.#inflight.size;
+  }
+
+  /** Jobs computed at once: `concurrency` × 2 per inference worker. */
+  get #slots(): number {
+    return Math.max(1, this.#o.concurrency) * Math.max(1, this.#o.runner.workers ?? 1) * 2;
+  }
+
   /**
-   * Computes and signs every due pending job (up to `limit`). Inference runs in the runner's worker
-   * threads, one per worker at a time; `concurrency` × 4 jobs per worker are in flight so that input
-   * checks, signing and I/O on this thread overlap with inference and every worker stays busy. Signed
-   * answers are persisted in batches (one commit for many jobs), every one before `run` returns,
-   * hence before anything can submit it.
+   * Starts computing due pending jobs in the background (never more than the slots free) and returns
+   * how many it started, at once: the caller never waits for inference.
+   */
+  pump(limit = 500): number {
+    const free = this.#slots - this.#inflight.size;
+    if (free <= 0) return 0;
+    const due = this.#o.db
+      .duePending(this.#now(), Math.min(limit, free + this.#inflight.size))
+      .filter((j) => !this.#inflight.has(j.requestId))
+      .slice(0, free);
+    for (const job of due) {
+      const p = this.#one(job)
+        .catch((e: unknown) => {
+          this.#o.logger.error({ err: e, requestId: job.requestId.toString() }, "compute failed");
+          return false;
+        })
+        .finally(() => {
+          this.#inflight.delete(job.requestId);
+          this.#scheduleFlush();
+          this.pump(limit); // a freed slot takes the next due job
+        });
+      this.#inflight.set(job.requestId, p);
+    }
+    return due.length;
+  }
+
+  /**
+   * Computes and signs every due pending job (up to `limit`) and waits for them (tests, benchmarks and
+   * tools; the chain loop uses `pump`). Every signed answer is persisted before it returns.
    */
   async run(limit = 500): Promise<number> {
-    const now = this.#now();
-    const due = this.#o.db
-      .jobsIn("pending", limit)
-      .filter((j) => (this.#attempts.get(j.requestId)?.retryAt ?? 0) <= now);
-    let done = 0;
-    let next = 0;
-    this.#lastFlush = performance.now();
-    const worker = async (): Promise<void> => {
-      for (;;) {
-        const job = due[next++];
-        if (job === undefined) return;
-        if (await this.#one(job)) done++;
-        if (this.#buffer.length >= FLUSH_COUNT || performance.now() - this.#lastFlush >= FLUSH_MS)
-          this.#flush();
-      }
-    };
-    const slots = Math.max(1, this.#o.concurrency) * Math.max(1, this.#o.runner.workers ?? 1) * 4;
-    try {
-      await Promise.all(Array.from({ length: Math.min(slots, Math.max(1, due.length)) }, worker));
-    } finally {
-      this.#flush();
+    const before = this.persisted;
+    this.pump(limit);
+    while (this.#inflight.size > 0) await Promise.all([...this.#inflight.values()]);
+    this.flush();
+    return this.persisted - before;
+  }
+
+  #scheduleFlush(): void {
+    if (this.#buffer.length >= FLUSH_COUNT || performance.now() - this.#lastFlush >= FLUSH_MS) {
+      this.flush();
+      return;
     }
-    return done;
+    if (this.#flushTimer !== undefined || this.#buffer.length === 0) return;
+    this.#flushTimer = setTimeout(() => {
+      this.#flushTimer = undefined;
+      this.flush();
+    }, FLUSH_MS);
   }
 
   /** Persists the buffered signed answers in one transaction (each job its own savepoint). */
-  #flush(): void {
+  flush(): void {
     this.#lastFlush = performance.now();
+    if (this.#flushTimer !== undefined) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
     if (this.#buffer.length === 0) return;
     const { db, logger, metrics } = this.#o;
     const items = this.#buffer;
     this.#buffer = [];
     const t = performance.now();
+    let count = 0;
     db.batch(() => {
       for (const { id, payload, ans } of items) {
         try {
@@ -263,18 +339,41 @@ export class Computer {
           logger.error({ requestId: id.toString(), err: e }, "could not record the computed answer");
           continue;
         }
-        this.#attempts.delete(id);
         this.persisted++;
-        if (ans.outcome === 1) {
+        count++;
+        if (ans.outcome !== 0) {
           metrics.invalid.inc({ reason: String(ans.reason) });
           logger.info(
-            { requestId: id.toString(), reason: ans.reason },
-            "invalid input: attesting INVALID_INPUT",
+            { requestId: id.toString(), outcome: ans.outcome, reason: ans.reason },
+            ans.outcome === 1 ? "invalid input: attesting INVALID_INPUT" : "attesting CANNOT_SERVE",
           );
         }
       }
     });
     this.profile.persistMs += performance.now() - t;
+    if (count > 0) this.#o.onPersisted?.(count);
+  }
+
+  /** The cannot-serve answer as posted today, or undefined (job dropped, nothing signed). */
+  #cannotServe(job: Job, e: CannotServeError): ComputedAnswer | undefined {
+    const { db, logger, metrics } = this.#o;
+    const log = logger.child({ requestId: job.requestId.toString() });
+    const name = CANNOT_SERVE_NAMES[e.reason];
+    const enc = onChainCannotServe(e.reason);
+    if (enc === undefined) {
+      db.markDropped(job.requestId, `CANNOT_SERVE ${name}: ${e.message}`);
+      metrics.failed.inc({ stage: "cannot-serve" });
+      log.warn({ reason: name, err: e.message }, "cannot serve: no on-chain form yet, nothing signed");
+      return undefined;
+    }
+    const hash = codeToBytes32(enc.code);
+    log.warn({ reason: name, err: e.message, outcome: enc.outcome, code: enc.code }, "cannot serve");
+    return {
+      outcome: enc.outcome as Outcome,
+      output: Buffer.from(hash.slice(2), "hex"),
+      outputHash: hash,
+      reason: enc.code,
+    };
   }
 
   async #one(job: Job): Promise<boolean> {
@@ -284,6 +383,7 @@ export class Computer {
     const req = chainDb.getRequest(id);
     if (req === undefined || req.index < 0) {
       log.warn("request data missing (reorged out?); waiting for the rescan");
+      db.deferCompute(id, this.#now() + 1_000);
       return false;
     }
     const headTime = this.#o.headTime();
@@ -293,26 +393,31 @@ export class Computer {
       log.warn({ deadline: req.request.deadline.toString() }, "job dropped: deadline passed");
       return false;
     }
-    let ans: ComputedAnswer;
+    let ans: ComputedAnswer | undefined;
     const t0 = performance.now();
+    // Counted before it runs: a job that takes the process down is declined, not retried forever.
+    const starts = db.beginCompute(id);
     try {
+      if (starts > MAX_COMPUTE_STARTS) {
+        throw new CannotServeError(
+          CannotServeReason.DECLINED,
+          `computing it was started ${starts - 1} times without finishing`,
+          false,
+        );
+      }
       ans = await this.answer(req);
     } catch (e) {
+      const cs = e instanceof CannotServeError ? e : undefined;
       const code = e instanceof VerdictError ? e.code : "ERROR";
-      const a = this.#attempts.get(id) ?? { n: 0, retryAt: 0 };
-      a.n++;
-      a.retryAt = this.#now() + Math.min(60_000, 1_000 * 2 ** a.n);
-      this.#attempts.set(id, a);
-      metrics.failed.inc({ stage: e instanceof RelayerError ? "model" : "compute" });
-      const operatorSide = e instanceof RelayerError;
-      if (operatorSide && a.n >= MAX_OPERATOR_ATTEMPTS) {
-        db.markDropped(id, `${code}: ${e instanceof Error ? e.message : String(e)}`);
-        this.#attempts.delete(id);
-        log.error({ err: e, code, attempts: a.n }, "job dropped: operator-side failure, nothing signed");
-      } else {
-        log.error({ err: e, code, attempts: a.n }, "could not compute the answer; will retry");
+      const retryAt = this.#now() + Math.min(60_000, 1_000 * 2 ** Math.min(starts, 6));
+      if (cs === undefined || (cs.transient && starts < MAX_TRANSIENT_ATTEMPTS)) {
+        db.deferCompute(id, retryAt, cs !== undefined);
+        metrics.failed.inc({ stage: e instanceof RelayerError ? "model" : "compute" });
+        log.warn({ err: e, code, starts }, "could not compute the answer; will retry");
+        return false;
       }
-      return false;
+      ans = this.#cannotServe(job, cs);
+      if (ans === undefined) return false;
     }
     const t1 = performance.now();
     const signature = await this.#signer.sign({
@@ -320,12 +425,13 @@ export class Computer {
       modelHash: req.request.modelHash,
       inputHash: req.request.inputHash,
       outputHash: ans.outputHash,
-      outcome: ans.outcome === 0 ? Outcome.RESULT : Outcome.INVALID_INPUT,
+      // sdk/eip712.ts's Outcome gains CANNOT_SERVE (2) with the "coord" branch; the digest is the same.
+      outcome: ans.outcome as SdkOutcome,
     });
     this.profile.jobs++;
     this.profile.inferMs += t1 - t0;
     this.profile.signMs += performance.now() - t1;
-    // Persisted (in a batch) before run() returns, so before the submitter can ever send it.
+    // Persisted (in a batch) before the submitter can ever see it.
     this.#buffer.push({
       id,
       payload: { outcome: ans.outcome, output: ans.output, outputHash: ans.outputHash, signature },

@@ -1,10 +1,14 @@
 /**
  * The chain side of the relayer: one loop that, every poll interval, follows the chain (sync), settles
- * in-flight answer transactions (track), computes and signs due answers (compute), submits them in
- * batches (submit), re-executes others' answers (watchtower) and carries out the dispute duties
- * (challenger: file disputes for the watchtower's candidates; juror: commit/reveal when drawn; keeper:
- * drawJury/settle/escalate when due). RPC failures are logged and retried with backoff; /healthz turns
- * 503 while polls fail and 200 once they succeed again.
+ * in-flight answer transactions (track), starts computing due answers (compute, in the background) and
+ * submits persisted answers in batches (submit). The loop NEVER waits for compute: inference runs in
+ * child processes with a per-job deadline, the computer persists answers on its own and wakes the loop
+ * to submit them. The re-execution duties (watchtower, challenger: file disputes for the watchtower's
+ * candidates; juror: commit/reveal when drawn; keeper: drawJury/settle/escalate when due) run as their
+ * own background task, one round at a time, so a slow re-execution never holds up sync, transaction
+ * tracking or /healthz. Answers and duties send from the signer key through ONE nonce manager and under
+ * one fee cap. RPC failures are logged and retried with backoff; /healthz turns 503 while polls fail and
+ * 200 once they succeed again.
  */
 import path from "node:path";
 import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
@@ -16,6 +20,8 @@ import { Computer } from "./compute.js";
 import { lyingRunner } from "./dev-lie.js";
 import { DutiesDb } from "./duties-db.js";
 import { DisputeDuties } from "./juror.js";
+import { fetchPolicyOf } from "../service.js";
+import { NonceManager } from "./nonce.js";
 import { ChainDb, type DisputeCandidate } from "./store.js";
 import { Submitter } from "./submitter.js";
 import { ChainSync } from "./sync.js";
@@ -134,8 +140,20 @@ export async function startChainRelayer(
     startBlock: config.startBlock,
     watchShare: config.watchtowerShare,
   });
+  // Woken when answers were persisted (submit them now) instead of at the next poll.
+  let wake: (() => void) | undefined;
+  let lastWake = 0;
+  const onPersisted = (): void => {
+    const now = performance.now();
+    if (now - lastWake < EARLY_SUBMIT_MS) return;
+    lastWake = now;
+    wake?.();
+  };
   const computerOptions = {
     provider,
+    fetchPolicy: fetchPolicyOf(config),
+    maxInputBytes: config.maxInputBytes,
+    onPersisted,
     db,
     chainDb,
     runner,
@@ -163,8 +181,11 @@ export async function startChainRelayer(
           ),
         })
       : honest;
+  const nonces = new NonceManager(provider, signer.address);
   const submitter = new Submitter({
     provider,
+    nonces,
+    maxFeePerGas: config.maxFeePerGas,
     db,
     chainDb,
     signer,
@@ -190,6 +211,7 @@ export async function startChainRelayer(
     confirmations: config.confirmations,
     startBlock: config.startBlock,
     juror: config.juror,
+    sender: { nonces, maxFeePerGas: config.maxFeePerGas, stuckMs: config.stuckTxMs },
   });
   const challenger = config.challenger
     ? new Challenger({
@@ -239,40 +261,31 @@ export async function startChainRelayer(
       phaseMs[phase] += performance.now() - t;
     }
   };
+  /** The duties round running in the background, if any (never two at once, never awaited by a tick). */
+  let dutiesRound: Promise<void> | undefined;
+  const startDuties = (head: number, headTime: number): void => {
+    if (dutiesRound !== undefined || stopping) return;
+    dutiesRound = timed("duties", async () => {
+      try {
+        if (config.watchtowerShare > 0) await watchtower.run();
+        await challenger?.run();
+        await duties.run(head, headTime);
+      } catch (e) {
+        // Dispute duties never hold up answering: their failures are logged and retried next round.
+        log.warn({ err: e instanceof Error ? e.message : String(e) }, "dispute duties failed; retrying");
+      }
+    }).finally(() => (dutiesRound = undefined));
+  };
+  let persistedSeen = computer.persisted;
   const tick = async (): Promise<boolean> => {
     const polled = await timed("sync", () => sync.poll());
     const confirmed = await timed("track", () => submitter.track(polled.head));
-    // Answers go out while later ones are still being computed: a full batch at once, a partial one
-    // after EARLY_SUBMIT_MS (only persisted answers are ever submitted).
-    let computing = true;
-    const computing$ = timed("compute", () => computer.run()).finally(() => (computing = false));
-    let submitted = 0;
-    let seen = computer.persisted;
-    let since = performance.now();
-    while (computing) {
-      await Promise.race([computing$, sleep(10)]);
-      const ready = computer.persisted - seen;
-      if (
-        computing &&
-        (ready >= config.maxBatch || (ready > 0 && performance.now() - since >= EARLY_SUBMIT_MS))
-      ) {
-        seen = computer.persisted;
-        since = performance.now();
-        submitted += await timed("submit", () => submitter.submitDue());
-      }
-    }
-    const computed = await computing$;
-    submitted += await timed("submit", () => submitter.submitDue());
-    await timed("duties", async () => {
-      if (config.watchtowerShare > 0) await watchtower.run();
-      // Dispute duties never hold up answering: their failures are logged and retried next poll.
-      try {
-        await challenger?.run();
-        await duties.run(polled.head, polled.headTime);
-      } catch (e) {
-        log.warn({ err: e instanceof Error ? e.message : String(e) }, "dispute duties failed; retrying");
-      }
-    });
+    // Computing runs in the background: this only starts due jobs in free slots.
+    computer.pump();
+    const computed = computer.persisted - persistedSeen;
+    persistedSeen = computer.persisted;
+    const submitted = await timed("submit", () => submitter.submitDue());
+    startDuties(polled.head, polled.headTime);
     const counts = db.countByState();
     metrics.setQueueDepth({
       pending: counts.pending,
@@ -289,6 +302,7 @@ export async function startChainRelayer(
           computed,
           submitted,
           confirmed,
+          computing: computer.inFlight,
           queue: counts,
           // Cumulative ms: loop phases, and inside them inference/signing/persisting and submission.
           phaseMs: round(phaseMs),
@@ -298,7 +312,7 @@ export async function startChainRelayer(
         "progress",
       );
     }
-    return counts.pending + counts.computed > 0 && computed + submitted > 0;
+    return counts.computed > 0 && submitted > 0;
   };
   const loop = (async () => {
     log.info({ cursor: db.getCursor() ?? null }, "chain loop started");
@@ -317,11 +331,18 @@ export async function startChainRelayer(
         );
       }
       if (!stopping && !busy) {
-        await sleep(
+        const ms =
           failures === 0
             ? config.pollIntervalMs
-            : Math.min(5_000, config.pollIntervalMs * 2 ** Math.min(failures, 4)),
-        );
+            : Math.min(5_000, config.pollIntervalMs * 2 ** Math.min(failures, 4));
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, ms);
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = undefined;
       }
     }
   })();
@@ -330,7 +351,11 @@ export async function startChainRelayer(
     chainDb,
     async stop() {
       stopping = true;
+      wake?.();
       await loop;
+      await dutiesRound;
+      await computer.run(0).catch(() => 0); // in-flight jobs finish and are persisted
+      if (honest !== computer) await honest.run(0).catch(() => 0);
       chainDb.close();
       dutiesDb.close();
       provider.destroy();

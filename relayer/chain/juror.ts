@@ -32,7 +32,7 @@ import {
 } from "../../types/ethers-contracts/index.js";
 import type { Computer } from "./compute.js";
 import type { DutiesDb, StoredBallot } from "./duties-db.js";
-import { DutyRevert, dutySender, type DutySender } from "./duty-tx.js";
+import { DutyRevert, dutySender, type DutySender, type DutySenderOptions } from "./duty-tx.js";
 import type { ChainDb, StoredRequest } from "./store.js";
 import { ANSWER_SUBMITTED, REQUEST_CREATED } from "./sync.js";
 import { voteCommitment } from "../../sdk/disputes.js";
@@ -78,6 +78,8 @@ export interface DisputeDutiesOptions {
   juror: boolean;
   /** Seconds juror i waits after the reveal deadline before settling itself: (i + 1) × this. */
   graceSeconds?: number;
+  /** How duty transactions are sent: the shared nonce manager and fee cap. */
+  sender?: DutySenderOptions;
   maxRange?: number;
 }
 
@@ -105,7 +107,13 @@ export class DisputeDuties {
   }
 
   sender(): DutySender {
-    this.#sender ??= dutySender(this.#o.provider, this.#o.signer, [disputesInterface, coordinatorInterface]);
+    this.#sender ??= dutySender(
+      this.#o.provider,
+      this.#o.signer,
+      [disputesInterface, coordinatorInterface],
+      undefined,
+      this.#o.sender,
+    );
     return this.#sender;
   }
 
@@ -258,7 +266,9 @@ export class DisputeDuties {
     let vote = b;
     if (b.state === "drawn") {
       const req = await this.request(b.disputeId);
-      const ans = await this.#o.computer.answer(req); // operator-side failures throw: retried next poll
+      // Cannot serve (input or model unavailable, limits hit) throws: retried next round, and the vote is
+      // missed at the commit deadline rather than cast "invalid" against operators who answered.
+      const ans = await this.#o.computer.answer(req);
       const salt = hexlify(randomBytes(32));
       duties.saltBallot(b.disputeId, b.round, {
         outcome: ans.outcome,

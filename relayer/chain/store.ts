@@ -145,7 +145,7 @@ export class ChainDb {
   /** Records a request (idempotent: the first record wins; requests are immutable chain facts). */
   putRequest(r: StoredRequest): void {
     this.#stmt(
-      "INSERT OR IGNORE INTO requests (request_id, idx, block_number, block_time, request, input, input_uri) " +
+      "INSERT OR REPLACE INTO requests (request_id, idx, block_number, block_time, request, input, input_uri) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
     ).run(
       key(r.requestId),

@@ -7,13 +7,15 @@
  *   the transaction found in our AnswerSubmitted log;
  * - the transaction is signed locally with an explicit nonce and persisted raw (chain.db) and the jobs
  *   are marked submitted BEFORE it is broadcast, so a crash at any point re-sends the same transaction;
- * - nonces come from the chain's pending count, then a local counter while our transactions are in
- *   flight; a "nonce too low" resynchronises it;
+ * - nonces come from the signer's ONE nonce manager (relayer/chain/nonce.ts), shared with the dispute
+ *   duties: the chain's pending count, then a local counter while transactions are in flight; a "nonce
+ *   too low" resynchronises it;
  * - a batch's gas limit never exceeds the per-transaction gas cap (EIP-7825: 2^24, enforced by the
  *   node) nor the block gas limit: a batch whose gas bound would is cut to the entries that fit; a
  *   transaction the node rejects for good (over a gas cap, intrinsic gas too low…) is discarded before
  *   it holds a nonce — its jobs go back to computed, its nonce is reused, and batches are halved;
- * - a transaction not mined after `stuckMs` is replaced (same nonce, same data, fees +25 %);
+ * - a transaction not mined after `stuckMs` is replaced (same nonce, same data, fees +25 %), never above
+ *   the operator's fee cap (`maxFeePerGas`, VERDICT_MAX_FEE_GWEI): at the cap it waits instead;
  * - a receipt moves its jobs to confirmed once `confirmations` deep; a reverted one puts them back to
  *   computed (re-simulated, hence dropped or re-sent); a transaction the node no longer knows is re-sent
  *   raw while its nonce is unused, else its jobs are checked against the chain (answered → confirmed
@@ -36,6 +38,7 @@ import {
 } from "../../sdk/requests.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { Job, RelayerDb } from "../store/db.js";
+import { bumpFees, currentFees, NonceManager } from "./nonce.js";
 import { ANSWER_SUBMITTED } from "./sync.js";
 import type { ChainDb, StoredRequest } from "./store.js";
 
@@ -53,6 +56,10 @@ export interface SubmitterOptions {
   maxBatch: number;
   maxInFlight: number;
   stuckMs: number;
+  /** The signer's nonce sequence, shared with the dispute duties (a private one by default). */
+  nonces?: NonceManager;
+  /** Fee cap (wei per gas): fees and re-pricing never go above it (default: no cap). */
+  maxFeePerGas?: bigint;
   now?: () => number;
 }
 
@@ -118,12 +125,11 @@ function requestArg(r: CommittedRequest): CommittedRequest {
 export class Submitter {
   readonly #o: SubmitterOptions;
   readonly #now: () => number;
-  #nextNonce: number | undefined;
+  readonly #nonces: NonceManager;
+  readonly #cap: bigint;
   #estimateGas = false;
   /** Largest batch the node accepted lately (halved after a permanent rejection, regrows by one). */
   #batchCap: number;
-  /** Nonces of discarded transactions that later transactions may be waiting behind. */
-  #holes: number[] = [];
   /** Calldata of the batch being built (cleared per batch: references may change between batches). */
   readonly #encoded = new Map<string, string>();
   #blockGas: { at: number; limit: bigint } | undefined;
@@ -135,6 +141,8 @@ export class Submitter {
     this.#o = o;
     this.#now = o.now ?? Date.now;
     this.#batchCap = o.maxBatch;
+    this.#nonces = o.nonces ?? new NonceManager(o.provider, o.signer.address);
+    this.#cap = o.maxFeePerGas ?? (1n << 255n);
   }
 
   // ------------------------------------------------------------------------------------ submit
@@ -367,30 +375,12 @@ export class Submitter {
   }
 
   async #fetchFees(): Promise<{ maxFeePerGas: bigint; maxPriorityFeePerGas: bigint }> {
-    const fd = await this.#o.provider.getFeeData();
-    const prio = fd.maxPriorityFeePerGas ?? 1_000_000_000n;
-    const max = fd.maxFeePerGas ?? (fd.gasPrice ?? 1_000_000_000n) * 2n;
-    return { maxFeePerGas: max > prio ? max : prio, maxPriorityFeePerGas: prio };
+    return currentFees(this.#o.provider, this.#cap);
   }
 
-  /**
-   * The nonce of the next transaction: a hole left by a discarded transaction first (later nonces
-   * wait behind it), else the local counter while transactions are in flight, else the node's count.
-   */
-  async #nonce(): Promise<number> {
-    const inFlight = this.#o.db.jobsIn("submitted", 1).length > 0;
-    if (this.#holes.length > 0 && inFlight) {
-      this.#holes.sort((a, b) => a - b);
-      const hole = this.#holes.shift() as number;
-      const used = await this.#o.provider.getTransactionCount(this.#o.signer.address, "latest");
-      if (hole >= used) return hole;
-      return this.#nonce();
-    }
-    this.#holes = [];
-    if (this.#nextNonce === undefined || !inFlight) {
-      this.#nextNonce = await this.#o.provider.getTransactionCount(this.#o.signer.address, "pending");
-    }
-    return this.#nextNonce;
+  /** The nonce of the next transaction, from the shared nonce manager. */
+  #nonce(): Promise<number> {
+    return this.#nonces.take(this.#o.db.jobsIn("submitted", 1).length > 0);
   }
 
   async #send(entries: readonly Entry[], estimated?: bigint): Promise<Broadcast> {
@@ -425,14 +415,12 @@ export class Submitter {
     db.batch(() => {
       for (const e of entries) db.markSubmitted(e.job.requestId, { txHash: hash, nonce });
     });
-    if (this.#nextNonce === undefined || nonce >= this.#nextNonce) this.#nextNonce = nonce + 1;
     const result = await this.#broadcast(raw, hash, nonce, logger);
     if (result === "rejected") {
       // Never accepted, so its nonce is still free: no later transaction was built on it (sends are
       // sequential), hence no gap. The jobs are batched again, fewer at a time.
       this.#discard(hash, requestIds);
-      if (this.#nextNonce === nonce + 1) this.#nextNonce = nonce;
-      else this.#holes.push(nonce);
+      this.#nonces.release(nonce);
       this.#batchCap = Math.max(1, Math.floor(entries.length / 2));
     }
     return result;
@@ -467,7 +455,7 @@ export class Submitter {
       const msg = e instanceof Error ? e.message : String(e);
       if (/already known|already imported|known transaction/i.test(msg)) return "sent";
       if (/nonce too low|nonce.*lower/i.test(msg)) {
-        this.#nextNonce = undefined; // resync; the tracker settles these jobs from the chain
+        this.#nonces.resync(); // the tracker settles these jobs from the chain
         logger.warn({ txHash: hash, nonce }, "nonce already used; checking the chain");
         return "nonce-used";
       }
@@ -556,7 +544,7 @@ export class Submitter {
       const result = await this.#broadcast(stored.raw, hash, nonce, logger).catch(() => "failed" as const);
       if (result === "rejected") {
         this.#discard(hash, stored.requestIds);
-        this.#holes.push(nonce); // unused (checked above): the next transaction takes it
+        this.#nonces.release(nonce); // unused (checked above): the next transaction takes it
         this.#batchCap = Math.max(1, Math.floor(stored.requestIds.length / 2));
       }
       return 0;
@@ -583,12 +571,15 @@ export class Submitter {
     const { signer, chainDb, db, logger } = this.#o;
     const old = Transaction.from(stored.raw);
     const cur = await this.#fees();
-    const bump = (a: bigint, b: bigint): bigint => {
-      const x = (a * 125n) / 100n + 1n;
-      return x > b ? x : b;
-    };
-    const maxPriorityFeePerGas = bump(stored.maxPriorityFeePerGas, cur.maxPriorityFeePerGas);
-    const maxFeePerGas = bump(stored.maxFeePerGas, cur.maxFeePerGas);
+    const fees = bumpFees(stored, cur, this.#cap);
+    if (fees === undefined) {
+      logger.warn(
+        { txHash: stored.hash, nonce: stored.nonce, maxFeePerGas: stored.maxFeePerGas.toString() },
+        "answer transaction stuck at the fee cap: waiting, not re-pricing",
+      );
+      return;
+    }
+    const { maxFeePerGas, maxPriorityFeePerGas } = fees;
     const tx = Transaction.from({
       type: 2,
       chainId: this.#o.chainId,

@@ -9,6 +9,7 @@
 import type { JsonRpcProvider, Log } from "ethers";
 import type { Logger } from "pino";
 import { coordinatorInterface, createdRequestsIn, operatorIndex } from "../../sdk/requests.js";
+import { StoreError } from "../errors.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { RelayerDb } from "../store/db.js";
 import type { ChainDb } from "./store.js";
@@ -165,13 +166,24 @@ export class ChainSync {
         for (const { c, index } of mine) {
           if (index < 0) continue;
           const before = db.getJob(c.requestId);
-          db.addJob({
-            requestId: c.requestId,
-            modelHash: c.request.modelHash,
-            inputHash: c.request.inputHash,
-            seenBlock: c.blockNumber,
-          });
-          if (before === undefined) {
+          try {
+            db.addJob({
+              requestId: c.requestId,
+              modelHash: c.request.modelHash,
+              inputHash: c.request.inputHash,
+              seenBlock: c.blockNumber,
+            });
+          } catch (e) {
+            // The id was re-created (reorg, reused data directory) after our answer went out: that
+            // transaction settles it; the cursor must move on whatever happens (never wedged).
+            if (!(e instanceof StoreError && e.code === "JOB_CONFLICT")) throw e;
+            logger.error({ requestId: c.requestId.toString(), err: e.message }, "request id re-created");
+            continue;
+          }
+          if (before !== undefined && before.inputHash !== c.request.inputHash.toLowerCase()) {
+            added++;
+            logger.warn({ requestId: c.requestId.toString() }, "request id re-created: job superseded");
+          } else if (before === undefined) {
             added++;
             logger.debug({ requestId: c.requestId.toString(), index }, "request assigned");
           }

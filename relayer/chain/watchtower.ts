@@ -3,11 +3,17 @@
  * result disagrees beyond the model's tolerance (or the outcomes differ), it logs a warning, counts
  * `verdict_relayer_dispute_candidates_total` and stores a `dispute_candidates` row in chain.db.
  * Filing the dispute belongs to the dispute module: it plugs in through `onDisputeCandidate`.
+ *
+ * It abstains (never a candidate) when it cannot re-execute (the input or model is unavailable to us,
+ * our limits are hit: a CannotServeError) and when the answer it checks is itself a "cannot serve" one
+ * (input unavailable): a requester who withdraws its input after the answers must not get honest
+ * operators disputed.
  */
 import { Counter } from "prom-client";
 import type { Logger } from "pino";
 import { outputsAgree } from "../../sdk/agreement.js";
 import type { RelayerMetrics } from "../metrics.js";
+import { isCannotServeAnswer } from "../outcomes.js";
 import type { Computer } from "./compute.js";
 import type { ChainDb, DisputeCandidate } from "./store.js";
 
@@ -47,13 +53,17 @@ export class Watchtower {
         chainDb.finishWatch(w.requestId, w.index, "skipped");
         continue;
       }
+      if (isCannotServeAnswer(w.outcome, w.outputHash)) {
+        chainDb.finishWatch(w.requestId, w.index, "skipped");
+        continue;
+      }
       let ours;
       try {
         ours = await computer.answer(req);
       } catch (e) {
         logger.warn(
-          { err: e, requestId: w.requestId.toString() },
-          "watchtower could not re-execute; skipped",
+          { err: e instanceof Error ? e.message : String(e), requestId: w.requestId.toString() },
+          "watchtower could not re-execute; abstained",
         );
         chainDb.finishWatch(w.requestId, w.index, "skipped");
         continue;

@@ -1,23 +1,32 @@
 /**
- * A pool of inference worker threads (relayer/inference/worker.ts). onnxruntime-node runs a session
- * synchronously on the calling thread, so inference on the main thread would block the relayer's
- * event loop (chain sync, RPC, signing) and run one inference at a time; the pool runs `size`
- * inferences at once, each worker with its own session per model and the same session options.
+ * A pool of inference CHILD PROCESSES (relayer/inference/worker.ts). onnxruntime-node runs a session
+ * synchronously on the calling thread, so inference must stay off the relayer's event loop; and the
+ * models are chosen by strangers, so it must also stay away from the relayer's secrets and resources.
+ * Each child:
+ * - runs in its own empty temporary working directory (a model's relative file references find
+ *   nothing) with an environment that holds no secret (PATH and its thread count only, no VERDICT_*);
+ * - has a V8 heap limit (--max-old-space-size) and, on Linux, an address-space limit (ulimit -v) that
+ *   bounds onnxruntime's native allocations too (the session options disable the growing CPU arena);
+ * - runs one job at a time; a job that outlives `jobTimeoutMs` gets its child killed (SIGKILL) and
+ *   fails with RunnerError INFERENCE_TIMEOUT, without retry. The main process never waits for it.
  *
- * - Models: `addModel` sends the verified bytes (checked against the sha256 by the model store in the
- *   main thread) to every worker; a replacement worker reloads them through the model store again.
- * - Jobs: queued first come first served; each worker holds at most `depth` jobs (one running, the
- *   next already waiting in its port, so it never idles while the main thread is busy).
- * - Errors come back as typed errors: onnxruntime refusing the model → RunnerError
- *   MODEL_LOAD_FAILED; the model failing on the input → InvalidInputError reason 7.
- * - A worker that dies (crash, out of memory, terminated) is replaced; its jobs are retried on
- *   another worker, and fail with RunnerError INFERENCE_WORKER_CRASHED after `maxAttempts` tries.
- *   A job never waits on a dead worker.
- * - `close` lets running jobs finish, then stops every worker (queued jobs fail with RUNNER_CLOSED).
- *   Idle workers do not keep the process alive.
+ * - Models: `addModel` sends the verified bytes (checked against the sha256 and for external data by
+ *   the model store in the main process) to every child; a replacement child reloads them through the
+ *   model store again.
+ * - Errors come back as typed errors: onnxruntime refusing the model → RunnerError MODEL_LOAD_FAILED;
+ *   an allocation failure → RunnerError INFERENCE_RESOURCE_EXHAUSTED (the machine's limit, never the
+ *   requester's fault); the model failing on the input otherwise → InvalidInputError reason 7.
+ * - A child that dies (crash, out of memory, killed) is replaced; its job is retried on another child
+ *   and fails with RunnerError INFERENCE_WORKER_CRASHED after `maxAttempts` tries.
+ * - `close` lets running jobs finish, then stops every child (queued jobs fail with RUNNER_CLOSED).
+ *   Idle children do not keep the process alive.
  */
-import { availableParallelism } from "node:os";
-import { Worker } from "node:worker_threads";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import path from "node:path";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { InvalidInputError, InvalidInputReason, RunnerError } from "../errors.js";
 import type { FromWorker, ModelMeta, ToWorker, WireTensor } from "./protocol.js";
@@ -27,15 +36,23 @@ export function defaultWorkers(): number {
   return Math.min(2, availableParallelism());
 }
 
+/** Default per-job deadline (ms) and per-child memory limit (MiB). */
+export const DEFAULT_JOB_TIMEOUT_MS = 30_000;
+export const DEFAULT_MEMORY_LIMIT_MB = 4_096;
+/** A model load (child start-up included) is killed after this long at the least. */
+const LOAD_TIMEOUT_MS = 120_000;
+
 export interface PoolOptions {
-  /** Worker threads (default `defaultWorkers()`). */
+  /** Child processes (default `defaultWorkers()`). */
   size?: number;
-  /** onnxruntime intra-op threads per worker (default 1). */
+  /** onnxruntime intra-op threads per child (default 1). */
   threads?: number;
-  /** Jobs queued on one worker at once (default 2). */
-  depth?: number;
-  /** Tries of one job when workers die under it (default 2). */
+  /** Tries of one job when children die under it (default 2). */
   maxAttempts?: number;
+  /** A job (or a model load) running longer is killed with its child (default 30 s). */
+  jobTimeoutMs?: number;
+  /** Address-space limit per child in MiB (Linux; V8 heap gets a quarter). Default 4096. */
+  memoryLimitMb?: number;
   logger?: Logger;
   /** The worker module (tests); relayer/inference/worker.ts by default. */
   workerUrl?: URL;
@@ -45,7 +62,7 @@ type Feeds = () => WireTensor[];
 
 interface Job {
   hash: string;
-  /** Builds the input tensors (again on a retry: their buffers are transferred to the worker). */
+  /** Builds the input tensors (again on a retry). */
   feeds: Feeds;
   outputNames: string[];
   attempts: number;
@@ -56,16 +73,20 @@ interface Job {
 interface Call {
   resolve: (m: FromWorker) => void;
   reject: (e: unknown) => void;
+  timer: NodeJS.Timeout;
 }
 
 interface Slot {
-  worker: Worker;
-  /** Jobs assigned (running or waiting in the worker's port, or waiting for its model load). */
-  jobs: Set<Job>;
+  child: ChildProcess;
+  dir: string;
+  /** The job assigned (running, or waiting for its model load), if any. */
+  job: Job | undefined;
   calls: Map<number, Call>;
   models: Map<string, Promise<ModelMeta>>;
   dead: boolean;
-  /** Whether it ever answered (a worker that dies before that counts as a failed start). */
+  /** Set when the pool killed the child because a call outlived its deadline. */
+  timedOut: boolean;
+  /** Whether it ever answered (a child that dies before that counts as a failed start). */
   answered: boolean;
 }
 
@@ -74,114 +95,157 @@ const DEFAULT_WORKER_URL = new URL(
   import.meta.url,
 );
 
-/**
- * execArgv for workers: inherited from the main thread (undefined), except that a TypeScript worker
- * needs the tsx loader when the parent did not start with it.
- */
-function workerExecArgv(url: URL): string[] | undefined {
-  if (!url.pathname.endsWith(".ts") || process.execArgv.some((a) => a.includes("tsx"))) return undefined;
-  return [...process.execArgv, "--import", import.meta.resolve("tsx")];
+/** Node flags for a child: the tsx loader for a TypeScript worker, and the heap limit. */
+function childArgs(url: URL, heapMb: number): string[] {
+  const tsx = (): string =>
+    typeof import.meta.resolve === "function"
+      ? import.meta.resolve("tsx")
+      : pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
+  const loader = url.pathname.endsWith(".ts") ? ["--import", tsx()] : [];
+  return [`--max-old-space-size=${heapMb}`, ...loader, fileURLToPath(url)];
+}
+
+/** The environment of a child: nothing from the relayer's (no VERDICT_* secrets), PATH aside. */
+function childEnv(threads: number): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH ?? "/usr/bin:/bin", INFERENCE_THREADS: String(threads) };
 }
 
 export class InferencePool {
   readonly size: number;
   readonly #threads: number;
-  readonly #depth: number;
   readonly #maxAttempts: number;
+  readonly #timeoutMs: number;
+  readonly #memoryMb: number;
   readonly #log: Logger | undefined;
   readonly #url: URL;
-  readonly #execArgv: string[] | undefined;
   readonly #slots: Slot[] = [];
   readonly #queue: Job[] = [];
-  /** Registered models: how a replacement worker gets the verified bytes again. */
+  /** Registered models: how a replacement child gets the verified bytes again. */
   readonly #reload = new Map<string, () => Promise<Uint8Array>>();
   #nextId = 1;
   #closing = false;
   #failedStarts = 0;
-  /** Workers replaced so far (for logs and tests). */
+  /** Children replaced so far (for logs and tests). */
   restarts = 0;
+  /** Jobs killed at their deadline so far. */
+  timeouts = 0;
 
   constructor(options: PoolOptions = {}) {
     const size = options.size ?? defaultWorkers();
     if (!Number.isInteger(size) || size < 1) throw new RangeError("pool size must be a positive integer");
     this.size = size;
     this.#threads = options.threads ?? 1;
-    this.#depth = options.depth ?? 2;
     this.#maxAttempts = options.maxAttempts ?? 2;
+    this.#timeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
+    this.#memoryMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
     this.#log = options.logger;
     this.#url = options.workerUrl ?? DEFAULT_WORKER_URL;
-    this.#execArgv = workerExecArgv(this.#url);
     for (let i = 0; i < size; i++) this.#slots.push(this.#spawn());
   }
 
-  /** Jobs running or queued in workers, and jobs waiting for a worker. */
+  /** Jobs running in children, and jobs waiting for a child. */
   get load(): { active: number; waiting: number } {
     let active = 0;
-    for (const s of this.#slots) active += s.jobs.size;
+    for (const s of this.#slots) if (s.job !== undefined) active++;
     return { active, waiting: this.#queue.length };
   }
 
-  /** Thread ids of the live workers (tests). */
-  get threadIds(): number[] {
-    return this.#slots.filter((s) => !s.dead).map((s) => s.worker.threadId);
+  /** Process ids of the live children (tests). */
+  get pids(): number[] {
+    return this.#slots.filter((s) => !s.dead).map((s) => s.child.pid ?? -1);
   }
 
-  /** Terminates one worker as if it crashed (tests: the pool must replace it and retry its jobs). */
+  /** Kills one child as if it crashed (tests: the pool must replace it and retry its job). */
   async crashWorker(index = 0): Promise<void> {
-    await this.#slots[index]?.worker.terminate();
+    const slot = this.#slots[index];
+    if (slot === undefined || slot.dead) return;
+    const exited = new Promise<void>((r) => slot.child.once("exit", () => r()));
+    slot.child.kill("SIGKILL");
+    await exited;
   }
 
   #spawn(): Slot {
-    const options = { workerData: { threads: this.#threads }, stdout: false, stderr: false };
-    let worker: Worker;
-    try {
-      worker = new Worker(this.#url, { ...options, execArgv: this.#execArgv });
-    } catch (e) {
-      // Some process-wide flags of the parent are refused per worker: keep only the loader then.
-      if ((e as NodeJS.ErrnoException).code !== "ERR_WORKER_INVALID_EXEC_ARGV") throw e;
-      const loader = this.#url.pathname.endsWith(".ts") ? ["--import", import.meta.resolve("tsx")] : [];
-      worker = new Worker(this.#url, { ...options, execArgv: loader });
-    }
+    const dir = mkdtempSync(path.join(tmpdir(), "verdict-infer-"));
+    const heapMb = Math.max(128, Math.floor(this.#memoryMb / 4));
+    const args = childArgs(this.#url, heapMb);
+    // On Linux the address-space limit (ulimit -v, in KiB) bounds native allocations as well.
+    const limited = process.platform === "linux" && this.#memoryMb > 0;
+    const child = limited
+      ? spawn(
+          "/bin/sh",
+          ["-c", `ulimit -d ${this.#memoryMb * 1024} && exec "$0" "$@"`, process.execPath, ...args],
+          {
+            cwd: dir,
+            env: childEnv(this.#threads),
+            stdio: ["ignore", "ignore", "ignore", "ipc"],
+            serialization: "advanced",
+          },
+        )
+      : spawn(process.execPath, args, {
+          cwd: dir,
+          env: childEnv(this.#threads),
+          stdio: ["ignore", "ignore", "ignore", "ipc"],
+          serialization: "advanced",
+        });
     const slot: Slot = {
-      worker,
-      jobs: new Set(),
+      child,
+      dir,
+      job: undefined,
       calls: new Map(),
       models: new Map(),
       dead: false,
+      timedOut: false,
       answered: false,
     };
-    worker.unref(); // idle workers never keep the process alive; ref'd while calls are outstanding
-    worker.on("message", (m: FromWorker) => {
+    this.#idle(slot);
+    child.on("message", (m: FromWorker) => {
       slot.answered = true;
       this.#failedStarts = 0;
       const call = slot.calls.get(m.id);
       if (call === undefined) return;
+      clearTimeout(call.timer);
       slot.calls.delete(m.id);
-      if (slot.calls.size === 0) worker.unref();
+      if (slot.calls.size === 0) this.#idle(slot);
       call.resolve(m);
     });
-    worker.on("error", (e) => {
-      this.#log?.error({ err: e, threadId: worker.threadId }, "inference worker failed");
+    child.on("error", (e) => {
+      this.#log?.error({ err: e, pid: child.pid }, "inference child failed");
     });
-    worker.on("exit", (code) => this.#onExit(slot, code));
+    child.once("exit", (code, signal) => this.#onExit(slot, code, signal));
     return slot;
   }
 
-  #onExit(slot: Slot, code: number): void {
+  /** An idle child never keeps the relayer process alive. */
+  #idle(slot: Slot): void {
+    slot.child.unref();
+    (slot.child.channel as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  #busy(slot: Slot): void {
+    slot.child.ref();
+    (slot.child.channel as { ref?: () => void } | undefined)?.ref?.();
+  }
+
+  #onExit(slot: Slot, code: number | null, signal: NodeJS.Signals | null): void {
+    if (slot.dead) return;
     slot.dead = true;
+    rmSync(slot.dir, { recursive: true, force: true });
     const calls = [...slot.calls.values()];
     slot.calls.clear();
     const crashed = new RunnerError(
       this.#closing ? "RUNNER_CLOSED" : "INFERENCE_WORKER_CRASHED",
-      this.#closing ? "the inference pool is closed" : `inference worker exited (code ${code})`,
-      { exitCode: code },
+      this.#closing ? "the inference pool is closed" : `inference child exited (code ${code}, ${signal})`,
+      { exitCode: code, signal },
     );
-    for (const c of calls) c.reject(crashed); // the jobs behind them are retried or failed by #send
+    for (const c of calls) {
+      clearTimeout(c.timer);
+      c.reject(crashed); // the job behind it is retried or failed by #send
+    }
     if (this.#closing) return;
     if (!slot.answered) this.#failedStarts++;
     this.#log?.warn(
-      { threadId: slot.worker.threadId, code, jobs: slot.jobs.size },
-      "inference worker exited; replacing it",
+      { pid: slot.child.pid, code, signal, timedOut: slot.timedOut, busy: slot.job !== undefined },
+      "inference child exited; replacing it",
     );
     const i = this.#slots.indexOf(slot);
     const delay = this.#failedStarts === 0 ? 0 : Math.min(5_000, 100 * 2 ** this.#failedStarts);
@@ -195,20 +259,30 @@ export class InferencePool {
     else setTimeout(replace, delay).unref();
   }
 
-  #call(slot: Slot, m: ToWorker & { id: number }, transfer: ArrayBuffer[] = []): Promise<FromWorker> {
+  #call(slot: Slot, m: ToWorker & { id: number }): Promise<FromWorker> {
     if (slot.dead) {
-      return Promise.reject(new RunnerError("INFERENCE_WORKER_CRASHED", "inference worker is gone"));
+      return Promise.reject(new RunnerError("INFERENCE_WORKER_CRASHED", "inference child is gone"));
     }
     return new Promise<FromWorker>((resolve, reject) => {
-      slot.calls.set(m.id, { resolve, reject });
-      slot.worker.ref();
-      try {
-        slot.worker.postMessage(m, transfer);
-      } catch (e) {
+      // The child runs one call at a time, in order, so a call's clock is its own. A load also covers
+      // the child's start-up (a busy machine may take seconds): it gets at least LOAD_TIMEOUT_MS.
+      const ms = m.type === "load" ? Math.max(LOAD_TIMEOUT_MS, this.#timeoutMs) : this.#timeoutMs;
+      const timer = setTimeout(() => {
+        slot.timedOut = true;
+        this.timeouts++;
+        this.#log?.warn({ pid: slot.child.pid, timeoutMs: ms, call: m.type }, "inference deadline: killing");
+        slot.child.kill("SIGKILL");
+      }, ms);
+      timer.unref();
+      slot.calls.set(m.id, { resolve, reject, timer });
+      this.#busy(slot);
+      slot.child.send(m, (e) => {
+        if (e === null || e === undefined) return;
+        clearTimeout(timer);
         slot.calls.delete(m.id);
-        if (slot.calls.size === 0) slot.worker.unref();
-        reject(e);
-      }
+        if (slot.calls.size === 0) this.#idle(slot);
+        reject(new RunnerError("INFERENCE_WORKER_CRASHED", "inference child is gone", {}, e));
+      });
     });
   }
 
@@ -224,10 +298,7 @@ export class InferencePool {
             throw new RunnerError("MODEL_LOAD_FAILED", `model ${hash} is not registered`);
           b = await reload();
         }
-        const copy = new Uint8Array(b); // each worker gets its own buffer, transferred
-        const r = await this.#call(slot, { type: "load", id: this.#nextId++, hash, bytes: copy }, [
-          copy.buffer,
-        ]);
+        const r = await this.#call(slot, { type: "load", id: this.#nextId++, hash, bytes: b });
         if (r.type === "loaded") return r.meta;
         const msg = r.type === "error" ? r.message : "unexpected reply";
         throw new RunnerError(
@@ -246,33 +317,36 @@ export class InferencePool {
   }
 
   /**
-   * Loads a model into every worker from its verified `bytes`; `reload` fetches (and re-verifies) them
-   * again for replacement workers. Resolves with the model's metadata once every worker has it.
+   * Loads a model into every child from its verified `bytes`; `reload` fetches (and re-verifies) them
+   * again for replacement children. Resolves with the model's metadata once every child has it.
    */
   async addModel(hash: string, bytes: Uint8Array, reload: () => Promise<Uint8Array>): Promise<ModelMeta> {
     if (this.#closing) throw new RunnerError("RUNNER_CLOSED", "the inference pool is closed");
     this.#reload.set(hash, reload);
-    const metas = await Promise.all(
-      this.#slots.filter((s) => !s.dead).map((s) => this.#model(s, hash, bytes)),
-    );
+    const live = this.#slots.filter((s) => !s.dead);
+    const metas = await Promise.all(live.map((s) => this.#model(s, hash, bytes)));
     const meta = metas[0];
     if (meta === undefined) return this.#model(this.#slots[0]!, hash, bytes);
     return meta;
   }
 
-  /** Forgets a model (its sessions are released in every worker). */
+  /** Forgets a model (its sessions are released in every child). */
   removeModel(hash: string): void {
     this.#reload.delete(hash);
     for (const s of this.#slots) {
-      if (s.models.delete(hash) && !s.dead)
-        s.worker.postMessage({ type: "release", hash } satisfies ToWorker);
+      if (s.models.delete(hash) && !s.dead && s.child.connected)
+        s.child.send({ type: "release", hash } satisfies ToWorker);
     }
   }
 
+  /** Models registered (sessions held by the children). */
+  get models(): string[] {
+    return [...this.#reload.keys()];
+  }
+
   /**
-   * Runs a registered model. `feeds` builds the input tensors (called once per try; their buffers
-   * are transferred to the worker). Resolves with the outputs named in `outputNames` that the model
-   * produced.
+   * Runs a registered model. `feeds` builds the input tensors (called once per try). Resolves with
+   * the outputs named in `outputNames` that the model produced.
    */
   run(hash: string, feeds: Feeds, outputNames: string[]): Promise<WireTensor[]> {
     if (this.#closing)
@@ -285,15 +359,11 @@ export class InferencePool {
 
   #dispatch(): void {
     while (this.#queue.length > 0) {
-      let best: Slot | undefined;
-      for (const s of this.#slots) {
-        if (s.dead || s.jobs.size >= this.#depth) continue;
-        if (best === undefined || s.jobs.size < best.jobs.size) best = s;
-      }
-      if (best === undefined) return;
+      const free = this.#slots.find((s) => !s.dead && s.job === undefined);
+      if (free === undefined) return;
       const job = this.#queue.shift()!;
-      best.jobs.add(job);
-      void this.#send(best, job);
+      free.job = job;
+      void this.#send(free, job);
     }
   }
 
@@ -301,23 +371,28 @@ export class InferencePool {
     job.attempts++;
     try {
       await this.#model(slot, job.hash);
-      const feeds = job.feeds();
-      const transfer: ArrayBuffer[] = [];
-      for (const f of feeds) {
-        const buf = f.data.buffer;
-        if (buf instanceof ArrayBuffer && !transfer.includes(buf)) transfer.push(buf);
-      }
-      const r = await this.#call(
-        slot,
-        { type: "run", id: this.#nextId++, hash: job.hash, feeds, outputNames: job.outputNames },
-        transfer,
-      );
+      const r = await this.#call(slot, {
+        type: "run",
+        id: this.#nextId++,
+        hash: job.hash,
+        feeds: job.feeds(),
+        outputNames: job.outputNames,
+      });
       if (r.type === "result") job.resolve(r.outputs);
       else if (r.type === "error" && r.kind === "run") {
         job.reject(
           new InvalidInputError(
             InvalidInputReason.MODEL_FAILED,
             `the model failed on this input: ${r.message}`,
+            new Error(r.message),
+          ),
+        );
+      } else if (r.type === "error" && r.kind === "resource") {
+        job.reject(
+          new RunnerError(
+            "INFERENCE_RESOURCE_EXHAUSTED",
+            `inference ran out of memory: ${r.message}`,
+            { modelHash: job.hash },
             new Error(r.message),
           ),
         );
@@ -334,13 +409,22 @@ export class InferencePool {
       }
     } catch (e) {
       const crashed = e instanceof RunnerError && e.code === "INFERENCE_WORKER_CRASHED";
-      if (crashed && !this.#closing && job.attempts < this.#maxAttempts) {
-        this.#queue.unshift(job); // retried on a live worker
+      if (crashed && slot.timedOut) {
+        job.reject(
+          new RunnerError(
+            "INFERENCE_TIMEOUT",
+            `inference exceeded its ${this.#timeoutMs} ms deadline; killed`,
+            { modelHash: job.hash, timeoutMs: this.#timeoutMs },
+            e,
+          ),
+        );
+      } else if (crashed && !this.#closing && job.attempts < this.#maxAttempts) {
+        this.#queue.unshift(job); // retried on a live child
       } else if (crashed && !this.#closing) {
         job.reject(
           new RunnerError(
             "INFERENCE_WORKER_CRASHED",
-            `inference worker died under this job ${job.attempts} times`,
+            `inference child died under this job ${job.attempts} times`,
             { modelHash: job.hash, attempts: job.attempts },
             e,
           ),
@@ -349,14 +433,14 @@ export class InferencePool {
         job.reject(e);
       }
     } finally {
-      slot.jobs.delete(job);
+      if (slot.job === job) slot.job = undefined;
       this.#dispatch();
     }
   }
 
   /**
    * Stops the pool: queued jobs fail with RUNNER_CLOSED, running ones finish (up to `graceMs`), then
-   * every worker releases its sessions and exits (terminated after `graceMs` more).
+   * every child releases its sessions and exits (killed after `graceMs` more).
    */
   async close(graceMs = 5_000): Promise<void> {
     if (this.#closing) return;
@@ -371,12 +455,15 @@ export class InferencePool {
     await Promise.all(
       this.#slots.map(async (s) => {
         if (s.dead) return;
-        const exited = new Promise<void>((r) => s.worker.once("exit", () => r()));
-        s.worker.ref();
-        s.worker.postMessage({ type: "close" } satisfies ToWorker);
-        const timer = setTimeout(() => void s.worker.terminate(), graceMs);
+        const exited = new Promise<void>((r) => s.child.once("exit", () => r()));
+        this.#busy(s);
+        if (s.child.connected) s.child.send({ type: "close" } satisfies ToWorker, () => undefined);
+        else s.child.kill("SIGKILL");
+        const timer = setTimeout(() => s.child.kill("SIGKILL"), graceMs);
         await exited;
         clearTimeout(timer);
+        s.dead = true;
+        rmSync(s.dir, { recursive: true, force: true });
       }),
     );
   }

@@ -1,7 +1,8 @@
 /**
- * Messages between the inference pool (relayer/inference/pool.ts, main thread) and its workers
- * (relayer/inference/worker.ts). Tensor data travels as typed arrays whose buffers are transferred,
- * not copied. Every request carries an `id`; the worker answers each with exactly one reply.
+ * Messages between the inference pool (relayer/inference/pool.ts, the relayer process) and its worker
+ * child processes (relayer/inference/worker.ts), over the IPC channel with V8 ("advanced")
+ * serialisation, so typed arrays (BigInt64Array included) cross intact. Every request carries an `id`;
+ * the worker answers each with exactly one reply.
  */
 
 /** onnxruntime element types the runner feeds and reads (schema dtypes, see runner.ts). */
@@ -40,8 +41,11 @@ export type ToWorker =
   | { type: "release"; hash: string }
   | { type: "close" };
 
-/** `load`: onnxruntime refused the model; `run`: the model failed on the input; `missing`: no such model. */
-export type WorkerErrorKind = "load" | "run" | "missing";
+/**
+ * `load`: onnxruntime refused the model; `run`: the model failed on the input; `resource`: an allocation
+ * failed (the machine's limit, never the requester's fault); `missing`: no such model.
+ */
+export type WorkerErrorKind = "load" | "run" | "resource" | "missing";
 
 export type FromWorker =
   | { type: "loaded"; id: number; meta: ModelMeta }

@@ -3,19 +3,21 @@
  * onnxruntime-node under fixed (reproducible) session options, and canonicalises the outputs to VTN1
  * (floats as fixed64 at the model's outputScale).
  *
- * Inference itself runs in a pool of worker threads (relayer/inference/pool.ts; onnxruntime-node
- * runs a session synchronously on the calling thread, so it must stay off the relayer's event loop).
- * Validation and canonicalisation stay here, on the main thread: only typed arrays cross the thread
- * boundary (transferred, not copied), so outputs are bit-identical to a plain session's. Models are
- * fetched and checked against their sha256 by the model store here, before any worker gets them.
+ * Inference itself runs in a pool of child processes (relayer/inference/pool.ts): off the relayer's
+ * event loop, away from its secrets (empty working directory, no secrets in the environment), under a
+ * memory limit and a per-job deadline. Validation and canonicalisation stay here, in the relayer
+ * process: only typed arrays cross the process boundary, so outputs are bit-identical to a plain
+ * session's. Models are fetched and checked against their sha256 by the model store here, and refused
+ * when they reference external data (relayer/inference/onnx-guard.ts), before any child gets them.
  *
  * Outcomes:
  * - a result: `{ output, outputHash }`;
  * - `InvalidInputError` with the protocol reason code (docs/protocol.md) when the input is at fault:
  *   1 undecodable, 2 names, 3 dtype, 4 shape, 5 value range, 7 the model failed on it (including
  *   NaN/Inf or int64-overflowing outputs and outputs that do not match the registered schema);
- * - `RunnerError` / `ModelError` when the operator is at fault (model not fetchable, not loadable,
- *   schema inconsistent with the model): the operator must not attest anything then.
+ * - `RunnerError` / `ModelError` when the input is not at fault (model not fetchable, not loadable or
+ *   unsafe, schema inconsistent with the model, the job's deadline or memory limit hit): never an
+ *   "invalid input" (relayer/outcomes.ts maps them to the operator's "cannot serve" outcomes).
  */
 import type { Logger } from "pino";
 import { DTYPES } from "../../sdk/dtype.js";
@@ -25,6 +27,7 @@ import { decodeTensors, encodeTensors, tensorHash, toTypedArray, type Tensor } f
 import { InvalidInputError, InvalidInputReason, RunnerError } from "../errors.js";
 import type { ModelStore } from "../models/store.js";
 import { normaliseModelHash } from "../models/store.js";
+import { assertSelfContainedModel } from "./onnx-guard.js";
 import { defaultWorkers, InferencePool } from "./pool.js";
 import type { ModelMeta, WireTensor, WireType } from "./protocol.js";
 import { isFloatSpec, type ModelSchema, type TensorSpec } from "./schema.js";
@@ -61,6 +64,12 @@ export interface RunnerOptions {
   workers?: number;
   /** onnxruntime intra-op threads per inference (default 1). */
   threads?: number;
+  /** Per-job deadline (ms): a longer inference is killed with its child process (default 30 s). */
+  jobTimeoutMs?: number;
+  /** Address-space limit per inference child (MiB, Linux; default 4096). */
+  memoryLimitMb?: number;
+  /** Models kept loaded at once; the least recently used is released beyond it (default 16). */
+  maxLoadedModels?: number;
   logger?: Logger;
 }
 
@@ -219,13 +228,17 @@ export class InferenceRunner {
   readonly #pool: InferencePool;
   readonly #log: Logger | undefined;
   readonly #sessions = new Map<string, Promise<ModelMeta>>();
+  readonly #maxLoaded: number;
 
   constructor(options: RunnerOptions) {
     this.#models = options.models;
+    this.#maxLoaded = options.maxLoadedModels ?? 16;
     this.#log = options.logger;
     this.#pool = new InferencePool({
       size: options.workers ?? defaultWorkers(),
       threads: options.threads ?? 1,
+      ...(options.jobTimeoutMs !== undefined ? { jobTimeoutMs: options.jobTimeoutMs } : {}),
+      ...(options.memoryLimitMb !== undefined ? { memoryLimitMb: options.memoryLimitMb } : {}),
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
   }
@@ -254,15 +267,29 @@ export class InferenceRunner {
     let s = this.#sessions.get(hash);
     if (s === undefined) {
       s = this.#createSession(hash, model.uris);
-      this.#sessions.set(hash, s);
-      s.catch(() => this.#sessions.delete(hash)); // a failed load may be retried later
+      s.catch(() => {
+        if (this.#sessions.get(hash) === s) this.#sessions.delete(hash); // a failed load may be retried
+      });
+    }
+    this.#sessions.delete(hash); // most recently used last
+    this.#sessions.set(hash, s);
+    while (this.#sessions.size > this.#maxLoaded) {
+      const oldest = this.#sessions.keys().next().value as string;
+      this.#sessions.delete(oldest);
+      this.#pool.removeModel(oldest);
+      this.#log?.info({ modelHash: oldest }, "model released (least recently used)");
     }
     return s;
   }
 
   async #createSession(hash: string, uris: readonly string[]): Promise<ModelMeta> {
-    const bytes = await this.#models.load(hash, uris); // verified against the hash before loading
-    const meta = await this.#pool.addModel(hash, bytes, () => this.#models.load(hash, uris));
+    // Verified against the hash, and refused when it references data outside its bytes, before loading.
+    const load = async (): Promise<Uint8Array> => {
+      const b = await this.#models.load(hash, uris);
+      assertSelfContainedModel(b, hash);
+      return b;
+    };
+    const meta = await this.#pool.addModel(hash, await load(), load);
     this.#log?.info(
       { modelHash: hash, inputs: meta.inputNames, outputs: meta.outputNames, workers: this.#pool.size },
       "model loaded",

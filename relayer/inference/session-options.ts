@@ -13,6 +13,9 @@ export function sessionOptions(threads: number): InferenceSession.SessionOptions
     interOpNumThreads: 1,
     executionMode: "sequential",
     graphOptimizationLevel: "basic",
+    // No growing CPU arena: every allocation is freed after the run, so a hostile model's peak cannot
+    // stay reserved, and the child's address-space limit (relayer/inference/pool.ts) bounds it.
+    enableCpuMemArena: false,
     logSeverityLevel: 4, // errors reach the caller as typed errors; keep stderr clean
   };
 }

@@ -1,39 +1,31 @@
 /**
- * An inference worker thread (started by relayer/inference/pool.ts): one onnxruntime session per
- * model, created from verified bytes sent by the main thread (the model store checks the sha256
- * there, before any worker sees the bytes), with the runner's session options and
- * `workerData.threads` intra-op threads. onnxruntime-node runs a session synchronously on the calling
- * thread, so each worker runs one inference at a time, off the relayer's event loop. Requests are
- * handled in arrival order; output buffers are transferred back.
+ * An inference CHILD PROCESS (started by relayer/inference/pool.ts): one onnxruntime session per model,
+ * created from verified bytes sent by the parent (the model store checks the sha256 and refuses models
+ * with external data there, before any child sees the bytes), with the runner's session options and
+ * `INFERENCE_THREADS` intra-op threads. It runs in an empty temporary
+ * working directory, with an environment that holds no secret (no VERDICT_* keys), a V8 heap limit and
+ * an address-space limit set by the parent, and is killed by the parent when a job outlives its
+ * deadline: whatever a hostile model does, it can neither read the operator's files and keys nor stall
+ * or crash the relayer. Requests are handled in arrival order, one inference at a time.
  */
-import { parentPort, workerData } from "node:worker_threads";
 import * as ort from "onnxruntime-node";
 import type { FromWorker, IoMeta, ToWorker, WireData, WireTensor } from "./protocol.js";
 import { sessionOptions } from "./session-options.js";
 
-const port = parentPort;
-if (port === null) throw new Error("relayer/inference/worker.ts must run as a worker thread");
-const threads = (workerData as { threads?: number } | undefined)?.threads ?? 1;
+if (typeof process.send !== "function") throw new Error("relayer/inference/worker.ts must run as a child process");
+const threads = Math.max(1, Number(process.env.INFERENCE_THREADS ?? "1") || 1);
+/** onnxruntime's words for a failed allocation (bad_alloc, arena/allocator failures, size overflows). */
+const RESOURCE_FAILURE = /bad_alloc|Failed to allocate|out of memory|length_error|SafeIntOnOverflow/i;
 const sessions = new Map<string, Promise<ort.InferenceSession>>();
 
 const firstLine = (e: unknown): string => (e instanceof Error ? (e.message.split("\n")[0] ?? "") : String(e));
 
-function post(m: FromWorker, transfer: ArrayBuffer[] = []): void {
-  try {
-    port!.postMessage(m, transfer);
-  } catch {
-    port!.postMessage(m); // a buffer that cannot be detached is copied instead
-  }
+function post(m: FromWorker): void {
+  process.send?.(m);
 }
 
 function ioMeta(list: readonly ort.InferenceSession.ValueMetadata[]): IoMeta[] {
   return list.map((m) => ({ name: m.name, isTensor: m.isTensor, type: m.isTensor ? m.type : undefined }));
-}
-
-function isTransferable(data: WireData): boolean {
-  return (
-    data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength
-  );
 }
 
 async function handle(m: ToWorker): Promise<void> {
@@ -79,20 +71,18 @@ async function handle(m: ToWorker): Promise<void> {
         for (const f of m.feeds) feeds[f.name] = new ort.Tensor(f.type as ort.Tensor.Type, f.data, f.dims);
         results = await session.run(feeds, m.outputNames);
       } catch (e) {
-        post({ type: "error", id: m.id, kind: "run", message: firstLine(e) });
+        // An allocation that failed is the machine's limit, not the input's fault.
+        const kind = RESOURCE_FAILURE.test(String(e)) ? "resource" : "run";
+        post({ type: "error", id: m.id, kind, message: firstLine(e) });
         return;
       }
       const outputs: WireTensor[] = [];
-      const transfer: ArrayBuffer[] = [];
       for (const name of m.outputNames) {
         const v = results[name];
         if (v === undefined) continue;
-        const data = v.data as WireData;
-        outputs.push({ name, type: v.type, dims: v.dims.map(Number), data });
-        if (isTransferable(data) && !transfer.includes(data.buffer as ArrayBuffer))
-          transfer.push(data.buffer as ArrayBuffer);
+        outputs.push({ name, type: v.type, dims: v.dims.map(Number), data: v.data as WireData });
       }
-      post({ type: "result", id: m.id, outputs }, transfer);
+      post({ type: "result", id: m.id, outputs });
       return;
     }
     case "release": {
@@ -105,12 +95,13 @@ async function handle(m: ToWorker): Promise<void> {
       const all = [...sessions.values()];
       sessions.clear();
       for (const s of all) await s.then((x) => x.release()).catch(() => undefined);
-      port!.close(); // nothing else keeps the thread alive: it exits
+      process.disconnect(); // nothing else keeps the process alive: it exits
       return;
     }
   }
 }
 
-port.on("message", (m: ToWorker) => {
+process.on("message", (m: ToWorker) => {
   void handle(m);
 });
+process.on("disconnect", () => process.exit(0)); // the parent is gone: never outlive it

@@ -10,11 +10,12 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, rm, stat, utimes } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "pino";
 import { ModelError, ModelHashMismatchError } from "../errors.js";
+import { boundedFetch, FetchError, readAllowedPath, type FetchPolicy } from "../fetch.js";
 
 export interface ModelStoreOptions {
   cacheDir: string;
@@ -25,6 +26,14 @@ export interface ModelStoreOptions {
   logger?: Logger;
   /** Injected fetch (tests); the global fetch by default. */
   fetch?: typeof fetch;
+  /**
+   * Fetch model URIs under this policy (relayer/fetch.ts: file:// only inside allowed directories,
+   * no private addresses or redirects into them, connect/total timeouts, size cap while streaming).
+   * The relayer always sets it; without it (tools, tests) URIs are fetched as given.
+   */
+  fetchPolicy?: FetchPolicy;
+  /** Bytes of verified models kept in `cacheDir`; the least recently used are deleted beyond it. */
+  maxCacheBytes?: number;
 }
 
 const HASH_RE = /^(0x)?[0-9a-fA-F]{64}$/;
@@ -66,8 +75,12 @@ export class ModelStore {
   readonly #log: Logger | undefined;
   readonly #fetch: typeof fetch;
   readonly #inflight = new Map<string, Promise<Uint8Array>>();
+  readonly #policy: FetchPolicy | undefined;
+  readonly #maxCacheBytes: number;
 
   constructor(options: ModelStoreOptions) {
+    this.#policy = options.fetchPolicy;
+    this.#maxCacheBytes = options.maxCacheBytes ?? Number.POSITIVE_INFINITY;
     this.cacheDir = path.resolve(options.cacheDir);
     this.#maxBytes = options.maxBytes ?? 512 * 1024 * 1024;
     this.#timeoutMs = options.fetchTimeoutMs ?? 120_000;
@@ -143,14 +156,76 @@ export class ModelStore {
       return undefined;
     }
     const actual = sha256Hex(bytes);
-    if (actual === hash) return bytes;
+    if (actual === hash) {
+      const now = new Date();
+      await utimes(file, now, now).catch(() => undefined); // recency for the cache's eviction
+      return bytes;
+    }
     this.#log?.error({ modelHash: hash, actual, file }, "cached model does not match its hash; deleted");
     await rm(file, { force: true });
     return undefined;
   }
 
+  /** Deletes the least recently used cached models beyond `maxCacheBytes` (never `keep`). */
+  async #evict(keep: string): Promise<void> {
+    if (!Number.isFinite(this.#maxCacheBytes)) return;
+    const files = await Promise.all(
+      (await readdir(this.cacheDir).catch(() => [] as string[]))
+        .filter((f) => /^[0-9a-f]{64}\.onnx$/.test(f))
+        .map(async (f) => {
+          const p = path.join(this.cacheDir, f);
+          const st = await stat(p).catch(() => undefined);
+          return { p, size: st?.size ?? 0, used: st?.mtimeMs ?? 0 };
+        }),
+    );
+    let total = files.reduce((n, f) => n + f.size, 0);
+    for (const f of files.sort((a, b) => a.used - b.used)) {
+      if (total <= this.#maxCacheBytes) break;
+      if (f.p === keep) continue;
+      await rm(f.p, { force: true });
+      total -= f.size;
+      this.#log?.info({ file: f.p, bytes: f.size }, "model cache full: evicted the least recently used");
+    }
+  }
+
+  /** Fetches one source under the fetch policy (bounded), verifies, caches. */
+  async #fetchBounded(hash: string, uri: string, dest: string, policy: FetchPolicy): Promise<Uint8Array> {
+    let bytes: Uint8Array;
+    try {
+      bytes = /^[a-z][a-z0-9+.-]*:/i.test(uri)
+        ? await boundedFetch(uri, { ...policy, timeoutMs: this.#timeoutMs }, this.#maxBytes)
+        : await readAllowedPath(uri, policy, this.#maxBytes);
+    } catch (e) {
+      if (!(e instanceof FetchError)) throw e;
+      const code =
+        e.code === "FETCH_TOO_LARGE"
+          ? "MODEL_TOO_LARGE"
+          : e.code === "FETCH_REFUSED"
+            ? "MODEL_URI_UNSUPPORTED"
+            : "MODEL_FETCH_FAILED";
+      throw new ModelError(code, `model source refused or failed: ${e.message}`, { uri }, e);
+    }
+    const actual = sha256Hex(bytes);
+    if (actual !== hash) throw new ModelHashMismatchError(hash, actual, uri);
+    const tmp = `${dest}.part-${randomBytes(6).toString("hex")}`;
+    const fh = await open(tmp, "w", 0o644);
+    try {
+      await fh.write(bytes);
+      await fh.sync();
+      await fh.close();
+      await rename(tmp, dest);
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      await rm(tmp, { force: true });
+      throw e;
+    }
+    await this.#evict(dest);
+    return bytes;
+  }
+
   /** Streams one source into a temp file while hashing; renames into place only on a match. */
   async #fetchVerified(hash: string, uri: string, dest: string): Promise<Uint8Array> {
+    if (this.#policy !== undefined) return this.#fetchBounded(hash, uri, dest, this.#policy);
     const source = parseUri(uri);
     const tmp = `${dest}.part-${randomBytes(6).toString("hex")}`;
     const hasher = createHash("sha256");

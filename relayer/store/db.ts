@@ -26,8 +26,8 @@ import { StoreError } from "../errors.js";
 export type JobState = "pending" | "computed" | "submitted" | "confirmed" | "dropped";
 export const JOB_STATES: readonly JobState[] = ["pending", "computed", "submitted", "confirmed", "dropped"];
 
-/** Attestation outcome (docs/protocol.md): 0 RESULT, 1 INVALID_INPUT. */
-export type Outcome = 0 | 1;
+/** Attestation outcome (docs/protocol.md, relayer/outcomes.ts): 0 RESULT, 1 INVALID_INPUT, 2 CANNOT_SERVE. */
+export type Outcome = 0 | 1 | 2;
 
 /**
  * Legal moves (documentation and `isLegalTransition`); each mark* method below enforces its own
@@ -59,6 +59,11 @@ export interface Job {
   nonce: number | undefined;
   /** Submissions made (replacements and resubmissions included). */
   attempts: number;
+  /** Times computing this job was started (persisted before each start: a job that crashes the
+   * process cannot crash-loop it). */
+  computeStarts: number;
+  /** Wall-clock ms before which the job is not computed again (0: due). */
+  retryAt: number;
   confirmedBlock: number | undefined;
   dropReason: string | undefined;
   updatedAt: number;
@@ -119,6 +124,35 @@ const MIGRATIONS: readonly string[] = [
      updated_at INTEGER NOT NULL
    ) STRICT;
    CREATE INDEX jobs_state ON jobs (state);`,
+  // v2: outcome 2 (CANNOT_SERVE), the persisted compute retry counter, and the chain binding.
+  `CREATE TABLE jobs_v2 (
+     request_id TEXT PRIMARY KEY,
+     model_hash TEXT NOT NULL,
+     input_hash TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending','computed','submitted','confirmed','dropped')),
+     seen_block INTEGER NOT NULL,
+     seen_at INTEGER NOT NULL,
+     outcome INTEGER CHECK (outcome IN (0, 1, 2)),
+     output BLOB,
+     output_hash TEXT,
+     signature TEXT,
+     tx_hash TEXT,
+     nonce INTEGER,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     confirmed_block INTEGER,
+     drop_reason TEXT,
+     updated_at INTEGER NOT NULL,
+     compute_starts INTEGER NOT NULL DEFAULT 0,
+     retry_at INTEGER NOT NULL DEFAULT 0
+   ) STRICT;
+   INSERT INTO jobs_v2 (request_id, model_hash, input_hash, state, seen_block, seen_at, outcome, output,
+     output_hash, signature, tx_hash, nonce, attempts, confirmed_block, drop_reason, updated_at)
+   SELECT request_id, model_hash, input_hash, state, seen_block, seen_at, outcome, output, output_hash,
+     signature, tx_hash, nonce, attempts, confirmed_block, drop_reason, updated_at FROM jobs;
+   DROP TABLE jobs;
+   ALTER TABLE jobs_v2 RENAME TO jobs;
+   CREATE INDEX jobs_state ON jobs (state);
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -160,6 +194,8 @@ function rowToJob(r: Row): Job {
     txHash: opt(r["tx_hash"], String),
     nonce: opt(r["nonce"], Number),
     attempts: Number(r["attempts"]),
+    computeStarts: Number(r["compute_starts"] ?? 0),
+    retryAt: Number(r["retry_at"] ?? 0),
     confirmedBlock: opt(r["confirmed_block"], Number),
     dropReason: opt(r["drop_reason"], String),
     updatedAt: Number(r["updated_at"]),
@@ -447,16 +483,17 @@ export class RelayerDb {
     return this.transaction(() => {
       const existing = this.getJob(job.requestId);
       if (existing !== undefined) {
-        if (existing.modelHash !== modelHash || existing.inputHash !== inputHash) {
+        if (existing.modelHash === modelHash && existing.inputHash === inputHash) return existing;
+        // The id was re-created (a reorg) with another model/input. A job never sent is superseded by
+        // the new request; one whose answer went out stays (its transaction settles it either way).
+        if (existing.state !== "pending" && existing.state !== "computed" && existing.state !== "dropped") {
           throw new StoreError(
             "JOB_CONFLICT",
-            `request ${job.requestId} already recorded with another model/input`,
-            {
-              requestId: job.requestId.toString(),
-            },
+            `request ${job.requestId} already answered on chain for another model/input`,
+            { requestId: job.requestId.toString(), state: existing.state },
           );
         }
-        return existing;
+        this.stmt("DELETE FROM jobs WHERE request_id = ?").run(idKey(job.requestId));
       }
       const now = this.#now();
       this.stmt(
@@ -470,7 +507,8 @@ export class RelayerDb {
   /** pending -> computed: stores the output (or reason) and the attestation signature. */
   markComputed(requestId: bigint, p: ComputedPayload): Job {
     const outputHash = hash32("outputHash", p.outputHash);
-    if (p.outcome !== 0 && p.outcome !== 1) throw new StoreError("JOB_CONFLICT", "outcome must be 0 or 1");
+    if (p.outcome !== 0 && p.outcome !== 1 && p.outcome !== 2)
+      throw new StoreError("JOB_CONFLICT", "outcome must be 0, 1 or 2");
     if (!/^0x[0-9a-fA-F]{130}$/.test(p.signature))
       throw new StoreError("JOB_CONFLICT", "signature must be 65 bytes");
     return this.transition(requestId, "computed", ["pending"], (job) => {
@@ -527,6 +565,65 @@ export class RelayerDb {
         "UPDATE jobs SET state = 'confirmed', confirmed_block = ?, updated_at = ? WHERE request_id = ?",
       ).run(blockNumber, this.#now(), idKey(requestId));
       return "done";
+    });
+  }
+
+  /**
+   * Counts a start of computing `requestId` (persisted BEFORE the work starts) and returns the count:
+   * a job whose computation takes the process down is not started forever.
+   */
+  beginCompute(requestId: bigint): number {
+    return this.transaction(() => {
+      this.stmt("UPDATE jobs SET compute_starts = compute_starts + 1, updated_at = ? WHERE request_id = ?").run(
+        this.#now(),
+        idKey(requestId),
+      );
+      return this.mustGet(requestId).computeStarts;
+    });
+  }
+
+  /**
+   * Defers computing `requestId` until wall-clock ms `retryAt` (a failure worth retrying later). With
+   * `counted` false the start that just failed is not counted (a failure unrelated to the job itself,
+   * such as an RPC outage, must not use up its starts).
+   */
+  deferCompute(requestId: bigint, retryAt: number, counted = true): void {
+    this.stmt(
+      "UPDATE jobs SET retry_at = ?, compute_starts = max(0, compute_starts - ?), updated_at = ? " +
+        "WHERE request_id = ?",
+    ).run(Math.max(0, Math.floor(retryAt)), counted ? 0 : 1, this.#now(), idKey(requestId));
+  }
+
+  /** Pending jobs due for computing at wall-clock ms `now` (oldest first). */
+  duePending(now: number, limit = 1_000): Job[] {
+    return (
+      this.stmt(
+        "SELECT * FROM jobs WHERE state = 'pending' AND retry_at <= ? ORDER BY seen_block, request_id LIMIT ?",
+      ).all(now, limit) as Row[]
+    ).map(rowToJob);
+  }
+
+  /**
+   * Binds this database to one chain and coordinator: the first call records them, later calls must
+   * match, else DB_CHAIN_MISMATCH (a data directory reused after a redeploy or on another chain would
+   * otherwise resume a cursor and jobs that belong to another contract).
+   */
+  bindChain(chainId: bigint, coordinator: string): void {
+    const want = { chain_id: chainId.toString(), coordinator: coordinator.toLowerCase() };
+    this.transaction(() => {
+      for (const [k, v] of Object.entries(want)) {
+        const row = this.stmt("SELECT value FROM meta WHERE key = ?").get(k) as Row | undefined;
+        if (row === undefined) {
+          this.stmt("INSERT INTO meta (key, value) VALUES (?, ?)").run(k, v);
+        } else if (String(row["value"]) !== v) {
+          throw new StoreError(
+            "DB_CHAIN_MISMATCH",
+            `the database at ${this.file} belongs to ${k} ${String(row["value"])}, not ${v}: ` +
+              "use another VERDICT_DATA_DIR for this deployment",
+            { key: k, stored: String(row["value"]), configured: v },
+          );
+        }
+      }
     });
   }
 

@@ -1,0 +1,66 @@
+/**
+ * Issue 15.4 / 20.8: a requester names a FIFO (file://) as its input URI. Before, the relayer's read of it
+ * never returned: polling stopped (/healthz false), honest requests stalled and expiry slashed and jailed the
+ * operators. Now file:// is read only inside directories the operator allowed, only regular files (lstat,
+ * then fstat on a non-blocking descriptor), with size caps and timeouts, and the request is answered "input
+ * unavailable". The FIFO sits inside the allowed input directory (the worst case). Replayed against the real
+ * relayer process, with honest requests timed alongside and `expire` tried after the deadline.
+ */
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Attack } from "../attacks.js";
+import { formatEther, toUtf8Bytes } from "ethers";
+import { request, uriParams } from "../../lib/devnet.js";
+import {
+  answeredWithin,
+  attackBed,
+  expireAfterDeadline,
+  honestLatencies,
+  requesterBalance,
+  stakeLoss,
+  stakes,
+} from "../../../relayer/testing/node-attack.js";
+
+const attack: Attack = {
+  description:
+    "A FIFO as a requester's file:// input URI (inside the operator's allowed input directory) while honest " +
+    "requests are timed; expire tried after the deadline; real relayer process",
+  targets: {
+    "attacks.fifoInput.stalledRequests": { max: 0 },
+    "attacks.fifoInput.honestLossOpg": { max: 0 },
+    "attacks.fifoInput.attackerNetOpg": { max: 0 },
+  },
+  async run() {
+    const bed = await attackBed(1);
+    try {
+      const { devnet } = bed;
+      const relayer = bed.startRelayer(0);
+      await relayer.waitFor((l) => l.includes("chain loop started"), 120_000);
+      const fifo = path.join(bed.inputsDir, "fifo");
+      execFileSync("mkfifo", [fifo]);
+      const before = await stakes(devnet);
+      const balance = await requesterBalance(devnet);
+      const from = await devnet.provider.getBlockNumber();
+      const head = await devnet.provider.getBlock("latest");
+      const created = await request(
+        devnet,
+        uriParams(devnet.models[bed.honest.name]!, toUtf8Bytes("anything"), pathToFileURL(fifo).href, {
+          deadline: BigInt((head?.timestamp ?? 0) + 300),
+        }),
+      );
+      const honest = await honestLatencies(bed, 4, 60_000);
+      await answeredWithin(devnet, created.requestId, from, 30_000);
+      await expireAfterDeadline(devnet, created.requestId, created.request);
+      return {
+        "attacks.fifoInput.stalledRequests": honest.filter((x) => !Number.isFinite(x)).length,
+        "attacks.fifoInput.honestLossOpg": await stakeLoss(devnet, before),
+        "attacks.fifoInput.attackerNetOpg": Number(formatEther((await requesterBalance(devnet)) - balance)),
+      };
+    } finally {
+      await bed.stop();
+    }
+  },
+};
+
+export default attack;

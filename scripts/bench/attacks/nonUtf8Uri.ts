@@ -1,0 +1,58 @@
+/**
+ * Issue 20.4: the coordinator accepts any bytes as an input URI. A requester sends one that is not valid
+ * UTF-8: the SDK's decoder threw, the relayer skipped the event, and after the deadline `expire` slashed
+ * and jailed every assigned operator while refunding the requester. Now every emitted event is processed
+ * (lenient decoding) and the request is answered "input unavailable". Replayed against the real relayer
+ * process; after the deadline anyone tries `expire`.
+ */
+import type { Attack } from "../attacks.js";
+import { formatEther } from "ethers";
+import {
+  answeredWithin,
+  attackBed,
+  expireAfterDeadline,
+  requestWithRawUri,
+  requesterBalance,
+  stakeLoss,
+  stakes,
+  uint8Input,
+} from "../../../relayer/testing/node-attack.js";
+
+const attack: Attack = {
+  description:
+    "A request whose input URI bytes are not valid UTF-8 (accepted by the contract), then expire after its " +
+    "deadline, against the real relayer process",
+  targets: {
+    "attacks.nonUtf8Uri.honestLossOpg": { max: 0 },
+    "attacks.nonUtf8Uri.attackerNetOpg": { max: 0 },
+  },
+  async run() {
+    const bed = await attackBed(1);
+    try {
+      const { devnet } = bed;
+      const relayer = bed.startRelayer(0);
+      await relayer.waitFor((l) => l.includes("chain loop started"), 120_000);
+      const before = await stakes(devnet);
+      const balance = await requesterBalance(devnet);
+      const from = await devnet.provider.getBlockNumber();
+      const head = await devnet.provider.getBlock("latest");
+      const created = await requestWithRawUri(
+        devnet,
+        devnet.models[bed.honest.name]!,
+        uint8Input("x", [1], [0n]),
+        Uint8Array.of(0x68, 0x74, 0x74, 0x70, 0x73, 0x3a, 0xc3, 0x28, 0xff),
+        { deadline: BigInt((head?.timestamp ?? 0) + 300) },
+      );
+      await answeredWithin(devnet, created.requestId, from, 60_000);
+      await expireAfterDeadline(devnet, created.requestId, created.request);
+      return {
+        "attacks.nonUtf8Uri.honestLossOpg": await stakeLoss(devnet, before),
+        "attacks.nonUtf8Uri.attackerNetOpg": Number(formatEther((await requesterBalance(devnet)) - balance)),
+      };
+    } finally {
+      await bed.stop();
+    }
+  },
+};
+
+export default attack;
