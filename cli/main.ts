@@ -42,13 +42,16 @@ function globalOptions(program: Command): Command {
     .option("--registry <address>", "model registry (VERDICT_REGISTRY_ADDRESS)")
     .option("--disputes <address>", "dispute contract (VERDICT_DISPUTES_ADDRESS)")
     .option("--key <hex>", "private key for write commands (VERDICT_PRIVATE_KEY)")
-    .option("--keystore <file>", "encrypted JSON keystore (VERDICT_KEYSTORE; password: VERDICT_KEYSTORE_PASSWORD or a prompt)")
+    .option(
+      "--keystore <file>",
+      "encrypted JSON keystore (VERDICT_KEYSTORE; password: VERDICT_KEYSTORE_PASSWORD or a prompt)",
+    )
     .option("--signer-url <url>", "external JSON-RPC signer that holds the key (VERDICT_SIGNER_URL)")
     .option("--from <address>", "account at the external signer (VERDICT_FROM; default: its first)")
     .option("--from-block <n>", "first block to scan for events (VERDICT_START_BLOCK)")
     .option("--poll-ms <n>", "poll interval while waiting (VERDICT_POLL_INTERVAL_MS)")
     .option("--env-file <path>", "dotenv file (default ./.env)")
-    .option("--json", "machine-readable output; errors as {\"error\": {code, message, details}} on stderr");
+    .option("--json", 'machine-readable output; errors as {"error": {code, message, details}} on stderr');
 }
 
 export function buildProgram(io: Io, opts: { quietErrors?: boolean } = {}): Command {

@@ -171,7 +171,8 @@ function keySource(
       file: path.resolve(cwd, keystore),
       password: get(undefined, "VERDICT_KEYSTORE_PASSWORD"),
     };
-  if (signerUrl !== undefined) return { kind: "signer-url", url: signerUrl, from: get(flags.from, "VERDICT_FROM") };
+  if (signerUrl !== undefined)
+    return { kind: "signer-url", url: signerUrl, from: get(flags.from, "VERDICT_FROM") };
   return { kind: "none" };
 }
 

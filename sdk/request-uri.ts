@@ -34,7 +34,10 @@ export function uriInputHash(input: Pick<UriRequestInput, "inputHash" | "inputBy
     return computed;
   }
   if (!isHexString(input.inputHash, 32) || input.inputHash === ZeroHash)
-    throw new VerdictError("INPUT_HASH_INVALID", `input hash ${input.inputHash} is not a nonzero 32-byte hash`);
+    throw new VerdictError(
+      "INPUT_HASH_INVALID",
+      `input hash ${input.inputHash} is not a nonzero 32-byte hash`,
+    );
   if (computed !== undefined && computed !== input.inputHash.toLowerCase())
     throw new VerdictError(
       "INPUT_HASH_MISMATCH",

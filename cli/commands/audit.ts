@@ -16,7 +16,9 @@ export function register(program: Command, ctx: Ctx): void {
       if (ctx.json()) {
         ctx.out(toJson({ ok: verification.ok, checks: verification.checks, entries: trail.entries }));
       } else {
-        const lines = [`trail of request ${requestId} (chain ${trail.chainId}, coordinator ${trail.coordinator})`];
+        const lines = [
+          `trail of request ${requestId} (chain ${trail.chainId}, coordinator ${trail.coordinator})`,
+        ];
         for (const e of trail.entries) {
           const args = Object.entries(e.args)
             .filter(([k]) => !["request", "input", "output", "signature"].includes(k))

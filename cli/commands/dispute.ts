@@ -93,7 +93,8 @@ async function escalate(ctx: Ctx, id: string): Promise<void> {
 async function report(ctx: Ctx, d: Contract, requestId: bigint): Promise<void> {
   const info = await disputeOf(d, requestId);
   const phase = PHASES[Number(info.phase)] ?? String(info.phase);
-  const jurors = phase === "Voting" ? ((await d.getFunction("jurorsOf")(requestId, info.round)) as string[]) : [];
+  const jurors =
+    phase === "Voting" ? ((await d.getFunction("jurorsOf")(requestId, info.round)) as string[]) : [];
   ctx.emit({ requestId, phase, round: info.round, jurors }, () =>
     phase === "Voting"
       ? `dispute ${requestId}: round ${info.round} jury ${jurors.join(", ")}; reveal ends ${iso(info.revealDeadline)}`
@@ -119,7 +120,10 @@ async function majorityOutput(s: Session, d: Contract, requestId: bigint, round:
     if (output !== undefined) break;
     if ((await d.getFunction("voteKey")(Outcome.RESULT, keccak256(c))) === majority) output = c;
   }
-  if (output === undefined && (await d.getFunction("voteKey")(Outcome.INVALID_INPUT, `0x${"00".repeat(32)}`)) === majority)
+  if (
+    output === undefined &&
+    (await d.getFunction("voteKey")(Outcome.INVALID_INPUT, `0x${"00".repeat(32)}`)) === majority
+  )
     output = trail.answers.find((a) => a.outcome === Outcome.INVALID_INPUT)?.output;
   if (output === undefined)
     throw new CliError(
@@ -155,12 +159,15 @@ async function settle(ctx: Ctx, id: string, o: { output?: string }): Promise<voi
     );
   } else {
     const hint =
-      phase === "Open" ? ` Draw its jury with \`verdict dispute draw ${requestId}\`.` : " It is already settled.";
+      phase === "Open"
+        ? ` Draw its jury with \`verdict dispute draw ${requestId}\`.`
+        : " It is already settled.";
     throw new CliError("WRONG_PHASE", `Dispute ${requestId} is ${phase}.${hint}`);
   }
   const st = (await s.client.status(requestId)).statusName;
-  ctx.emit({ requestId, phase: "Settled", status: st }, () =>
-    `dispute ${requestId} settled; request ${requestId} is now ${st}`,
+  ctx.emit(
+    { requestId, phase: "Settled", status: st },
+    () => `dispute ${requestId} settled; request ${requestId} is now ${st}`,
   );
 }
 
@@ -203,7 +210,9 @@ export function register(program: Command, ctx: Ctx): void {
     .action((id: string) => draw(ctx, id));
   dispute
     .command("escalate <requestId>")
-    .description("after a round without majority: a larger jury, or the arbiter after the last round (anyone)")
+    .description(
+      "after a round without majority: a larger jury, or the arbiter after the last round (anyone)",
+    )
     .action((id: string) => escalate(ctx, id));
   dispute
     .command("settle <requestId>")

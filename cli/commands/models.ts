@@ -132,7 +132,8 @@ function ownerCommands(models: Command, ctx: Ctx): void {
       const modelHash = parseBytes32(model, "model");
       const s = await ctx.session(true);
       const pending = await s.client.coordinator.royaltiesOf(modelHash);
-      if (pending === 0n) throw new CliError("NOTHING_TO_CLAIM", `Model ${modelHash} has no royalties to claim.`);
+      if (pending === 0n)
+        throw new CliError("NOTHING_TO_CLAIM", `Model ${modelHash} has no royalties to claim.`);
       await s.send("claiming royalties…", () =>
         s.client.coordinator.connect(s.requireSigner()).claimRoyalties(modelHash),
       );

@@ -26,8 +26,9 @@ function lifecycle(operator: Command, ctx: Ctx): void {
         s.client.registerOperator({ signer, commissionBps, metadataURI: o.metadata, selfStake: stake }),
       );
       const me = await s.account();
-      ctx.emit({ operator: me, signer, selfStake: stake }, () =>
-        `registered operator ${me} with signer ${signer} and ${opg(stake)} self-stake`,
+      ctx.emit(
+        { operator: me, signer, selfStake: stake },
+        () => `registered operator ${me} with signer ${signer} and ${opg(stake)} self-stake`,
       );
     });
   operator
@@ -41,14 +42,17 @@ function lifecycle(operator: Command, ctx: Ctx): void {
       if (info.status === 1n) {
         await withSpinner(ctx.io, "deactivating…", () => s.client.deactivate());
         const after = await s.client.staking.getOperator(me);
-        return ctx.emit({ operator: me, status: "Deactivated", exitReadyAt: after.exitReadyAt }, () =>
-          `deactivated: no new assignments; exit possible from ${iso(after.exitReadyAt)}`,
+        return ctx.emit(
+          { operator: me, status: "Deactivated", exitReadyAt: after.exitReadyAt },
+          () => `deactivated: no new assignments; exit possible from ${iso(after.exitReadyAt)}`,
         );
       }
-      if (info.status === 3n) return ctx.emit({ operator: me, status: "Exited" }, () => `${me} has already exited`);
+      if (info.status === 3n)
+        return ctx.emit({ operator: me, status: "Exited" }, () => `${me} has already exited`);
       await withSpinner(ctx.io, "exiting…", () => s.client.exit());
-      ctx.emit({ operator: me, status: "Exited" }, () =>
-        `exited: undelegate your self-stake with \`verdict undelegate ${me} <amount>\``,
+      ctx.emit(
+        { operator: me, status: "Exited" },
+        () => `exited: undelegate your self-stake with \`verdict undelegate ${me} <amount>\``,
       );
     });
   operator
@@ -96,8 +100,9 @@ function stakeAndCommission(operator: Command, ctx: Ctx): void {
       const who = address ? parseAddress(address, "operator") : await s.account();
       await s.send("applying…", () => s.client.staking.connect(s.requireSigner()).applyCommissionChange(who));
       const info = await s.client.staking.getOperator(who);
-      ctx.emit({ operator: who, commissionBps: info.commissionBps }, () =>
-        `commission of ${who} is now ${info.commissionBps} bps`,
+      ctx.emit(
+        { operator: who, commissionBps: info.commissionBps },
+        () => `commission of ${who} is now ${info.commissionBps} bps`,
       );
     });
 }
@@ -117,8 +122,9 @@ function signer(operator: Command, ctx: Ctx): void {
         const d = s.client.staking.interface.parseLog(log);
         if (d?.name === "SignerRotationQueued") readyAt = BigInt(d.args.readyAt as bigint);
       }
-      ctx.emit({ signer: next, readyAt }, () =>
-        `signer ${next} queued; apply it from ${iso(readyAt)} with \`verdict operator apply-signer\``,
+      ctx.emit(
+        { signer: next, readyAt },
+        () => `signer ${next} queued; apply it from ${iso(readyAt)} with \`verdict operator apply-signer\``,
       );
     });
   operator

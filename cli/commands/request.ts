@@ -50,7 +50,10 @@ function inputOf(o: RequestOpts, cwd: string): { inline?: Uint8Array; uri?: stri
   const hash = o.inputHash === undefined ? undefined : parseBytes32(o.inputHash, "--input-hash");
   if (o.input === undefined) {
     if (hash === undefined)
-      throw new CliError("USAGE", "With --input-uri, pass --input-hash <0x…> or the local copy as --input <file>.");
+      throw new CliError(
+        "USAGE",
+        "With --input-uri, pass --input-hash <0x…> or the local copy as --input <file>.",
+      );
     return { uri: o.inputUri, hash };
   }
   const bytes = readTensorFile(o.input, cwd);
@@ -61,7 +64,10 @@ function inputOf(o: RequestOpts, cwd: string): { inline?: Uint8Array; uri?: stri
     );
   const computed = keccak256(bytes);
   if (hash !== undefined && hash !== computed)
-    throw new CliError("INPUT_HASH_MISMATCH", `${o.input} hashes to ${computed}, not to --input-hash ${hash}.`);
+    throw new CliError(
+      "INPUT_HASH_MISMATCH",
+      `${o.input} hashes to ${computed}, not to --input-hash ${hash}.`,
+    );
   return { uri: o.inputUri, hash: computed };
 }
 
@@ -73,14 +79,16 @@ function isVtnFile(file: string, cwd: string): boolean {
 
 function finalityOf(o: RequestOpts): Finality {
   const f = o.finality ?? (o.final ? "final" : "fast");
-  if (f !== "fast" && f !== "final") throw new CliError("USAGE", `--finality must be fast or final, not ${f}.`);
+  if (f !== "fast" && f !== "final")
+    throw new CliError("USAGE", `--finality must be fast or final, not ${f}.`);
   if (o.final && o.finality === "fast") throw new CliError("USAGE", "--final contradicts --finality fast.");
   return f === "final" ? Finality.FINAL : Finality.FAST;
 }
 
 function callbackOf(o: RequestOpts): { callback?: string; callbackGasLimit?: number } {
   if (o.callback === undefined) {
-    if (o.callbackGas !== undefined) throw new CliError("USAGE", "--callback-gas goes with --callback <address>.");
+    if (o.callbackGas !== undefined)
+      throw new CliError("USAGE", "--callback-gas goes with --callback <address>.");
     return {};
   }
   if (o.callbackGas === undefined) throw new CliError("USAGE", "--callback needs --callback-gas <n>.");
@@ -100,7 +108,8 @@ async function send(ctx: Ctx, s: Session, o: RequestOpts): Promise<CreatedReques
     throw new CliError("UNKNOWN_MODEL", `Model ${modelHash} is not registered.`);
   });
   const k = redundancy || model.defaultRedundancy;
-  const maxFee = o.maxFee !== undefined ? parseAmount(o.maxFee, "--max-fee") : model.feePerInference * BigInt(k);
+  const maxFee =
+    o.maxFee !== undefined ? parseAmount(o.maxFee, "--max-fee") : model.feePerInference * BigInt(k);
   let deadline = 0n;
   if (o.deadline !== undefined) {
     const now = BigInt((await s.provider.getBlock("latest"))?.timestamp ?? Math.floor(Date.now() / 1000));
@@ -140,7 +149,10 @@ function describeRequest(cmd: Command, ctx: Ctx): Command {
   return cmd
     .description("request an inference (paid from your escrow balance)")
     .option("--model <hash>", "model hash (required)")
-    .option("--input <file>", "input tensors: VTN1 binary or JSON (with --input-uri: the VTN1 file served there)")
+    .option(
+      "--input <file>",
+      "input tensors: VTN1 binary or JSON (with --input-uri: the VTN1 file served there)",
+    )
     .option("--input-uri <uri>", "input by reference: operators fetch the VTN1 bytes here")
     .option("--input-hash <bytes32>", "keccak256 of the bytes at --input-uri (else computed from --input)")
     .option("--redundancy <k>", "operators to assign (0: the model's default)", "0")
@@ -162,7 +174,8 @@ async function status(ctx: Ctx, id: string): Promise<void> {
   const requestId = parseRequestId(id);
   const s = await ctx.session(false);
   const st = await s.client.status(requestId);
-  if (ctx.json()) return ctx.emit({ ...st, created: undefined, operators: st.created.request.operators }, () => "");
+  if (ctx.json())
+    return ctx.emit({ ...st, created: undefined, operators: st.created.request.operators }, () => "");
   const lines = [
     `request ${requestId}: ${st.statusName}`,
     `model: ${st.created.request.modelHash}`,
@@ -175,7 +188,11 @@ async function status(ctx: Ctx, id: string): Promise<void> {
   ctx.out(lines.join("\n"));
 }
 
-async function result(ctx: Ctx, id: string, o: { wait?: boolean; timeout: string; out?: string }): Promise<void> {
+async function result(
+  ctx: Ctx,
+  id: string,
+  o: { wait?: boolean; timeout: string; out?: string },
+): Promise<void> {
   const requestId = parseRequestId(id);
   const timeoutMs = parseInteger(o.timeout, "--timeout", 1) * 1000;
   const s = await ctx.session(false);

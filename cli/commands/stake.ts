@@ -13,8 +13,9 @@ async function delegate(ctx: Ctx, op: string, amount: string): Promise<void> {
   const s = await ctx.session(true);
   await withSpinner(ctx.io, "delegating…", () => s.client.delegate(who, wei));
   const mine = await s.client.staking.assetsOf(who, await s.account());
-  ctx.emit({ operator: who, delegated: wei, stake: mine }, () =>
-    `delegated ${opg(wei)} to ${who}; your stake there: ${opg(mine)}`,
+  ctx.emit(
+    { operator: who, delegated: wei, stake: mine },
+    () => `delegated ${opg(wei)} to ${who}; your stake there: ${opg(mine)}`,
   );
 }
 
@@ -25,8 +26,10 @@ async function undelegate(ctx: Ctx, op: string, amount: string, o: { shares?: bo
   const q = await withSpinner(ctx.io, "queueing withdrawal…", () =>
     s.client.undelegate(who, o.shares ? { shares: value } : { assets: value }),
   );
-  ctx.emit({ withdrawalId: q.withdrawalId, unlocksAt: q.unlocksAt }, () =>
-    `withdrawal ${q.withdrawalId} queued; complete it after ${iso(q.unlocksAt)} with \`verdict complete ${q.withdrawalId}\``,
+  ctx.emit(
+    { withdrawalId: q.withdrawalId, unlocksAt: q.unlocksAt },
+    () =>
+      `withdrawal ${q.withdrawalId} queued; complete it after ${iso(q.unlocksAt)} with \`verdict complete ${q.withdrawalId}\``,
   );
 }
 
@@ -88,8 +91,10 @@ export function register(program: Command, ctx: Ctx): void {
         s.client.staking.sharesOf(who, me),
         s.client.staking.pendingRewards(who, me),
       ]);
-      ctx.emit({ operator: who, delegator: me, assets, shares, pendingRewards: pending }, () =>
-        `${me} in the pool of ${who}: ${opg(assets)} (${shares} shares), rewards pending ${opg(pending)}`,
+      ctx.emit(
+        { operator: who, delegator: me, assets, shares, pendingRewards: pending },
+        () =>
+          `${me} in the pool of ${who}: ${opg(assets)} (${shares} shares), rewards pending ${opg(pending)}`,
       );
     });
   commands(program, ctx, " (same as `stake …`)");

@@ -18,8 +18,9 @@ export function register(program: Command, ctx: Ctx): void {
       const bytes = readTensorFile(file, ctx.io.cwd);
       writeFileSync(path.resolve(ctx.io.cwd, o.out), bytes);
       const hash = keccak256(bytes);
-      ctx.emit({ file: o.out, bytes: bytes.length, inputHash: hash }, () =>
-        `wrote ${bytes.length} bytes to ${o.out}; input hash ${hash}`,
+      ctx.emit(
+        { file: o.out, bytes: bytes.length, inputHash: hash },
+        () => `wrote ${bytes.length} bytes to ${o.out}; input hash ${hash}`,
       );
     });
   tensors

@@ -93,7 +93,10 @@ export function describeContractError(desc: ErrorDescription): string {
 }
 
 /** Decodes revert data against every custom error in the build; null when it matches none. */
-export function decodeRevertData(data: string, iface: Interface = allErrorsInterface()): ErrorDescription | null {
+export function decodeRevertData(
+  data: string,
+  iface: Interface = allErrorsInterface(),
+): ErrorDescription | null {
   try {
     return iface.parseError(data);
   } catch {

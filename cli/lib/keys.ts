@@ -208,7 +208,9 @@ export class RemoteSigner extends AbstractSigner {
     if (!provider) throw new CliError("CONFIG", "The external signer has no provider to read from.");
     const populated = await this.populateTransaction(tx);
     const rpcTx = this.remote.getRpcTransaction(populated);
-    const hash = (await this.remote.send("eth_sendTransaction", [{ ...rpcTx, from: this.address }])) as string;
+    const hash = (await this.remote.send("eth_sendTransaction", [
+      { ...rpcTx, from: this.address },
+    ])) as string;
     for (let i = 0; i < 600; i++) {
       const sent = await provider.getTransaction(hash);
       if (sent) return sent;
@@ -228,6 +230,9 @@ export class RemoteSigner extends AbstractSigner {
     value: Record<string, unknown>,
   ): Promise<string> {
     const payload = TypedDataEncoder.getPayload(domain, types, value);
-    return (await this.remote.send("eth_signTypedData_v4", [this.address, JSON.stringify(payload)])) as string;
+    return (await this.remote.send("eth_signTypedData_v4", [
+      this.address,
+      JSON.stringify(payload),
+    ])) as string;
   }
 }

@@ -138,7 +138,10 @@ function sessionOf(
       if (signer) return signer.getAddress();
       const address = keyAddress(cfg.key);
       if (!address)
-        throw new CliError("USAGE", "Pass an account, or configure a key (VERDICT_PRIVATE_KEY, --keystore, …).");
+        throw new CliError(
+          "USAGE",
+          "Pass an account, or configure a key (VERDICT_PRIVATE_KEY, --keystore, …).",
+        );
       return address;
     },
     async send(label, tx) {
