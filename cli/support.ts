@@ -1,27 +1,14 @@
 /**
  * Plumbing of the `verdict` CLI: configuration (.env, environment, flags), typed CLI errors with exit
- * codes, contract errors turned into sentences, a tiny stderr spinner, and tensor input files.
+ * codes, value parsers, a tiny stderr spinner, and tensor input files. Contract errors become sentences in
+ * cli/lib/errors.ts; keys come from cli/lib/keys.ts.
  */
-import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseDotenv } from "dotenv";
-import {
-  type ErrorDescription,
-  type InterfaceAbi,
-  formatEther,
-  getAddress,
-  isAddress,
-  isError,
-  parseEther,
-} from "ethers";
-import {
-  VerdictError,
-  decodeContractError,
-  decodeTensors,
-  encodeTensors,
-  isVerdictError,
-} from "../sdk/client.js";
+import { formatEther, getAddress, isAddress, parseEther } from "ethers";
+import { decodeTensors, encodeTensors } from "../sdk/tensor.js";
 import { tensorsFromJson } from "../sdk/json-tensors.js";
 
 /** 0 ok, 1 user error, 2 chain or network error. */
@@ -29,15 +16,33 @@ export const EXIT_OK = 0;
 export const EXIT_USER = 1;
 export const EXIT_CHAIN = 2;
 
+/** A failure the CLI reports: a stable `code`, a sentence, an exit code and JSON-friendly details. */
 export class CliError extends Error {
   readonly exitCode: number;
   readonly code: string;
-  constructor(code: string, message: string, exitCode: number = EXIT_USER) {
+  readonly details: Readonly<Record<string, unknown>>;
+  constructor(
+    code: string,
+    message: string,
+    exitCode: number = EXIT_USER,
+    details: Readonly<Record<string, unknown>> = {},
+  ) {
     super(message);
     this.name = "CliError";
     this.code = code;
     this.exitCode = exitCode;
+    this.details = details;
   }
+}
+
+/** A terminal the CLI may prompt on (a keystore password); absent in tests and pipes. */
+export interface PromptStream {
+  isTTY?: boolean;
+  setRawMode?(mode: boolean): unknown;
+  on(event: "data", listener: (chunk: Buffer | string) => void): unknown;
+  removeListener(event: "data", listener: (chunk: Buffer | string) => void): unknown;
+  resume(): unknown;
+  pause(): unknown;
 }
 
 export interface Io {
@@ -45,6 +50,7 @@ export interface Io {
   stderr: { write(s: string): unknown; isTTY?: boolean };
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
+  stdin?: PromptStream;
 }
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -59,11 +65,21 @@ export interface GlobalFlags {
   registry?: string;
   disputes?: string;
   key?: string;
+  keystore?: string;
+  signerUrl?: string;
+  from?: string;
   fromBlock?: string;
   envFile?: string;
   json?: boolean;
   pollMs?: string;
 }
+
+/** One of: a raw private key, an encrypted JSON keystore, an external JSON-RPC signer, or none. */
+export type KeySource =
+  | { kind: "none" }
+  | { kind: "private-key"; privateKey: string }
+  | { kind: "keystore"; file: string; password: string | undefined }
+  | { kind: "signer-url"; url: string; from: string | undefined };
 
 export interface Config {
   rpcUrl: string;
@@ -72,7 +88,8 @@ export interface Config {
   staking: string;
   registry: string;
   disputes: string | undefined;
-  privateKey: string | undefined;
+  /** Where the transaction key comes from (cli/lib/keys.ts). */
+  key: KeySource;
   fromBlock: number;
   pollMs: number;
   json: boolean;
@@ -119,24 +136,44 @@ export function resolveConfig(flags: GlobalFlags, io: Io): Config {
     staking: address(flags.staking, "VERDICT_STAKING_ADDRESS", "staking", true) as string,
     registry: address(flags.registry, "VERDICT_REGISTRY_ADDRESS", "registry", true) as string,
     disputes: address(flags.disputes, "VERDICT_DISPUTES_ADDRESS", "disputes", false),
-    privateKey: get(flags.key, "VERDICT_PRIVATE_KEY"),
+    key: keySource(flags, get, io.cwd),
     fromBlock,
     pollMs,
     json: flags.json === true,
   };
 }
 
-/** The dispute contract's ABI from the build, if the contract exists. */
-export function disputesAbi(): InterfaceAbi | undefined {
-  const dir = path.join(REPO_ROOT, "artifacts/contracts/disputes");
-  if (!existsSync(dir)) return undefined;
-  for (const sub of readdirSync(dir)) {
-    const file = path.join(dir, sub, sub.replace(/\.sol$/, ".json"));
-    if (sub === "Disputes.sol" && existsSync(file)) {
-      return (JSON.parse(readFileSync(file, "utf8")) as { abi: InterfaceAbi }).abi;
-    }
-  }
-  return undefined;
+/**
+ * The key source: flags first (at most one of --key, --keystore, --signer-url), else the environment / .env
+ * (at most one of VERDICT_PRIVATE_KEY, VERDICT_KEYSTORE, VERDICT_SIGNER_URL).
+ */
+function keySource(
+  flags: GlobalFlags,
+  get: (flag: string | undefined, key: string) => string | undefined,
+  cwd: string,
+): KeySource {
+  const byFlag = [flags.key, flags.keystore, flags.signerUrl].filter((v) => v !== undefined).length;
+  if (byFlag > 1) throw new CliError("USAGE", "Pass only one of --key, --keystore and --signer-url.");
+  const pick = (flag: string | undefined, key: string): string | undefined =>
+    byFlag ? (flag?.trim() ?? undefined) || undefined : get(undefined, key);
+  const privateKey = pick(flags.key, "VERDICT_PRIVATE_KEY");
+  const keystore = pick(flags.keystore, "VERDICT_KEYSTORE");
+  const signerUrl = pick(flags.signerUrl, "VERDICT_SIGNER_URL");
+  if ([privateKey, keystore, signerUrl].filter((v) => v !== undefined).length > 1)
+    throw new CliError(
+      "CONFIG",
+      "Set only one of VERDICT_PRIVATE_KEY, VERDICT_KEYSTORE and VERDICT_SIGNER_URL (or pass one key flag).",
+    );
+  if (privateKey !== undefined) return { kind: "private-key", privateKey };
+  if (keystore !== undefined)
+    return {
+      kind: "keystore",
+      file: path.resolve(cwd, keystore),
+      password: get(undefined, "VERDICT_KEYSTORE_PASSWORD"),
+    };
+  if (signerUrl !== undefined)
+    return { kind: "signer-url", url: signerUrl, from: get(flags.from, "VERDICT_FROM") };
+  return { kind: "none" };
 }
 
 // ------------------------------------------------------------------ values
@@ -211,92 +248,6 @@ export function readTensorFile(file: string, cwd: string): Uint8Array {
   } catch (err) {
     throw bad(err instanceof Error ? err.message : String(err));
   }
-}
-
-// ------------------------------------------------------------------ errors
-
-const STATUS = ["None", "Assigned", "Answered", "Disputed", "Finalized", "Rejected", "Expired", "Corrected"];
-const when = (ts: unknown): string => new Date(Number(ts) * 1000).toISOString();
-
-/** Sentences for the protocol's custom errors. */
-const SENTENCES: Record<string, (a: readonly unknown[]) => string> = {
-  InsufficientBalance: (a) =>
-    `Your escrow balance is ${opg(a[1] as bigint)} but this request needs ${opg(a[2] as bigint)}. Deposit more with \`verdict deposit <amount>\`.`,
-  ERC20InsufficientBalance: (a) =>
-    `Your OPG wallet balance is ${opg(a[1] as bigint)} but ${opg(a[2] as bigint)} is needed.`,
-  ERC20InsufficientAllowance: (a) =>
-    `The OPG allowance is ${opg(a[1] as bigint)} but ${opg(a[2] as bigint)} is needed.`,
-  UnknownRequest: (a) => `Request ${String(a[0])} does not exist.`,
-  WrongStatus: (a) =>
-    `Request ${String(a[0])} is ${STATUS[Number(a[1])] ?? String(a[1])}, which does not allow this.`,
-  FeeAboveMax: (a) => `The fee is ${opg(a[0] as bigint)} but your maximum fee is ${opg(a[1] as bigint)}.`,
-  UnknownModel: (a) => `Model ${String(a[0])} is not registered.`,
-  ModelInactive: (a) => `Model ${String(a[0])} is deactivated.`,
-  ModelAlreadyRegistered: (a) => `Model ${String(a[0])} is already registered.`,
-  NotModelOwner: (a) => `${String(a[1])} does not own model ${String(a[0])}.`,
-  RoyaltyTooHigh: (a) => `A royalty of ${String(a[0])} bps is above the maximum of ${String(a[1])} bps.`,
-  DisputeWindowOutOfBounds: (a) =>
-    `A dispute window of ${String(a[0])} s is outside ${String(a[1])}..${String(a[2])} s.`,
-  RedundancyOutOfBounds: (a) => `Redundancy ${String(a[0])} is above the maximum of ${String(a[1])}.`,
-  NotEnoughOperators: (a) =>
-    `The request needs ${String(a[0])} operators but only ${String(a[1])} are eligible.`,
-  InputTooLarge: (a) =>
-    `The input is ${String(a[0])} bytes; inline inputs are limited to ${String(a[1])} bytes.`,
-  DeadlineOutOfBounds: (a) => `The deadline ${when(a[0])} must be between ${when(a[1])} and ${when(a[2])}.`,
-  WindowOpen: (a) => `Request ${String(a[0])} is still in its dispute window until ${when(a[1])}.`,
-  WindowClosed: (a) => `The dispute window of request ${String(a[0])} closed at ${when(a[1])}.`,
-  DeadlineNotPassed: (a) => `Request ${String(a[0])} cannot expire before its deadline ${when(a[1])}.`,
-  AlreadyRegistered: (a) => `${String(a[0])} is already a registered operator.`,
-  UnknownOperator: (a) => `${String(a[0])} is not a registered operator.`,
-  CommissionTooHigh: (a) =>
-    `A commission of ${String(a[0])} bps is above the maximum of ${String(a[1])} bps.`,
-  SelfStakeTooLow: (a) =>
-    `The self-stake would be ${opg(a[0] as bigint)}, below the minimum of ${opg(a[1] as bigint)}.`,
-  SignerInUse: (a) => `Signer ${String(a[0])} is already used by an operator; pick a fresh key.`,
-  OperatorNotActive: (a) => `Operator ${String(a[0])} is not active.`,
-  OperatorJailed: (a) => `Operator ${String(a[0])} is jailed until ${when(a[1])}.`,
-  ChangeNotReady: (a) => `The queued change takes effect at ${when(a[0])}.`,
-  InsufficientShares: (a) => `You asked for ${String(a[0])} shares but hold ${String(a[1])}.`,
-  UnknownWithdrawal: (a) => `Withdrawal ${String(a[0])} does not exist (or was already completed).`,
-  WithdrawalNotReady: (a) => `Withdrawal ${String(a[0])} unlocks at ${when(a[1])}.`,
-  StakeLockedByDispute: (a) =>
-    `Operator ${String(a[0])} has ${String(a[1])} open dispute(s); its stake is locked.`,
-  ExitNotReady: (a) => `Operator ${String(a[0])} can exit from ${when(a[1])}.`,
-  ZeroAmount: () => `The amount must be more than zero.`,
-  DisputeExists: (a) => `Request ${String(a[0])} is already disputed.`,
-  WrongPhase: (a) => `Dispute ${String(a[0])} is in phase ${String(a[1])}, which does not allow this.`,
-};
-
-/** A sentence for a decoded contract error. */
-export function describeContractError(desc: ErrorDescription): string {
-  const f = SENTENCES[desc.name];
-  if (f) return f(desc.args);
-  return `The contract rejected the call: ${desc.name}(${desc.args.map((a: unknown) => String(a)).join(", ")}).`;
-}
-
-/** Maps any error to a CLI error with a sentence and an exit code. */
-export function toCliError(err: unknown, extraAbis: readonly InterfaceAbi[] = []): CliError {
-  if (err instanceof CliError) return err;
-  const desc = decodeContractError(err, extraAbis);
-  if (desc) return new CliError(`REVERT_${desc.name}`, describeContractError(desc), EXIT_USER);
-  if (isVerdictError(err)) {
-    const chain = ["WRONG_NETWORK", "TX_FAILED", "TIMEOUT"].includes(err.code);
-    return new CliError(err.code, err.message, chain ? EXIT_CHAIN : EXIT_USER);
-  }
-  if (isError(err, "CALL_EXCEPTION")) {
-    return new CliError("REVERT", `The transaction would revert: ${err.shortMessage}`, EXIT_USER);
-  }
-  if (isError(err, "INSUFFICIENT_FUNDS")) {
-    return new CliError("NO_GAS_FUNDS", "The sending account has no ETH to pay for gas.", EXIT_USER);
-  }
-  if (isError(err, "NETWORK_ERROR") || isError(err, "TIMEOUT") || isError(err, "SERVER_ERROR")) {
-    return new CliError("NETWORK", `Network error: ${err.shortMessage}`, EXIT_CHAIN);
-  }
-  const msg = err instanceof Error ? err.message : String(err);
-  if (/ECONNREFUSED|fetch failed|socket hang up|ENOTFOUND/.test(msg))
-    return new CliError("NETWORK", `Cannot reach the RPC endpoint: ${msg}`, EXIT_CHAIN);
-  if (err instanceof VerdictError) return new CliError(err.code, err.message, EXIT_USER);
-  return new CliError("CHAIN", msg, EXIT_CHAIN);
 }
 
 // ------------------------------------------------------------------ spinner

@@ -5,12 +5,13 @@
  */
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Wallet, keccak256, parseEther } from "ethers";
+import { Wallet, encryptKeystoreJsonSync, keccak256, parseEther } from "ethers";
 import { main } from "../cli/main.js";
+import { opg } from "../cli/support.js";
 import { encodeTensors, Outcome, signAttestation, verdictDomain, type Tensor } from "../sdk/client.js";
 import { OPGToken__factory, Coordinator__factory } from "../types/ethers-contracts/index.js";
 import { REPO_ROOT, devAccount, rpc, startDevnet, type Devnet } from "../scripts/lib/devnet.js";
@@ -39,6 +40,8 @@ describe("verdict CLI", function () {
   let dir: string;
   let modelHash: string;
   let env: Record<string, string>;
+  /** Operators registered by the tests (their signer keys, so `answer` can sign for them). */
+  const extraOperators: { address: string; signerKey: string }[] = [];
 
   const cli = async (argv: string[], extraEnv: Record<string, string> = {}): Promise<Run> => {
     let stdout = "";
@@ -65,7 +68,9 @@ describe("verdict CLI", function () {
     const created = createdRequestIn(logs);
     const out = encodeTensors(OUTPUT);
     for (const [index, operator] of created.request.operators.entries()) {
-      const op = devnet.operators.find((o) => o.address.toLowerCase() === operator.toLowerCase());
+      const op = [...extraOperators, ...devnet.operators].find(
+        (o) => o.address.toLowerCase() === operator.toLowerCase(),
+      );
       if (!op) throw new Error("unknown operator");
       const signer = new Wallet(op.signerKey, devnet.provider);
       const signature = await signAttestation(
@@ -441,5 +446,364 @@ describe("verdict CLI", function () {
     const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
     expect(code, stderr).to.equal(1);
     expect(stderr).to.contain("request 424242 does not exist");
+  });
+  // ------------------------------------------------------------------ every role
+
+  const created = async (requestId: bigint) => {
+    const coordinator = Coordinator__factory.connect(devnet.addresses.coordinator, devnet.provider);
+    const { createdRequestIn } = await import("../sdk/requests.js");
+    return createdRequestIn(await coordinator.queryFilter(coordinator.filters.RequestCreated(requestId)));
+  };
+  const fundGas = async (to: string): Promise<void> => {
+    await (await devAccount(0, devnet.provider).sendTransaction({ to, value: parseEther("1") })).wait();
+  };
+  const jsonErr = (r: Run): { code: string; message: string; details: Record<string, unknown> } =>
+    (JSON.parse(r.stderr) as { error: { code: string; message: string; details: Record<string, unknown> } })
+      .error;
+
+  it("token transfer / token balance, escrow deposit / withdraw / balance", async function () {
+    const funder = devAccount(0);
+    const user = devAccount(8);
+    const sent = await cli(["token", "transfer", user.address, "12.5"], as(funder.privateKey));
+    expect(sent.code, sent.stderr).to.equal(0);
+    expect(sent.stdout).to.contain(`sent 12.5 OPG to ${user.address}`);
+    expect(await token().balanceOf(user.address)).to.equal(parseEther("12.5"));
+    expect((await cli(["token", "balance", user.address])).stdout).to.contain(`${user.address}: 12.5 OPG`);
+
+    expect((await cli(["escrow", "deposit", "5"], as(user.privateKey))).stdout).to.contain(
+      "escrow balance: 5.0 OPG",
+    );
+    const out = await cli(["escrow", "withdraw", "1.5"], as(user.privateKey));
+    expect(out.code, out.stderr).to.equal(0);
+    expect(out.stdout)
+      .to.contain(`withdrew 1.5 OPG to ${user.address}`)
+      .and.contain("escrow balance: 3.5 OPG");
+    expect(await token().balanceOf(user.address)).to.equal(parseEther("9"));
+    const other = devAccount(13).address;
+    const all = await cli(["--json", "escrow", "withdraw", "--all", "--to", other], as(user.privateKey));
+    expect(all.code, all.stderr).to.equal(0);
+    expect(JSON.parse(all.stdout)).to.deep.include({
+      withdrawn: parseEther("3.5").toString(),
+      to: other,
+      balance: "0",
+    });
+    expect((await cli(["escrow", "balance", user.address])).stdout).to.contain(`${user.address}: 0.0 OPG`);
+
+    // Too much: the Escrow's custom error, decoded into a sentence; nothing moves.
+    const over = await cli(["escrow", "withdraw", "1"], as(user.privateKey));
+    expect(over.code).to.equal(1);
+    expect(over.stderr).to.contain("Your escrow balance is 0.0 OPG but this request needs 1.0 OPG");
+    const broke = await cli(["--json", "token", "transfer", other, "100"], as(user.privateKey));
+    expect(broke.code).to.equal(1);
+    expect(broke.stdout).to.equal("");
+    const e = jsonErr(broke);
+    expect(e.code).to.equal("REVERT_ERC20InsufficientBalance");
+    expect(e.message).to.contain("Your OPG wallet balance is 9.0 OPG but 100.0 OPG is needed.");
+    expect(e.details).to.deep.include({ error: "ERC20InsufficientBalance" });
+    expect(await token().balanceOf(user.address)).to.equal(parseEther("9"));
+  });
+
+  it("a key from an encrypted JSON keystore; wrong or missing password", async function () {
+    const account = devAccount(9);
+    const file = path.join(dir, "keystore.json");
+    writeFileSync(
+      file,
+      encryptKeystoreJsonSync({ address: account.address, privateKey: account.privateKey }, "correct horse", {
+        scrypt: { N: 1 << 10 },
+      }),
+    );
+    expect(readFileSync(file, "utf8")).not.to.contain(account.privateKey.slice(2));
+    await (await token().transfer(account.address, parseEther("3"))).wait();
+    // Read-only commands take the account from the file without decrypting it.
+    const bal = await cli(["--keystore", "keystore.json", "token", "balance"]);
+    expect(bal.code, bal.stderr).to.equal(0);
+    expect(bal.stdout).to.contain(`${account.address}: 3.0 OPG`);
+    const to = devAccount(13).address;
+    const before = await token().balanceOf(to);
+    const sent = await cli(["--keystore", "keystore.json", "token", "transfer", to, "1"], {
+      VERDICT_KEYSTORE_PASSWORD: "correct horse",
+    });
+    expect(sent.code, sent.stderr).to.equal(0);
+    expect(await token().balanceOf(to)).to.equal(before + parseEther("1"));
+    const wrong = await cli(["token", "transfer", to, "1"], {
+      VERDICT_KEYSTORE: "keystore.json",
+      VERDICT_KEYSTORE_PASSWORD: "wrong",
+    });
+    expect(wrong.code).to.equal(1);
+    expect(wrong.stderr).to.contain("wrong password");
+    const none = await cli(["--keystore", "keystore.json", "token", "transfer", to, "1"]);
+    expect(none.code).to.equal(1);
+    expect(none.stderr).to.contain("set VERDICT_KEYSTORE_PASSWORD");
+    const both = await cli(["--keystore", "keystore.json", "--key", account.privateKey, "token", "balance"]);
+    expect(both.code).to.equal(1);
+    expect(both.stderr).to.contain("only one of --key, --keystore and --signer-url");
+    expect(await token().balanceOf(to)).to.equal(before + parseEther("1"));
+  });
+
+  it("an external JSON-RPC signer (eth_sendTransaction on a node that holds the key)", async function () {
+    const account = devAccount(10);
+    await (await token().transfer(account.address, parseEther("4"))).wait();
+    // The hardhat node holds the dev mnemonic's keys: the CLI never sees this one.
+    const dep = await cli(["--signer-url", devnet.url, "--from", account.address, "escrow", "deposit", "2"]);
+    expect(dep.code, dep.stderr).to.equal(0);
+    expect(dep.stdout).to.contain("escrow balance: 2.0 OPG");
+    const coordinator = Coordinator__factory.connect(devnet.addresses.coordinator, devnet.provider);
+    expect(await coordinator.balanceOf(account.address)).to.equal(parseEther("2"));
+    const stranger = Wallet.createRandom().address;
+    const refused = await cli(["--signer-url", devnet.url, "--from", stranger, "escrow", "deposit", "1"]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.contain(`holds no key for ${stranger}`);
+    const down = await cli(["--signer-url", "http://127.0.0.1:9", "escrow", "deposit", "1"]);
+    expect(down.code).to.equal(2);
+    expect(down.stderr).to.contain("Cannot reach the external signer");
+  });
+
+  it("models set-fee / info / claim-royalties / deactivate, by the owner only", async function () {
+    const owner = devAccount(12);
+    const hash = keccak256(new TextEncoder().encode("cli-model"));
+    const stranger = await cli(["models", "set-fee", hash, "0.7"], as(devAccount(13).privateKey));
+    expect(stranger.code).to.equal(1);
+    expect(stranger.stderr).to.contain(`does not own model ${hash}`);
+    const fee = await cli(["models", "set-fee", hash, "0.25"], as(owner.privateKey));
+    expect(fee.code, fee.stderr).to.equal(0);
+    expect((await cli(["models", "info", hash])).stdout).to.contain("fee: 0.25 OPG per operator");
+
+    // The devnet model earned royalties (500 bps) on the request finalized above.
+    const modelOwner = devAccount(2);
+    const coordinator = Coordinator__factory.connect(devnet.addresses.coordinator, devnet.provider);
+    const accrued = await coordinator.royaltiesOf(modelHash);
+    expect(accrued).to.be.greaterThan(0n);
+    const before = await coordinator.balanceOf(modelOwner.address);
+    const claim = await cli(["models", "claim-royalties", modelHash], as(devAccount(13).privateKey));
+    expect(claim.code, claim.stderr).to.equal(0);
+    expect(claim.stdout).to.contain(`to the escrow balance of ${modelOwner.address}`);
+    expect(await coordinator.balanceOf(modelOwner.address)).to.equal(before + accrued);
+    const again = await cli(["models", "claim-royalties", modelHash], as(devAccount(13).privateKey));
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.contain("has no royalties to claim");
+
+    const off = await cli(["models", "deactivate", hash], as(owner.privateKey));
+    expect(off.code, off.stderr).to.equal(0);
+    expect((await cli(["models", "info", hash])).stdout).to.contain(": deactivated");
+    const req = await cli(["request", "--model", hash, "--input", "input.json"], as(devnet.requester.key));
+    expect(req.code).to.equal(1);
+    expect(req.stderr).to.contain(`Model ${hash} is deactivated.`);
+  });
+
+  it("request options: URI input (hash from the local VTN1 copy), callback, finality", async function () {
+    const vtn = readFileSync(path.join(dir, "input.vtn"));
+    const uri = await cli(
+      ["request", "--model", modelHash, "--input-uri", "ipfs://bafy-input", "--input", "input.vtn"],
+      as(devnet.requester.key),
+    );
+    expect(uri.code, uri.stderr).to.equal(0);
+    const c = await created(requestIdOf(uri));
+    expect(c.request.inputHash).to.equal(keccak256(vtn));
+    expect(c.inputURI).to.equal("ipfs://bafy-input");
+
+    const byHash = await cli(
+      ["--json", "request", "--model", modelHash, "--input-uri", "ipfs://x", "--input-hash", keccak256(vtn)],
+      as(devnet.requester.key),
+    );
+    expect(byHash.code, byHash.stderr).to.equal(0);
+    expect(JSON.parse(byHash.stdout)).to.have.property("inputHash", keccak256(vtn));
+    const json = await cli(
+      ["request", "--model", modelHash, "--input-uri", "ipfs://x", "--input", "input.json"],
+      as(devnet.requester.key),
+    );
+    expect(json.code).to.equal(1);
+    expect(json.stderr).to.contain("verdict tensors encode");
+    const mismatch = await cli(
+      [
+        "request",
+        "--model",
+        modelHash,
+        "--input-uri",
+        "ipfs://x",
+        "--input",
+        "input.vtn",
+        "--input-hash",
+        keccak256("0x01"),
+      ],
+      as(devnet.requester.key),
+    );
+    expect(mismatch.code).to.equal(1);
+    expect(mismatch.stderr).to.contain(`input.vtn hashes to ${keccak256(vtn)}`);
+
+    const callback = Wallet.createRandom().address;
+    const cb = await cli(
+      [
+        "request",
+        "--model",
+        modelHash,
+        "--input",
+        "input.json",
+        "--callback",
+        callback,
+        "--callback-gas",
+        "123456",
+        "--finality",
+        "final",
+      ],
+      as(devnet.requester.key),
+    );
+    expect(cb.code, cb.stderr).to.equal(0);
+    const r = (await created(requestIdOf(cb))).request;
+    expect(r.callback).to.equal(callback);
+    expect(r.callbackGasLimit).to.equal(123456n);
+    expect(r.finality).to.equal(1n);
+    const noGas = await cli(
+      ["request", "--model", modelHash, "--input", "input.json", "--callback", callback],
+      as(devnet.requester.key),
+    );
+    expect(noGas.code).to.equal(1);
+    expect(noGas.stderr).to.contain("--callback needs --callback-gas");
+    const tooMuch = await cli(
+      [
+        "request",
+        "--model",
+        modelHash,
+        "--input",
+        "input.json",
+        "--callback",
+        callback,
+        "--callback-gas",
+        "999999",
+      ],
+      as(devnet.requester.key),
+    );
+    expect(tooMuch.code).to.equal(1);
+    expect(tooMuch.stderr).to.contain("A callback gas limit of 999999 is above the cap of 300000.");
+  });
+
+  it("operator unjail: refused (decoded) while the term runs, then restores the operator", async function () {
+    const req = await cli(
+      ["request", "--model", modelHash, "--input", "input.json"],
+      as(devnet.requester.key),
+    );
+    expect(req.code, req.stderr).to.equal(0);
+    const id = requestIdOf(req);
+    const [assigned] = (await created(id)).request.operators;
+    const op = devnet.operators.find((o) => o.address === assigned);
+    if (!op) throw new Error("unknown operator");
+    await advance(11 * 60);
+    expect((await cli(["expire", id.toString()], as(devnet.requester.key))).code).to.equal(0);
+    expect((await cli(["operator", "info", op.address])).stdout).to.contain("(jailed until");
+
+    const early = await cli(["--json", "operator", "unjail"], as(op.accountKey));
+    expect(early.code).to.equal(1);
+    const e = jsonErr(early);
+    expect(e.code).to.equal("REVERT_StillJailed");
+    expect(e.message).to.match(
+      new RegExp(`^Operator ${op.address} stays jailed until \\d{4}-.*; unjail after that\\.$`),
+    );
+    expect(e.details)
+      .to.have.property("selector")
+      .that.matches(/^0x[0-9a-f]{8}$/);
+
+    await advance(3601);
+    const un = await cli(["operator", "unjail"], as(op.accountKey));
+    expect(un.code, un.stderr).to.equal(0);
+    expect(un.stdout).to.contain(`operator ${op.address} is no longer jailed`);
+    expect((await cli(["operator", "info", op.address])).stdout).not.to.contain("jailed");
+    const twice = await cli(["operator", "unjail"], as(op.accountKey));
+    expect(twice.code).to.equal(1);
+    expect(twice.stderr).to.contain(`Operator ${op.address} is not jailed.`);
+  });
+
+  it("operator rotate-signer / apply-signer", async function () {
+    const op = devnet.operators[2]!;
+    const next = Wallet.createRandom();
+    const q = await cli(["operator", "rotate-signer", next.address], as(op.accountKey));
+    expect(q.code, q.stderr).to.equal(0);
+    expect(q.stdout).to.contain(`signer ${next.address} queued`);
+    expect((await cli(["operator", "info", op.address])).stdout).to.contain(`rotating to ${next.address}`);
+    const early = await cli(["operator", "apply-signer", op.address], as(devAccount(13).privateKey));
+    expect(early.code).to.equal(1);
+    expect(early.stderr).to.contain("The queued change takes effect at");
+    await advance(24 * 3600 + 1);
+    const applied = await cli(["operator", "apply-signer", op.address], as(devAccount(13).privateKey));
+    expect(applied.code, applied.stderr).to.equal(0);
+    expect(applied.stdout).to.contain(`signer of ${op.address} is now ${next.address}`);
+    // Later tests sign this operator's answers with the new key (which pays the answer's gas).
+    await fundGas(next.address);
+    extraOperators.push({ address: op.address, signerKey: next.privateKey });
+  });
+
+  it("dispute draw / settle / escalate / claim: no votes, no majority, arbiter times out, bond back", async function () {
+    // Two more operators so that a jury of 3 can be drawn besides the assigned one.
+    for (const i of [6, 7]) {
+      const acct = devAccount(i);
+      const signer = Wallet.createRandom();
+      await (await token().transfer(acct.address, parseEther("10000"))).wait();
+      const reg = await cli(
+        ["operator", "register", "--signer", signer.address, "--stake", "10000"],
+        as(acct.privateKey),
+      );
+      expect(reg.code, reg.stderr).to.equal(0);
+      await fundGas(signer.address);
+      extraOperators.push({ address: acct.address, signerKey: signer.privateKey });
+    }
+    const challenger = devAccount(11);
+    await (await token().transfer(challenger.address, parseEther("5000"))).wait();
+    const withDisputes = {
+      ...as(challenger.privateKey),
+      VERDICT_DISPUTES_ADDRESS: devnet.addresses.disputes,
+    };
+    const req = await cli(
+      ["request", "--model", modelHash, "--input", "input.json"],
+      as(devnet.requester.key),
+    );
+    const id = requestIdOf(req);
+    await answer(id);
+    writeFileSync(
+      path.join(dir, "claimed.json"),
+      JSON.stringify({ tensors: [{ name: "y", dtype: "fixed64", scale: 6, dims: [2], data: [9, 9] }] }),
+    );
+    const opened = await cli(
+      ["dispute", "open", id.toString(), "--claimed-output", "claimed.json"],
+      withDisputes,
+    );
+    expect(opened.code, opened.stderr).to.equal(0);
+    const bond = parseEther(/bond of ([0-9.]+) OPG/.exec(opened.stdout)![1]!);
+    const walletAfterBond = await token().balanceOf(challenger.address);
+
+    const notDrawn = await cli(["dispute", "settle", id.toString()], withDisputes);
+    expect(notDrawn.code).to.equal(1);
+    expect(notDrawn.stderr).to.contain(`verdict dispute draw ${id}`);
+    const drawn = await cli(["dispute", "draw", id.toString()], withDisputes);
+    expect(drawn.code, drawn.stderr).to.equal(0);
+    expect(drawn.stdout).to.match(new RegExp(`dispute ${id}: round 1 jury 0x`));
+
+    const early = await cli(["dispute", "settle", id.toString()], withDisputes);
+    expect(early.code).to.equal(1);
+    expect(early.stderr).to.match(new RegExp(`The reveal phase of dispute ${id} lasts until`));
+    await advance(121);
+    // Nobody voted: no majority; the sentence names the way on.
+    const noMajority = await cli(["dispute", "settle", id.toString()], withDisputes);
+    expect(noMajority.code).to.equal(1);
+    expect(noMajority.stderr).to.contain(
+      `has no majority: escalate it with \`verdict dispute escalate ${id}\``,
+    );
+    const esc = await cli(["dispute", "escalate", id.toString()], withDisputes);
+    expect(esc.code, esc.stderr).to.equal(0);
+    // Round 2 needs 7 jurors; too few are eligible, so the arbiter decides.
+    expect(esc.stdout).to.contain(`dispute ${id}: Arbitration`);
+    const waiting = await cli(["dispute", "settle", id.toString()], withDisputes);
+    expect(waiting.code).to.equal(1);
+    expect(waiting.stderr).to.contain(`Dispute ${id} waits for the arbiter until`);
+
+    await advance(3 * 24 * 3600 + 1);
+    const settled = await cli(["dispute", "settle", id.toString()], withDisputes);
+    expect(settled.code, settled.stderr).to.equal(0);
+    expect(settled.stdout).to.contain(`request ${id} is now Corrected`);
+    expect((await cli(["dispute", "claimable"], withDisputes)).stdout).to.contain(`can claim ${opg(bond)}`);
+    const claimed = await cli(["dispute", "claim"], withDisputes);
+    expect(claimed.code, claimed.stderr).to.equal(0);
+    expect(claimed.stdout).to.contain(`claimed ${opg(bond)}`);
+    expect(await token().balanceOf(challenger.address)).to.equal(walletAfterBond + bond);
+    const nothing = await cli(["dispute", "claim"], withDisputes);
+    expect(nothing.code).to.equal(1);
+    expect(nothing.stderr).to.contain(`${challenger.address} has nothing to claim.`);
   });
 });

@@ -1,0 +1,73 @@
+/**
+ * Requests whose input travels by hash + URI (docs/protocol.md: inputs larger than the inline limit, or
+ * kept off chain): the operators fetch the bytes at `inputURI` and check keccak256(bytes) = `inputHash`.
+ * VerdictClient.request sends inline inputs; this sends the other form with the same options.
+ */
+import { ZeroAddress, ZeroHash, getBytes, isHexString, keccak256 } from "ethers";
+import type { VerdictClient } from "./client.js";
+import { Finality } from "./eip712.js";
+import { VerdictError } from "./errors.js";
+import { createdRequestIn, requestGasLimit, type CreatedRequest } from "./requests.js";
+
+export interface UriRequestInput {
+  modelHash: string;
+  /** Where operators fetch the input's canonical VTN1 bytes. */
+  inputURI: string;
+  /** keccak256 of those bytes; or pass `inputBytes` to have it computed. */
+  inputHash?: string;
+  inputBytes?: Uint8Array;
+  redundancy?: number;
+  /** Most the requester pays in wei; default: exactly the model's fee × k. */
+  maxFee?: bigint;
+  deadline?: bigint;
+  finality?: Finality;
+  callback?: string;
+  callbackGasLimit?: number;
+}
+
+/** The input hash of a URI request: the given one, else keccak256 of the bytes; both must agree if given. */
+export function uriInputHash(input: Pick<UriRequestInput, "inputHash" | "inputBytes">): string {
+  const computed = input.inputBytes ? keccak256(input.inputBytes) : undefined;
+  if (input.inputHash === undefined) {
+    if (computed === undefined)
+      throw new VerdictError("INPUT_HASH_MISSING", "a URI input needs its hash or its bytes");
+    return computed;
+  }
+  if (!isHexString(input.inputHash, 32) || input.inputHash === ZeroHash)
+    throw new VerdictError(
+      "INPUT_HASH_INVALID",
+      `input hash ${input.inputHash} is not a nonzero 32-byte hash`,
+    );
+  if (computed !== undefined && computed !== input.inputHash.toLowerCase())
+    throw new VerdictError(
+      "INPUT_HASH_MISMATCH",
+      `the input bytes hash to ${computed}, not to the given ${input.inputHash}`,
+      { computed, given: input.inputHash },
+    );
+  return input.inputHash.toLowerCase();
+}
+
+/** Requests an inference on a URI input, paid from the escrow balance; returns the request as committed. */
+export async function requestByUri(client: VerdictClient, input: UriRequestInput): Promise<CreatedRequest> {
+  if (input.inputURI.trim() === "") throw new VerdictError("INPUT_URI_MISSING", "the input URI is empty");
+  const inputHash = uriInputHash(input);
+  const maxFee = input.maxFee ?? (await client.quote(input.modelHash, input.redundancy ?? 0)).total;
+  const params = {
+    modelHash: input.modelHash,
+    input: getBytes("0x"),
+    inputHash,
+    inputURI: input.inputURI,
+    redundancy: input.redundancy ?? 0,
+    maxFee,
+    deadline: input.deadline ?? 0n,
+    callback: input.callback ?? ZeroAddress,
+    callbackGasLimit: input.callbackGasLimit ?? 0,
+    finality: input.finality ?? Finality.FAST,
+  };
+  const coordinator = client.coordinator.connect(client.requireSigner());
+  const estimate = await coordinator.requestInference.estimateGas(params);
+  const tx = await coordinator.requestInference(params, { gasLimit: requestGasLimit(estimate) });
+  const receipt = await tx.wait();
+  if (!receipt) throw new VerdictError("TX_FAILED", "the transaction was dropped");
+  return createdRequestIn(receipt.logs);
+}
