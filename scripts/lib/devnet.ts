@@ -266,6 +266,11 @@ export interface DevnetOptions {
   prepaidRequests?: bigint;
   disputeWindow?: number;
   blockGasLimit?: bigint;
+  /**
+   * Besides a block per transaction, mine an empty block every this many ms (default 1000; 0: never), as a
+   * live chain does: jury draws wait for the block after their randomness ticket.
+   */
+  blockIntervalMs?: number;
   /** An already running node (else one is started). */
   node?: HardhatNode;
 }
@@ -448,6 +453,9 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
   const requesterWallet = new NonceManager(requesterHd);
   const coordinator = Coordinator__factory.connect(addresses.coordinator, requesterWallet);
   const deployBlock = await provider.getBlockNumber();
+  if ((options.blockIntervalMs ?? 1000) > 0) {
+    await rpc(node.url, "evm_setIntervalMining", [options.blockIntervalMs ?? 1000]);
+  }
 
   return {
     node,
