@@ -18,12 +18,14 @@ import {
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { ErrorFragment, type ParamType, ZeroAddress, zeroPadValue } from "ethers";
+import { ErrorFragment, type ParamType, ZeroAddress, ZeroHash, keccak256, zeroPadValue } from "ethers";
 import { main } from "../cli/main.js";
 import { allErrorsInterface } from "../cli/lib/abis.js";
 import { BUILD_NOTICE, BUILD_OUTPUTS, ensureBuilt } from "../cli/lib/build.js";
 import { SENTENCES, decodeRevertData, describeContractError } from "../cli/lib/errors.js";
+import { promptPassword } from "../cli/lib/keys.js";
 import { REPO_ROOT, type Io } from "../cli/support.js";
+import { uriInputHash } from "../sdk/request-uri.js";
 
 interface Run {
   code: number | null;
@@ -210,5 +212,36 @@ describe("verdict CLI offline", function () {
     expect(describeContractError(iface.parseError(iface.encodeErrorResult(unknown, [2n, 19n]))!)).to.equal(
       "The contract rejected the call: tensor bad scale (index 2, scale 19).",
     );
+  });
+  it("a keystore password is read from the terminal without echo; no terminal is a typed error", async function () {
+    const listeners: ((chunk: string) => void)[] = [];
+    const modes: boolean[] = [];
+    const { io, out } = capture();
+    io.stdin = {
+      isTTY: true,
+      setRawMode: (m: boolean) => modes.push(m),
+      on: (_e: "data", l: (chunk: Buffer | string) => void) => listeners.push(l),
+      removeListener: () => listeners.splice(0),
+      resume: () => undefined,
+      pause: () => undefined,
+    };
+    const pending = promptPassword(io, "password of key.json: ");
+    for (const ch of ["s", "e", "x", "\u007f", "c", "r", "e", "t", "\r"]) listeners[0]?.(ch);
+    expect(await pending).to.equal("secret");
+    expect(out().stderr).to.equal("password of key.json: \n");
+    expect(modes).to.deep.equal([true, false]);
+    const none = capture();
+    expect(() => promptPassword(none.io, "password: ")).to.throw(/set VERDICT_KEYSTORE_PASSWORD/);
+  });
+
+  it("sdk/request-uri: the input hash of a URI request is the given one or the bytes', never both disagreeing", function () {
+    const bytes = new TextEncoder().encode("VTN1 stand-in");
+    expect(uriInputHash({ inputBytes: bytes })).to.equal(keccak256(bytes));
+    expect(uriInputHash({ inputHash: keccak256(bytes).toUpperCase().replace("0X", "0x") })).to.equal(
+      keccak256(bytes),
+    );
+    expect(() => uriInputHash({ inputBytes: bytes, inputHash: keccak256("0x01") })).to.throw(/hash to/);
+    expect(() => uriInputHash({})).to.throw(/needs its hash or its bytes/);
+    expect(() => uriInputHash({ inputHash: ZeroHash })).to.throw(/not a nonzero 32-byte hash/);
   });
 });

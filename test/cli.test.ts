@@ -9,9 +9,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { Wallet, encryptKeystoreJsonSync, keccak256, parseEther } from "ethers";
+import { Contract, Wallet, encryptKeystoreJsonSync, keccak256, parseEther } from "ethers";
 import { main } from "../cli/main.js";
 import { opg } from "../cli/support.js";
+import { disputesAbi } from "../cli/lib/abis.js";
 import { encodeTensors, Outcome, signAttestation, verdictDomain, type Tensor } from "../sdk/client.js";
 import { OPGToken__factory, Coordinator__factory } from "../types/ethers-contracts/index.js";
 import { REPO_ROOT, devAccount, rpc, startDevnet, type Devnet } from "../scripts/lib/devnet.js";
@@ -457,6 +458,27 @@ describe("verdict CLI", function () {
   const fundGas = async (to: string): Promise<void> => {
     await (await devAccount(0, devnet.provider).sendTransaction({ to, value: parseEther("1") })).wait();
   };
+  /** Three more operators (once), so that juries of 3 can be drawn besides the assigned and jailed ones. */
+  const addOperators = async (): Promise<void> => {
+    if (extraOperators.some((o) => o.address === devAccount(6).address)) return;
+    for (const i of [6, 7, 17]) {
+      const acct = devAccount(i);
+      const signer = Wallet.createRandom();
+      await (await token().transfer(acct.address, parseEther("10000"))).wait();
+      const reg = await cli(
+        ["operator", "register", "--signer", signer.address, "--stake", "10000"],
+        as(acct.privateKey),
+      );
+      expect(reg.code, reg.stderr).to.equal(0);
+      await fundGas(signer.address);
+      extraOperators.push({ address: acct.address, signerKey: signer.privateKey });
+    }
+  };
+  const signerKeyOf = (operator: string): string => {
+    const op = [...extraOperators, ...devnet.operators].find((o) => o.address === operator);
+    if (!op) throw new Error(`unknown operator ${operator}`);
+    return op.signerKey;
+  };
   const jsonErr = (r: Run): { code: string; message: string; details: Record<string, unknown> } =>
     (JSON.parse(r.stderr) as { error: { code: string; message: string; details: Record<string, unknown> } })
       .error;
@@ -730,20 +752,84 @@ describe("verdict CLI", function () {
     extraOperators.push({ address: op.address, signerKey: next.privateKey });
   });
 
-  it("dispute draw / settle / escalate / claim: no votes, no majority, arbiter times out, bond back", async function () {
-    // Two more operators so that a jury of 3 can be drawn besides the assigned one.
-    for (const i of [6, 7]) {
-      const acct = devAccount(i);
-      const signer = Wallet.createRandom();
-      await (await token().transfer(acct.address, parseEther("10000"))).wait();
-      const reg = await cli(
-        ["operator", "register", "--signer", signer.address, "--stake", "10000"],
-        as(acct.privateKey),
-      );
-      expect(reg.code, reg.stderr).to.equal(0);
-      await fundGas(signer.address);
-      extraOperators.push({ address: acct.address, signerKey: signer.privateKey });
+  it("dispute settle by the jury's majority (output found in the trail), claim bond and juror reward", async function () {
+    await addOperators();
+    const challenger = devAccount(11);
+    await (await token().transfer(challenger.address, parseEther("5000"))).wait();
+    const withDisputes = {
+      ...as(challenger.privateKey),
+      VERDICT_DISPUTES_ADDRESS: devnet.addresses.disputes,
+    };
+    const req = await cli(
+      ["request", "--model", modelHash, "--input", "input.json"],
+      as(devnet.requester.key),
+    );
+    const id = requestIdOf(req);
+    await answer(id);
+    const claimed: Tensor[] = [
+      { name: "y", dtype: "fixed64", scale: 6, dims: [2], data: [7_000_000n, 7_000_000n] },
+    ];
+    writeFileSync(path.join(dir, "claimed-right.vtn"), encodeTensors(claimed));
+    const opened = await cli(
+      ["dispute", "open", id.toString(), "--claimed-output", "claimed-right.vtn"],
+      withDisputes,
+    );
+    expect(opened.code, opened.stderr).to.equal(0);
+    const bond = parseEther(/bond of ([0-9.]+) OPG/.exec(opened.stdout)![1]!);
+    const drawn = await cli(["--json", "dispute", "draw", id.toString()], withDisputes);
+    expect(drawn.code, drawn.stderr).to.equal(0);
+    const jurors = (JSON.parse(drawn.stdout) as { jurors: string[] }).jurors;
+    expect(jurors).to.have.length(3);
+
+    // Every juror recomputes the challenger's output and votes for it (commit, then reveal).
+    const { voteCommitment } = await import("../sdk/disputes.js");
+    const disputes = new Contract(devnet.addresses.disputes, disputesAbi()!, devnet.provider);
+    const outputHash = keccak256(encodeTensors(claimed));
+    const salt = (j: string): string => keccak256(new TextEncoder().encode(`salt ${j}`));
+    for (const j of jurors) {
+      const signer = new Wallet(signerKeyOf(j), devnet.provider);
+      const c = voteCommitment(id, 1, j, Outcome.RESULT, outputHash, salt(j));
+      await (await (disputes.connect(signer) as Contract).getFunction("commitVote")(id, c)).wait();
     }
+    await advance(61);
+    for (const j of jurors) {
+      const signer = new Wallet(signerKeyOf(j), devnet.provider);
+      await (
+        await (disputes.connect(signer) as Contract).getFunction("revealVote")(
+          id,
+          Outcome.RESULT,
+          outputHash,
+          salt(j),
+        )
+      ).wait();
+    }
+    await advance(61);
+    const settled = await cli(["dispute", "settle", id.toString()], withDisputes);
+    expect(settled.code, settled.stderr).to.equal(0);
+    expect(settled.stdout).to.contain(`request ${id} is now Corrected`);
+    expect((await cli(["result", id.toString()])).stdout)
+      .to.contain("corrected by a dispute")
+      .and.contain("y fixed64[2]: 7, 7");
+
+    // The challenger was right: its bond back plus a reward; each majority juror has a share.
+    const before = await token().balanceOf(challenger.address);
+    const claim = await cli(["--json", "dispute", "claim"], withDisputes);
+    expect(claim.code, claim.stderr).to.equal(0);
+    const got = BigInt((JSON.parse(claim.stdout) as { claimed: string }).claimed);
+    expect(got).to.be.greaterThan(bond);
+    expect(await token().balanceOf(challenger.address)).to.equal(before + got);
+    const juror = jurors[0]!;
+    const jurorBefore = await token().balanceOf(juror);
+    const share = await cli(["dispute", "claim", "--dispute", id.toString(), "--juror", juror], withDisputes);
+    expect(share.code, share.stderr).to.equal(0);
+    expect(await token().balanceOf(juror)).to.be.greaterThan(jurorBefore);
+    const again = await cli(["dispute", "claim", "--dispute", id.toString(), "--juror", juror], withDisputes);
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.contain(`${juror} has nothing to claim.`);
+  });
+
+  it("dispute draw / settle / escalate / claim: no votes, no majority, arbiter times out, bond back", async function () {
+    await addOperators();
     const challenger = devAccount(11);
     await (await token().transfer(challenger.address, parseEther("5000"))).wait();
     const withDisputes = {

@@ -3,7 +3,7 @@
  * `verdict balance` remain as the top-level forms.
  */
 import type { Command } from "commander";
-import { opg, parseAddress, parseAmount, withSpinner } from "../support.js";
+import { CliError, opg, parseAddress, parseAmount, withSpinner } from "../support.js";
 import type { Ctx } from "../lib/context.js";
 
 async function deposit(ctx: Ctx, amount: string): Promise<void> {
@@ -45,9 +45,10 @@ export function register(program: Command, ctx: Ctx): void {
     .description("withdraw OPG from your prepaid balance (royalties credited there too)")
     .option("--to <address>", "recipient (default: you)")
     .option("--all", "the whole balance")
-    .action((amount: string | undefined, o: { to?: string; all?: boolean }) =>
-      withdraw(ctx, amount ?? (o.all ? "0" : ""), o),
-    );
+    .action((amount: string | undefined, o: { to?: string; all?: boolean }) => {
+      if (amount === undefined && !o.all) throw new CliError("USAGE", "Pass an amount or --all.");
+      return withdraw(ctx, amount ?? "0", o);
+    });
   escrow
     .command("balance [account]")
     .description("prepaid request balance")

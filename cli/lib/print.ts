@@ -1,15 +1,22 @@
 /** How results print: decoded tensors with fixed64 as exact decimals. */
 import type { InferenceResult } from "../../sdk/client.js";
+import { ReasonCode } from "../../sdk/eip712.js";
 import { fixedToDecimal } from "../../sdk/fixed.js";
 import { toJson } from "../support.js";
 import type { Ctx } from "./context.js";
+
+/** "3 DTYPE_MISMATCH": the code with its name from the SDK's table, or the raw bytes32 if unknown. */
+function reasonName(r: InferenceResult): string {
+  if (r.reasonCode === undefined) return String(r.output);
+  const name = Object.entries(ReasonCode).find(([, v]) => v === r.reasonCode)?.[0];
+  return name ? `${r.reasonCode} ${name}` : String(r.reasonCode);
+}
 
 export function printResult(ctx: Ctx, r: InferenceResult): void {
   if (ctx.json()) return ctx.out(toJson(r));
   const lines = [`request ${r.requestId}: ${r.statusName}${r.corrected ? " (corrected by a dispute)" : ""}`];
   if (r.outcome === "none") lines.push("no result");
-  else if (r.outcome === "invalid_input")
-    lines.push(`outcome: invalid input (reason ${r.reasonCode ?? r.output})`);
+  else if (r.outcome === "invalid_input") lines.push(`outcome: invalid input (reason ${reasonName(r)})`);
   else {
     lines.push(`output hash: ${r.outputHash}`);
     if (!r.tensors) lines.push(`output (not VTN1): ${r.output}`);
