@@ -612,7 +612,6 @@ contract Staking is IStaking, AccessControl {
         emit ParameterChanged(name, value);
     }
 
-
     // ================================================================ views
 
     /// @inheritdoc IStaking
@@ -1006,7 +1005,8 @@ contract Staking is IStaking, AccessControl {
     }
 
     function _moveBucketShares(Operator storage o, uint256 id, uint256 amount, bool add) private {
-        if (id == o.olderId) o.olderShares = add ? o.olderShares + uint128(amount) : o.olderShares - uint128(amount);
+        if (id == o.olderId)
+            o.olderShares = add ? o.olderShares + uint128(amount) : o.olderShares - uint128(amount);
         else o.newerShares = add ? o.newerShares + uint128(amount) : o.newerShares - uint128(amount);
     }
 

@@ -173,7 +173,12 @@ function rebalance(capBps: bigint, epochs: number): number {
   const delegated = [...self];
   for (let e = 0; e < epochs; e++) {
     const weights = self.map((s, i) => s + (delegated[i] ?? 0));
-    const cap = Number(waterFill(weights.map((x) => BigInt(Math.floor(x))), capBps));
+    const cap = Number(
+      waterFill(
+        weights.map((x) => BigInt(Math.floor(x))),
+        capBps,
+      ),
+    );
     const eff = weights.map((x) => Math.min(x, cap));
     const effTotal = eff.reduce((a, b) => a + b, 0);
     const yields = weights.map((x, i) => (eff[i] ?? 0) / effTotal / x);
@@ -191,7 +196,12 @@ function rebalance(capBps: bigint, epochs: number): number {
     for (const [i, p] of pull.entries()) delegated[i] = (delegated[i] ?? 0) + (moved * p) / pullTotal;
   }
   const weights = self.map((s, i) => s + (delegated[i] ?? 0));
-  const cap = Number(waterFill(weights.map((x) => BigInt(Math.floor(x))), capBps));
+  const cap = Number(
+    waterFill(
+      weights.map((x) => BigInt(Math.floor(x))),
+      capBps,
+    ),
+  );
   const eff = weights.map((x) => Math.min(x, cap));
   const effTotal = eff.reduce((a, b) => a + b, 0);
   return nakamoto(eff.map((x) => x / effTotal).sort((a, b) => b - a));
@@ -199,7 +209,9 @@ function rebalance(capBps: bigint, epochs: number): number {
 const REBALANCE_EPOCHS = 50;
 const nakamotoAfterCapped = rebalance(1000n, REBALANCE_EPOCHS);
 const nakamotoAfterUncapped = rebalance(10_000n, REBALANCE_EPOCHS);
-log(`after ${REBALANCE_EPOCHS} epochs of rebalancing: Nakamoto ${nakamotoAfterCapped} (capped), ${nakamotoAfterUncapped} (uncapped)`);
+log(
+  `after ${REBALANCE_EPOCHS} epochs of rebalancing: Nakamoto ${nakamotoAfterCapped} (capped), ${nakamotoAfterUncapped} (uncapped)`,
+);
 
 // ---------------------------------------------------------------- Sybil split of the largest operator
 const sybil = await deployTokenAndStaking(ethers, admin);
@@ -213,8 +225,14 @@ const sybilHarness = (await ethers.deployContract("StakingDrawHarness", [
 const whaleIndex = stakes.indexOf(stakes.reduce((a, b) => (a > b ? a : b), 0n));
 const whalePart = (stakes[whaleIndex] ?? 0n) / 5n;
 const split = [...stakes.filter((_, i) => i !== whaleIndex), ...Array.from({ length: 5 }, () => whalePart)];
-await (await sybil.token.transfer(await sybilCrowd.getAddress(), split.reduce((a, b) => a + b, 0n))).wait();
-for (let i = 0; i < split.length; i += 50) await (await sybilCrowd.registerMany(split.slice(i, i + 50))).wait();
+await (
+  await sybil.token.transfer(
+    await sybilCrowd.getAddress(),
+    split.reduce((a, b) => a + b, 0n),
+  )
+).wait();
+for (let i = 0; i < split.length; i += 50)
+  await (await sybilCrowd.registerMany(split.slice(i, i + 50))).wait();
 await nextEpoch();
 const sybilOps: string[] = [];
 for (let i = 0; i < split.length; i++) sybilOps.push(await sybil.staking.operatorAt(i));
@@ -229,7 +247,12 @@ for (const op of sybilOps) {
 const SYBIL_DRAWS = Math.min(DRAWS, 20_000);
 let whaleHits = 0;
 for (let done = 0; done < SYBIL_DRAWS; done += BATCH) {
-  const drawn = await sybilHarness.drawMany.staticCall(base + BigInt(done), Math.min(BATCH, SYBIL_DRAWS - done), 1, []);
+  const drawn = await sybilHarness.drawMany.staticCall(
+    base + BigInt(done),
+    Math.min(BATCH, SYBIL_DRAWS - done),
+    1,
+    [],
+  );
   for (const a of drawn) if (whaleIds.has(a)) whaleHits++;
 }
 const sybilExpected = Number((effWhale * 10n ** 6n) / effAll) / 1e6;

@@ -7,12 +7,7 @@
  */
 import { formatEther, parseEther } from "ethers";
 import type { Attack } from "../attacks.js";
-import {
-  deployProtocol,
-  increaseTime,
-  makeRequest,
-  signedAnswer,
-} from "../../../test/helpers/protocol.js";
+import { deployProtocol, increaseTime, makeRequest, signedAnswer } from "../../../test/helpers/protocol.js";
 
 const attack: Attack = {
   description:
