@@ -60,16 +60,32 @@ describe("Staking draw: selection frequencies", function () {
     const jailed = operators[JAILED];
     if (!jailed) throw new Error("no operator to jail");
     await staking.jail(jailed, BigInt(await networkHelpers.time.latest()) + 86_400n);
+    await networkHelpers.mine(Number(await staking.EPOCH_BLOCKS())); // the jail counts from the next epoch
 
-    // Expected shares from the stakes alone (not from the contract): min(w, 10% of total) normalised.
+    // Expected shares from the stakes alone (not from the contract): min(w, c) normalised, with c
+    // water-filled: c = 10% of Σ min(w_i, c).
     const eligible = STAKES.map((s, i) => (i === JAILED ? 0n : s));
     const total = eligible.reduce((a, b) => a + b, 0n);
-    const cap = (total * 1000n) / 10_000n;
+    const sorted = [...eligible].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+    let cap = 0n;
+    let top = 0n;
+    for (let j = 0; j < sorted.length; j++) {
+      const c = ((total - top) * 1000n) / (10_000n - BigInt(j) * 1000n);
+      if ((sorted[j] ?? 0n) <= c) {
+        cap = c;
+        break;
+      }
+      top += sorted[j] ?? 0n;
+    }
     const capped = eligible.map((w) => (w < cap ? w : cap));
     const cappedTotal = capped.reduce((a, b) => a + b, 0n);
     const expected = capped.map((w) => Number(w) / Number(cappedTotal));
     expect(await staking.totalEffectiveWeight()).to.equal(total);
-    expect(await staking.weightCap()).to.equal(cap);
+    // The contract keeps c in units of 1e12 wei.
+    expect((await staking.weightCap()) / 10n ** 12n).to.equal(cap / 10n ** 12n);
+    for (const [i, op] of operators.entries()) {
+      expect(await staking.effectiveWeight(op)).to.be.at.most(cap + 10n ** 12n, `operator ${i} capped`);
+    }
 
     const counts = new Map<string, number>(operators.map((op) => [op, 0]));
     for (let start = 0; start < DRAWS; start += PER_CALL) {

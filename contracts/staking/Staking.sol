@@ -213,8 +213,9 @@ contract Staking is IStaking, AccessControl {
     /// @dev The accumulator when a bucket activated: its shares earn from there on.
     mapping(address operator => mapping(uint256 bucketId => uint256 acc)) private _activationAcc;
     /// @dev The heavy set: up to MAX_HEAVY (leaf index 24 bits, latest weight 56 bits) entries, 3 per slot,
-    ///      `_heavyCount` of them, unordered. It holds every operator whose weight exceeded the cap when last
-    ///      updated; {recap} adds one that drifted above it untouched.
+    ///      `_heavyCount` of them, heaviest first: the heaviest operators as of their last update. At most
+    ///      1/weightCapBps (≤ 20) operators are capped, so 24 leave room for drift; {recap} re-adds an
+    ///      operator that is missing.
     mapping(uint256 slot => uint256 packed) private _heavy;
 
     /// @dev Reentrancy lock in transient storage (EIP-1153), cleared at the end of each guarded call.
@@ -611,7 +612,6 @@ contract Staking is IStaking, AccessControl {
         emit ParameterChanged(name, value);
     }
 
-
     // ================================================================ views
 
     /// @inheritdoc IStaking
@@ -782,9 +782,9 @@ contract Staking is IStaking, AccessControl {
         return Math.min(_tree.getAtStart(o.index, tag), _tree.valueAtStart(tag)) * WEIGHT_UNIT;
     }
 
-    /// @notice Adds `operator` to the heavy set if its weight drifted above the cap without being updated
-    ///         (other operators' stake left, lowering the cap), and recomputes the cap. Anyone may call; the
-    ///         new cap counts from the next epoch.
+    /// @notice Adds `operator` to the heavy set (the heaviest operators, from which the cap is water-filled)
+    ///         if it is missing there, e.g. after heavier ones left without it being updated, and recomputes
+    ///         the cap. Anyone may call; the new cap counts from the next epoch.
     function recap(address operator) external {
         Operator storage o = _known(operator);
         _refreshCap(o.index, _tree.get(o.index), _epochTag());
@@ -1005,7 +1005,8 @@ contract Staking is IStaking, AccessControl {
     }
 
     function _moveBucketShares(Operator storage o, uint256 id, uint256 amount, bool add) private {
-        if (id == o.olderId) o.olderShares = add ? o.olderShares + uint128(amount) : o.olderShares - uint128(amount);
+        if (id == o.olderId)
+            o.olderShares = add ? o.olderShares + uint128(amount) : o.olderShares - uint128(amount);
         else o.newerShares = add ? o.newerShares + uint128(amount) : o.newerShares - uint128(amount);
     }
 
@@ -1091,11 +1092,11 @@ contract Staking is IStaking, AccessControl {
         if (_tree.set(index, units, tag) != units) _refreshCap(index, units, tag);
     }
 
-    /// @dev Updates leaf `index`'s entry in the heavy set (adding it if its weight `units` exceeds the cap;
-    ///      index type(uint256).max: no entry, only recompute), then water-fills the cap from the set: the
-    ///      smallest j with c_j = capBps·(T − Σ top j)/(BPS − j·capBps) ≥ the (j+1)-th heaviest weight. A full
-    ///      set drops its lightest entry for a heavier newcomer; zero weights leave. O(MAX_HEAVY) memory work,
-    ///      ⌈count/3⌉ slots.
+    /// @dev Updates leaf `index`'s entry in the heavy set, the MAX_HEAVY heaviest operators updated so far
+    ///      (index type(uint256).max: no entry, only recompute), then water-fills the cap from it: the smallest
+    ///      j with c_j = capBps·(T − Σ top j)/(BPS − j·capBps) ≥ the (j+1)-th heaviest weight. A full set drops
+    ///      its lightest entry for a heavier newcomer; zero weights leave (an untouched heavier operator can
+    ///      then be missing: {recap}). O(MAX_HEAVY) memory work, ⌈count/3⌉ slots.
     function _refreshCap(uint256 index, uint256 units, uint256 tag) private {
         uint256 n = _heavyCount;
         uint256[] memory hi = new uint256[](n + 1);
@@ -1105,7 +1106,6 @@ contract Staking is IStaking, AccessControl {
             hi[i] = e & 0xFFFFFF;
             hw[i] = e >> 24;
         }
-        uint256 c = _tree.valueLatest;
         if (index != type(uint256).max) {
             bool found;
             for (uint256 i; i < n; ++i) {
@@ -1115,7 +1115,7 @@ contract Staking is IStaking, AccessControl {
                     break;
                 }
             }
-            if (!found && units > c) {
+            if (!found && units != 0) {
                 if (n < MAX_HEAVY) {
                     hi[n] = index;
                     hw[n] = units;

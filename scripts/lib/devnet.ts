@@ -410,6 +410,8 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
       signerAddress: signer.address,
     });
   }
+  // Draws read weights as they stood at the start of the weight epoch: move to the next one.
+  await provider.send("hardhat_mine", [`0x${(await staking.EPOCH_BLOCKS()).toString(16)}`]);
 
   const models: Devnet["models"] = {};
   for (const m of options.models ?? [generatedModel("mlp-8x16x4")]) {

@@ -110,6 +110,8 @@ export async function deployProtocol(opts: ProtocolOptions = {}): Promise<Protoc
     ).wait();
     operators.push({ account, address, signer });
   }
+  // Draws read weights as they stood at the start of the weight epoch: move to the next one.
+  await connection.networkHelpers.mine(Number(await staking.EPOCH_BLOCKS()));
 
   const modelHash = opts.modelHash ?? keccak256(new TextEncoder().encode("test-model"));
   await (

@@ -15,7 +15,9 @@ contract StakingRulesTest is StakingBase {
 
     // ------------------------------------------------------------ 15.7: fixed slashers
     function testSlashersAreFixedOnce() public {
-        vm.expectRevert(abi.encodeWithSelector(IStaking.SlashersAlreadySet.selector, address(this), DISPUTES));
+        vm.expectRevert(
+            abi.encodeWithSelector(IStaking.SlashersAlreadySet.selector, address(this), DISPUTES)
+        );
         staking.setSlashers(ALICE, ALICE);
         assertEq(staking.requestSlasher(), address(this), "unchanged");
         assertEq(staking.disputeSlasher(), DISPUTES, "unchanged");
@@ -88,7 +90,11 @@ contract StakingRulesTest is StakingBase {
         _register(OP1, SIGNER1, 0, MIN_SELF);
         _delegate(ALICE, OP1, 1_000 ether);
         staking.slash(OP1, 500 ether, 0);
-        assertEq(staking.assetsOf(OP1, ALICE), 750 ether, "the activating tranche bore its share of the slash");
+        assertEq(
+            staking.assetsOf(OP1, ALICE),
+            750 ether,
+            "the activating tranche bore its share of the slash"
+        );
     }
 
     function testLateTrancheMovesAlongAndActivatesLater() public {
@@ -125,7 +131,8 @@ contract StakingRulesTest is StakingBase {
         assertEq(staking.getOperator(OP1).activatingShares, 0, "all active");
         fees.accrue(OP1, 106 ether);
         staking.syncRewards(OP1);
-        for (uint256 i; i < who.length; ++i) assertEq(staking.pendingRewards(OP1, who[i]), 1 ether, "pro rata");
+        for (uint256 i; i < who.length; ++i)
+            assertEq(staking.pendingRewards(OP1, who[i]), 1 ether, "pro rata");
     }
 
     // ------------------------------------------------------------ 16.1: weights frozen per epoch
@@ -201,7 +208,11 @@ contract StakingRulesTest is StakingBase {
     // ------------------------------------------------------------ 16.2: the cap at its boundaries
     /// @dev Registers `n` operators of weight `w` and one of weight `whale` (0: none), next epoch, and returns
     ///      the largest share (bps of Σ effective weight) any operator gets, and the whale's.
-    function _shares(uint256 n, uint256 w, uint256 whale) internal returns (uint256 maxBps, uint256 whaleBps) {
+    function _shares(
+        uint256 n,
+        uint256 w,
+        uint256 whale
+    ) internal returns (uint256 maxBps, uint256 whaleBps) {
         address[] memory ops = new address[](n + 1);
         for (uint256 i; i < n; ++i) {
             ops[i] = address(uint160(0x5000 + i));
