@@ -366,9 +366,10 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         if (outcome > OUTCOME_CANNOT_SERVE) revert BadOutcome(outcome);
         if (answer.output.length != 32) revert BadReasonCode();
         bytes32 reason = bytes32(answer.output);
-        bool defined = outcome == OUTCOME_INVALID_INPUT
-            ? VerdictTypes.isInvalidInputReason(reason)
-            : VerdictTypes.isCannotServeReason(reason);
+        bool defined =
+            outcome == OUTCOME_INVALID_INPUT
+                ? VerdictTypes.isInvalidInputReason(reason)
+                : VerdictTypes.isCannotServeReason(reason);
         if (!defined) revert BadReasonCode();
         return reason;
     }
@@ -439,7 +440,6 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         _strikes[modelHash] = Strikes({epoch: s.epoch + 1, count: 0});
     }
 
-
     // ================================================================ fees
 
     /// @inheritdoc IFeeSource
@@ -456,7 +456,11 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
 
     /// @notice Finalizes many requests in one transaction; entries not finalizable yet are skipped
     ///         (see {Settlement-finalizeBatch}).
-    function finalizeBatch(uint256[] calldata, Request[] calldata, bytes[] calldata) external returns (uint256) {
+    function finalizeBatch(
+        uint256[] calldata,
+        Request[] calldata,
+        bytes[] calldata
+    ) external returns (uint256) {
         _forward();
     }
 

@@ -228,7 +228,6 @@ contract Settlement is CoordinatorState, EIP712 {
             _deliver(requestId, req, outcome, output, req.finality == Finality.Fast);
     }
 
-
     /// @notice Credits the royalties accrued to `modelHash` to the escrow balance of the model's current
     ///         owner in the registry. Anyone may call it; the owner then withdraws from its balance.
     /// @return amount The royalties credited (0 if none had accrued).
@@ -240,7 +239,6 @@ contract Settlement is CoordinatorState, EIP712 {
         _credit(owner, amount);
         emit RoyaltiesClaimed(modelHash, owner, amount);
     }
-
 
     // ================================================================ governance
 
@@ -290,7 +288,11 @@ contract Settlement is CoordinatorState, EIP712 {
     /// @notice Sets the liveness rules: the minimum answer time of a request (MIN_ANSWER_TIME_FLOOR ..
     ///         MAX_MIN_ANSWER_TIME, at most the default deadline), the window in which penalised misses are
     ///         counted (1 hour .. 30 days) and how many misses in it jail (1 .. 100). Timelocked.
-    function setLiveness(uint16 minAnswerTime, uint32 missWindow, uint8 missesToJail) external onlyGovernance {
+    function setLiveness(
+        uint16 minAnswerTime,
+        uint32 missWindow,
+        uint8 missesToJail
+    ) external onlyGovernance {
         if (
             minAnswerTime < MIN_ANSWER_TIME_FLOOR ||
             minAnswerTime > MAX_MIN_ANSWER_TIME ||
@@ -335,5 +337,4 @@ contract Settlement is CoordinatorState, EIP712 {
         disputeHook = hook;
         emit ParameterChanged("disputeHook", uint160(hook));
     }
-
 }
