@@ -14,9 +14,9 @@ import {CoordinatorState} from "./CoordinatorState.sol";
 /// @title Settlement
 /// @notice The coordinator's second half, run only by delegatecall from {Coordinator} (which creates it and
 ///         forwards these functions to it): signed-request checks, expiry and the liveness penalties, "cannot
-///         serve" settlement and
-///         model strikes, dispute settlement, batch finalize, royalties and the governed parameters. Called
-///         directly it acts on its own, empty storage: every request is unknown and nobody governs it.
+///         serve" settlement and model strikes, dispute settlement, batch finalize, royalties and the governed
+///         parameters. Called directly it acts on its own, empty storage: every request is unknown and nobody
+///         governs it.
 contract Settlement is CoordinatorState, EIP712 {
     constructor(
         IERC20 token_,
