@@ -12,8 +12,8 @@ import {Escrow} from "./Escrow.sol";
 
 /// @title CoordinatorState
 /// @notice The request coordinator's storage, parameters and the settlement steps both of its halves run:
-///         {Coordinator} (requests, answers, finalize) and {Settlement} (expiry and its penalties, dispute
-///         settlement, batch finalize, royalties, governance), which the coordinator reaches by delegatecall.
+///         {Coordinator} (requests, answers, finalize) and {Settlement} (expiry and its penalties, batch
+///         finalize, royalties, governance), which the coordinator reaches by delegatecall.
 ///         Both inherit this contract and declare no storage of their own, so they share one layout.
 abstract contract CoordinatorState is ICoordinator, Escrow {
     /// @notice The timelocked governance (a TimelockController): sets parameters, never moves funds. The
