@@ -472,7 +472,8 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         if (st.status != Status.Disputed) revert WrongStatus(requestId, st.status);
         if (wrongMask >> req.redundancy != 0) revert BadWrongMask(wrongMask, req.redundancy);
         if (wrongMask == 0) {
-            _settle(requestId, req, st, output, false);
+            // The answers stand: paid as in finalize, by Settlement (keeps one copy of the payout here).
+            _delegateCalldata();
             return;
         }
         st.status = Status.Corrected;

@@ -82,9 +82,19 @@ contract Settlement is CoordinatorState, EIP712 {
         revert UnknownRequest(0);
     }
 
-    /// @notice Not served here: the dispute hooks run on the coordinator itself.
-    function settleDispute(uint256, Request calldata, uint8, uint8, bytes calldata) external pure {
-        revert UnknownRequest(0);
+    /// @notice The answers-stand half of {Coordinator-settleDispute} (`wrongMask` 0), reached by delegatecall
+    ///         after the coordinator checked the caller, the status and the mask: pays the operators that
+    ///         served, as {Coordinator-finalize} does; `output` must be one of their outputs.
+    function settleDispute(
+        uint256 requestId,
+        Request calldata req,
+        uint8,
+        uint8,
+        bytes calldata output
+    ) external onlyDisputes {
+        RequestState memory st = _load(requestId, req);
+        if (st.status != Status.Disputed) revert WrongStatus(requestId, st.status);
+        _settle(requestId, req, st, output, false);
     }
 
     /// @notice Not served here: requests are made on the coordinator.

@@ -142,7 +142,7 @@ contract CoordinatorBoundsTest is Test {
         r.redundancy = 2;
         r.finality = ICoordinator.Finality.Fast;
         r.operators = drawn;
-        assertEq(coordinator.requestState(id).commitment, coordinator.commitmentOf(r), "commitment");
+        assertEq(bytes32(coordinator.requestState(id).commitment), bytes32(coordinator.commitmentOf(r)), "commitment");
     }
 
     function _answer(uint256 id, ICoordinator.Request memory r, uint8 index) internal {
@@ -166,7 +166,7 @@ contract CoordinatorBoundsTest is Test {
         _answer(id, r, 0);
         vm.warp(r.deadline + 1);
         coordinator.expire(id, r);
-        assertEq(uint8(coordinator.requestState(id).status), uint8(ICoordinator.Status.Expired));
+        assertEq(uint8(coordinator.requestState(id).status), uint8(ICoordinator.Status.Expired), "expired");
         assertEq(coordinator.balanceOf(REQUESTER), start, "refund");
 
         // Nobody answered: expire refunds, nobody is penalised.
@@ -183,7 +183,7 @@ contract CoordinatorBoundsTest is Test {
         _answer(id, r, 1);
         vm.warp(block.timestamp + 61);
         coordinator.finalize(id, r, "");
-        assertEq(uint8(coordinator.requestState(id).status), uint8(ICoordinator.Status.Finalized));
+        assertEq(uint8(coordinator.requestState(id).status), uint8(ICoordinator.Status.Finalized), "finalized");
         assertEq(coordinator.balanceOf(REQUESTER), start - 4 ether, "paid");
     }
 }
