@@ -28,12 +28,16 @@ const attack: Attack = {
   },
   run: async () => {
     const p = await deployProtocol({ redundancy: 3 });
-    const created = await makeRequest(p);
-    const [honestA, colluder, honestB] = [0, 1, 2].map((i) => created.request.operators[i]!);
-    const honest = encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [1], data: [42n] }]);
     const requester = await p.requester.getAddress();
+    const requesterBefore = await p.coordinator.balanceOf(requester);
+    const created = await makeRequest(p);
+    const ops = created.request.operators;
+    const honestA = ops[0]!;
+    const colluder = ops[1]!;
+    const honestB = ops[2]!;
+    const honest = encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [1], data: [42n] }]);
     const before = {
-      requester: await p.coordinator.balanceOf(requester),
+      requester: requesterBefore,
       colluder: await p.staking.poolAssets(colluder),
       honest: await Promise.all([honestA, honestB].map((op) => p.staking.poolAssets(op))),
     };
