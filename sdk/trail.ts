@@ -55,7 +55,7 @@ export interface TrailAnswer {
 
 /** How a request was settled, from its terminal event. */
 export interface TrailSettlement {
-  event: "RequestFinalized" | "RequestRejected" | "RequestExpired" | "RequestCorrected";
+  event: "RequestFinalized" | "RequestRejected" | "RequestExpired" | "RequestCorrected" | "RequestUnserved";
   toOperators: bigint;
   royalty: bigint;
   treasury: bigint;
@@ -130,6 +130,7 @@ const TERMINAL: Record<TrailSettlement["event"], RequestStatus> = {
   RequestRejected: RequestStatus.Rejected,
   RequestExpired: RequestStatus.Expired,
   RequestCorrected: RequestStatus.Corrected,
+  RequestUnserved: RequestStatus.Unserved,
 };
 
 function order(
@@ -304,7 +305,8 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
         case "RequestFinalized":
         case "RequestRejected":
         case "RequestExpired":
-        case "RequestCorrected": {
+        case "RequestCorrected":
+        case "RequestUnserved": {
           const name = e.name;
           status = TERMINAL[name];
           settlement = {

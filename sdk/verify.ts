@@ -87,7 +87,7 @@ export function verifyAttestationOffline(input: AttestationCheckInput): Check[] 
     checks.push({ ok: false, label: `${label}: output bytes`, detail: "not hex" });
   } else if (answer.outcome === Outcome.RESULT) {
     outputHash = keccak256(answer.output);
-  } else if (answer.outcome === Outcome.INVALID_INPUT) {
+  } else if (answer.outcome === Outcome.INVALID_INPUT || answer.outcome === Outcome.CANNOT_SERVE) {
     outputHash = getBytes(answer.output).length === 32 ? answer.output.toLowerCase() : undefined;
   }
   const hashOk = outputHash !== undefined && outputHash === answer.outputHash.toLowerCase();
@@ -98,7 +98,12 @@ export function verifyAttestationOffline(input: AttestationCheckInput): Check[] 
       ? answer.outputHash
       : `event says ${answer.outputHash}, bytes hash to ${outputHash ?? "nothing"}`,
   });
-  const outcome = answer.outcome === Outcome.INVALID_INPUT ? Outcome.INVALID_INPUT : Outcome.RESULT;
+  const outcome =
+    answer.outcome === Outcome.INVALID_INPUT
+      ? Outcome.INVALID_INPUT
+      : answer.outcome === Outcome.CANNOT_SERVE
+        ? Outcome.CANNOT_SERVE
+        : Outcome.RESULT;
   let recovered: string | undefined;
   let error: string | undefined;
   try {
@@ -219,17 +224,19 @@ export async function verifyTrail(trail: Trail, opts: { signerAt: SignerAt }): P
     );
   }
 
-  // Agreement, recomputed with the model's tolerance, against what the chain concluded.
-  const first = trail.answers[0];
-  if (first && trail.answers.length > 1) {
+  // Agreement, recomputed with the model's tolerance, against what the chain concluded: every served answer
+  // against the anchor (the first served answer posted), outcome first; "cannot serve" is never compared.
+  const served = trail.answers.filter((a) => a.outcome !== Outcome.CANNOT_SERVE);
+  const first = served[0];
+  if (first && served.length > 1) {
     let disagree = false;
-    for (const other of trail.answers.slice(1)) {
-      const same = other.outputHash.toLowerCase() === first.outputHash.toLowerCase();
-      if (same) continue;
-      if (first.outcome !== Outcome.RESULT || other.outcome !== Outcome.RESULT) {
-        disagree ||= !(first.outcome === Outcome.INVALID_INPUT && other.outcome === Outcome.INVALID_INPUT);
+    for (const other of served.slice(1)) {
+      if (first.outcome !== other.outcome) {
+        disagree = true;
         continue;
       }
+      if (first.outcome === Outcome.INVALID_INPUT) continue;
+      if (other.outputHash.toLowerCase() === first.outputHash.toLowerCase()) continue;
       disagree ||= !outputsAgree(getBytes(first.output), getBytes(other.output), req.tolerance).agree;
     }
     const chainSays = trail.disagreements.length > 0;

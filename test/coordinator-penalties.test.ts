@@ -73,7 +73,14 @@ describe("Penalties: outcome first, defined reason codes only (15.5)", function 
     await post(p, created, await signedAnswer(p, created, 0, honest));
     // The colluder's "reason" is the honest output's hash: before, it counted as agreeing and the request
     // ended Rejected, the requester refunded and the honest operators unpaid.
-    const collision = await rawAnswer(p, created, 1, Outcome.INVALID_INPUT, keccak256(honest), keccak256(honest));
+    const collision = await rawAnswer(
+      p,
+      created,
+      1,
+      Outcome.INVALID_INPUT,
+      keccak256(honest),
+      keccak256(honest),
+    );
     await expect(post(p, created, collision)).to.be.revertedWithCustomError(p.coordinator, "BadReasonCode");
     // A defined reason against a result anchor disagrees: a dispute, not a rejection.
     await expect(
@@ -134,7 +141,12 @@ describe("Penalties: a signed request binds the input's form (15.6)", function (
       message,
     );
     const carrier = p.coordinator.connect(p.others[0]!);
-    const hijacked = { ...base, input: "0x", inputHash: keccak256(input), inputURI: "http://127.0.0.1:9/fifo" };
+    const hijacked = {
+      ...base,
+      input: "0x",
+      inputHash: keccak256(input),
+      inputURI: "http://127.0.0.1:9/fifo",
+    };
     await expect(
       carrier.requestInferenceSigned(hijacked, requester, 0n, message.signatureDeadline, signature),
     ).to.be.revertedWithCustomError(p.coordinator, "BadRequestSignature");
@@ -261,10 +273,12 @@ describe("Penalties: cannot serve (15.3)", function () {
     const created = await makeRequest(p);
     const requester = await p.requester.getAddress();
     const before = await p.coordinator.balanceOf(requester);
-    await post(p, created, await signedAnswer(p, created, 0, "0x", { invalid: ReasonCode.INPUT_UNAVAILABLE }));
-    await expect(
-      post(p, created, await signedAnswer(p, created, 1, "0x", { invalid: ReasonCode.DECLINED })),
-    )
+    await post(
+      p,
+      created,
+      await signedAnswer(p, created, 0, "0x", { invalid: ReasonCode.INPUT_UNAVAILABLE }),
+    );
+    await expect(post(p, created, await signedAnswer(p, created, 1, "0x", { invalid: ReasonCode.DECLINED })))
       .to.emit(p.coordinator, "RequestUnserved")
       .withArgs(created.requestId, FEE * 2n);
     expect(await status(p, created.requestId)).to.equal(BigInt(RequestStatus.Unserved));
@@ -281,7 +295,11 @@ describe("Penalties: cannot serve (15.3)", function () {
     const created = await makeRequest(p);
     const requester = await p.requester.getAddress();
     const before = await p.coordinator.balanceOf(requester);
-    await post(p, created, await signedAnswer(p, created, 0, "0x", { invalid: ReasonCode.MODEL_UNAVAILABLE }));
+    await post(
+      p,
+      created,
+      await signedAnswer(p, created, 0, "0x", { invalid: ReasonCode.MODEL_UNAVAILABLE }),
+    );
     await post(p, created, await signedAnswer(p, created, 1, output([7n])));
     expect(await status(p, created.requestId)).to.equal(BigInt(RequestStatus.Answered));
     await increaseTime(p, 61);
@@ -450,12 +468,21 @@ describe("Agreement with a fixed anchor (21.1)", function () {
     for (const values of cases) {
       const k = values.length;
       const created = await makeRequest(p, { redundancy: k });
-      const order = permutations([...Array(k).keys()]).at(rand(Math.min(24, k === 1 ? 1 : 24)))!;
+      const order = [...Array(k).keys()];
+      for (let i = k - 1; i > 0; --i) {
+        const j = rand(i + 1);
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
       const expected = firstDisagreement(values, tolerance);
       const anchorOut = output([values[0]!]);
       let disputedAt = -1;
       for (let i = 0; i < k; ++i) {
-        const tx = post(p, created, await signedAnswer(p, created, order[i]!, output([values[i]!])), anchorOut);
+        const tx = post(
+          p,
+          created,
+          await signedAnswer(p, created, order[i]!, output([values[i]!])),
+          anchorOut,
+        );
         const receipt = await (await tx).wait();
         const disagreed = receipt!.logs.some(
           (l) => p.coordinator.interface.parseLog(l)?.name === "AnswersDisagree",
@@ -481,17 +508,23 @@ describe("Agreement with a fixed anchor (21.1)", function () {
   it("after a dispute, an operator that never answered is neither paid nor counted", async function () {
     const p = await deployProtocol({ redundancy: 3, tolerance: 5n });
     const hook = p.others[0]!;
+    const first = output([42n]);
+    const disputed: CreatedRequest[] = [];
+    for (let i = 0; i < 2; ++i) {
+      const created = await makeRequest(p);
+      await post(p, created, await signedAnswer(p, created, 0, first));
+      await post(p, created, await signedAnswer(p, created, 1, output([60n])), first);
+      expect(await status(p, created.requestId)).to.equal(BigInt(RequestStatus.Disputed));
+      disputed.push(created);
+    }
+    // Stand in for the dispute contract: settle as a jury would, the silent operator's bit set too.
     await governed(
       p,
       await p.coordinator.getAddress(),
       p.coordinator.interface.encodeFunctionData("setDisputeHook", [await hook.getAddress()]),
     );
-    for (const wrongMask of [0, 2]) {
-      const created = await makeRequest(p);
-      const first = output([42n]);
-      await post(p, created, await signedAnswer(p, created, 0, first));
-      await post(p, created, await signedAnswer(p, created, 1, output([60n])), first);
-      expect(await status(p, created.requestId)).to.equal(BigInt(RequestStatus.Disputed));
+    for (const [i, wrongMask] of [0, 2].entries()) {
+      const created = disputed[i]!;
       const silent = created.request.operators[2]!;
       const before = await p.coordinator.operatorRecord(silent);
       await p.coordinator

@@ -217,7 +217,7 @@ describe("Hostile: malformed answers and requests", function () {
     const created = await makeRequest(p);
     const good = await signedAnswer(p, created, 0, output(1n));
     await expect(
-      p.coordinator.submitAnswer(created.requestId, created.request, { ...good, outcome: 2 }, "0x"),
+      p.coordinator.submitAnswer(created.requestId, created.request, { ...good, outcome: 3 }, "0x"),
     ).to.be.revertedWithCustomError(p.coordinator, "BadOutcome");
     for (const reason of ["0x", "0x01", "0x" + "00".repeat(32)]) {
       await expect(
@@ -523,14 +523,16 @@ describe("Hostile: disputes", function () {
 
 describe("Hostile: dust against share accounting", function () {
   it("1-wei delegations and 1-share withdrawals never take more than they brought", async function () {
-    const p = await deployProtocol({ operators: 1 });
-    const op = p.operators[0]!;
-    // Make the share price non-trivial: a missed deadline slashes the pool (10 bps) and burns it.
+    const p = await deployProtocol({ operators: 2, redundancy: 2 });
+    // Make the share price non-trivial: a miss on a request the other operator served slashes the pool
+    // (10 bps) and burns it (a first miss does not jail).
     const r = await makeRequest(p);
+    const op = assigned(p, r, 0);
+    await (
+      await p.coordinator.submitAnswer(r.requestId, r.request, await signedAnswer(p, r, 1, output(1n)), "0x")
+    ).wait();
     await increaseTime(p, 11 * 60);
     await (await p.coordinator.expire(r.requestId, r.request)).wait();
-    await increaseTime(p, 3601);
-    await (await p.staking.connect(op.account).unjail()).wait();
     const dust = p.others[2]!;
     const who = await addr(dust);
     await (await p.token.connect(p.deployer).transfer(who, 1000n)).wait();

@@ -517,7 +517,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
         d = _disputes[disputeId];
         if (d.phase == Phase.None) revert WrongPhase(disputeId, Phase.None);
         ICoordinator.RequestState memory st = coordinator.requestState(disputeId);
-        if (verify && st.commitment != bytes24(keccak256(abi.encode(req)))) revert RequestMismatch(disputeId);
+        if (verify && st.commitment != bytes22(keccak256(abi.encode(req)))) revert RequestMismatch(disputeId);
         invalidMask = st.invalidMask;
         silentMask = uint8(((uint256(1) << req.operators.length) - 1) & ~uint256(st.answeredMask));
     }

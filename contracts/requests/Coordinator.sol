@@ -366,9 +366,10 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         if (outcome > OUTCOME_CANNOT_SERVE) revert BadOutcome(outcome);
         if (answer.output.length != 32) revert BadReasonCode();
         bytes32 reason = bytes32(answer.output);
-        bool defined = outcome == OUTCOME_INVALID_INPUT
-            ? VerdictTypes.isInvalidInputReason(reason)
-            : VerdictTypes.isCannotServeReason(reason);
+        bool defined =
+            outcome == OUTCOME_INVALID_INPUT
+                ? VerdictTypes.isInvalidInputReason(reason)
+                : VerdictTypes.isCannotServeReason(reason);
         if (!defined) revert BadReasonCode();
         return reason;
     }
@@ -439,6 +440,54 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         _strikes[modelHash] = Strikes({epoch: s.epoch + 1, count: 0});
     }
 
+    // ================================================================ dispute hooks (kept here: the dispute
+    //                                                                  path's gas goals leave no room for a
+    //                                                                  delegatecall)
+
+    /// @notice Freezes an answered request while a dispute runs. Only the dispute contract.
+    function markDisputed(uint256 requestId, Request calldata req, address by) external onlyDisputes {
+        RequestState memory st = _load(requestId, req);
+        if (st.status != Status.Answered) revert WrongStatus(requestId, st.status);
+        if (block.timestamp >= st.windowEnds) revert WindowClosed(requestId, st.windowEnds);
+        st.status = Status.Disputed;
+        _states[requestId] = st;
+        _recordDisputed(req.operators);
+        emit RequestDisputed(requestId, by);
+    }
+
+    /// @notice Settles a disputed request. Only the dispute contract. `wrongMask` 0: the served answers
+    ///         stand and are paid as in {finalize} (only operators that answered with a served answer are
+    ///         paid or counted as served; `output` must be one of their outputs). Otherwise the operators in
+    ///         `wrongMask` lost: the requester is refunded in full and `output` (with `outcome`) is delivered as
+    ///         the correct result (a correction callback in FAST mode). Bits of operators that did not serve
+    ///         an answer are ignored: they are never counted as having lost.
+    function settleDispute(
+        uint256 requestId,
+        Request calldata req,
+        uint8 wrongMask,
+        uint8 outcome,
+        bytes calldata output
+    ) external onlyDisputes nonReentrant {
+        RequestState memory st = _load(requestId, req);
+        if (st.status != Status.Disputed) revert WrongStatus(requestId, st.status);
+        if (wrongMask >> req.redundancy != 0) revert BadWrongMask(wrongMask, req.redundancy);
+        if (wrongMask == 0) {
+            // The answers stand: paid as in finalize, by Settlement (keeps one copy of the payout here).
+            _delegateCalldata();
+            return;
+        }
+        st.status = Status.Corrected;
+        _states[requestId] = st;
+        uint256 price = uint256(req.feePerOperator) * req.redundancy;
+        _credit(req.requester, price);
+        uint8 lostMask = wrongMask & st.answeredMask & ~st.unservedMask;
+        for (uint256 i = 0; i < req.redundancy; ++i) {
+            if (lostMask & (1 << i) != 0) _records[req.operators[i]].lost += 1;
+        }
+        emit RequestCorrected(requestId, wrongMask, outcome, output, price);
+        if (req.callback != address(0))
+            _deliver(requestId, req, outcome, output, req.finality == Finality.Fast);
+    }
 
     // ================================================================ fees
 
@@ -456,23 +505,17 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
 
     /// @notice Finalizes many requests in one transaction; entries not finalizable yet are skipped
     ///         (see {Settlement-finalizeBatch}).
-    function finalizeBatch(uint256[] calldata, Request[] calldata, bytes[] calldata) external returns (uint256) {
+    function finalizeBatch(
+        uint256[] calldata,
+        Request[] calldata,
+        bytes[] calldata
+    ) external returns (uint256) {
         _forward();
     }
 
     /// @notice Expires a request past its deadline: full refund; missing operators are penalised only when
     ///         another drawn operator served it (see {Settlement-expire}).
     function expire(uint256, Request calldata) external {
-        _forward();
-    }
-
-    /// @notice Freezes an answered request while a dispute runs. Only the dispute contract.
-    function markDisputed(uint256, Request calldata, address) external {
-        _forward();
-    }
-
-    /// @notice Settles a disputed request. Only the dispute contract (see {Settlement-settleDispute}).
-    function settleDispute(uint256, Request calldata, uint8, uint8, bytes calldata) external {
         _forward();
     }
 

@@ -12,8 +12,8 @@ import {Escrow} from "./Escrow.sol";
 
 /// @title CoordinatorState
 /// @notice The request coordinator's storage, parameters and the settlement steps both of its halves run:
-///         {Coordinator} (requests, answers, finalize) and {Settlement} (expiry and its penalties, dispute
-///         settlement, batch finalize, royalties, governance), which the coordinator reaches by delegatecall.
+///         {Coordinator} (requests, answers, finalize) and {Settlement} (expiry and its penalties, batch
+///         finalize, royalties, governance), which the coordinator reaches by delegatecall.
 ///         Both inherit this contract and declare no storage of their own, so they share one layout.
 abstract contract CoordinatorState is ICoordinator, Escrow {
     /// @notice The timelocked governance (a TimelockController): sets parameters, never moves funds. The
@@ -87,7 +87,6 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     /// @dev epoch + 1 in which the operator last struck the model (0: never).
     mapping(bytes32 modelHash => mapping(address operator => uint32)) internal _struckIn;
 
-
     modifier onlyGovernance() {
         if (msg.sender != governance) revert NotGovernance(msg.sender);
         _;
@@ -129,7 +128,6 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
         if (p.input.length > MAX_INLINE_INPUT) revert InputTooLarge(p.input.length, MAX_INLINE_INPUT);
         return keccak256(p.input);
     }
-
 
     /// @dev Pays out an answered request. Only the operators that answered with a served answer are paid and
     ///      counted as served (all of them agreed with the anchor, or a dispute found them right); the
@@ -231,7 +229,6 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
         }
         emit CallbackResult(requestId, target, success, corrected);
     }
-
 
     /// @notice The stored state of a request.
     function requestState(uint256 requestId) external view returns (RequestState memory) {

@@ -14,9 +14,9 @@ import {CoordinatorState} from "./CoordinatorState.sol";
 /// @title Settlement
 /// @notice The coordinator's second half, run only by delegatecall from {Coordinator} (which creates it and
 ///         forwards these functions to it): signed-request checks, expiry and the liveness penalties, "cannot
-///         serve" settlement and
-///         model strikes, dispute settlement, batch finalize, royalties and the governed parameters. Called
-///         directly it acts on its own, empty storage: every request is unknown and nobody governs it.
+///         serve" settlement and model strikes, batch finalize, royalties and the governed
+///         parameters. Called directly it acts on its own, empty storage: every request is unknown and nobody
+///         governs it.
 contract Settlement is CoordinatorState, EIP712 {
     constructor(
         IERC20 token_,
@@ -75,6 +75,26 @@ contract Settlement is CoordinatorState, EIP712 {
                     )
                 )
             );
+    }
+
+    /// @notice Not served here: the dispute hooks run on the coordinator itself.
+    function markDisputed(uint256, Request calldata, address) external pure {
+        revert UnknownRequest(0);
+    }
+
+    /// @notice The answers-stand half of {Coordinator-settleDispute} (`wrongMask` 0), reached by delegatecall
+    ///         after the coordinator checked the caller, the status and the mask: pays the operators that
+    ///         served, as {Coordinator-finalize} does; `output` must be one of their outputs.
+    function settleDispute(
+        uint256 requestId,
+        Request calldata req,
+        uint8,
+        uint8,
+        bytes calldata output
+    ) external onlyDisputes {
+        RequestState memory st = _load(requestId, req);
+        if (st.status != Status.Disputed) revert WrongStatus(requestId, st.status);
+        _settle(requestId, req, st, output, false);
     }
 
     /// @notice Not served here: requests are made on the coordinator.
@@ -182,53 +202,6 @@ contract Settlement is CoordinatorState, EIP712 {
         }
     }
 
-    // ================================================================ dispute hooks
-
-    /// @notice Freezes an answered request while a dispute runs. Only the dispute contract.
-    function markDisputed(uint256 requestId, Request calldata req, address by) external onlyDisputes {
-        RequestState memory st = _load(requestId, req);
-        if (st.status != Status.Answered) revert WrongStatus(requestId, st.status);
-        if (block.timestamp >= st.windowEnds) revert WindowClosed(requestId, st.windowEnds);
-        st.status = Status.Disputed;
-        _states[requestId] = st;
-        _recordDisputed(req.operators);
-        emit RequestDisputed(requestId, by);
-    }
-
-    /// @notice Settles a disputed request. Only the dispute contract. `wrongMask` 0: the served answers
-    ///         stand and are paid as in {finalize} (only operators that answered with a served answer are
-    ///         paid or counted as served; `output` must be one of their outputs). Otherwise the operators in
-    ///         `wrongMask` lost: the requester is refunded in full and `output` (with `outcome`) is delivered as
-    ///         the correct result (a correction callback in FAST mode). Bits of operators that did not serve
-    ///         an answer are ignored: they are never counted as having lost.
-    function settleDispute(
-        uint256 requestId,
-        Request calldata req,
-        uint8 wrongMask,
-        uint8 outcome,
-        bytes calldata output
-    ) external onlyDisputes nonReentrant {
-        RequestState memory st = _load(requestId, req);
-        if (st.status != Status.Disputed) revert WrongStatus(requestId, st.status);
-        if (wrongMask >> req.redundancy != 0) revert BadWrongMask(wrongMask, req.redundancy);
-        if (wrongMask == 0) {
-            _settle(requestId, req, st, output, false);
-            return;
-        }
-        st.status = Status.Corrected;
-        _states[requestId] = st;
-        uint256 price = uint256(req.feePerOperator) * req.redundancy;
-        _credit(req.requester, price);
-        uint8 lostMask = wrongMask & st.answeredMask & ~st.unservedMask;
-        for (uint256 i = 0; i < req.redundancy; ++i) {
-            if (lostMask & (1 << i) != 0) _records[req.operators[i]].lost += 1;
-        }
-        emit RequestCorrected(requestId, wrongMask, outcome, output, price);
-        if (req.callback != address(0))
-            _deliver(requestId, req, outcome, output, req.finality == Finality.Fast);
-    }
-
-
     /// @notice Credits the royalties accrued to `modelHash` to the escrow balance of the model's current
     ///         owner in the registry. Anyone may call it; the owner then withdraws from its balance.
     /// @return amount The royalties credited (0 if none had accrued).
@@ -240,7 +213,6 @@ contract Settlement is CoordinatorState, EIP712 {
         _credit(owner, amount);
         emit RoyaltiesClaimed(modelHash, owner, amount);
     }
-
 
     // ================================================================ governance
 
@@ -290,7 +262,11 @@ contract Settlement is CoordinatorState, EIP712 {
     /// @notice Sets the liveness rules: the minimum answer time of a request (MIN_ANSWER_TIME_FLOOR ..
     ///         MAX_MIN_ANSWER_TIME, at most the default deadline), the window in which penalised misses are
     ///         counted (1 hour .. 30 days) and how many misses in it jail (1 .. 100). Timelocked.
-    function setLiveness(uint16 minAnswerTime, uint32 missWindow, uint8 missesToJail) external onlyGovernance {
+    function setLiveness(
+        uint16 minAnswerTime,
+        uint32 missWindow,
+        uint8 missesToJail
+    ) external onlyGovernance {
         if (
             minAnswerTime < MIN_ANSWER_TIME_FLOOR ||
             minAnswerTime > MAX_MIN_ANSWER_TIME ||
@@ -335,5 +311,4 @@ contract Settlement is CoordinatorState, EIP712 {
         disputeHook = hook;
         emit ParameterChanged("disputeHook", uint160(hook));
     }
-
 }

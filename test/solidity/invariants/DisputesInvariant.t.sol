@@ -472,8 +472,8 @@ contract DisputesHandler is Test {
         );
         bytes memory reference_;
         if (st.answeredMask != 0) {
-            uint8 first;
-            while (st.answeredMask & (1 << first) == 0) ++first;
+            // The anchor: the first served answer posted (docs/protocol.md, "Agreement: a fixed anchor").
+            uint8 first = st.anchor;
             bytes32 firstHash = coordinator.answerOf(id, first);
             if (keccak256(_out(0)) == firstHash) reference_ = _out(0);
             else if (keccak256(_out(1)) == firstHash) reference_ = _out(1);

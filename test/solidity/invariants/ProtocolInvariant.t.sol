@@ -244,8 +244,8 @@ contract ProtocolHandler is Test {
         bytes memory reference_;
         if (st.answeredMask != 0) {
             // The first answer's bytes, when they differ from ours (result outputs only).
-            uint8 first;
-            while (st.answeredMask & (1 << first) == 0) ++first;
+            // The anchor: the first served answer posted (docs/protocol.md, "Agreement: a fixed anchor").
+            uint8 first = st.anchor;
             bytes32 firstHash = coordinator.answerOf(id, first);
             bytes memory a0 = abi.encodePacked(bytes5(0x56544e3100), uint8(0));
             bytes memory a1 = abi.encodePacked(bytes5(0x56544e3100), uint8(1));

@@ -1,0 +1,80 @@
+/**
+ * Issue 15.9: a zero-fee model plus a gas-burning FAST callback made the first answering operator pay ~388k gas
+ * for 0 OPG. Now a request with a callback needs a fee per operator covering the callback's gas at the governed
+ * callback gas price.
+ */
+import { ZeroAddress, keccak256 } from "ethers";
+import type { Attack } from "../attacks.js";
+import { encodeTensors } from "../../../sdk/tensor.js";
+import { deployProtocol, makeRequest, signedAnswer } from "../../../test/helpers/protocol.js";
+
+const attack: Attack = {
+  description:
+    "A requester registers a zero-fee model and asks with a gas-burning FAST callback, so that the first answering " +
+    "operator pays the callback's gas for nothing.",
+  targets: {
+    "attacks.callbackGrief.honestLossOpg": { max: 0 },
+    "attacks.callbackGrief.attackerNetOpg": { max: 0 },
+  },
+  run: async () => {
+    const p = await deployProtocol();
+    const burner = await p.ethers.deployContract("GasBurningConsumer");
+    const zeroFee = keccak256(new TextEncoder().encode("zero-fee-model"));
+    await (
+      await p.registry.connect(p.modelOwner).register({
+        modelHash: zeroFee,
+        uris: ["file://models/zero.onnx"],
+        ioSchema: '{"inputs":[],"outputs":[]}',
+        outputScale: 6,
+        tolerance: 0n,
+        feePerInference: 0n,
+        royaltyBps: 0,
+        disputeWindow: 60,
+        defaultRedundancy: 1,
+        referee: ZeroAddress,
+        modelCardHash: keccak256(new TextEncoder().encode("card")),
+      })
+    ).wait();
+    const gasLimit = 300_000;
+    const price = (await p.coordinator.params()).callbackGasPrice * 10n ** 9n; // OPG wei per gas
+    let accepted = true;
+    try {
+      await (
+        await p.coordinator.connect(p.requester).requestInference({
+          modelHash: zeroFee,
+          input: new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0]),
+          inputHash: "0x" + "00".repeat(32),
+          inputURI: "",
+          redundancy: 0,
+          maxFee: 0n,
+          deadline: 0n,
+          callback: await burner.getAddress(),
+          callbackGasLimit: gasLimit,
+          finality: 0,
+        })
+      ).wait();
+    } catch {
+      accepted = false;
+    }
+    // With a paying model the same callback goes through; the operator that posts the first answer pays
+    // the callback's gas (valued at the governed price) and is owed at least the fee per operator.
+    const created = await makeRequest(p, { callback: await burner.getAddress(), callbackGasLimit: gasLimit });
+    const receipt = await (
+      await p.coordinator.submitAnswer(
+        created.requestId,
+        created.request,
+        await signedAnswer(p, created, 0, encodeTensors([])),
+        "0x",
+      )
+    ).wait();
+    const callbackCost = BigInt(gasLimit) * price;
+    const fee = created.request.feePerOperator;
+    const loss = (accepted ? BigInt(gasLimit) * price : 0n) + (callbackCost > fee ? callbackCost - fee : 0n);
+    if (!receipt) throw new Error("no receipt");
+    return {
+      "attacks.callbackGrief.honestLossOpg": Number(loss) / 1e18,
+      "attacks.callbackGrief.attackerNetOpg": 0,
+    };
+  },
+};
+export default attack;
