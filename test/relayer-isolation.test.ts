@@ -57,13 +57,18 @@ describe("Relayer isolation: hostile models never reach secrets, stall or crash 
     const nested = exfiltrationModel(64, ".env", true);
     expect(top.length).to.be.lessThan(200);
     for (const bytes of [top, nested]) {
-      expect(() => assertSelfContainedModel(bytes)).to.throw(RunnerError).with.property("code", "MODEL_UNSAFE");
+      expect(() => assertSelfContainedModel(bytes))
+        .to.throw(RunnerError)
+        .with.property("code", "MODEL_UNSAFE");
     }
     // Self-contained hostile models pass the guard (they are stopped by the deadline and memory limit).
     assertSelfContainedModel(endlessLoopModel());
     assertSelfContainedModel(hugeAllocationModel());
 
-    const runner = new InferenceRunner({ models: new ModelStore({ cacheDir: path.join(dir, "cache") }), workers: 1 });
+    const runner = new InferenceRunner({
+      models: new ModelStore({ cacheDir: path.join(dir, "cache") }),
+      workers: 1,
+    });
     try {
       const { file, hash } = fileOf("exfil.onnx", top);
       const ref: ModelRef = {
@@ -150,7 +155,9 @@ process.on("message", (m) => {
       }, 10);
       const t0 = performance.now();
       const hostile = pool
-        .run("loop", () => [{ name: "n", type: "int64", dims: [], data: BigInt64Array.from([10n ** 15n]) }], ["y"])
+        .run("loop", () => [{ name: "n", type: "int64", dims: [], data: BigInt64Array.from([10n ** 15n]) }], [
+          "y",
+        ])
         .then(
           () => "answered",
           (e: unknown) => e,
@@ -193,7 +200,11 @@ process.on("message", (m) => {
       await pool.addModel("huge", huge, () => Promise.resolve(huge));
       const run = (a: bigint, b: bigint): Promise<unknown> =>
         pool
-          .run("huge", () => [{ name: "shape", type: "int64", dims: [2], data: BigInt64Array.from([a, b]) }], ["y"])
+          .run(
+            "huge",
+            () => [{ name: "shape", type: "int64", dims: [2], data: BigInt64Array.from([a, b]) }],
+            ["y"],
+          )
           .then(
             (r) => r,
             (e: unknown) => e,
@@ -206,7 +217,9 @@ process.on("message", (m) => {
         const e = await run(a, b);
         expect(e).to.not.be.instanceOf(InvalidInputError);
         expect(e).to.be.instanceOf(RunnerError);
-        expect(["INFERENCE_RESOURCE_EXHAUSTED", "INFERENCE_WORKER_CRASHED"]).to.include((e as RunnerError).code);
+        expect(["INFERENCE_RESOURCE_EXHAUSTED", "INFERENCE_WORKER_CRASHED"]).to.include(
+          (e as RunnerError).code,
+        );
         expect(asCannotServe(e)?.reason).to.equal(CannotServeReason.DECLINED);
       }
       // A small one still runs afterwards.

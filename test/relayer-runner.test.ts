@@ -527,7 +527,11 @@ describe("relayer inference runner", function () {
       writeFileSync(path.join(dir, "text.onnx"), text);
       try {
         await runner.run(
-          { ...ref, modelHash: createHash("sha256").update(text).digest("hex"), uris: [path.join(dir, "text.onnx")] },
+          {
+            ...ref,
+            modelHash: createHash("sha256").update(text).digest("hex"),
+            uris: [path.join(dir, "text.onnx")],
+          },
           input,
         );
         expect.fail("expected MODEL_UNSAFE");

@@ -12,7 +12,8 @@ import * as ort from "onnxruntime-node";
 import type { FromWorker, IoMeta, ToWorker, WireData, WireTensor } from "./protocol.js";
 import { sessionOptions } from "./session-options.js";
 
-if (typeof process.send !== "function") throw new Error("relayer/inference/worker.ts must run as a child process");
+if (typeof process.send !== "function")
+  throw new Error("relayer/inference/worker.ts must run as a child process");
 const threads = Math.max(1, Number(process.env.INFERENCE_THREADS ?? "1") || 1);
 /** onnxruntime's words for a failed allocation (bad_alloc, arena/allocator failures, size overflows). */
 const RESOURCE_FAILURE = /bad_alloc|Failed to allocate|out of memory|length_error|SafeIntOnOverflow/i;

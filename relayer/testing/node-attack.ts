@@ -110,7 +110,11 @@ export async function attackBed(operators = 1): Promise<AttackBed> {
           VERDICT_POLL_INTERVAL_MS: "100",
           // file:// only for the model directories and the requesters' input directory: never the
           // directory holding `.env` or the data directory.
-          VERDICT_FETCH_FILE_DIRS: [path.join(REPO_ROOT, "models"), path.join(dir, "models"), path.join(dir, "inputs")].join(","),
+          VERDICT_FETCH_FILE_DIRS: [
+            path.join(REPO_ROOT, "models"),
+            path.join(dir, "models"),
+            path.join(dir, "inputs"),
+          ].join(","),
           ...extra,
         }),
       );
@@ -269,7 +273,11 @@ export { FEE };
  * After `id`'s deadline (time moved forward on the devnet), anyone's `expire`: today's coordinator
  * penalises every assigned operator that missed it. Returns whether it expired (false: it was answered).
  */
-export async function expireAfterDeadline(devnet: Devnet, id: bigint, request: CommittedRequestLike): Promise<boolean> {
+export async function expireAfterDeadline(
+  devnet: Devnet,
+  id: bigint,
+  request: CommittedRequestLike,
+): Promise<boolean> {
   const { rpc } = await import("../../scripts/lib/devnet.js");
   const head = await devnet.provider.getBlock("latest");
   const wait = Number(request.deadline) - (head?.timestamp ?? 0) + 1;
