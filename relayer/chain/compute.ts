@@ -359,11 +359,15 @@ export class Computer {
     const { db, logger, metrics } = this.#o;
     const log = logger.child({ requestId: job.requestId.toString() });
     const name = CANNOT_SERVE_NAMES[e.reason];
+    const cause = e.cause instanceof VerdictError ? e.cause.code : e.code;
     const enc = onChainCannotServe(e.reason);
     if (enc === undefined) {
-      db.markDropped(job.requestId, `CANNOT_SERVE ${name}: ${e.message}`);
+      db.markDropped(job.requestId, `CANNOT_SERVE ${name} (${cause}): ${e.message}`);
       metrics.failed.inc({ stage: "cannot-serve" });
-      log.warn({ reason: name, err: e.message }, "cannot serve: no on-chain form yet, nothing signed");
+      log.warn(
+        { reason: name, code: cause, err: e.message },
+        "job dropped: cannot serve, no on-chain form yet, nothing signed",
+      );
       return undefined;
     }
     const hash = codeToBytes32(enc.code);
