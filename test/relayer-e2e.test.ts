@@ -302,7 +302,10 @@ describe("relayer end to end (hardhat node + relayer process)", function () {
     expect(reasonOf(garbage.requestId)).to.deep.equal({ outcome: 1, output: zeroPadValue(toBeHex(1), 32) });
     expect(reasonOf(badShape.requestId)).to.deep.equal({ outcome: 1, output: zeroPadValue(toBeHex(4), 32) });
 
-    await relayer.waitFor((l) => l.includes("MODEL_HASH_MISMATCH") && l.includes("job dropped: cannot serve"), 90_000);
+    await relayer.waitFor(
+      (l) => l.includes("MODEL_HASH_MISMATCH") && l.includes("job dropped: cannot serve"),
+      90_000,
+    );
     await relayer.kill();
     const db = RelayerDb.open(path.join(dataDir, "relayer.db"));
     try {
