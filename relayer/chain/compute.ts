@@ -181,6 +181,7 @@ export class Computer {
   readonly #signer: AttestationSigner;
   /** Jobs being computed right now (by request id) and their promises. */
   readonly #inflight = new Map<bigint, Promise<boolean>>();
+  readonly #inflightModel = new Map<bigint, string>();
   /** Signed answers not yet persisted (flushed in one transaction; never sent before that). */
   #buffer: { id: bigint; payload: ComputedPayload; ans: ComputedAnswer }[] = [];
   #lastFlush = 0;
@@ -274,11 +275,23 @@ export class Computer {
   pump(limit = 500): number {
     const free = this.#slots - this.#inflight.size;
     if (free <= 0) return 0;
-    const due = this.#o.db
-      .duePending(this.#now(), Math.min(limit, free + this.#inflight.size))
-      .filter((j) => !this.#inflight.has(j.requestId))
-      .slice(0, free);
+    // One model never takes every slot: jobs of a model whose inferences run to their deadline must not
+    // keep other models' jobs from starting.
+    const perModel = Math.max(1, this.#slots - 1);
+    const held = new Map<string, number>();
+    for (const m of this.#inflightModel.values()) held.set(m, (held.get(m) ?? 0) + 1);
+    const due: Job[] = [];
+    for (const j of this.#o.db.duePending(
+      this.#now(),
+      Math.min(limit, 4 * this.#slots + this.#inflight.size),
+    )) {
+      if (due.length >= free) break;
+      if (this.#inflight.has(j.requestId) || (held.get(j.modelHash) ?? 0) >= perModel) continue;
+      held.set(j.modelHash, (held.get(j.modelHash) ?? 0) + 1);
+      due.push(j);
+    }
     for (const job of due) {
+      this.#inflightModel.set(job.requestId, job.modelHash);
       const p = this.#one(job)
         .catch((e: unknown) => {
           this.#o.logger.error({ err: e, requestId: job.requestId.toString() }, "compute failed");
@@ -286,6 +299,7 @@ export class Computer {
         })
         .finally(() => {
           this.#inflight.delete(job.requestId);
+          this.#inflightModel.delete(job.requestId);
           this.#scheduleFlush();
           this.pump(limit); // a freed slot takes the next due job
         });
