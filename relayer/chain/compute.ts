@@ -182,6 +182,7 @@ export class Computer {
   /** Jobs being computed right now (by request id) and their promises. */
   readonly #inflight = new Map<bigint, Promise<boolean>>();
   readonly #inflightModel = new Map<bigint, string>();
+  #draining = false;
   /** Signed answers not yet persisted (flushed in one transaction; never sent before that). */
   #buffer: { id: bigint; payload: ComputedPayload; ans: ComputedAnswer }[] = [];
   #lastFlush = 0;
@@ -273,6 +274,7 @@ export class Computer {
    * how many it started, at once: the caller never waits for inference.
    */
   pump(limit = 500): number {
+    if (this.#draining) return 0;
     const free = this.#slots - this.#inflight.size;
     if (free <= 0) return 0;
     // One model never takes every slot: jobs of a model whose inferences run to their deadline must not
@@ -318,6 +320,13 @@ export class Computer {
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight.values()]);
     this.flush();
     return this.persisted - before;
+  }
+
+  /** Starts nothing more, waits for the jobs in flight and persists their answers (shutdown). */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    while (this.#inflight.size > 0) await Promise.all([...this.#inflight.values()]);
+    this.flush();
   }
 
   #scheduleFlush(): void {
