@@ -86,7 +86,16 @@ export async function attackBed(operators = 1): Promise<AttackBed> {
     inputs: [{ name: "shape", dtype: "int64", shape: [2] }],
     outputs: [{ name: "y", dtype: "float32", shape: [] }],
   });
-  const devnet = await startDevnet({ operators, models: [honest, exfil, exfilAbsolute, endless, huge] });
+  // A node start can lose a race for its port on a busy machine ("other side closed"): try again.
+  let devnet: Devnet | undefined;
+  for (let attempt = 1; devnet === undefined; attempt++) {
+    try {
+      devnet = await startDevnet({ operators, models: [honest, exfil, exfilAbsolute, endless, huge] });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await sleep(2_000);
+    }
+  }
   const secretKey = devnet.operators[0]!.signerKey;
   const secret = `VERDICT_SIGNER_KEY=${secretKey}`;
   writeFileSync(path.join(dir, ".env"), secret + "\n");
