@@ -369,16 +369,20 @@ export class InferencePool {
    */
   #dispatch(): void {
     for (;;) {
-      const free = this.#slots.find((s) => !s.dead && s.job === undefined);
-      if (free === undefined) return;
+      const free = this.#slots.filter((s) => !s.dead && s.job === undefined);
+      if (free.length === 0) return;
       const running = new Map<string, number>();
       for (const s of this.#slots)
         if (s.job !== undefined) running.set(s.job.hash, (running.get(s.job.hash) ?? 0) + 1);
       const i = this.#queue.findIndex((j) => (running.get(j.hash) ?? 0) < this.size);
       if (i < 0) return;
       const [job] = this.#queue.splice(i, 1) as [Job];
-      free.job = job;
-      void this.#send(free, job);
+      // A child that already holds the model (and is up) first: a fresh replacement starts and loads it
+      // only when no other child is free.
+      const slot =
+        free.find((s) => s.answered && s.models.has(job.hash)) ?? free.find((s) => s.answered) ?? free[0]!;
+      slot.job = job;
+      void this.#send(slot, job);
     }
   }
 
