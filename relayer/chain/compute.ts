@@ -183,6 +183,8 @@ export class Computer {
   readonly #inflight = new Map<bigint, Promise<boolean>>();
   readonly #inflightModel = new Map<bigint, string>();
   #draining = false;
+  /** Request ids whose signed answers wait in `#buffer`. */
+  readonly #buffered = new Set<bigint>();
   /** Signed answers not yet persisted (flushed in one transaction; never sent before that). */
   #buffer: { id: bigint; payload: ComputedPayload; ans: ComputedAnswer }[] = [];
   #lastFlush = 0;
@@ -288,7 +290,9 @@ export class Computer {
       Math.min(limit, 4 * this.#slots + this.#inflight.size),
     )) {
       if (due.length >= free) break;
-      if (this.#inflight.has(j.requestId) || (held.get(j.modelHash) ?? 0) >= perModel) continue;
+      // In flight, or computed with its signed answer still in the buffer (pending in the db until flushed).
+      if (this.#inflight.has(j.requestId) || this.#buffered.has(j.requestId)) continue;
+      if ((held.get(j.modelHash) ?? 0) >= perModel) continue;
       held.set(j.modelHash, (held.get(j.modelHash) ?? 0) + 1);
       due.push(j);
     }
@@ -352,6 +356,7 @@ export class Computer {
     const { db, logger, metrics } = this.#o;
     const items = this.#buffer;
     this.#buffer = [];
+    this.#buffered.clear();
     const t = performance.now();
     let count = 0;
     db.batch(() => {
@@ -459,6 +464,7 @@ export class Computer {
     this.profile.inferMs += t1 - t0;
     this.profile.signMs += performance.now() - t1;
     // Persisted (in a batch) before the submitter can ever see it.
+    this.#buffered.add(id);
     this.#buffer.push({
       id,
       payload: { outcome: ans.outcome, output: ans.output, outputHash: ans.outputHash, signature },
