@@ -218,7 +218,11 @@ async function readAllowedFile(uri: string, policy: FetchPolicy, maxBytes: numbe
 }
 
 /** Reads a local path under the same rules as a file:// URI. */
-export async function readAllowedPath(file: string, policy: FetchPolicy, maxBytes: number): Promise<Uint8Array> {
+export async function readAllowedPath(
+  file: string,
+  policy: FetchPolicy,
+  maxBytes: number,
+): Promise<Uint8Array> {
   if (policy.fileDirs.length === 0) throw new FetchError("FETCH_REFUSED", "file URIs are not allowed");
   let real: string;
   try {
@@ -229,15 +233,19 @@ export async function readAllowedPath(file: string, policy: FetchPolicy, maxByte
   const inside = await Promise.all(
     policy.fileDirs.map(async (d) => {
       const dir = await realpath(path.resolve(d)).catch(() => undefined);
-      return dir !== undefined && (real === dir || real.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep));
+      return (
+        dir !== undefined && (real === dir || real.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep))
+      );
     }),
   );
-  if (!inside.includes(true)) throw new FetchError("FETCH_REFUSED", "the file is outside the allowed directories");
+  if (!inside.includes(true))
+    throw new FetchError("FETCH_REFUSED", "the file is outside the allowed directories");
   const st = await lstat(real).catch((e: Error) => {
     throw new FetchError("FETCH_FAILED", e.message);
   });
   if (!st.isFile()) throw new FetchError("FETCH_REFUSED", "not a regular file");
-  if (st.size > maxBytes) throw new FetchError("FETCH_TOO_LARGE", `${st.size} bytes, above the ${maxBytes} cap`);
+  if (st.size > maxBytes)
+    throw new FetchError("FETCH_TOO_LARGE", `${st.size} bytes, above the ${maxBytes} cap`);
   // O_NONBLOCK: if the path was swapped for a FIFO since lstat, open does not wait for a writer.
   const fh = await open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW).catch(
     (e: Error) => {

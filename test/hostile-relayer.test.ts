@@ -360,7 +360,13 @@ describe("Hostile: relayer chain follower against a lying RPC endpoint", functio
   it("a request whose input URI is not valid UTF-8 still makes a job (answered as input unavailable)", async function () {
     chain.head = 12;
     chain.logs = [
-      { block: 3, requestId: 21n, operators: [OPERATOR], inputByte: 1, uri: Uint8Array.of(0x68, 0xff, 0xfe, 0x80) },
+      {
+        block: 3,
+        requestId: 21n,
+        operators: [OPERATOR],
+        inputByte: 1,
+        uri: Uint8Array.of(0x68, 0xff, 0xfe, 0x80),
+      },
       { block: 4, requestId: 22n, operators: [OPERATOR], inputByte: 2 },
     ];
     const r = await sync.poll();

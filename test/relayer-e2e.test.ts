@@ -302,13 +302,17 @@ describe("relayer end to end (hardhat node + relayer process)", function () {
     expect(reasonOf(garbage.requestId)).to.deep.equal({ outcome: 1, output: zeroPadValue(toBeHex(1), 32) });
     expect(reasonOf(badShape.requestId)).to.deep.equal({ outcome: 1, output: zeroPadValue(toBeHex(4), 32) });
 
-    await relayer.waitFor((l) => l.includes("MODEL_HASH_MISMATCH") && l.includes("job dropped"), 60_000);
+    await relayer.waitFor(
+      (l) => l.includes("MODEL_HASH_MISMATCH") && l.includes("job dropped: cannot serve"),
+      90_000,
+    );
     await relayer.kill();
     const db = RelayerDb.open(path.join(dataDir, "relayer.db"));
     try {
       const job = db.getJob(tamperReq.requestId)!;
       expect(job.state).to.equal("dropped");
-      expect(job.dropReason).to.match(/^MODEL_HASH_MISMATCH/);
+      // The operator's own "cannot serve" (MODEL_UNAVAILABLE), with the cause; nothing signed (issue 15.3).
+      expect(job.dropReason).to.match(/^CANNOT_SERVE MODEL_UNAVAILABLE \(MODEL_HASH_MISMATCH\)/);
       expect(job.signature).to.equal(undefined);
     } finally {
       db.close();

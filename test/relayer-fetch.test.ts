@@ -37,7 +37,12 @@ describe("Relayer bounded fetch: strangers' URIs never freeze, exhaust or aim th
   let dir: string;
   let server: Server;
   let base: string;
-  const local: FetchPolicy = { ...DEFAULT_FETCH_POLICY, allowPrivate: true, timeoutMs: 1_500, connectTimeoutMs: 500 };
+  const local: FetchPolicy = {
+    ...DEFAULT_FETCH_POLICY,
+    allowPrivate: true,
+    timeoutMs: 1_500,
+    connectTimeoutMs: 500,
+  };
 
   before(async function () {
     dir = mkdtempSync(path.join(tmpdir(), "verdict-fetch-"));
@@ -56,7 +61,8 @@ describe("Relayer bounded fetch: strangers' URIs never freeze, exhaust or aim th
       } else if (u === "/declared") res.writeHead(200, { "content-length": String(1 << 30) }).end();
       else if (u === "/hang") {
         /* never answers */
-      } else if (u === "/to-metadata") res.writeHead(302, { location: "http://169.254.169.254/latest/" }).end();
+      } else if (u === "/to-metadata")
+        res.writeHead(302, { location: "http://169.254.169.254/latest/" }).end();
       else if (u === "/to-file") res.writeHead(302, { location: "file:///etc/passwd" }).end();
       else if (u === "/loop") res.writeHead(302, { location: "/loop" }).end();
       else if (u === "/gone") res.writeHead(404).end();
@@ -73,17 +79,32 @@ describe("Relayer bounded fetch: strangers' URIs never freeze, exhaust or aim th
   });
 
   it("classifies private, loopback, link-local and metadata addresses", function () {
-    for (const a of ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "0.0.0.0"])
+    for (const a of [
+      "127.0.0.1",
+      "10.1.2.3",
+      "172.16.0.1",
+      "192.168.1.1",
+      "169.254.169.254",
+      "100.64.0.1",
+      "::1",
+      "fe80::1",
+      "fd00::1",
+      "::ffff:127.0.0.1",
+      "0.0.0.0",
+    ])
       expect(isPrivateAddress(a), a).to.equal(true);
-    for (const a of ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"]) expect(isPrivateAddress(a), a).to.equal(false);
+    for (const a of ["8.8.8.8", "1.1.1.1", "2606:4700:4700::1111"])
+      expect(isPrivateAddress(a), a).to.equal(false);
   });
 
   it("refuses loopback unless the operator allows private hosts; follows no redirect into metadata or file://", async function () {
     expect(await code(boundedFetch(`${base}/ok`, DEFAULT_FETCH_POLICY, 100))).to.equal("FETCH_REFUSED");
-    expect(await code(boundedFetch("http://localhost:1/x", DEFAULT_FETCH_POLICY, 100))).to.equal("FETCH_REFUSED");
-    expect(await code(boundedFetch("http://169.254.169.254/latest/meta-data", DEFAULT_FETCH_POLICY, 100))).to.equal(
+    expect(await code(boundedFetch("http://localhost:1/x", DEFAULT_FETCH_POLICY, 100))).to.equal(
       "FETCH_REFUSED",
     );
+    expect(
+      await code(boundedFetch("http://169.254.169.254/latest/meta-data", DEFAULT_FETCH_POLICY, 100)),
+    ).to.equal("FETCH_REFUSED");
     expect(Buffer.from(await boundedFetch(`${base}/ok`, local, 100)).toString()).to.equal("hello");
     expect(await code(boundedFetch(`${base}/to-metadata`, { ...local, allowPrivate: false }, 100))).to.equal(
       "FETCH_REFUSED",
@@ -115,12 +136,16 @@ describe("Relayer bounded fetch: strangers' URIs never freeze, exhaust or aim th
     const fifo = path.join(allowed, "fifo");
     execFileSync("mkfifo", [fifo]);
     const policy = { ...local, fileDirs: [allowed] };
-    expect(await code(boundedFetch(pathToFileURL(good).href, DEFAULT_FETCH_POLICY, 100))).to.equal("FETCH_REFUSED");
+    expect(await code(boundedFetch(pathToFileURL(good).href, DEFAULT_FETCH_POLICY, 100))).to.equal(
+      "FETCH_REFUSED",
+    );
     expect(Buffer.from(await boundedFetch(pathToFileURL(good).href, policy, 100)).toString()).to.equal("abc");
     expect(await code(boundedFetch(pathToFileURL(path.join(dir, ".env")).href, policy, 100))).to.equal(
       "FETCH_REFUSED",
     );
-    expect(await code(boundedFetch(pathToFileURL(`${allowed}/../.env`).href, policy, 100))).to.equal("FETCH_REFUSED");
+    expect(await code(boundedFetch(pathToFileURL(`${allowed}/../.env`).href, policy, 100))).to.equal(
+      "FETCH_REFUSED",
+    );
     expect(await code(boundedFetch(pathToFileURL(good).href, policy, 2))).to.equal("FETCH_TOO_LARGE");
     const t0 = performance.now();
     expect(await code(boundedFetch(pathToFileURL(fifo).href, policy, 100))).to.equal("FETCH_REFUSED");
@@ -142,6 +167,8 @@ describe("Relayer bounded fetch: strangers' URIs never freeze, exhaust or aim th
       expect((err as CannotServeError).reason, uri).to.equal(CannotServeReason.INPUT_UNAVAILABLE);
     }
     const hello = new TextEncoder().encode("hello");
-    expect(await fetchInput(`${base}/ok`, keccak256(hello), local, 1_000)).to.deep.equal(new Uint8Array(hello));
+    expect(await fetchInput(`${base}/ok`, keccak256(hello), local, 1_000)).to.deep.equal(
+      new Uint8Array(hello),
+    );
   });
 });

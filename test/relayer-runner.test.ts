@@ -527,7 +527,11 @@ describe("relayer inference runner", function () {
       writeFileSync(path.join(dir, "text.onnx"), text);
       try {
         await runner.run(
-          { ...ref, modelHash: createHash("sha256").update(text).digest("hex"), uris: [path.join(dir, "text.onnx")] },
+          {
+            ...ref,
+            modelHash: createHash("sha256").update(text).digest("hex"),
+            uris: [path.join(dir, "text.onnx")],
+          },
           input,
         );
         expect.fail("expected MODEL_UNSAFE");
@@ -576,7 +580,7 @@ describe("relayer inference runner", function () {
       const got = await Promise.all(jobs);
       expect(runner.pool.restarts).to.equal(before + 1);
       got.forEach((r, i) => expect(r.outputHash).to.equal(expected[i % 4]!.outputHash));
-      expect(runner.pool.pids).to.have.length(2);
+      expect(runner.pool.pids).to.have.length(3); // two workers and the spare
       expect(runner.load).to.deep.equal({ active: 0, waiting: 0 });
     });
 
@@ -624,7 +628,7 @@ process.on("message", (m) => {
         workers: 1,
       });
       await r.run(silero, sileroInput(speechLikeFrame()));
-      expect(r.pool.pids).to.have.length(1);
+      expect(r.pool.pids).to.have.length(2); // the worker and the spare
       await r.close();
       expect(r.pool.pids).to.have.length(0);
       try {

@@ -116,8 +116,12 @@ describe("relayer job store (node:sqlite)", function () {
     expect(before.seenBlock).to.equal(1);
     // Another model/input for the same id (a re-created request): a job never sent is superseded
     // (issue 20.6; it used to be a JOB_CONFLICT that wedged sync); the original comes back the same way.
-    expect(db.addJob({ requestId: 1n, modelHash: h(9), inputHash: h(2), seenBlock: 1 }).modelHash).to.equal(h(9));
-    expect(db.addJob({ requestId: 1n, modelHash: h(1), inputHash: h(2), seenBlock: 1 }).modelHash).to.equal(h(1));
+    expect(db.addJob({ requestId: 1n, modelHash: h(9), inputHash: h(2), seenBlock: 1 }).modelHash).to.equal(
+      h(9),
+    );
+    expect(db.addJob({ requestId: 1n, modelHash: h(1), inputHash: h(2), seenBlock: 1 }).modelHash).to.equal(
+      h(1),
+    );
 
     const c1 = db.markComputed(1n, computed());
     const c2 = db.markComputed(1n, computed());

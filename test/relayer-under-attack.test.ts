@@ -51,8 +51,14 @@ describe("relayer under attack (hardhat node + relayer process + onnxruntime)", 
     const from = await devnet.provider.getBlockNumber();
     const m = devnet.models;
     const exfil = await request(devnet, inlineParams(m[bed.exfil.name]!, uint8Input("x", [1], [0n])));
-    const exfilAbs = await request(devnet, inlineParams(m[bed.exfilAbsolute.name]!, uint8Input("x", [1], [0n])));
-    const endless = await request(devnet, inlineParams(m[bed.endless.name]!, int64Input("n", [], [10n ** 15n])));
+    const exfilAbs = await request(
+      devnet,
+      inlineParams(m[bed.exfilAbsolute.name]!, uint8Input("x", [1], [0n])),
+    );
+    const endless = await request(
+      devnet,
+      inlineParams(m[bed.endless.name]!, int64Input("n", [], [10n ** 15n])),
+    );
     const huge = await request(
       devnet,
       inlineParams(m[bed.huge.name]!, int64Input("shape", [2], [1_000_000n, 1_000_000n])),
@@ -97,7 +103,9 @@ describe("relayer under attack (hardhat node + relayer process + onnxruntime)", 
 
     const p99Base = percentile(baseline, 99);
     const p99During = percentile(during, 99);
-    console.log(`      honest p99: ${Math.round(p99Base)} ms alone, ${Math.round(p99During)} ms under attack`);
+    console.log(
+      `      honest p99: ${Math.round(p99Base)} ms alone, ${Math.round(p99During)} ms under attack`,
+    );
     expect(p99During).to.be.lessThan(Math.max(3 * p99Base, 3_000));
     expect(await stakeLoss(devnet, stakesBefore)).to.equal(0);
     expect(relayer.child.exitCode).to.equal(null);

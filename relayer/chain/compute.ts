@@ -181,6 +181,10 @@ export class Computer {
   readonly #signer: AttestationSigner;
   /** Jobs being computed right now (by request id) and their promises. */
   readonly #inflight = new Map<bigint, Promise<boolean>>();
+  readonly #inflightModel = new Map<bigint, string>();
+  #draining = false;
+  /** Request ids whose signed answers wait in `#buffer`. */
+  readonly #buffered = new Set<bigint>();
   /** Signed answers not yet persisted (flushed in one transaction; never sent before that). */
   #buffer: { id: bigint; payload: ComputedPayload; ans: ComputedAnswer }[] = [];
   #lastFlush = 0;
@@ -272,13 +276,28 @@ export class Computer {
    * how many it started, at once: the caller never waits for inference.
    */
   pump(limit = 500): number {
+    if (this.#draining) return 0;
     const free = this.#slots - this.#inflight.size;
     if (free <= 0) return 0;
-    const due = this.#o.db
-      .duePending(this.#now(), Math.min(limit, free + this.#inflight.size))
-      .filter((j) => !this.#inflight.has(j.requestId))
-      .slice(0, free);
+    // One model never takes every slot: jobs of a model whose inferences run to their deadline must not
+    // keep other models' jobs from starting.
+    const perModel = Math.max(1, this.#slots - 1);
+    const held = new Map<string, number>();
+    for (const m of this.#inflightModel.values()) held.set(m, (held.get(m) ?? 0) + 1);
+    const due: Job[] = [];
+    for (const j of this.#o.db.duePending(
+      this.#now(),
+      Math.min(limit, 4 * this.#slots + this.#inflight.size),
+    )) {
+      if (due.length >= free) break;
+      // In flight, or computed with its signed answer still in the buffer (pending in the db until flushed).
+      if (this.#inflight.has(j.requestId) || this.#buffered.has(j.requestId)) continue;
+      if ((held.get(j.modelHash) ?? 0) >= perModel) continue;
+      held.set(j.modelHash, (held.get(j.modelHash) ?? 0) + 1);
+      due.push(j);
+    }
     for (const job of due) {
+      this.#inflightModel.set(job.requestId, job.modelHash);
       const p = this.#one(job)
         .catch((e: unknown) => {
           this.#o.logger.error({ err: e, requestId: job.requestId.toString() }, "compute failed");
@@ -286,6 +305,7 @@ export class Computer {
         })
         .finally(() => {
           this.#inflight.delete(job.requestId);
+          this.#inflightModel.delete(job.requestId);
           this.#scheduleFlush();
           this.pump(limit); // a freed slot takes the next due job
         });
@@ -304,6 +324,13 @@ export class Computer {
     while (this.#inflight.size > 0) await Promise.all([...this.#inflight.values()]);
     this.flush();
     return this.persisted - before;
+  }
+
+  /** Starts nothing more, waits for the jobs in flight and persists their answers (shutdown). */
+  async drain(): Promise<void> {
+    this.#draining = true;
+    while (this.#inflight.size > 0) await Promise.all([...this.#inflight.values()]);
+    this.flush();
   }
 
   #scheduleFlush(): void {
@@ -329,6 +356,7 @@ export class Computer {
     const { db, logger, metrics } = this.#o;
     const items = this.#buffer;
     this.#buffer = [];
+    this.#buffered.clear();
     const t = performance.now();
     let count = 0;
     db.batch(() => {
@@ -359,11 +387,15 @@ export class Computer {
     const { db, logger, metrics } = this.#o;
     const log = logger.child({ requestId: job.requestId.toString() });
     const name = CANNOT_SERVE_NAMES[e.reason];
+    const cause = e.cause instanceof VerdictError ? e.cause.code : e.code;
     const enc = onChainCannotServe(e.reason);
     if (enc === undefined) {
-      db.markDropped(job.requestId, `CANNOT_SERVE ${name}: ${e.message}`);
+      db.markDropped(job.requestId, `CANNOT_SERVE ${name} (${cause}): ${e.message}`);
       metrics.failed.inc({ stage: "cannot-serve" });
-      log.warn({ reason: name, err: e.message }, "cannot serve: no on-chain form yet, nothing signed");
+      log.warn(
+        { reason: name, code: cause, err: e.message },
+        "job dropped: cannot serve, no on-chain form yet, nothing signed",
+      );
       return undefined;
     }
     const hash = codeToBytes32(enc.code);
@@ -432,6 +464,7 @@ export class Computer {
     this.profile.inferMs += t1 - t0;
     this.profile.signMs += performance.now() - t1;
     // Persisted (in a batch) before the submitter can ever see it.
+    this.#buffered.add(id);
     this.#buffer.push({
       id,
       payload: { outcome: ans.outcome, output: ans.output, outputHash: ans.outputHash, signature },

@@ -8,7 +8,13 @@
  * transaction not mined after `stuckMs` is replaced (same nonce, +25 %, never above the cap) so that
  * answers queued behind its nonce are not held up.
  */
-import { Transaction, type Interface, type JsonRpcProvider, type TransactionReceipt, type Wallet } from "ethers";
+import {
+  Transaction,
+  type Interface,
+  type JsonRpcProvider,
+  type TransactionReceipt,
+  type Wallet,
+} from "ethers";
 import { VerdictError } from "../../sdk/errors.js";
 import { bumpFees, currentFees, NonceManager, type Fees } from "./nonce.js";
 
@@ -118,7 +124,10 @@ export function dutySender(
             return r;
           }
           if (Date.now() > deadline) {
-            throw new VerdictError("DUTY_TX_TIMEOUT", `${label} ${hashes.at(-1)} not mined in ${timeoutMs} ms`);
+            throw new VerdictError(
+              "DUTY_TX_TIMEOUT",
+              `${label} ${hashes.at(-1)} not mined in ${timeoutMs} ms`,
+            );
           }
           if (Date.now() - sentAt > stuckMs) {
             const bumped = bumpFees(fees, await currentFees(provider, cap), cap);

@@ -354,8 +354,8 @@ export async function startChainRelayer(
       wake?.();
       await loop;
       await dutiesRound;
-      await computer.run(0).catch(() => 0); // in-flight jobs finish and are persisted
-      if (honest !== computer) await honest.run(0).catch(() => 0);
+      await computer.drain(); // in-flight jobs finish and are persisted; nothing new starts
+      if (honest !== computer) await honest.drain();
       chainDb.close();
       dutiesDb.close();
       provider.destroy();

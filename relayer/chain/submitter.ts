@@ -142,7 +142,7 @@ export class Submitter {
     this.#now = o.now ?? Date.now;
     this.#batchCap = o.maxBatch;
     this.#nonces = o.nonces ?? new NonceManager(o.provider, o.signer.address);
-    this.#cap = o.maxFeePerGas ?? (1n << 255n);
+    this.#cap = o.maxFeePerGas ?? 1n << 255n;
   }
 
   // ------------------------------------------------------------------------------------ submit

@@ -8,7 +8,9 @@
  * - has a V8 heap limit (--max-old-space-size) and, on Linux, an address-space limit (ulimit -v) that
  *   bounds onnxruntime's native allocations too (the session options disable the growing CPU arena);
  * - runs one job at a time; a job that outlives `jobTimeoutMs` gets its child killed (SIGKILL) and
- *   fails with RunnerError INFERENCE_TIMEOUT, without retry. The main process never waits for it.
+ *   fails with RunnerError INFERENCE_TIMEOUT, without retry. The main process never waits for it, and
+ *   one model never holds more than `size` of the `size + spare` children, so other models' jobs keep
+ *   running while a hostile model's jobs run to their deadline.
  *
  * - Models: `addModel` sends the verified bytes (checked against the sha256 and for external data by
  *   the model store in the main process) to every child; a replacement child reloads them through the
@@ -43,8 +45,10 @@ export const DEFAULT_MEMORY_LIMIT_MB = 4_096;
 const LOAD_TIMEOUT_MS = 120_000;
 
 export interface PoolOptions {
-  /** Child processes (default `defaultWorkers()`). */
+  /** Child processes one model may use at once (default `defaultWorkers()`). */
   size?: number;
+  /** Extra children kept for other models while one model holds `size` (default 1). */
+  spare?: number;
   /** onnxruntime intra-op threads per child (default 1). */
   threads?: number;
   /** Tries of one job when children die under it (default 2). */
@@ -140,7 +144,8 @@ export class InferencePool {
     this.#memoryMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
     this.#log = options.logger;
     this.#url = options.workerUrl ?? DEFAULT_WORKER_URL;
-    for (let i = 0; i < size; i++) this.#slots.push(this.#spawn());
+    const spare = options.spare ?? 1;
+    for (let i = 0; i < size + spare; i++) this.#slots.push(this.#spawn());
   }
 
   /** Jobs running in children, and jobs waiting for a child. */
@@ -357,13 +362,27 @@ export class InferencePool {
     });
   }
 
+  /**
+   * Starts queued jobs on free children, first come first served, except that one model never holds
+   * more than `size` children: the spare child (`spare`) stays for other models, so a model whose jobs
+   * run until their deadline cannot stall everything else.
+   */
   #dispatch(): void {
-    while (this.#queue.length > 0) {
-      const free = this.#slots.find((s) => !s.dead && s.job === undefined);
-      if (free === undefined) return;
-      const job = this.#queue.shift()!;
-      free.job = job;
-      void this.#send(free, job);
+    for (;;) {
+      const free = this.#slots.filter((s) => !s.dead && s.job === undefined);
+      if (free.length === 0) return;
+      const running = new Map<string, number>();
+      for (const s of this.#slots)
+        if (s.job !== undefined) running.set(s.job.hash, (running.get(s.job.hash) ?? 0) + 1);
+      const i = this.#queue.findIndex((j) => (running.get(j.hash) ?? 0) < this.size);
+      if (i < 0) return;
+      const [job] = this.#queue.splice(i, 1) as [Job];
+      // A child that already holds the model (and is up) first: a fresh replacement starts and loads it
+      // only when no other child is free.
+      const slot =
+        free.find((s) => s.answered && s.models.has(job.hash)) ?? free.find((s) => s.answered) ?? free[0]!;
+      slot.job = job;
+      void this.#send(slot, job);
     }
   }
 

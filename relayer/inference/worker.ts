@@ -8,11 +8,14 @@
  * deadline: whatever a hostile model does, it can neither read the operator's files and keys nor stall
  * or crash the relayer. Requests are handled in arrival order, one inference at a time.
  */
+import { rmSync } from "node:fs";
+import path from "node:path";
 import * as ort from "onnxruntime-node";
 import type { FromWorker, IoMeta, ToWorker, WireData, WireTensor } from "./protocol.js";
 import { sessionOptions } from "./session-options.js";
 
-if (typeof process.send !== "function") throw new Error("relayer/inference/worker.ts must run as a child process");
+if (typeof process.send !== "function")
+  throw new Error("relayer/inference/worker.ts must run as a child process");
 const threads = Math.max(1, Number(process.env.INFERENCE_THREADS ?? "1") || 1);
 /** onnxruntime's words for a failed allocation (bad_alloc, arena/allocator failures, size overflows). */
 const RESOURCE_FAILURE = /bad_alloc|Failed to allocate|out of memory|length_error|SafeIntOnOverflow/i;
@@ -104,4 +107,9 @@ async function handle(m: ToWorker): Promise<void> {
 process.on("message", (m: ToWorker) => {
   void handle(m);
 });
-process.on("disconnect", () => process.exit(0)); // the parent is gone: never outlive it
+// The parent is gone (closed, or killed without cleaning up): remove our scratch directory, then exit.
+process.on("disconnect", () => {
+  const dir = process.cwd();
+  if (path.basename(dir).startsWith("verdict-infer-")) rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+});

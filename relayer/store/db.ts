@@ -574,10 +574,9 @@ export class RelayerDb {
    */
   beginCompute(requestId: bigint): number {
     return this.transaction(() => {
-      this.stmt("UPDATE jobs SET compute_starts = compute_starts + 1, updated_at = ? WHERE request_id = ?").run(
-        this.#now(),
-        idKey(requestId),
-      );
+      this.stmt(
+        "UPDATE jobs SET compute_starts = compute_starts + 1, updated_at = ? WHERE request_id = ?",
+      ).run(this.#now(), idKey(requestId));
       return this.mustGet(requestId).computeStarts;
     });
   }

@@ -111,7 +111,10 @@ const graph =
   };
 
 function model(g: GraphSpec): Uint8Array {
-  const w = new W().int(1, 8).msg(7, graph(g)).msg(8, (o) => o.str(1, "").int(2, 13));
+  const w = new W()
+    .int(1, 8)
+    .msg(7, graph(g))
+    .msg(8, (o) => o.str(1, "").int(2, 13));
   return Uint8Array.from(w.out);
 }
 

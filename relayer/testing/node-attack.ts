@@ -86,7 +86,16 @@ export async function attackBed(operators = 1): Promise<AttackBed> {
     inputs: [{ name: "shape", dtype: "int64", shape: [2] }],
     outputs: [{ name: "y", dtype: "float32", shape: [] }],
   });
-  const devnet = await startDevnet({ operators, models: [honest, exfil, exfilAbsolute, endless, huge] });
+  // A node start can lose a race for its port on a busy machine ("other side closed"): try again.
+  let devnet: Devnet | undefined;
+  for (let attempt = 1; devnet === undefined; attempt++) {
+    try {
+      devnet = await startDevnet({ operators, models: [honest, exfil, exfilAbsolute, endless, huge] });
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await sleep(2_000);
+    }
+  }
   const secretKey = devnet.operators[0]!.signerKey;
   const secret = `VERDICT_SIGNER_KEY=${secretKey}`;
   writeFileSync(path.join(dir, ".env"), secret + "\n");
@@ -110,7 +119,11 @@ export async function attackBed(operators = 1): Promise<AttackBed> {
           VERDICT_POLL_INTERVAL_MS: "100",
           // file:// only for the model directories and the requesters' input directory: never the
           // directory holding `.env` or the data directory.
-          VERDICT_FETCH_FILE_DIRS: [path.join(REPO_ROOT, "models"), path.join(dir, "models"), path.join(dir, "inputs")].join(","),
+          VERDICT_FETCH_FILE_DIRS: [
+            path.join(REPO_ROOT, "models"),
+            path.join(dir, "models"),
+            path.join(dir, "inputs"),
+          ].join(","),
           ...extra,
         }),
       );
@@ -269,7 +282,11 @@ export { FEE };
  * After `id`'s deadline (time moved forward on the devnet), anyone's `expire`: today's coordinator
  * penalises every assigned operator that missed it. Returns whether it expired (false: it was answered).
  */
-export async function expireAfterDeadline(devnet: Devnet, id: bigint, request: CommittedRequestLike): Promise<boolean> {
+export async function expireAfterDeadline(
+  devnet: Devnet,
+  id: bigint,
+  request: CommittedRequestLike,
+): Promise<boolean> {
   const { rpc } = await import("../../scripts/lib/devnet.js");
   const head = await devnet.provider.getBlock("latest");
   const wait = Number(request.deadline) - (head?.timestamp ?? 0) + 1;

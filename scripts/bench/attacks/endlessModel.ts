@@ -8,12 +8,7 @@
  */
 import type { Attack } from "../attacks.js";
 import { inlineParams, request } from "../../lib/devnet.js";
-import {
-  attackBed,
-  honestLatencies,
-  int64Input,
-  percentile,
-} from "../../../relayer/testing/node-attack.js";
+import { attackBed, honestLatencies, int64Input, percentile } from "../../../relayer/testing/node-attack.js";
 
 const attack: Attack = {
   description:
@@ -33,7 +28,10 @@ const attack: Attack = {
       const baseline = await honestLatencies(bed, n, 60_000);
       const m = devnet.models;
       for (let i = 0; i < 2; i++) {
-        await request(devnet, inlineParams(m[bed.endless.name]!, int64Input("n", [], [10n ** 15n + BigInt(i)])));
+        await request(
+          devnet,
+          inlineParams(m[bed.endless.name]!, int64Input("n", [], [10n ** 15n + BigInt(i)])),
+        );
         await request(
           devnet,
           inlineParams(m[bed.huge.name]!, int64Input("shape", [2], [1_000_000n, 1_000_000n + BigInt(i)])),

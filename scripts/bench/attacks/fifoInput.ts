@@ -16,6 +16,7 @@ import {
   answeredWithin,
   attackBed,
   expireAfterDeadline,
+  FEE,
   honestLatencies,
   requesterBalance,
   stakeLoss,
@@ -55,7 +56,10 @@ const attack: Attack = {
       return {
         "attacks.fifoInput.stalledRequests": honest.filter((x) => !Number.isFinite(x)).length,
         "attacks.fifoInput.honestLossOpg": await stakeLoss(devnet, before),
-        "attacks.fifoInput.attackerNetOpg": Number(formatEther((await requesterBalance(devnet)) - balance)),
+        // The same account paid the honest requests' fees (one model fee each, k = 1): not the attack's cost.
+        "attacks.fifoInput.attackerNetOpg": Number(
+          formatEther((await requesterBalance(devnet)) - balance + BigInt(honest.length) * FEE),
+        ),
       };
     } finally {
       await bed.stop();

@@ -68,14 +68,18 @@ const attack: Attack = {
       const disputesInterface = Disputes__factory.createInterface();
       const disputes = opened.filter((l) => {
         try {
-          return disputesInterface.parseLog({ topics: [...l.topics], data: l.data })?.name === "DisputeOpened";
+          return (
+            disputesInterface.parseLog({ topics: [...l.topics], data: l.data })?.name === "DisputeOpened"
+          );
         } catch {
           return false;
         }
       }).length;
       return {
         "attacks.withdrawnInput.honestLossOpg": await stakeLoss(devnet, before),
-        "attacks.withdrawnInput.attackerNetOpg": Number(formatEther((await requesterBalance(devnet)) - balance)),
+        "attacks.withdrawnInput.attackerNetOpg": Number(
+          formatEther((await requesterBalance(devnet)) - balance),
+        ),
         "attacks.withdrawnInput.disputesOpened": disputes,
         "attacks.withdrawnInput.inputFetches": served,
       };
