@@ -42,7 +42,7 @@ contract CoordinatorBoundsTest is Test {
             TREASURY
         );
         staking.setFeeSource(address(coordinator));
-        staking.grantRole(staking.SLASHER_ROLE(), address(coordinator));
+        staking.setSlashers(address(coordinator), address(0xD15));
         registry.setTermsListener(address(coordinator));
         for (uint256 i; i < 3; ++i) {
             token.transfer(ops[i], 20_000 ether);
@@ -51,6 +51,7 @@ contract CoordinatorBoundsTest is Test {
             staking.registerOperator(vm.addr(keys[i]), 1_000, "x", 20_000 ether);
             vm.stopPrank();
         }
+        vm.roll(block.number + staking.EPOCH_BLOCKS()); // registered weights count from the next epoch
         string[] memory uris = new string[](1);
         uris[0] = "file://m.onnx";
         registry.register(
