@@ -384,7 +384,8 @@ export class DisputeDuties {
         log.info({ txHash: r.hash }, "jury drawn");
       } catch (e) {
         if (!(e instanceof DutyRevert)) throw e;
-        if (/RandomnessNotReady/.test(String(e.reason))) log.debug("jury randomness not ready; retrying next poll");
+        if (/RandomnessNotReady/.test(String(e.reason)))
+          log.debug("jury randomness not ready; retrying next poll");
         else log.warn({ reason: e.reason }, "drawJury would revert");
       }
       return;
