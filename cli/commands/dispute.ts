@@ -77,8 +77,30 @@ async function draw(ctx: Ctx, id: string): Promise<void> {
   const s = await ctx.session(true);
   const d = s.disputes();
   const created = await s.client.findRequest(requestId);
+  await untilRandomness(async () => {
+    await d.getFunction("drawJury").staticCall(requestId, created.request);
+  });
   await s.send("drawing the jury…", () => d.getFunction("drawJury")(requestId, created.request));
   await report(ctx, d, requestId);
+}
+
+/**
+ * A jury is drawn from the randomness ticket the dispute took, readable from the block after it: until then
+ * `drawJury` reverts RandomnessNotReady. Waits (up to `limitMs`) for the chain to produce that block rather
+ * than failing a user who asked a moment too early; any other revert is thrown at once.
+ */
+async function untilRandomness(simulate: () => Promise<void>, limitMs = 60_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    try {
+      await simulate();
+      return;
+    } catch (err) {
+      const name = (err as { revert?: { name?: string } }).revert?.name;
+      if (name !== "RandomnessNotReady" || Date.now() > until) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 async function escalate(ctx: Ctx, id: string): Promise<void> {
