@@ -305,14 +305,14 @@ describe("relayer end to end (hardhat node + relayer process)", function () {
     // The operator's own "cannot serve: model unavailable" (outcome 2, code 9), signed and posted: never a
     // result computed from the tampered bytes, never "invalid input" (issue 15.3).
     const until = Date.now() + 90_000;
-    let tampered: { outcome: number; output: Uint8Array | string } | undefined;
-    while (tampered === undefined && Date.now() < until) {
-      tampered = (await answersSince(devnet, startBlock)).find((a) => a.requestId === tamperReq.requestId);
-      if (tampered === undefined) await new Promise((r) => setTimeout(r, 500));
+    let cannotServe: Answer | undefined;
+    while (cannotServe === undefined && Date.now() < until) {
+      cannotServe = (await answersSince(devnet, startBlock)).find((a) => a.requestId === tamperReq.requestId);
+      if (cannotServe === undefined) await new Promise((r) => setTimeout(r, 500));
     }
-    expect(tampered, "no answer for the tampered model's request").to.not.equal(undefined);
-    expect(tampered!.outcome).to.equal(2);
-    expect(BigInt("0x" + Buffer.from(tampered!.output as Uint8Array).toString("hex"))).to.equal(9n);
+    expect(cannotServe, "no answer for the tampered model's request").to.not.equal(undefined);
+    expect(cannotServe!.outcome).to.equal(2);
+    expect(BigInt("0x" + Buffer.from(cannotServe!.output).toString("hex"))).to.equal(9n);
     expect(relayer.lines().join("\n")).to.include("MODEL_HASH_MISMATCH");
     await relayer.kill();
     expect(relayer.lines().join("\n")).to.not.include(devnet.operators[0]!.signerKey.slice(2));

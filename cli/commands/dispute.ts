@@ -4,7 +4,7 @@
  * dispute's phase needs and assembles its arguments from the request's trail.
  */
 import type { Command } from "commander";
-import { type Contract, ZeroAddress, hexlify, keccak256 } from "ethers";
+import { type Contract, ZeroAddress, hexlify, id, keccak256 } from "ethers";
 import { Outcome } from "../../sdk/eip712.js";
 import { CliError, EXIT_CHAIN, opg, parseAddress, parseRequestId, readTensorFile } from "../support.js";
 import { iso, type Ctx } from "../lib/context.js";
@@ -89,6 +89,9 @@ async function draw(ctx: Ctx, id: string): Promise<void> {
  * `drawJury` reverts RandomnessNotReady. Waits (up to `limitMs`) for the chain to produce that block rather
  * than failing a user who asked a moment too early; any other revert is thrown at once.
  */
+/** Selector of IRandomnessSource.RandomnessNotReady(uint256), reverted by the jury draw (in JuryLib). */
+const RANDOMNESS_NOT_READY = id("RandomnessNotReady(uint256)").slice(0, 10);
+
 async function untilRandomness(simulate: () => Promise<void>, limitMs = 60_000): Promise<void> {
   const until = Date.now() + limitMs;
   for (;;) {
@@ -96,8 +99,8 @@ async function untilRandomness(simulate: () => Promise<void>, limitMs = 60_000):
       await simulate();
       return;
     } catch (err) {
-      const name = (err as { revert?: { name?: string } }).revert?.name;
-      if (name !== "RandomnessNotReady" || Date.now() > until) throw err;
+      const data = String((err as { data?: unknown }).data ?? "");
+      if (!data.startsWith(RANDOMNESS_NOT_READY) || Date.now() > until) throw err;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
   }

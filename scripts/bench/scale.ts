@@ -128,6 +128,9 @@ const figures: Record<string, number> = {};
     await (await token.transfer(address, DELEGATION)).wait();
     await (await token.connect(me).approve(await staking.getAddress(), DELEGATION)).wait();
     figures[`gas.scale.delegate.delegators${n}`] = await gasOf(staking.connect(me).delegate(op, DELEGATION));
+    // New shares earn only once active (activationDelay): let them activate, then pay a reward to claim.
+    await networkHelpers.time.increase(Number(await staking.activationDelay()) + 1);
+    await (await staking.syncRewards(op)).wait();
     await (await staking.notifyReward(op, parseEther("10"))).wait();
     figures[`gas.scale.claim.delegators${n}`] = await gasOf(staking.connect(me).claimRewards(op));
     const shares = await staking.sharesOf(op, address);

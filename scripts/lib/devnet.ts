@@ -343,7 +343,6 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
   // Ignition journals deployments to http networks on disk: use a throw-away id, removed afterwards.
   const deploymentId = `devnet-${node.port}-${Date.now()}`;
   const ignitionDir = path.join(REPO_ROOT, "ignition");
-  const hadIgnitionDir = existsSync(ignitionDir);
   let deployed: {
     token: { getAddress(): Promise<string> };
     staking: { getAddress(): Promise<string> };
@@ -359,14 +358,9 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
       parameters: { Verdict: { timelockDelay: 60 } },
     });
   } finally {
+    // Only this deployment's journal: devnets run side by side (benchmarks in two lanes), and removing the
+    // whole directory would pull another's journal from under it. Empty directories are invisible to git.
     rmSync(path.join(ignitionDir, "deployments", deploymentId), { recursive: true, force: true });
-    if (!hadIgnitionDir) rmSync(ignitionDir, { recursive: true, force: true });
-    else if (
-      existsSync(path.join(ignitionDir, "deployments")) &&
-      readdirSync(path.join(ignitionDir, "deployments")).length === 0
-    ) {
-      rmSync(path.join(ignitionDir, "deployments"), { recursive: true, force: true });
-    }
     await connection.close();
   }
   const addresses = {
