@@ -473,6 +473,8 @@ describe("verdict CLI", function () {
       await fundGas(signer.address);
       extraOperators.push({ address: acct.address, signerKey: signer.privateKey });
     }
+    // Draws read weights frozen at the start of a 64-block epoch: the new operators count from the next one.
+    await devnet.provider.send("hardhat_mine", ["0x41"]);
   };
   const signerKeyOf = (operator: string): string => {
     const op = [...extraOperators, ...devnet.operators].find((o) => o.address === operator);
