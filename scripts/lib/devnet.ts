@@ -355,7 +355,9 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
   try {
     deployed = await connection.ignition.deploy(VerdictModule, {
       deploymentId,
-      parameters: { Verdict: { timelockDelay: 60 } },
+      // A devnet's callback gas price is 1 gwei of OPG per gas (10 on a real deployment): the example dApp's
+      // 120k-gas callback then fits the devnet models' 0.001 OPG fee.
+      parameters: { Verdict: { timelockDelay: 60, callbackGasPrice: 1 } },
     });
   } finally {
     // Only this deployment's journal: devnets run side by side (benchmarks in two lanes), and removing the
