@@ -11,6 +11,7 @@ export default tseslint.config(
       "coverage/",
       "ignition/deployments/",
       ".verdict/",
+      "sdk/dist/",
     ],
   },
   js.configs.recommended,

@@ -1,10 +1,9 @@
 /**
  * VerdictClient: the typed, importable way to use Verdict from an ethers Provider or Signer. Request an
  * inference and await its result, read status, manage the escrow, models and stake, follow and verify a
- * request's accountability trail, and read concentration stats. ABIs come from the build.
- *
- * This module imports build artifacts (artifacts/, types/ethers-contracts/), so it is not re-exported from
- * sdk/index.ts; import it as `sdk/client.js`. It re-exports the encoding helpers for convenience.
+ * request's accountability trail, and read concentration stats. ABIs come from sdk/abi (generated from the
+ * build as `as const` TypeScript), so the client needs no build folder at run time. It re-exports the
+ * encoding helpers for convenience.
  */
 import {
   type ContractTransactionReceipt,
@@ -23,16 +22,17 @@ import {
   isHexString,
   keccak256,
 } from "ethers";
+import { coordinatorAbi, modelRegistryAbi, opgTokenAbi, stakingAbi } from "./abi/index.js";
 import {
-  Coordinator__factory,
-  ModelRegistry__factory,
-  OPGToken__factory,
-  Staking__factory,
+  coordinatorAt,
+  modelRegistryAt,
+  opgTokenAt,
+  stakingAt,
   type Coordinator,
   type ModelRegistry,
   type OPGToken,
   type Staking,
-} from "../types/ethers-contracts/index.js";
+} from "./abi/contracts.js";
 import { VerdictError } from "./errors.js";
 import {
   Finality,
@@ -182,10 +182,10 @@ function isSigner(r: Signer | Provider): r is Signer {
 export function errorInterface(extra: readonly InterfaceAbi[] = []): Interface {
   const fragments = new Map<string, unknown>();
   const abis: InterfaceAbi[] = [
-    Coordinator__factory.abi as InterfaceAbi,
-    Staking__factory.abi as InterfaceAbi,
-    ModelRegistry__factory.abi as InterfaceAbi,
-    OPGToken__factory.abi as InterfaceAbi,
+    coordinatorAbi as InterfaceAbi,
+    stakingAbi as InterfaceAbi,
+    modelRegistryAbi as InterfaceAbi,
+    opgTokenAbi as InterfaceAbi,
     ...extra,
   ];
   for (const abi of abis) {
@@ -297,9 +297,9 @@ export class VerdictClient {
     this.provider = provider;
     this.addresses = addresses;
     this.fromBlock = opts.fromBlock ?? 0;
-    this.coordinator = Coordinator__factory.connect(addresses.coordinator, runner);
-    this.staking = Staking__factory.connect(addresses.staking, runner);
-    this.registry = ModelRegistry__factory.connect(addresses.registry, runner);
+    this.coordinator = coordinatorAt(addresses.coordinator, runner);
+    this.staking = stakingAt(addresses.staking, runner);
+    this.registry = modelRegistryAt(addresses.registry, runner);
   }
 
   /** Connects and checks the chain id first (WRONG_NETWORK when it differs). */
@@ -339,10 +339,7 @@ export class VerdictClient {
 
   async token(): Promise<OPGToken> {
     if (!this.#token) {
-      this.#token = OPGToken__factory.connect(
-        await this.coordinator.feeToken(),
-        this.signer ?? this.provider,
-      );
+      this.#token = opgTokenAt(await this.coordinator.feeToken(), this.signer ?? this.provider);
     }
     return this.#token;
   }

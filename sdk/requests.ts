@@ -17,7 +17,7 @@ import {
   type Log,
   type LogDescription,
 } from "ethers";
-import CoordinatorArtifact from "../artifacts/contracts/requests/Coordinator.sol/Coordinator.json" with { type: "json" };
+import * as CoordinatorArtifact from "./abi/coordinator.js";
 import { VerdictError } from "./errors.js";
 
 export const coordinatorInterface = new Interface(CoordinatorArtifact.abi);

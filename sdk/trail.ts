@@ -15,7 +15,7 @@ import {
   getAddress,
   toBeHex,
 } from "ethers";
-import StakingArtifact from "../artifacts/contracts/staking/Staking.sol/Staking.json" with { type: "json" };
+import * as StakingArtifact from "./abi/staking.js";
 import { VerdictError } from "./errors.js";
 import {
   RequestStatus,
