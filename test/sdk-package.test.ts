@@ -85,11 +85,13 @@ describe("sdk/abi: generated from the artifacts", function () {
     expect((err as AbiSourceError).code).to.equal("ABI_SOURCE_MISSING");
   });
 
-  it("no SDK module imports the build folders (artifacts/, types/) at run time", function () {
+  it("no SDK module imports the build folders (artifacts/, types/)", function () {
     const sdk = path.join(REPO_ROOT, "sdk");
     const offenders = filesUnder(sdk)
       .filter((f) => f.endsWith(".ts") && !f.startsWith("dist") && !f.startsWith("node_modules"))
-      .filter((f) => /from\s+["'][./]*\/(artifacts|types)\//.test(readFileSync(path.join(sdk, f), "utf8")));
+      .filter((f) =>
+        /(from|import\()\s*["'][./]*\/(artifacts|types)\//.test(readFileSync(path.join(sdk, f), "utf8")),
+      );
     expect(offenders).to.deep.equal([]);
   });
 });
