@@ -3,7 +3,8 @@
  * classes: each function's arguments, return value and state mutability come from its ABI entry. Arguments
  * take what ethers accepts (BigNumberish, AddressLike, BytesLike, objects for structs); results are what
  * ethers returns (bigint for every integer, hex strings for bytes and addresses, structs as named tuples).
- * Multi-dimensional fixed-size arrays (`T[2][3]`) are typed `unknown`; none of Verdict's ABIs has one.
+ * Multi-dimensional fixed-size arrays (`T[2][3]`) are typed `unknown`, and an overloaded name gets the union
+ * of its overloads (ethers wants the full signature for those); none of Verdict's ABIs has either.
  */
 import {
   type AddressLike,
@@ -76,11 +77,13 @@ type TypeOf<T extends string, P extends AbiParameter, D extends Direction> = T e
   ? TypeOf<E, P, D>[]
   : T extends `${infer E}[${number}]`
     ? TypeOf<E, P, D>[]
-    : T extends "tuple"
-      ? P["components"] extends readonly AbiParameter[]
-        ? StructType<P["components"], D>
-        : unknown
-      : ScalarType<T, D>;
+    : T extends `${string}[${string}`
+      ? unknown
+      : T extends "tuple"
+        ? P["components"] extends readonly AbiParameter[]
+          ? StructType<P["components"], D>
+          : unknown
+        : ScalarType<T, D>;
 
 /** The argument type of one parameter. */
 export type AbiInput<P extends AbiParameter> = TypeOf<P["type"], P, "in">;
