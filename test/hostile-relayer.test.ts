@@ -14,10 +14,10 @@ import { hexlify, keccak256, toBeHex } from "ethers";
 import { pino } from "pino";
 import { coordinatorInterface, encodeCreatedPayload } from "../sdk/requests.js";
 import { makeProvider } from "../relayer/chain/index.js";
-import { ChainDb } from "../relayer/chain/store.js";
+import { ChainDb } from "../relayer/db/requests.js";
 import { ChainSync } from "../relayer/chain/sync.js";
 import { RelayerMetrics } from "../relayer/metrics.js";
-import { RelayerDb } from "../relayer/store/db.js";
+import { RelayerDb } from "../relayer/db/jobs.js";
 
 const CHAIN_ID = 31337n;
 const COORDINATOR = "0x" + "c0".repeat(20);

@@ -18,10 +18,10 @@ import { assertSelfContainedModel } from "../relayer/inference/onnx-guard.js";
 import { InferencePool } from "../relayer/inference/pool.js";
 import { InferenceRunner, type ModelRef } from "../relayer/inference/runner.js";
 import { parseSchema } from "../relayer/inference/schema.js";
-import { ModelStore, sha256Hex } from "../relayer/models/store.js";
+import { ModelStore, sha256Hex } from "../relayer/models/cache.js";
 import { asCannotServe, CannotServeReason } from "../relayer/outcomes.js";
-import { endlessLoopModel, exfiltrationModel, hugeAllocationModel } from "../relayer/testing/hostile-onnx.js";
-import { addInt64Model } from "../relayer/testing/tiny-onnx.js";
+import { endlessLoopModel, exfiltrationModel, hugeAllocationModel } from "../scripts/lib/hostile-onnx.js";
+import { addInt64Model } from "./helpers/tiny-onnx.js";
 import { encodeTensors } from "../sdk/tensor.js";
 
 const SECRET = "VERDICT_SIGNER_KEY=0x" + "5e".repeat(32);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../relayer/errors.js";
-import { RelayerDb, SCHEMA_VERSION, isLegalTransition, type ComputedPayload } from "../relayer/store/db.js";
+import { RelayerDb, SCHEMA_VERSION, isLegalTransition, type ComputedPayload } from "../relayer/db/jobs.js";
 
 const h = (n: number): string => "0x" + n.toString(16).padStart(64, "0");
 const sig = "0x" + "ab".repeat(65);

@@ -42,8 +42,8 @@ import {
   codeToBytes32,
   onChainCannotServe,
 } from "../outcomes.js";
-import type { ComputedPayload, Job, Outcome, RelayerDb } from "../store/db.js";
-import type { ChainDb, StoredRequest } from "./store.js";
+import type { ComputedPayload, Job, Outcome, RelayerDb } from "../db/jobs.js";
+import type { ChainDb, StoredRequest } from "../db/requests.js";
 
 /** The coordinator's MAX_OUTPUT: a larger output is the OUTPUT_TOO_LARGE cannot-serve outcome. */
 export const MAX_OUTPUT_BYTES = 4_096;

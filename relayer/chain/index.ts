@@ -18,11 +18,11 @@ import type { RelayerContext } from "../service.js";
 import { Challenger } from "./challenger.js";
 import { Computer } from "./compute.js";
 import { lyingRunner } from "./dev-lie.js";
-import { DutiesDb } from "./duties-db.js";
+import { DutiesDb } from "../db/duties.js";
 import { DisputeDuties } from "./juror.js";
 import { fetchPolicyOf } from "../service.js";
 import { NonceManager } from "./nonce.js";
-import { ChainDb, type DisputeCandidate } from "./store.js";
+import { ChainDb, type DisputeCandidate } from "../db/requests.js";
 import { Submitter } from "./submitter.js";
 import { ChainSync } from "./sync.js";
 import { Watchtower } from "./watchtower.js";
@@ -119,8 +119,16 @@ export async function startChainRelayer(
     }
   }
 
-  const chainDb = ChainDb.open(path.join(config.dataDir, CHAIN_DB_FILE));
-  const dutiesDb = DutiesDb.open(path.join(config.dataDir, DUTIES_DB_FILE));
+  // Every database of the data directory belongs to this chain and coordinator (DB_CHAIN_MISMATCH otherwise).
+  const binding = { chainId: config.chainId, coordinator: config.coordinatorAddress };
+  const chainDb = ChainDb.open(path.join(config.dataDir, CHAIN_DB_FILE), binding);
+  let dutiesDb: DutiesDb;
+  try {
+    dutiesDb = DutiesDb.open(path.join(config.dataDir, DUTIES_DB_FILE), binding);
+  } catch (e) {
+    chainDb.close();
+    throw e;
+  }
   if (config.devLie > 0) {
     // loadConfig refuses this outside chain 31337; said loudly, at start and on every lie.
     log.error(

@@ -31,9 +31,9 @@ import {
   type Disputes,
 } from "../../types/ethers-contracts/index.js";
 import type { Computer } from "./compute.js";
-import type { DutiesDb, StoredBallot } from "./duties-db.js";
+import type { DutiesDb, StoredBallot } from "../db/duties.js";
 import { DutyRevert, dutySender, type DutySender, type DutySenderOptions } from "./duty-tx.js";
-import type { ChainDb, StoredRequest } from "./store.js";
+import type { ChainDb, StoredRequest } from "../db/requests.js";
 import { ANSWER_SUBMITTED, REQUEST_CREATED } from "./sync.js";
 import { voteCommitment } from "../../sdk/disputes.js";
 export { voteCommitment };

@@ -11,7 +11,7 @@ import {
   attackBed,
   honestLatencies,
   uint8Input,
-} from "../../../relayer/testing/node-attack.js";
+} from "../../lib/node-attack.js";
 
 const attack: Attack = {
   description:
