@@ -408,6 +408,8 @@ describe("Hostile: relayer chain follower against a lying RPC endpoint", functio
     expect(db.getJob(32n)?.state).to.equal("submitted");
     expect(db.getJob(32n)?.inputHash).to.equal(keccak256(Uint8Array.of(2)));
     expect(db.getJob(33n)?.state).to.equal("pending");
+    // chain.db holds the re-created request (the one the superseding job computes and answers).
+    expect(chainDb.getRequest(31n)?.request.inputHash).to.equal(keccak256(Uint8Array.of(9)));
   });
 
   it("the database refuses another chain or coordinator with a typed error", function () {

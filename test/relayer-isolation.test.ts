@@ -10,7 +10,7 @@
  */
 import { expect } from "chai";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { InvalidInputError, RunnerError } from "../relayer/errors.js";
@@ -191,6 +191,45 @@ process.on("message", (m) => {
       // The killed child was replaced: the pool still has two.
       await new Promise((r) => setTimeout(r, 200));
       expect(pool.pids).to.have.length(3); // two workers and the spare
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("a job running past 1 s gets its child the lowest CPU priority; other models keep normal-priority children and load without waiting for it", async function () {
+    const pool = new InferencePool({ size: 1, spare: 1, jobTimeoutMs: 4_000, demoteAfterMs: 300 });
+    try {
+      const loop = endlessLoopModel();
+      await pool.addModel("loop", loop, () => Promise.resolve(loop));
+      const hostile = pool
+        .run("loop", () => [{ name: "n", type: "int64", dims: [], data: BigInt64Array.from([10n ** 15n]) }], [
+          "y",
+        ])
+        .catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(pool.demotions).to.equal(1);
+      const priorities = pool.pids.map((pid) => getPriority(pid)).sort((a, b) => a - b);
+      expect(priorities).to.deep.equal([0, 19]); // the hostile job's child only
+      // A model first seen while the hostile job runs loads on the idle child at once: it does not wait
+      // (up to the hostile job's deadline) for the busy child to take it too.
+      const add = addInt64Model();
+      const t = performance.now();
+      await pool.addModel("add", add, () => Promise.resolve(add));
+      const out = await pool.run(
+        "add",
+        () => [
+          { name: "a", type: "int64", dims: [1], data: BigInt64Array.from([41n]) },
+          { name: "b", type: "int64", dims: [1], data: BigInt64Array.from([1n]) },
+        ],
+        ["s"],
+      );
+      expect((out[0]!.data as BigInt64Array)[0]).to.equal(42n);
+      expect(performance.now() - t).to.be.lessThan(2_000);
+      const err = await hostile;
+      expect((err as RunnerError).code).to.equal("INFERENCE_TIMEOUT");
+      // The killed child is replaced at normal priority; the busy child got the new model when needed.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(pool.pids.map((pid) => getPriority(pid))).to.deep.equal([0, 0]);
     } finally {
       await pool.close();
     }

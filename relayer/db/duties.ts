@@ -135,9 +135,8 @@ export class DutiesDb extends SqliteStore {
   /** Records a candidate (idempotent: an existing row, whatever its state, is kept). */
   addCandidate(requestId: bigint, operator: string, ourOutputHash: string): boolean {
     const r = this.stmt(
-        "INSERT OR IGNORE INTO challenges (request_id, operator, our_hash, state, updated_at) VALUES (?, ?, ?, 'candidate', ?)",
-      )
-      .run(key(requestId), operator, ourOutputHash, Date.now());
+      "INSERT OR IGNORE INTO challenges (request_id, operator, our_hash, state, updated_at) VALUES (?, ?, ?, 'candidate', ?)",
+    ).run(key(requestId), operator, ourOutputHash, Date.now());
     return Number(r.changes) > 0;
   }
 
@@ -160,16 +159,15 @@ export class DutiesDb extends SqliteStore {
     const c = this.getChallenge(requestId);
     if (c === undefined) return;
     this.stmt(
-        "UPDATE challenges SET state = ?, bond = ?, tx_hash = ?, detail = ?, updated_at = ? WHERE request_id = ?",
-      )
-      .run(
-        state,
-        (fields.bond ?? c.bond).toString(),
-        fields.txHash ?? c.txHash,
-        (fields.detail ?? c.detail).slice(0, 500),
-        Date.now(),
-        key(requestId),
-      );
+      "UPDATE challenges SET state = ?, bond = ?, tx_hash = ?, detail = ?, updated_at = ? WHERE request_id = ?",
+    ).run(
+      state,
+      (fields.bond ?? c.bond).toString(),
+      fields.txHash ?? c.txHash,
+      (fields.detail ?? c.detail).slice(0, 500),
+      Date.now(),
+      key(requestId),
+    );
   }
 
   /** Sum of the bonds of our disputes not yet settled (what the bond budget is spent on). */
@@ -182,14 +180,15 @@ export class DutiesDb extends SqliteStore {
   /** Records a draw (idempotent). */
   addBallot(disputeId: bigint, round: number, commitDeadline: number, revealDeadline: number): void {
     this.stmt(
-        "INSERT OR IGNORE INTO ballots (dispute_id, round, state, commit_deadline, reveal_deadline) VALUES (?, ?, 'drawn', ?, ?)",
-      )
-      .run(key(disputeId), round, commitDeadline, revealDeadline);
+      "INSERT OR IGNORE INTO ballots (dispute_id, round, state, commit_deadline, reveal_deadline) VALUES (?, ?, 'drawn', ?, ?)",
+    ).run(key(disputeId), round, commitDeadline, revealDeadline);
   }
 
   getBallot(disputeId: bigint, round: number): StoredBallot | undefined {
-    const r = this.stmt("SELECT * FROM ballots WHERE dispute_id = ? AND round = ?")
-      .get(key(disputeId), round) as Row | undefined;
+    const r = this.stmt("SELECT * FROM ballots WHERE dispute_id = ? AND round = ?").get(
+      key(disputeId),
+      round,
+    ) as Row | undefined;
     return r === undefined ? undefined : toBallot(r);
   }
 
@@ -201,8 +200,7 @@ export class DutiesDb extends SqliteStore {
   /** Our most recent ballot output in a dispute (for the majority output at settlement). */
   ballotsOf(disputeId: bigint): StoredBallot[] {
     return (
-      this.stmt("SELECT * FROM ballots WHERE dispute_id = ? ORDER BY round DESC")
-        .all(key(disputeId)) as Row[]
+      this.stmt("SELECT * FROM ballots WHERE dispute_id = ? ORDER BY round DESC").all(key(disputeId)) as Row[]
     ).map(toBallot);
   }
 
@@ -216,23 +214,25 @@ export class DutiesDb extends SqliteStore {
     vote: { outcome: number; outputHash: string; output: Uint8Array; salt: string },
   ): boolean {
     const r = this.stmt(
-        "UPDATE ballots SET state = 'salted', outcome = ?, output_hash = ?, output = ?, salt = ? " +
-          "WHERE dispute_id = ? AND round = ? AND state = 'drawn'",
-      )
-      .run(vote.outcome, vote.outputHash, vote.output, vote.salt, key(disputeId), round);
+      "UPDATE ballots SET state = 'salted', outcome = ?, output_hash = ?, output = ?, salt = ? " +
+        "WHERE dispute_id = ? AND round = ? AND state = 'drawn'",
+    ).run(vote.outcome, vote.outputHash, vote.output, vote.salt, key(disputeId), round);
     return Number(r.changes) > 0;
   }
 
   setBallotState(disputeId: bigint, round: number, state: BallotState, detail = ""): void {
-    this.stmt("UPDATE ballots SET state = ?, detail = ? WHERE dispute_id = ? AND round = ?")
-      .run(state, detail.slice(0, 500), key(disputeId), round);
+    this.stmt("UPDATE ballots SET state = ?, detail = ? WHERE dispute_id = ? AND round = ?").run(
+      state,
+      detail.slice(0, 500),
+      key(disputeId),
+      round,
+    );
   }
 
   // ------------------------------------------------------------------------------ tracked disputes
 
   track(disputeId: bigint, role: TrackedDispute["role"]): void {
-    this.stmt("INSERT OR IGNORE INTO tracked (dispute_id, role) VALUES (?, ?)")
-      .run(key(disputeId), role);
+    this.stmt("INSERT OR IGNORE INTO tracked (dispute_id, role) VALUES (?, ?)").run(key(disputeId), role);
   }
 
   isTracked(disputeId: bigint): boolean {

@@ -150,9 +150,7 @@ export class ChainDb extends SqliteStore {
   /** Records a signed transaction and the requests it answers, atomically. */
   putTx(tx: StoredTx): void {
     this.batch(() => {
-      const ins = this.stmt(
-        "INSERT OR IGNORE INTO tx_requests (request_id, hash, sent_at) VALUES (?, ?, ?)",
-      );
+      const ins = this.stmt("INSERT OR IGNORE INTO tx_requests (request_id, hash, sent_at) VALUES (?, ?, ?)");
       for (const id of tx.requestIds) ins.run(key(id), tx.hash.toLowerCase(), tx.sentAt);
       this.#putTx(tx);
     });
