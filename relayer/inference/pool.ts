@@ -10,9 +10,11 @@
  * - runs one job at a time; a job that outlives `jobTimeoutMs` gets its child killed (SIGKILL) and
  *   fails with RunnerError INFERENCE_TIMEOUT, without retry. The main process never waits for it, and
  *   one model never holds more than `size` of the `size + spare` children, so other models' jobs keep
- *   running while a hostile model's jobs run to their deadline. A job still running after
- *   `demoteAfterMs` (1 s) gets its child the lowest CPU priority, so on a small machine the short jobs of
- *   other models, the relayer's loop and its node keep the CPU meanwhile (relayer.hostile.otherRequestsP99Ms).
+ *   running while a hostile model's jobs run to their deadline. CPU priorities: the children run below
+ *   the relayer's loop (nice 10: a child's start-up after a kill never delays sync, transactions or duties),
+ *   and a job still running after `demoteAfterMs` (1 s) gets its child the lowest priority (nice 19), so on
+ *   a small machine the short jobs of other models and the relayer's loop keep the CPU meanwhile
+ *   (relayer.hostile.otherRequestsP99Ms).
  *
  * - Models: `addModel` sends the verified bytes (checked against the sha256 and for external data by
  *   the model store in the main process) to every idle child; a busy child (and a replacement child)
@@ -45,6 +47,13 @@ export const DEFAULT_JOB_TIMEOUT_MS = 30_000;
 export const DEFAULT_MEMORY_LIMIT_MB = 4_096;
 /** A job running longer than this gets its child the lowest CPU priority. */
 export const DEFAULT_DEMOTE_AFTER_MS = 1_000;
+/**
+ * CPU priority (nice) of every inference child: below the relayer's own loop (sync, transactions, duties),
+ * so a child's start-up (onnxruntime, model loads) or a burst of inference never delays the loop.
+ */
+export const CHILD_NICE = 10;
+/** CPU priority of a child whose job ran past the demotion delay. */
+export const DEMOTED_NICE = 19;
 /** A model load (child start-up included) is killed after this long at the least. */
 const LOAD_TIMEOUT_MS = 120_000;
 
@@ -230,6 +239,7 @@ export class InferencePool {
       this.#log?.error({ err: e, pid: child.pid }, "inference child failed");
     });
     child.once("exit", (code, signal) => this.#onExit(slot, code, signal));
+    this.#renice(slot, CHILD_NICE);
     return slot;
   }
 
@@ -310,26 +320,34 @@ export class InferencePool {
    * with few cores, a job that runs to its deadline (an endless Loop) must not take the CPU from the
    * short jobs of other models, from the relayer's own loop or from the node it talks to. Unprivileged
    * processes cannot raise a priority again, so the child stays demoted (chosen last for new jobs) until
-   * it exits; one that outlives its deadline is killed and replaced at normal priority.
+   * it exits; one that outlives its deadline is killed and replaced at the children's priority.
    */
   #demoteIfLong(slot: Slot, id: number): void {
     if (slot.demoted || this.#demoteMs <= 0) return;
     const t = setTimeout(() => {
-      const pid = slot.child.pid;
-      if (slot.dead || slot.demoted || !slot.calls.has(id) || pid === undefined) return;
-      try {
-        setPriority(pid, 19);
-        slot.demoted = true;
-        this.demotions++;
-        this.#log?.info(
-          { pid, afterMs: this.#demoteMs },
-          "long inference: child demoted to the lowest CPU priority",
-        );
-      } catch (e) {
-        this.#log?.debug({ err: e, pid }, "could not lower an inference child's priority");
-      }
+      if (slot.dead || slot.demoted || !slot.calls.has(id)) return;
+      if (!this.#renice(slot, DEMOTED_NICE)) return;
+      slot.demoted = true;
+      this.demotions++;
+      this.#log?.info(
+        { pid: slot.child.pid, afterMs: this.#demoteMs },
+        "long inference: child demoted to the lowest CPU priority",
+      );
     }, this.#demoteMs);
     t.unref();
+  }
+
+  /** Lowers the child's CPU priority to `nice` (never raises it); false when the system refused. */
+  #renice(slot: Slot, nice: number): boolean {
+    const pid = slot.child.pid;
+    if (pid === undefined) return false;
+    try {
+      setPriority(pid, nice);
+      return true;
+    } catch (e) {
+      this.#log?.debug({ err: e, pid, nice }, "could not lower an inference child's priority");
+      return false;
+    }
   }
 
   /** The model's session on `slot` (loading it there once; `bytes` when at hand, else reloaded). */

@@ -34,7 +34,6 @@ import { ANSWER_SUBMITTED } from "../../relayer/chain/sync.js";
 import { sha256Hex } from "../../relayer/models/cache.js";
 import { endlessLoopModel, exfiltrationModel, hugeAllocationModel } from "./hostile-onnx.js";
 
-
 /** A model file written to `dir` and described for registration. */
 function hostileModel(dir: string, name: string, bytes: Uint8Array, schema: object): DevnetModel {
   mkdirSync(path.join(dir, "models"), { recursive: true });
