@@ -344,7 +344,7 @@ export class DisputeDuties {
   // ------------------------------------------------------------------------------------ keeping
 
   async #keep(id: bigint, role: "challenger" | "juror", headTime: number): Promise<void> {
-    const { duties, operator } = this.#o;
+    const { duties } = this.#o;
     const disputes = await this.disputes();
     const log = this.#log.child({ disputeId: id.toString() });
     const d = await disputes.disputeOf(id);
@@ -396,7 +396,24 @@ export class DisputeDuties {
       }
       return;
     }
-    // Voting: due after the reveal deadline (+ grace for jurors, ordered by seat).
+    await this.#settleCommittee(id, role, d, headTime, req.request);
+  }
+
+  /**
+   * Voting: after the reveal deadline (+ grace for jurors, ordered by seat) `settle` with the majority's
+   * output, or `escalate` when there is no majority.
+   */
+  async #settleCommittee(
+    id: bigint,
+    role: "challenger" | "juror",
+    d: { round: bigint; revealDeadline: bigint },
+    headTime: number,
+    request: CommittedRequest,
+  ): Promise<void> {
+    const { duties, operator } = this.#o;
+    const disputes = await this.disputes();
+    const address = await disputes.getAddress();
+    const log = this.#log.child({ disputeId: id.toString() });
     const round = Number(d.round);
     let grace = 0;
     if (role === "juror") {
@@ -411,12 +428,12 @@ export class DisputeDuties {
         const r = await this.sender().send(
           "escalate",
           address,
-          disputesInterface.encodeFunctionData("escalate", [id, req.request]),
+          disputesInterface.encodeFunctionData("escalate", [id, request]),
         );
         log.warn({ txHash: r.hash, round }, "no majority: dispute escalated");
         return;
       }
-      const args = await this.#settlement(id, req.request, majority);
+      const args = await this.#settlement(id, request, majority);
       if (args === undefined) {
         log.warn({ majority }, "cannot settle: the majority's output is unknown to us; leaving it to others");
         return;
@@ -424,7 +441,7 @@ export class DisputeDuties {
       const r = await this.sender().send(
         "settle",
         address,
-        disputesInterface.encodeFunctionData("settle", [id, req.request, args.majorityOutput, args.answered]),
+        disputesInterface.encodeFunctionData("settle", [id, request, args.majorityOutput, args.answered]),
       );
       log.warn({ txHash: r.hash, round }, "dispute settled");
       duties.finishTracked(id);
