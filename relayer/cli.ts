@@ -17,10 +17,10 @@ import { InferenceRunner } from "./inference/runner.js";
 import { parseSchema } from "./inference/schema.js";
 import { encryptKeystore, loadSigner } from "./keys.js";
 import { createLogger, SecretSet } from "./log.js";
-import { ModelStore } from "./models/store.js";
+import { ModelStore } from "./models/cache.js";
 import { startRelayer } from "./service.js";
 import { startChainRelayer, type ChainRelayer } from "./chain/index.js";
-import { RelayerDb } from "./store/db.js";
+import { RelayerDb } from "./db/jobs.js";
 import path from "node:path";
 
 function env(envFile: string | undefined): Env {

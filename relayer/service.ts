@@ -12,8 +12,8 @@ import { InferenceRunner } from "./inference/runner.js";
 import { loadSigner } from "./keys.js";
 import { createLogger, SecretSet } from "./log.js";
 import { RelayerMetrics, startMetricsServer, type MetricsServer } from "./metrics.js";
-import { ModelStore } from "./models/store.js";
-import { RelayerDb } from "./store/db.js";
+import { ModelStore } from "./models/cache.js";
+import { RelayerDb } from "./db/jobs.js";
 
 export interface RelayerContext {
   config: Readonly<RelayerConfig>;

@@ -5,7 +5,7 @@ import path from "node:path";
 import * as ort from "onnxruntime-node";
 import { Wallet, parseEther } from "ethers";
 import { InferenceRunner, sessionOptions, type ModelRef } from "../relayer/inference/runner.js";
-import { ModelStore } from "../relayer/models/store.js";
+import { ModelStore } from "../relayer/models/cache.js";
 import { parseSchema } from "../relayer/inference/schema.js";
 import { ReasonCode } from "../sdk/eip712.js";
 import {

@@ -14,10 +14,10 @@ import { hexlify, keccak256, toBeHex } from "ethers";
 import { pino } from "pino";
 import { coordinatorInterface, encodeCreatedPayload } from "../sdk/requests.js";
 import { makeProvider } from "../relayer/chain/index.js";
-import { ChainDb } from "../relayer/chain/store.js";
+import { ChainDb } from "../relayer/db/requests.js";
 import { ChainSync } from "../relayer/chain/sync.js";
 import { RelayerMetrics } from "../relayer/metrics.js";
-import { RelayerDb } from "../relayer/store/db.js";
+import { RelayerDb } from "../relayer/db/jobs.js";
 
 const CHAIN_ID = 31337n;
 const COORDINATOR = "0x" + "c0".repeat(20);
@@ -408,6 +408,8 @@ describe("Hostile: relayer chain follower against a lying RPC endpoint", functio
     expect(db.getJob(32n)?.state).to.equal("submitted");
     expect(db.getJob(32n)?.inputHash).to.equal(keccak256(Uint8Array.of(2)));
     expect(db.getJob(33n)?.state).to.equal("pending");
+    // chain.db holds the re-created request (the one the superseding job computes and answers).
+    expect(chainDb.getRequest(31n)?.request.inputHash).to.equal(keccak256(Uint8Array.of(9)));
   });
 
   it("the database refuses another chain or coordinator with a typed error", function () {

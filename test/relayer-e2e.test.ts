@@ -12,7 +12,7 @@ import * as ort from "onnxruntime-node";
 import { Wallet, toBeHex, zeroPadValue, type Log } from "ethers";
 import { coordinatorInterface, createdRequestsIn } from "../sdk/requests.js";
 import { decodeTensors, encodeTensors, toFixed, type Tensor } from "../sdk/tensor.js";
-import { RelayerDb } from "../relayer/store/db.js";
+import { RelayerDb } from "../relayer/db/jobs.js";
 import {
   freePort,
   generatedModel,

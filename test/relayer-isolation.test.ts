@@ -10,19 +10,27 @@
  */
 import { expect } from "chai";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { getPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { InvalidInputError, RunnerError } from "../relayer/errors.js";
 import { assertSelfContainedModel } from "../relayer/inference/onnx-guard.js";
-import { InferencePool } from "../relayer/inference/pool.js";
-import { InferenceRunner, type ModelRef } from "../relayer/inference/runner.js";
+import { CHILD_NICE, DEMOTED_NICE, InferencePool } from "../relayer/inference/pool.js";
+import { InferenceRunner, type ModelRef, type RunResult } from "../relayer/inference/runner.js";
 import { parseSchema } from "../relayer/inference/schema.js";
-import { ModelStore, sha256Hex } from "../relayer/models/store.js";
+import { ModelStore, sha256Hex } from "../relayer/models/cache.js";
 import { asCannotServe, CannotServeReason } from "../relayer/outcomes.js";
-import { endlessLoopModel, exfiltrationModel, hugeAllocationModel } from "../relayer/testing/hostile-onnx.js";
-import { addInt64Model } from "../relayer/testing/tiny-onnx.js";
+import { endlessLoopModel, exfiltrationModel, hugeAllocationModel } from "../scripts/lib/hostile-onnx.js";
+import { addInt64Model } from "./helpers/tiny-onnx.js";
 import { encodeTensors } from "../sdk/tensor.js";
+import { keccak256, Wallet } from "ethers";
+import { pino } from "pino";
+import type { CommittedRequest } from "../sdk/requests.js";
+import { makeProvider } from "../relayer/chain/index.js";
+import { Computer } from "../relayer/chain/compute.js";
+import { RelayerDb } from "../relayer/db/jobs.js";
+import { ChainDb } from "../relayer/db/requests.js";
+import { RelayerMetrics } from "../relayer/metrics.js";
 
 const SECRET = "VERDICT_SIGNER_KEY=0x" + "5e".repeat(32);
 
@@ -196,6 +204,46 @@ process.on("message", (m) => {
     }
   });
 
+  it("children run below the relayer's loop; a job running past 1 s gets the lowest CPU priority; other models load without waiting for it", async function () {
+    const pool = new InferencePool({ size: 1, spare: 1, jobTimeoutMs: 4_000, demoteAfterMs: 300 });
+    try {
+      const loop = endlessLoopModel();
+      await pool.addModel("loop", loop, () => Promise.resolve(loop));
+      const hostile = pool
+        .run("loop", () => [{ name: "n", type: "int64", dims: [], data: BigInt64Array.from([10n ** 15n]) }], [
+          "y",
+        ])
+        .catch((e: unknown) => e);
+      await new Promise((r) => setTimeout(r, 800));
+      expect(pool.demotions).to.equal(1);
+      const priorities = pool.pids.map((pid) => getPriority(pid)).sort((a, b) => a - b);
+      // Children run below the relayer's loop; the hostile job's child at the lowest priority.
+      expect(priorities).to.deep.equal([CHILD_NICE, DEMOTED_NICE]);
+      // A model first seen while the hostile job runs loads on the idle child at once: it does not wait
+      // (up to the hostile job's deadline) for the busy child to take it too.
+      const add = addInt64Model();
+      const t = performance.now();
+      await pool.addModel("add", add, () => Promise.resolve(add));
+      const out = await pool.run(
+        "add",
+        () => [
+          { name: "a", type: "int64", dims: [1], data: BigInt64Array.from([41n]) },
+          { name: "b", type: "int64", dims: [1], data: BigInt64Array.from([1n]) },
+        ],
+        ["s"],
+      );
+      expect((out[0]!.data as BigInt64Array)[0]).to.equal(42n);
+      expect(performance.now() - t).to.be.lessThan(2_000);
+      const err = await hostile;
+      expect((err as RunnerError).code).to.equal("INFERENCE_TIMEOUT");
+      // The killed child is replaced at the children's priority; the busy child got the new model when needed.
+      await new Promise((r) => setTimeout(r, 300));
+      expect(pool.pids.map((pid) => getPriority(pid))).to.deep.equal([CHILD_NICE, CHILD_NICE]);
+    } finally {
+      await pool.close();
+    }
+  });
+
   it("an oversized ConstantOfShape is a resource failure (cannot serve), never invalid input", async function () {
     const pool = new InferencePool({ size: 1, memoryLimitMb: 1_024 });
     try {
@@ -230,6 +278,98 @@ process.on("message", (m) => {
       expect(ok[0]!.data[0]).to.equal(0);
     } finally {
       await pool.close();
+    }
+  });
+});
+
+describe("Relayer compute slots: jobs of hostile models never keep another model waiting", function () {
+  const model = (n: number): string => "0x" + n.toString(16).padStart(64, "0");
+  const HONEST = model(0xa0);
+  const SCHEMA = parseSchema(
+    JSON.stringify({
+      inputs: [{ name: "x", dtype: "uint8", shape: [1] }],
+      outputs: [{ name: "y", dtype: "uint8", shape: [1] }],
+    }),
+  );
+
+  it("two hostile models fill every slot; a job of a model with nothing in flight still starts at once", async function () {
+    const db = RelayerDb.open(":memory:");
+    const chainDb = ChainDb.open(":memory:");
+    // The runner: hostile models' inferences run until released (their deadline), the honest one answers.
+    const hanging: (() => void)[] = [];
+    const runner = {
+      workers: 1,
+      run: (m: ModelRef): Promise<RunResult> =>
+        m.modelHash === HONEST
+          ? Promise.resolve({
+              output: Uint8Array.of(1),
+              outputHash: keccak256(Uint8Array.of(1)),
+              tensors: [],
+            })
+          : new Promise<RunResult>((_resolve, reject) =>
+              hanging.push(() => reject(new RunnerError("INFERENCE_TIMEOUT", "deadline"))),
+            ),
+    } as unknown as InferenceRunner;
+    const computer = new Computer({
+      provider: makeProvider("http://127.0.0.1:9", 31337n),
+      db,
+      chainDb,
+      runner,
+      signer: new Wallet("0x" + "11".repeat(32)),
+      metrics: new RelayerMetrics({ defaultMetrics: false }),
+      logger: pino({ level: "silent" }),
+      chainId: 31337n,
+      coordinator: "0x" + "c0".repeat(20),
+      registry: "0x" + "e0".repeat(20),
+      concurrency: 1, // 2 slots, at most 1 per model
+      headTime: () => 0,
+    });
+    computer.model = (hash: string): Promise<ModelRef> =>
+      Promise.resolve({
+        modelHash: hash,
+        uris: [],
+        schema: SCHEMA,
+        outputScale: 0,
+      });
+    const add = (id: bigint, modelHash: string): void => {
+      const input = Uint8Array.of(Number(id));
+      const inputHash = keccak256(input);
+      db.addJob({ requestId: id, modelHash, inputHash, seenBlock: Number(id) });
+      chainDb.putRequest({
+        requestId: id,
+        index: 0,
+        blockNumber: Number(id),
+        blockTime: 0,
+        request: { modelHash, inputHash, deadline: 0n } as unknown as CommittedRequest,
+        input,
+        inputURI: "",
+      });
+    };
+    try {
+      // Hostile jobs of two models arrive first and take both slots (and one job each waits).
+      add(1n, model(0xb1));
+      add(2n, model(0xb2));
+      add(3n, model(0xb1));
+      add(4n, model(0xb2));
+      expect(computer.pump()).to.equal(2);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(hanging).to.have.length(2);
+      // An honest request arrives: it starts although every slot is taken, and is answered.
+      add(5n, HONEST);
+      expect(computer.pump()).to.equal(1);
+      for (let i = 0; i < 100 && db.getJob(5n)?.state !== "computed"; i++) {
+        await new Promise((r) => setTimeout(r, 20));
+        computer.flush();
+      }
+      expect(db.getJob(5n)?.state).to.equal("computed");
+      // The hostile models' waiting jobs do not: their models have a job in flight.
+      expect(hanging).to.have.length(2);
+      expect(db.getJob(3n)?.state).to.equal("pending");
+    } finally {
+      for (const release of hanging.splice(0)) release();
+      await computer.drain();
+      db.close();
+      chainDb.close();
     }
   });
 });

@@ -10,8 +10,8 @@ import { encodeTensors } from "../sdk/tensor.js";
 import { ModelError, ModelHashMismatchError } from "../relayer/errors.js";
 import { InferenceRunner } from "../relayer/inference/runner.js";
 import { parseSchema } from "../relayer/inference/schema.js";
-import { ModelStore, normaliseModelHash } from "../relayer/models/store.js";
-import { addInt64Model, divModel } from "../relayer/testing/tiny-onnx.js";
+import { ModelStore, normaliseModelHash } from "../relayer/models/cache.js";
+import { addInt64Model, divModel } from "./helpers/tiny-onnx.js";
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 

@@ -15,8 +15,8 @@ import {
 } from "../relayer/inference/runner.js";
 import { parseSchema, type ModelSchema } from "../relayer/inference/schema.js";
 import { InferencePool } from "../relayer/inference/pool.js";
-import { ModelStore } from "../relayer/models/store.js";
-import { addInt64Model, divModel } from "../relayer/testing/tiny-onnx.js";
+import { ModelStore } from "../relayer/models/cache.js";
+import { addInt64Model, divModel } from "./helpers/tiny-onnx.js";
 import { GENERATED_DIR } from "../scripts/models/manifest.js";
 import { ensureModels } from "../scripts/models/generate.js";
 

@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "../relayer/errors.js";
-import { RelayerDb, SCHEMA_VERSION, isLegalTransition, type ComputedPayload } from "../relayer/store/db.js";
+import { RelayerDb, SCHEMA_VERSION, isLegalTransition, type ComputedPayload } from "../relayer/db/jobs.js";
+import { DutiesDb } from "../relayer/db/duties.js";
+import { ChainDb } from "../relayer/db/requests.js";
 
 const h = (n: number): string => "0x" + n.toString(16).padStart(64, "0");
 const sig = "0x" + "ab".repeat(65);
@@ -248,5 +250,54 @@ describe("relayer job store (node:sqlite)", function () {
     raw.close();
     expectStoreCode(() => RelayerDb.open(file), "DB_SCHEMA_TOO_NEW");
     expectStoreCode(() => db.getCursor(), "DB_CLOSED");
+  });
+
+  // Issue 20.6: a data directory reused after a redeploy (or pointed at another chain) must not resume
+  // another coordinator's cursor, jobs, signed transactions or juror salts.
+  it("every database of a data directory reused after a redeploy refuses to open, its state untouched", function () {
+    const first = { chainId: 31337n, coordinator: "0x" + "c0".repeat(20) };
+    const redeployed = { chainId: 31337n, coordinator: "0x" + "c1".repeat(20) };
+    const otherChain = { chainId: 1n, coordinator: first.coordinator };
+    db.close();
+    const chainFile = path.join(dir, "sub", "chain.db");
+    const dutiesFile = path.join(dir, "sub", "duties.db");
+    // The first deployment's state.
+    db = RelayerDb.open(file, { binding: first });
+    db.advanceCursor({ blockNumber: 7, blockHash: h(7) });
+    db.close();
+    let chainDb = ChainDb.open(chainFile, first);
+    chainDb.addWatch({
+      requestId: 5n,
+      index: 0,
+      operator: "0x" + "0a".repeat(20),
+      outputHash: h(5),
+      outcome: 0,
+      output: Uint8Array.of(1),
+    });
+    chainDb.close();
+    let duties = DutiesDb.open(dutiesFile, first);
+    duties.setCursor(7);
+    duties.close();
+    // Reopened for the redeployed coordinator, or another chain: a typed refusal, nothing written.
+    for (const binding of [redeployed, otherChain]) {
+      expectStoreCode(() => RelayerDb.open(file, { binding }), "DB_CHAIN_MISMATCH");
+      expectStoreCode(() => ChainDb.open(chainFile, binding), "DB_CHAIN_MISMATCH");
+      expectStoreCode(() => DutiesDb.open(dutiesFile, binding), "DB_CHAIN_MISMATCH");
+    }
+    // The same deployment (the address in any case) resumes where it was.
+    db = RelayerDb.open(file, {
+      binding: { ...first, coordinator: first.coordinator.toUpperCase().replace("0X", "0x") },
+    });
+    expect(db.getCursor()?.blockNumber).to.equal(7);
+    chainDb = ChainDb.open(chainFile, first);
+    expect(chainDb.pendingWatch().map((w) => w.requestId)).to.deep.equal([5n]);
+    chainDb.close();
+    duties = DutiesDb.open(dutiesFile, first);
+    expect(duties.getCursor()).to.equal(7);
+    duties.close();
+    // A fresh data directory for the redeployment starts clean.
+    const fresh = ChainDb.open(path.join(dir, "fresh", "chain.db"), redeployed);
+    expect(fresh.pendingWatch()).to.deep.equal([]);
+    fresh.close();
   });
 });

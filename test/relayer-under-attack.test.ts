@@ -20,7 +20,7 @@ import {
   stakes,
   uint8Input,
   type AttackBed,
-} from "../relayer/testing/node-attack.js";
+} from "../scripts/lib/node-attack.js";
 
 describe("relayer under attack (hardhat node + relayer process + onnxruntime)", function () {
   this.timeout(600_000);

@@ -20,10 +20,10 @@ import {
   type Coordinator,
 } from "../../types/ethers-contracts/index.js";
 import type { Computer } from "./compute.js";
-import type { Challenge, DutiesDb } from "./duties-db.js";
+import type { Challenge, DutiesDb } from "../db/duties.js";
 import { DutyRevert } from "./duty-tx.js";
 import type { DisputeDuties } from "./juror.js";
-import type { ChainDb, DisputeCandidate } from "./store.js";
+import type { ChainDb, DisputeCandidate } from "../db/requests.js";
 
 const MAX_ATTEMPTS = 3;
 

@@ -12,7 +12,8 @@
  *   first (`MAX_TRANSIENT_ATTEMPTS`, persisted retry times).
  *
  * Computing never holds up the chain loop: `pump` starts due jobs in the background (at most
- * `slots` at once) and returns at once; answers are persisted in batches and `onPersisted` tells the
+ * `slots` at once, plus one job for each model with nothing in flight, so jobs of models whose inferences
+ * run to their deadline never keep another model waiting) and returns at once; answers are persisted in batches and `onPersisted` tells the
  * loop to submit them. Each start is counted in the database BEFORE it runs, so a job that keeps taking
  * the process down is declined after `MAX_COMPUTE_STARTS` starts instead of crash-looping.
  */
@@ -42,8 +43,8 @@ import {
   codeToBytes32,
   onChainCannotServe,
 } from "../outcomes.js";
-import type { ComputedPayload, Job, Outcome, RelayerDb } from "../store/db.js";
-import type { ChainDb, StoredRequest } from "./store.js";
+import type { ComputedPayload, Job, Outcome, RelayerDb } from "../db/jobs.js";
+import type { ChainDb, StoredRequest } from "../db/requests.js";
 
 /** The coordinator's MAX_OUTPUT: a larger output is the OUTPUT_TOO_LARGE cannot-serve outcome. */
 export const MAX_OUTPUT_BYTES = 4_096;
@@ -278,9 +279,12 @@ export class Computer {
   pump(limit = 500): number {
     if (this.#draining) return 0;
     const free = this.#slots - this.#inflight.size;
-    if (free <= 0) return 0;
-    // One model never takes every slot: jobs of a model whose inferences run to their deadline must not
-    // keep other models' jobs from starting.
+    // Beyond the slots, up to as many again for models with nothing in flight (see below).
+    const reserve = 2 * this.#slots - this.#inflight.size;
+    if (reserve <= 0) return 0;
+    // One model never takes every slot, and the slots taken by other models never keep a model with nothing
+    // in flight from starting one job: jobs of hostile models whose inferences run to their deadline (or
+    // wait for a child that does) must not keep other models' jobs from starting.
     const perModel = Math.max(1, this.#slots - 1);
     const held = new Map<string, number>();
     for (const m of this.#inflightModel.values()) held.set(m, (held.get(m) ?? 0) + 1);
@@ -289,11 +293,12 @@ export class Computer {
       this.#now(),
       Math.min(limit, 4 * this.#slots + this.#inflight.size),
     )) {
-      if (due.length >= free) break;
+      if (due.length >= reserve) break;
       // In flight, or computed with its signed answer still in the buffer (pending in the db until flushed).
       if (this.#inflight.has(j.requestId) || this.#buffered.has(j.requestId)) continue;
-      if ((held.get(j.modelHash) ?? 0) >= perModel) continue;
-      held.set(j.modelHash, (held.get(j.modelHash) ?? 0) + 1);
+      const n = held.get(j.modelHash) ?? 0;
+      if (n >= perModel || (due.length >= free && n > 0)) continue;
+      held.set(j.modelHash, n + 1);
       due.push(j);
     }
     for (const job of due) {

@@ -11,18 +11,27 @@
  * 200 once they succeed again.
  */
 import path from "node:path";
-import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
+import {
+  FetchRequest,
+  JsonRpcProvider,
+  Network,
+  type JsonRpcPayload,
+  type JsonRpcResult,
+  type Wallet,
+} from "ethers";
+import type { Logger } from "pino";
 import { VerdictError } from "../../sdk/errors.js";
+import { sleep } from "../../sdk/retry.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import type { RelayerContext } from "../service.js";
 import { Challenger } from "./challenger.js";
 import { Computer } from "./compute.js";
 import { lyingRunner } from "./dev-lie.js";
-import { DutiesDb } from "./duties-db.js";
+import { DutiesDb } from "../db/duties.js";
 import { DisputeDuties } from "./juror.js";
 import { fetchPolicyOf } from "../service.js";
 import { NonceManager } from "./nonce.js";
-import { ChainDb, type DisputeCandidate } from "./store.js";
+import { ChainDb, type DisputeCandidate } from "../db/requests.js";
 import { Submitter } from "./submitter.js";
 import { ChainSync } from "./sync.js";
 import { Watchtower } from "./watchtower.js";
@@ -36,7 +45,6 @@ export interface ChainRelayer {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** While computing, answers persisted this long ago are submitted without waiting for a full batch. */
 const EARLY_SUBMIT_MS = 250;
 
@@ -80,16 +88,35 @@ export function makeProvider(url: string, chainId: bigint): JsonRpcProvider {
   return new FetchJsonRpcProvider(url, chainId, 15_000);
 }
 
-export async function startChainRelayer(
-  ctx: RelayerContext,
-  options: { onDisputeCandidate?: (c: DisputeCandidate) => Promise<void> } = {},
-): Promise<ChainRelayer> {
-  const { config, logger, db, metrics, runner } = ctx;
-  const log = logger.child({ component: "chain" });
-  const provider = makeProvider(config.rpcUrl, config.chainId);
-  const signer = ctx.signer.connect(provider);
+type Config = RelayerContext["config"];
 
-  // Chain id and signer registration, retried while the endpoint is unreachable.
+/** What the loop drives: the chain follower, the computers, the submitter and the dispute duties. */
+interface ChainParts {
+  provider: JsonRpcProvider;
+  chainDb: ChainDb;
+  dutiesDb: DutiesDb;
+  sync: ChainSync;
+  /** The answers' computer (lying in VERDICT_DEV_LIE mode). */
+  computer: Computer;
+  /** An honest computer for the duties (the same object unless VERDICT_DEV_LIE). */
+  honest: Computer;
+  submitter: Submitter;
+  /** One round of the re-execution duties (watchtower, challenger, juror, keeper). */
+  dutiesRound: (head: number, headTime: number) => Promise<void>;
+  /** Wakes the loop (set by the loop while it sleeps). */
+  wakeup: { wake: (() => void) | undefined };
+}
+
+/**
+ * Checks that the endpoint serves the configured chain and that this relayer's signer is the operator's
+ * registered signer; retried with backoff while the endpoint is unreachable, typed errors otherwise.
+ */
+async function checkEndpoint(
+  config: Config,
+  provider: JsonRpcProvider,
+  signer: string,
+  log: Logger,
+): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       const id = BigInt(await provider.send("eth_chainId", []));
@@ -102,13 +129,13 @@ export async function startChainRelayer(
       const registered = await Staking__factory.connect(config.stakingAddress, provider).signerOf(
         config.operatorAddress,
       );
-      if (registered.toLowerCase() !== signer.address.toLowerCase()) {
+      if (registered.toLowerCase() !== signer.toLowerCase()) {
         throw new VerdictError(
           "SIGNER_NOT_REGISTERED",
-          `operator ${config.operatorAddress} has signer ${registered}, not this relayer's ${signer.address}`,
+          `operator ${config.operatorAddress} has signer ${registered}, not this relayer's ${signer}`,
         );
       }
-      break;
+      return;
     } catch (e) {
       if (e instanceof VerdictError) throw e;
       log.warn(
@@ -118,38 +145,29 @@ export async function startChainRelayer(
       await sleep(Math.min(10_000, 500 * attempt));
     }
   }
+}
 
-  const chainDb = ChainDb.open(path.join(config.dataDir, CHAIN_DB_FILE));
-  const dutiesDb = DutiesDb.open(path.join(config.dataDir, DUTIES_DB_FILE));
-  if (config.devLie > 0) {
-    // loadConfig refuses this outside chain 31337; said loudly, at start and on every lie.
-    log.error(
-      { devLie: config.devLie, chainId: config.chainId.toString() },
-      "VERDICT_DEV_LIE: THIS RELAYER DELIBERATELY POSTS WRONG ANSWERS (devnet demo mode); it will be slashed",
-    );
+/** chain.db and duties.db, both bound to this chain and coordinator (DB_CHAIN_MISMATCH otherwise). */
+function openChainDbs(config: Config): { chainDb: ChainDb; dutiesDb: DutiesDb } {
+  const binding = { chainId: config.chainId, coordinator: config.coordinatorAddress };
+  const chainDb = ChainDb.open(path.join(config.dataDir, CHAIN_DB_FILE), binding);
+  try {
+    return { chainDb, dutiesDb: DutiesDb.open(path.join(config.dataDir, DUTIES_DB_FILE), binding) };
+  } catch (e) {
+    chainDb.close();
+    throw e;
   }
-  const sync = new ChainSync({
-    provider,
-    db,
-    chainDb,
-    metrics,
-    logger: log,
-    coordinator: config.coordinatorAddress,
-    operator: config.operatorAddress,
-    confirmations: config.confirmations,
-    startBlock: config.startBlock,
-    watchShare: config.watchtowerShare,
-  });
-  // Woken when answers were persisted (submit them now) instead of at the next poll.
-  let wake: (() => void) | undefined;
-  let lastWake = 0;
-  const onPersisted = (): void => {
-    const now = performance.now();
-    if (now - lastWake < EARLY_SUBMIT_MS) return;
-    lastWake = now;
-    wake?.();
-  };
-  const computerOptions = {
+}
+
+/** The answers' computer (lying in VERDICT_DEV_LIE mode) and an honest one for the duties. */
+function makeComputers(
+  ctx: RelayerContext,
+  deps: { provider: JsonRpcProvider; signer: Wallet; chainDb: ChainDb; sync: ChainSync; log: Logger },
+  onPersisted: () => void,
+): { computer: Computer; honest: Computer } {
+  const { config, db, metrics, runner } = ctx;
+  const { provider, signer, chainDb, sync, log } = deps;
+  const options = {
     provider,
     fetchPolicy: fetchPolicyOf(config),
     maxInputBytes: config.maxInputBytes,
@@ -166,39 +184,42 @@ export async function startChainRelayer(
     concurrency: config.concurrency,
     headTime: () => sync.headTime,
   };
-  // The answers' computer (lying in VERDICT_DEV_LIE mode) and an honest one for the duties.
-  const honest = new Computer(computerOptions);
-  const computer =
-    config.devLie > 0
-      ? new Computer({
-          ...computerOptions,
-          runner: lyingRunner(
-            runner,
-            config.devLie,
-            (modelHash) => log.error({ modelHash }, "VERDICT_DEV_LIE: perturbed this answer's output"),
-            Math.random,
-            config.devLieUnits,
-          ),
-        })
-      : honest;
-  const nonces = new NonceManager(provider, signer.address);
-  const submitter = new Submitter({
-    provider,
-    nonces,
-    maxFeePerGas: config.maxFeePerGas,
-    db,
-    chainDb,
-    signer,
-    metrics,
-    logger: log,
-    chainId: config.chainId,
-    coordinator: config.coordinatorAddress,
-    operator: config.operatorAddress,
-    confirmations: config.confirmations,
-    maxBatch: config.maxBatch,
-    maxInFlight: config.maxInFlightTxs,
-    stuckMs: config.stuckTxMs,
-  });
+  const honest = new Computer(options);
+  if (config.devLie <= 0) return { computer: honest, honest };
+  // loadConfig refuses this outside chain 31337; said loudly, at start and on every lie.
+  log.error(
+    { devLie: config.devLie, chainId: config.chainId.toString() },
+    "VERDICT_DEV_LIE: THIS RELAYER DELIBERATELY POSTS WRONG ANSWERS (devnet demo mode); it will be slashed",
+  );
+  const lying = lyingRunner(
+    runner,
+    config.devLie,
+    (modelHash) => log.error({ modelHash }, "VERDICT_DEV_LIE: perturbed this answer's output"),
+    Math.random,
+    config.devLieUnits,
+  );
+  return { computer: new Computer({ ...options, runner: lying }), honest };
+}
+
+/**
+ * The re-execution duties as one round: the watchtower re-runs a share of others' answers, the
+ * challenger files disputes for its candidates, the juror votes and the keeper moves disputes on.
+ */
+function makeDutiesRound(
+  ctx: RelayerContext,
+  deps: {
+    provider: JsonRpcProvider;
+    signer: Wallet;
+    chainDb: ChainDb;
+    dutiesDb: DutiesDb;
+    honest: Computer;
+    nonces: NonceManager;
+    log: Logger;
+  },
+  onDisputeCandidateOption: ((c: DisputeCandidate) => Promise<void>) | undefined,
+): (head: number, headTime: number) => Promise<void> {
+  const { config, metrics } = ctx;
+  const { provider, signer, chainDb, dutiesDb, honest, nonces, log } = deps;
   const duties = new DisputeDuties({
     provider,
     signer,
@@ -227,15 +248,8 @@ export async function startChainRelayer(
       })
     : undefined;
   const onDisputeCandidate =
-    options.onDisputeCandidate ??
-    (challenger ? (c: DisputeCandidate) => challenger.onCandidate(c) : undefined);
-  const watchtower = new Watchtower({
-    chainDb,
-    computer: honest,
-    metrics,
-    logger: log,
-    onDisputeCandidate,
-  });
+    onDisputeCandidateOption ?? (challenger ? (c: DisputeCandidate) => challenger.onCandidate(c) : undefined);
+  const watchtower = new Watchtower({ chainDb, computer: honest, metrics, logger: log, onDisputeCandidate });
   if (config.challenger || config.juror) {
     log.info(
       {
@@ -246,45 +260,109 @@ export async function startChainRelayer(
       "dispute duties enabled",
     );
   }
-  const recovered = submitter.recover();
-  if (recovered > 0) log.info({ recovered }, "re-attached computed answers to their persisted transactions");
+  return async (head, headTime) => {
+    if (config.watchtowerShare > 0) await watchtower.run();
+    await challenger?.run();
+    await duties.run(head, headTime);
+  };
+}
 
-  let stopping = false;
-  let failures = 0;
-  /** Cumulative wall time per loop phase (ms), logged with each progress line. */
-  const phaseMs = { sync: 0, track: 0, compute: 0, submit: 0, duties: 0 };
-  const timed = async <T>(phase: keyof typeof phaseMs, f: () => Promise<T>): Promise<T> => {
-    const t = performance.now();
-    try {
-      return await f();
-    } finally {
-      phaseMs[phase] += performance.now() - t;
-    }
+/** Builds every part the loop drives, on an endpoint already checked. */
+function makeParts(
+  ctx: RelayerContext,
+  provider: JsonRpcProvider,
+  signer: Wallet,
+  log: Logger,
+  onDisputeCandidate: ((c: DisputeCandidate) => Promise<void>) | undefined,
+): ChainParts {
+  const { config, db, metrics } = ctx;
+  const { chainDb, dutiesDb } = openChainDbs(config);
+  const sync = new ChainSync({
+    provider,
+    db,
+    chainDb,
+    metrics,
+    logger: log,
+    coordinator: config.coordinatorAddress,
+    operator: config.operatorAddress,
+    confirmations: config.confirmations,
+    startBlock: config.startBlock,
+    watchShare: config.watchtowerShare,
+  });
+  // Woken when answers were persisted (submit them now) instead of at the next poll.
+  const wakeup: ChainParts["wakeup"] = { wake: undefined };
+  let lastWake = 0;
+  const onPersisted = (): void => {
+    const now = performance.now();
+    if (now - lastWake < EARLY_SUBMIT_MS) return;
+    lastWake = now;
+    wakeup.wake?.();
   };
-  /** The duties round running in the background, if any (never two at once, never awaited by a tick). */
-  let dutiesRound: Promise<void> | undefined;
-  const startDuties = (head: number, headTime: number): void => {
-    if (dutiesRound !== undefined || stopping) return;
-    dutiesRound = timed("duties", async () => {
-      try {
-        if (config.watchtowerShare > 0) await watchtower.run();
-        await challenger?.run();
-        await duties.run(head, headTime);
-      } catch (e) {
-        // Dispute duties never hold up answering: their failures are logged and retried next round.
-        log.warn({ err: e instanceof Error ? e.message : String(e) }, "dispute duties failed; retrying");
-      }
-    }).finally(() => (dutiesRound = undefined));
-  };
+  const { computer, honest } = makeComputers(ctx, { provider, signer, chainDb, sync, log }, onPersisted);
+  const nonces = new NonceManager(provider, signer.address);
+  const submitter = new Submitter({
+    provider,
+    nonces,
+    maxFeePerGas: config.maxFeePerGas,
+    db,
+    chainDb,
+    signer,
+    metrics,
+    logger: log,
+    chainId: config.chainId,
+    coordinator: config.coordinatorAddress,
+    operator: config.operatorAddress,
+    confirmations: config.confirmations,
+    maxBatch: config.maxBatch,
+    maxInFlight: config.maxInFlightTxs,
+    stuckMs: config.stuckTxMs,
+  });
+  const dutiesRound = makeDutiesRound(
+    ctx,
+    { provider, signer, chainDb, dutiesDb, honest, nonces, log },
+    onDisputeCandidate,
+  );
+  return { provider, chainDb, dutiesDb, sync, computer, honest, submitter, dutiesRound, wakeup };
+}
+
+/** Cumulative wall time per loop phase (ms), logged with each progress line. */
+type PhaseMs = { sync: number; track: number; compute: number; submit: number; duties: number };
+
+/** Runs `f`, adding its wall time to `phaseMs[phase]`. */
+async function timed<T>(phaseMs: PhaseMs, phase: keyof PhaseMs, f: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  try {
+    return await f();
+  } finally {
+    phaseMs[phase] += performance.now() - t;
+  }
+}
+
+const roundMs = (o: object): Record<string, number> =>
+  Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(Number(v))]));
+
+/**
+ * One loop iteration: sync, track, start computing (background), submit, start a duties round
+ * (background). Returns true when more computed answers are waiting to be submitted at once.
+ */
+function makeTick(
+  ctx: RelayerContext,
+  parts: ChainParts,
+  log: Logger,
+  phaseMs: PhaseMs,
+  startDuties: (head: number, headTime: number) => void,
+): () => Promise<boolean> {
+  const { db, metrics } = ctx;
+  const { sync, submitter, computer } = parts;
   let persistedSeen = computer.persisted;
-  const tick = async (): Promise<boolean> => {
-    const polled = await timed("sync", () => sync.poll());
-    const confirmed = await timed("track", () => submitter.track(polled.head));
+  return async () => {
+    const polled = await timed(phaseMs, "sync", () => sync.poll());
+    const confirmed = await timed(phaseMs, "track", () => submitter.track(polled.head));
     // Computing runs in the background: this only starts due jobs in free slots.
     computer.pump();
     const computed = computer.persisted - persistedSeen;
     persistedSeen = computer.persisted;
-    const submitted = await timed("submit", () => submitter.submitDue());
+    const submitted = await timed(phaseMs, "submit", () => submitter.submitDue());
     startDuties(polled.head, polled.headTime);
     const counts = db.countByState();
     metrics.setQueueDepth({
@@ -293,8 +371,6 @@ export async function startChainRelayer(
       submitted: counts.submitted,
     });
     if (polled.newJobs + confirmed + computed + submitted > 0) {
-      const round = (o: Record<string, number>): Record<string, number> =>
-        Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v)]));
       log.info(
         {
           head: polled.head,
@@ -305,15 +381,44 @@ export async function startChainRelayer(
           computing: computer.inFlight,
           queue: counts,
           // Cumulative ms: loop phases, and inside them inference/signing/persisting and submission.
-          phaseMs: round(phaseMs),
-          computeMs: round({ ...computer.profile }),
-          submitMs: round({ ...submitter.profile }),
+          phaseMs: roundMs(phaseMs),
+          computeMs: roundMs(computer.profile),
+          submitMs: roundMs(submitter.profile),
         },
         "progress",
       );
     }
     return counts.computed > 0 && submitted > 0;
   };
+}
+
+/** Runs the loop until `stop`; RPC failures back off and are logged every tenth time. */
+function runLoop(ctx: RelayerContext, parts: ChainParts, log: Logger): ChainRelayer {
+  const { config, db } = ctx;
+  const { wakeup, computer, honest, chainDb, dutiesDb, provider } = parts;
+  let stopping = false;
+  let failures = 0;
+  const phaseMs: PhaseMs = { sync: 0, track: 0, compute: 0, submit: 0, duties: 0 };
+  /** The duties round running in the background, if any (never two at once, never awaited by a tick). */
+  let dutiesRound: Promise<void> | undefined;
+  const startDuties = (head: number, headTime: number): void => {
+    if (dutiesRound !== undefined || stopping) return;
+    dutiesRound = timed(phaseMs, "duties", () =>
+      parts.dutiesRound(head, headTime).catch((e: unknown) => {
+        // Dispute duties never hold up answering: their failures are logged and retried next round.
+        log.warn({ err: e instanceof Error ? e.message : String(e) }, "dispute duties failed; retrying");
+      }),
+    ).finally(() => (dutiesRound = undefined));
+  };
+  const tick = makeTick(ctx, parts, log, phaseMs, startDuties);
+  const pause = (ms: number): Promise<void> =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      wakeup.wake = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    }).finally(() => (wakeup.wake = undefined));
   const loop = (async () => {
     log.info({ cursor: db.getCursor() ?? null }, "chain loop started");
     while (!stopping) {
@@ -330,28 +435,16 @@ export async function startChainRelayer(
           "chain loop iteration failed; retrying",
         );
       }
-      if (!stopping && !busy) {
-        const ms =
-          failures === 0
-            ? config.pollIntervalMs
-            : Math.min(5_000, config.pollIntervalMs * 2 ** Math.min(failures, 4));
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, ms);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-        });
-        wake = undefined;
-      }
+      if (stopping || busy) continue;
+      const backoff = config.pollIntervalMs * 2 ** Math.min(failures, 4);
+      await pause(failures === 0 ? config.pollIntervalMs : Math.min(5_000, backoff));
     }
   })();
-
   return {
     chainDb,
     async stop() {
       stopping = true;
-      wake?.();
+      wakeup.wake?.();
       await loop;
       await dutiesRound;
       await computer.drain(); // in-flight jobs finish and are persisted; nothing new starts
@@ -361,4 +454,22 @@ export async function startChainRelayer(
       provider.destroy();
     },
   };
+}
+
+/**
+ * Starts the chain loop: checks the endpoint and the signer's registration, opens the chain databases
+ * (bound to this chain), builds the parts, re-attaches persisted transactions and runs the loop.
+ */
+export async function startChainRelayer(
+  ctx: RelayerContext,
+  options: { onDisputeCandidate?: (c: DisputeCandidate) => Promise<void> } = {},
+): Promise<ChainRelayer> {
+  const log = ctx.logger.child({ component: "chain" });
+  const provider = makeProvider(ctx.config.rpcUrl, ctx.config.chainId);
+  const signer = ctx.signer.connect(provider);
+  await checkEndpoint(ctx.config, provider, signer.address, log);
+  const parts = makeParts(ctx, provider, signer, log, options.onDisputeCandidate);
+  const recovered = parts.submitter.recover();
+  if (recovered > 0) log.info({ recovered }, "re-attached computed answers to their persisted transactions");
+  return runLoop(ctx, parts, log);
 }

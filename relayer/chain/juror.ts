@@ -13,7 +13,8 @@
  * It also keeps the disputes it has a stake in (as juror or challenger): an `Open` dispute of ours gets
  * its jury drawn (`drawJury`), and after the reveal deadline `settle` (strict majority) or `escalate`
  * (none) is called if nobody has: the challenger at once, juror i of the committee after (i + 1) ×
- * `graceSeconds`, so the parties do not all send the same call.
+ * `graceSeconds`, so the parties do not all send the same call. A dispute an admitted on-chain referee
+ * decided (`Refereed`) gets the verdict applied (`settleReferee`) once its appeal window is over.
  */
 import { randomBytes } from "node:crypto";
 import { AbiCoder, hexlify, keccak256, toBeHex, type JsonRpcProvider, type Log, type Wallet } from "ethers";
@@ -31,9 +32,9 @@ import {
   type Disputes,
 } from "../../types/ethers-contracts/index.js";
 import type { Computer } from "./compute.js";
-import type { DutiesDb, StoredBallot } from "./duties-db.js";
+import type { DutiesDb, StoredBallot } from "../db/duties.js";
 import { DutyRevert, dutySender, type DutySender, type DutySenderOptions } from "./duty-tx.js";
-import type { ChainDb, StoredRequest } from "./store.js";
+import type { ChainDb, StoredRequest } from "../db/requests.js";
 import { ANSWER_SUBMITTED, REQUEST_CREATED } from "./sync.js";
 import { voteCommitment } from "../../sdk/disputes.js";
 export { voteCommitment };
@@ -43,6 +44,7 @@ const disputesInterface = Disputes__factory.createInterface();
 const JURY_DRAWN = disputesInterface.getEvent("JuryDrawn").topicHash;
 const DISPUTE_OPENED = disputesInterface.getEvent("DisputeOpened").topicHash;
 const DISPUTE_RESOLVED = disputesInterface.getEvent("DisputeResolved").topicHash;
+const REFEREE_DECIDED = disputesInterface.getEvent("RefereeDecided").topicHash;
 
 /** On-chain phases and ballot states (IDisputes enums, in order). */
 export const Phase = { None: 0, Open: 1, Voting: 2, Arbitration: 3, Settled: 4, Refereed: 5 } as const;
@@ -342,7 +344,7 @@ export class DisputeDuties {
   // ------------------------------------------------------------------------------------ keeping
 
   async #keep(id: bigint, role: "challenger" | "juror", headTime: number): Promise<void> {
-    const { duties, operator } = this.#o;
+    const { duties } = this.#o;
     const disputes = await this.disputes();
     const log = this.#log.child({ disputeId: id.toString() });
     const d = await disputes.disputeOf(id);
@@ -370,7 +372,11 @@ export class DisputeDuties {
       }
       return;
     }
-    if (phase === Phase.Refereed) return; // an admitted referee decided: its appeal window runs (docs/disputes.md)
+    if (phase === Phase.Refereed) {
+      // An admitted referee decided; once its appeal window is over unappealed, anyone applies the verdict.
+      if (headTime > Number(d.arbiterDeadline)) await this.#settleReferee(id, req.request);
+      return;
+    }
     if (phase === Phase.Open) {
       // The jury is drawn from the randomness ticket the dispute took; anyone who keeps the dispute may draw it
       // (after an escalation, or in an automatic dispute nobody challenged); before the ticket's value
@@ -390,7 +396,24 @@ export class DisputeDuties {
       }
       return;
     }
-    // Voting: due after the reveal deadline (+ grace for jurors, ordered by seat).
+    await this.#settleCommittee(id, role, d, headTime, req.request);
+  }
+
+  /**
+   * Voting: after the reveal deadline (+ grace for jurors, ordered by seat) `settle` with the majority's
+   * output, or `escalate` when there is no majority.
+   */
+  async #settleCommittee(
+    id: bigint,
+    role: "challenger" | "juror",
+    d: { round: bigint; revealDeadline: bigint },
+    headTime: number,
+    request: CommittedRequest,
+  ): Promise<void> {
+    const { duties, operator } = this.#o;
+    const disputes = await this.disputes();
+    const address = await disputes.getAddress();
+    const log = this.#log.child({ disputeId: id.toString() });
     const round = Number(d.round);
     let grace = 0;
     if (role === "juror") {
@@ -405,12 +428,12 @@ export class DisputeDuties {
         const r = await this.sender().send(
           "escalate",
           address,
-          disputesInterface.encodeFunctionData("escalate", [id, req.request]),
+          disputesInterface.encodeFunctionData("escalate", [id, request]),
         );
         log.warn({ txHash: r.hash, round }, "no majority: dispute escalated");
         return;
       }
-      const args = await this.#settlement(id, req.request, majority);
+      const args = await this.#settlement(id, request, majority);
       if (args === undefined) {
         log.warn({ majority }, "cannot settle: the majority's output is unknown to us; leaving it to others");
         return;
@@ -418,7 +441,7 @@ export class DisputeDuties {
       const r = await this.sender().send(
         "settle",
         address,
-        disputesInterface.encodeFunctionData("settle", [id, req.request, args.majorityOutput, args.answered]),
+        disputesInterface.encodeFunctionData("settle", [id, request, args.majorityOutput, args.answered]),
       );
       log.warn({ txHash: r.hash, round }, "dispute settled");
       duties.finishTracked(id);
@@ -426,6 +449,43 @@ export class DisputeDuties {
     } catch (e) {
       if (!(e instanceof DutyRevert)) throw e;
       log.info({ reason: e.reason }, "settle/escalate would revert (someone else was first?)");
+    }
+  }
+
+  /**
+   * Applies the unappealed verdict of the referee (`settleReferee` with the outcome and output of the
+   * dispute's last `RefereeDecided` event): the liar is slashed, the requester refunded, the challenger paid.
+   */
+  async #settleReferee(id: bigint, req: CommittedRequest): Promise<void> {
+    const disputes = await this.disputes();
+    const address = await disputes.getAddress();
+    const log = this.#log.child({ disputeId: id.toString() });
+    const logs = await this.#o.provider.getLogs({
+      address,
+      fromBlock: this.#o.startBlock ?? 0,
+      toBlock: "latest",
+      topics: [REFEREE_DECIDED, toBeHex(id, 32)],
+    });
+    const last = logs.at(-1);
+    const verdict = last && disputesInterface.parseLog({ topics: [...last.topics], data: last.data });
+    if (!verdict) {
+      log.warn("refereed dispute without a RefereeDecided event; leaving it to others");
+      return;
+    }
+    const outcome = Number(verdict.args.outcome);
+    const output = String(verdict.args.output);
+    try {
+      const r = await this.sender().send(
+        "settleReferee",
+        address,
+        disputesInterface.encodeFunctionData("settleReferee", [id, req, outcome, output]),
+      );
+      log.warn({ txHash: r.hash, outcome }, "the referee's verdict was not appealed: dispute settled by it");
+      this.#o.duties.finishTracked(id);
+      await this.#claim();
+    } catch (e) {
+      if (!(e instanceof DutyRevert)) throw e;
+      log.info({ reason: e.reason }, "settleReferee would revert (someone else was first?)");
     }
   }
 

@@ -37,10 +37,10 @@ import {
   type CommittedRequest,
 } from "../../sdk/requests.js";
 import type { RelayerMetrics } from "../metrics.js";
-import type { Job, RelayerDb } from "../store/db.js";
+import type { Job, RelayerDb } from "../db/jobs.js";
 import { bumpFees, currentFees, NonceManager } from "./nonce.js";
 import { ANSWER_SUBMITTED } from "./sync.js";
-import type { ChainDb, StoredRequest } from "./store.js";
+import type { ChainDb, StoredRequest } from "../db/requests.js";
 
 export interface SubmitterOptions {
   provider: JsonRpcProvider;

@@ -11,8 +11,8 @@ import type { Logger } from "pino";
 import { coordinatorInterface, createdRequestsIn, operatorIndex } from "../../sdk/requests.js";
 import { StoreError } from "../errors.js";
 import type { RelayerMetrics } from "../metrics.js";
-import type { RelayerDb } from "../store/db.js";
-import type { ChainDb } from "./store.js";
+import type { RelayerDb } from "../db/jobs.js";
+import type { ChainDb } from "../db/requests.js";
 
 export const REQUEST_CREATED = coordinatorInterface.getEvent("RequestCreated")?.topicHash ?? "";
 export const ANSWER_SUBMITTED = coordinatorInterface.getEvent("AnswerSubmitted")?.topicHash ?? "";

@@ -15,7 +15,7 @@ import { outputsAgree } from "../../sdk/agreement.js";
 import type { RelayerMetrics } from "../metrics.js";
 import { isCannotServeAnswer } from "../outcomes.js";
 import type { Computer } from "./compute.js";
-import type { ChainDb, DisputeCandidate } from "./store.js";
+import type { ChainDb, DisputeCandidate } from "../db/requests.js";
 
 export interface WatchtowerOptions {
   chainDb: ChainDb;

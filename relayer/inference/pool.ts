@@ -10,11 +10,15 @@
  * - runs one job at a time; a job that outlives `jobTimeoutMs` gets its child killed (SIGKILL) and
  *   fails with RunnerError INFERENCE_TIMEOUT, without retry. The main process never waits for it, and
  *   one model never holds more than `size` of the `size + spare` children, so other models' jobs keep
- *   running while a hostile model's jobs run to their deadline.
+ *   running while a hostile model's jobs run to their deadline. CPU priorities: the children run below
+ *   the relayer's loop (nice 10: a child's start-up after a kill never delays sync, transactions or duties),
+ *   and a job still running after `demoteAfterMs` (1 s) gets its child the lowest priority (nice 19), so on
+ *   a small machine the short jobs of other models and the relayer's loop keep the CPU meanwhile
+ *   (relayer.hostile.otherRequestsP99Ms).
  *
  * - Models: `addModel` sends the verified bytes (checked against the sha256 and for external data by
- *   the model store in the main process) to every child; a replacement child reloads them through the
- *   model store again.
+ *   the model store in the main process) to every idle child; a busy child (and a replacement child)
+ *   loads them when a job of that model is first sent to it, through the model store again.
  * - Errors come back as typed errors: onnxruntime refusing the model → RunnerError MODEL_LOAD_FAILED;
  *   an allocation failure → RunnerError INFERENCE_RESOURCE_EXHAUSTED (the machine's limit, never the
  *   requester's fault); the model failing on the input otherwise → InvalidInputError reason 7.
@@ -25,7 +29,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { availableParallelism, setPriority, tmpdir } from "node:os";
 import path from "node:path";
 import { createRequire } from "node:module";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -41,6 +45,15 @@ export function defaultWorkers(): number {
 /** Default per-job deadline (ms) and per-child memory limit (MiB). */
 export const DEFAULT_JOB_TIMEOUT_MS = 30_000;
 export const DEFAULT_MEMORY_LIMIT_MB = 4_096;
+/** A job running longer than this gets its child the lowest CPU priority. */
+export const DEFAULT_DEMOTE_AFTER_MS = 1_000;
+/**
+ * CPU priority (nice) of every inference child: below the relayer's own loop (sync, transactions, duties),
+ * so a child's start-up (onnxruntime, model loads) or a burst of inference never delays the loop.
+ */
+export const CHILD_NICE = 10;
+/** CPU priority of a child whose job ran past the demotion delay. */
+export const DEMOTED_NICE = 19;
 /** A model load (child start-up included) is killed after this long at the least. */
 const LOAD_TIMEOUT_MS = 120_000;
 
@@ -57,6 +70,8 @@ export interface PoolOptions {
   jobTimeoutMs?: number;
   /** Address-space limit per child in MiB (Linux; V8 heap gets a quarter). Default 4096. */
   memoryLimitMb?: number;
+  /** A job running longer gets its child the lowest CPU priority (default 1 s; 0: never). */
+  demoteAfterMs?: number;
   logger?: Logger;
   /** The worker module (tests); relayer/inference/worker.ts by default. */
   workerUrl?: URL;
@@ -92,6 +107,8 @@ interface Slot {
   timedOut: boolean;
   /** Whether it ever answered (a child that dies before that counts as a failed start). */
   answered: boolean;
+  /** Lowered to the lowest CPU priority because a job on it ran past `#demoteMs` (never raised again). */
+  demoted: boolean;
 }
 
 const DEFAULT_WORKER_URL = new URL(
@@ -120,6 +137,7 @@ export class InferencePool {
   readonly #maxAttempts: number;
   readonly #timeoutMs: number;
   readonly #memoryMb: number;
+  readonly #demoteMs: number;
   readonly #log: Logger | undefined;
   readonly #url: URL;
   readonly #slots: Slot[] = [];
@@ -133,6 +151,8 @@ export class InferencePool {
   restarts = 0;
   /** Jobs killed at their deadline so far. */
   timeouts = 0;
+  /** Children demoted to the lowest CPU priority so far. */
+  demotions = 0;
 
   constructor(options: PoolOptions = {}) {
     const size = options.size ?? defaultWorkers();
@@ -142,6 +162,7 @@ export class InferencePool {
     this.#maxAttempts = options.maxAttempts ?? 2;
     this.#timeoutMs = options.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS;
     this.#memoryMb = options.memoryLimitMb ?? DEFAULT_MEMORY_LIMIT_MB;
+    this.#demoteMs = options.demoteAfterMs ?? DEFAULT_DEMOTE_AFTER_MS;
     this.#log = options.logger;
     this.#url = options.workerUrl ?? DEFAULT_WORKER_URL;
     const spare = options.spare ?? 1;
@@ -201,6 +222,7 @@ export class InferencePool {
       dead: false,
       timedOut: false,
       answered: false,
+      demoted: false,
     };
     this.#idle(slot);
     child.on("message", (m: FromWorker) => {
@@ -217,6 +239,7 @@ export class InferencePool {
       this.#log?.error({ err: e, pid: child.pid }, "inference child failed");
     });
     child.once("exit", (code, signal) => this.#onExit(slot, code, signal));
+    this.#renice(slot, CHILD_NICE);
     return slot;
   }
 
@@ -279,6 +302,7 @@ export class InferencePool {
         slot.child.kill("SIGKILL");
       }, ms);
       timer.unref();
+      if (m.type === "run") this.#demoteIfLong(slot, m.id);
       slot.calls.set(m.id, { resolve, reject, timer });
       this.#busy(slot);
       slot.child.send(m, (e) => {
@@ -289,6 +313,41 @@ export class InferencePool {
         reject(new RunnerError("INFERENCE_WORKER_CRASHED", "inference child is gone", {}, e));
       });
     });
+  }
+
+  /**
+   * A run still going after `#demoteMs` gets its child the lowest CPU priority (nice 19): on a machine
+   * with few cores, a job that runs to its deadline (an endless Loop) must not take the CPU from the
+   * short jobs of other models, from the relayer's own loop or from the node it talks to. Unprivileged
+   * processes cannot raise a priority again, so the child stays demoted (chosen last for new jobs) until
+   * it exits; one that outlives its deadline is killed and replaced at the children's priority.
+   */
+  #demoteIfLong(slot: Slot, id: number): void {
+    if (slot.demoted || this.#demoteMs <= 0) return;
+    const t = setTimeout(() => {
+      if (slot.dead || slot.demoted || !slot.calls.has(id)) return;
+      if (!this.#renice(slot, DEMOTED_NICE)) return;
+      slot.demoted = true;
+      this.demotions++;
+      this.#log?.info(
+        { pid: slot.child.pid, afterMs: this.#demoteMs },
+        "long inference: child demoted to the lowest CPU priority",
+      );
+    }, this.#demoteMs);
+    t.unref();
+  }
+
+  /** Lowers the child's CPU priority to `nice` (never raises it); false when the system refused. */
+  #renice(slot: Slot, nice: number): boolean {
+    const pid = slot.child.pid;
+    if (pid === undefined) return false;
+    try {
+      setPriority(pid, nice);
+      return true;
+    } catch (e) {
+      this.#log?.debug({ err: e, pid, nice }, "could not lower an inference child's priority");
+      return false;
+    }
   }
 
   /** The model's session on `slot` (loading it there once; `bytes` when at hand, else reloaded). */
@@ -328,8 +387,11 @@ export class InferencePool {
   async addModel(hash: string, bytes: Uint8Array, reload: () => Promise<Uint8Array>): Promise<ModelMeta> {
     if (this.#closing) throw new RunnerError("RUNNER_CLOSED", "the inference pool is closed");
     this.#reload.set(hash, reload);
+    // Only idle children load it now: a child busy with a job (maybe a hostile one running to its deadline)
+    // would hold the load, and every job of this model behind it; it loads the model when a job needs it.
     const live = this.#slots.filter((s) => !s.dead);
-    const metas = await Promise.all(live.map((s) => this.#model(s, hash, bytes)));
+    const idle = live.filter((s) => s.job === undefined && s.calls.size === 0);
+    const metas = await Promise.all((idle.length > 0 ? idle : live).map((s) => this.#model(s, hash, bytes)));
     const meta = metas[0];
     if (meta === undefined) return this.#model(this.#slots[0]!, hash, bytes);
     return meta;
@@ -379,8 +441,14 @@ export class InferencePool {
       const [job] = this.#queue.splice(i, 1) as [Job];
       // A child that already holds the model (and is up) first: a fresh replacement starts and loads it
       // only when no other child is free.
+      // A demoted child (lowest CPU priority, see #demoteIfLong) only when no other is free.
+      const ready = (s: Slot): boolean => s.answered && !s.demoted;
       const slot =
-        free.find((s) => s.answered && s.models.has(job.hash)) ?? free.find((s) => s.answered) ?? free[0]!;
+        free.find((s) => ready(s) && s.models.has(job.hash)) ??
+        free.find(ready) ??
+        free.find((s) => s.answered && s.models.has(job.hash)) ??
+        free.find((s) => s.answered) ??
+        free[0]!;
       slot.job = job;
       void this.#send(slot, job);
     }

@@ -8,7 +8,7 @@
  */
 import type { Attack } from "../attacks.js";
 import { inlineParams, request } from "../../lib/devnet.js";
-import { attackBed, honestLatencies, int64Input, percentile } from "../../../relayer/testing/node-attack.js";
+import { attackBed, honestLatencies, int64Input, percentile } from "../../lib/node-attack.js";
 
 const attack: Attack = {
   description:

@@ -21,7 +21,7 @@ import {
   requesterBalance,
   stakeLoss,
   stakes,
-} from "../../../relayer/testing/node-attack.js";
+} from "../../lib/node-attack.js";
 
 const attack: Attack = {
   description:

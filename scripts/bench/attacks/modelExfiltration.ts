@@ -6,12 +6,7 @@
  */
 import type { Attack } from "../attacks.js";
 import { inlineParams, request } from "../../lib/devnet.js";
-import {
-  answersSince,
-  attackBed,
-  honestLatencies,
-  uint8Input,
-} from "../../../relayer/testing/node-attack.js";
+import { answersSince, attackBed, honestLatencies, uint8Input } from "../../lib/node-attack.js";
 
 const attack: Attack = {
   description:

@@ -16,7 +16,7 @@ import {
   stakeLoss,
   stakes,
   uint8Input,
-} from "../../../relayer/testing/node-attack.js";
+} from "../../lib/node-attack.js";
 
 const attack: Attack = {
   description:

@@ -2,7 +2,8 @@
  * The operator node under attack (issue 20), replayed against the REAL relayer process: a hardhat node,
  * the protocol deployed through Ignition (scripts/lib/devnet.ts), hostile models registered next to an
  * honest one, and helpers to send hostile requests (a non-UTF-8 input URI included), time honest ones and
- * read what the operators lost. Used by test/relayer-under-attack.test.ts and scripts/bench/attacks/*.
+ * read what the operators lost. Used by test/relayer-under-attack.test.ts and scripts/bench/attacks/* (a test and benchmark helper: it
+ * lives outside the relayer's production tree).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import {
   requestGasLimit,
   type CreatedRequest,
 } from "../../sdk/requests.js";
+import { sleep } from "../../sdk/retry.js";
 import { encodeTensors, toFixed } from "../../sdk/tensor.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import {
@@ -27,12 +29,10 @@ import {
   type Devnet,
   type DevnetModel,
   type RelayerProcess,
-} from "../../scripts/lib/devnet.js";
-import { ANSWER_SUBMITTED } from "../chain/sync.js";
-import { sha256Hex } from "../models/store.js";
+} from "./devnet.js";
+import { ANSWER_SUBMITTED } from "../../relayer/chain/sync.js";
+import { sha256Hex } from "../../relayer/models/cache.js";
 import { endlessLoopModel, exfiltrationModel, hugeAllocationModel } from "./hostile-onnx.js";
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A model file written to `dir` and described for registration. */
 function hostileModel(dir: string, name: string, bytes: Uint8Array, schema: object): DevnetModel {
@@ -287,7 +287,7 @@ export async function expireAfterDeadline(
   id: bigint,
   request: CommittedRequestLike,
 ): Promise<boolean> {
-  const { rpc } = await import("../../scripts/lib/devnet.js");
+  const { rpc } = await import("./devnet.js");
   const head = await devnet.provider.getBlock("latest");
   const wait = Number(request.deadline) - (head?.timestamp ?? 0) + 1;
   if (wait > 0) await rpc(devnet.url, "evm_increaseTime", [wait]);
@@ -307,7 +307,7 @@ export type CommittedRequestLike = Parameters<Devnet["coordinator"]["expire"]>[1
 
 /** Gives every operator's signer `amount` OPG (to bond disputes as a challenger). */
 export async function fundSigners(devnet: Devnet, amount: bigint): Promise<void> {
-  const { devAccount } = await import("../../scripts/lib/devnet.js");
+  const { devAccount } = await import("./devnet.js");
   const { OPGToken__factory } = await import("../../types/ethers-contracts/index.js");
   const token = OPGToken__factory.connect(devnet.addresses.token, devAccount(0, devnet.provider));
   for (const o of devnet.operators) await (await token.transfer(o.signerAddress, amount)).wait();

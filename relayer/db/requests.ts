@@ -1,6 +1,7 @@
 /**
- * The chain layer's own durable state, next to the job store (`<data dir>/chain.db`, SQLite WAL,
- * synchronous=NORMAL: durable across process crashes, see docs/operations.md). The job store (relayer/store/db.ts) holds the job state machine; this file holds
+ * The chain layer's own durable state, next to the job store (`<data dir>/chain.db`, opened through
+ * relayer/db/sqlite.ts: WAL, synchronous=NORMAL, durable across process crashes, see docs/operations.md;
+ * bound to one (chain id, coordinator) in its `chain_binding` table). The job store (relayer/db/jobs.ts) holds the job state machine; this file holds
  * what the chain layer must pass back to the coordinator or re-send after a crash:
  * - requests: the committed `Request` of every job (every later call passes it back in calldata), the
  *   inline input or its URI, our operator index and the request's block time (latency metric);
@@ -9,12 +10,9 @@
  * - watch: answers of other operators picked for re-execution (watchtower) and their verdicts;
  * - dispute_candidates: disagreements found by the watchtower (the dispute module files them).
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { DatabaseSync } from "node:sqlite";
 import type { CommittedRequest } from "../../sdk/requests.js";
-
-type Row = Record<string, SQLInputValue>;
+import { SqliteStore, idKey as key, openSqlite, type ChainBinding, type Row } from "./sqlite.js";
 
 export interface StoredRequest {
   requestId: bigint;
@@ -71,8 +69,6 @@ CREATE TABLE IF NOT EXISTS dispute_candidates (
   our_hash TEXT NOT NULL, detail TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (request_id, idx)
 ) STRICT;`;
 
-const key = (id: bigint): string => "0x" + id.toString(16).padStart(64, "0");
-
 function requestToJson(r: CommittedRequest): string {
   return JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
 }
@@ -92,59 +88,33 @@ export interface WatchItem {
   output: Uint8Array;
 }
 
-export class ChainDb {
-  readonly #db: DatabaseSync;
-  readonly #stmts = new Map<string, StatementSync>();
-  #depth = 0;
+export class ChainDb extends SqliteStore {
+  protected readonly bindingTable = "chain_binding";
 
-  private constructor(db: DatabaseSync) {
-    this.#db = db;
+  private constructor(file: string, db: DatabaseSync) {
+    super(file, db);
   }
 
-  static open(file: string): ChainDb {
-    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = new DatabaseSync(file);
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
-    db.exec(SCHEMA);
-    return new ChainDb(db);
-  }
-
-  close(): void {
-    this.#stmts.clear();
-    this.#db.close();
-  }
-
-  /** A cached prepared statement. */
-  #stmt(sql: string): StatementSync {
-    let st = this.#stmts.get(sql);
-    if (st === undefined) {
-      st = this.#db.prepare(sql);
-      this.#stmts.set(sql, st);
-    }
-    return st;
-  }
-
-  /** Many writes in one transaction (one commit). Reentrant: nested calls run in a SAVEPOINT. */
-  batch<T>(fn: () => T): T {
-    const depth = this.#depth;
-    const sp = `sp${depth}`;
-    this.#db.exec(depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${sp}`);
-    this.#depth = depth + 1;
+  /**
+   * Opens (creating if needed) chain.db at `file`; with `binding`, refuses (DB_CHAIN_MISMATCH) a database
+   * that belongs to another chain or coordinator.
+   */
+  static open(file: string, binding?: ChainBinding): ChainDb {
+    const db = openSqlite(file, "NORMAL");
     try {
-      const out = fn();
-      this.#depth = depth;
-      this.#db.exec(depth === 0 ? "COMMIT" : `RELEASE ${sp}`);
-      return out;
+      db.exec(SCHEMA);
     } catch (e) {
-      this.#depth = depth;
-      this.#db.exec(depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${sp}; RELEASE ${sp}`);
+      db.close();
       throw e;
     }
+    const store = new ChainDb(file, db);
+    store.bindOrClose(binding);
+    return store;
   }
 
   /** Records a request (idempotent: the first record wins; requests are immutable chain facts). */
   putRequest(r: StoredRequest): void {
-    this.#stmt(
+    this.stmt(
       "INSERT OR REPLACE INTO requests (request_id, idx, block_number, block_time, request, input, input_uri) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
     ).run(
@@ -159,7 +129,7 @@ export class ChainDb {
   }
 
   getRequest(id: bigint): StoredRequest | undefined {
-    const r = this.#stmt("SELECT * FROM requests WHERE request_id = ?").get(key(id)) as Row | undefined;
+    const r = this.stmt("SELECT * FROM requests WHERE request_id = ?").get(key(id)) as Row | undefined;
     if (r === undefined) return undefined;
     return {
       requestId: id,
@@ -174,15 +144,13 @@ export class ChainDb {
 
   /** Forgets requests first seen above `block` (reorg rewind; the rescan records them again). */
   forgetRequestsAbove(block: number): number {
-    return Number(this.#stmt("DELETE FROM requests WHERE block_number > ?").run(block).changes);
+    return Number(this.stmt("DELETE FROM requests WHERE block_number > ?").run(block).changes);
   }
 
   /** Records a signed transaction and the requests it answers, atomically. */
   putTx(tx: StoredTx): void {
     this.batch(() => {
-      const ins = this.#stmt(
-        "INSERT OR IGNORE INTO tx_requests (request_id, hash, sent_at) VALUES (?, ?, ?)",
-      );
+      const ins = this.stmt("INSERT OR IGNORE INTO tx_requests (request_id, hash, sent_at) VALUES (?, ?, ?)");
       for (const id of tx.requestIds) ins.run(key(id), tx.hash.toLowerCase(), tx.sentAt);
       this.#putTx(tx);
     });
@@ -190,14 +158,14 @@ export class ChainDb {
 
   /** The most recent transaction that carried an answer to request `id`. */
   latestTxFor(id: bigint): StoredTx | undefined {
-    const r = this.#stmt(
+    const r = this.stmt(
       "SELECT hash FROM tx_requests WHERE request_id = ? ORDER BY sent_at DESC LIMIT 1",
     ).get(key(id)) as Row | undefined;
     return r === undefined ? undefined : this.getTx(String(r["hash"]));
   }
 
   #putTx(tx: StoredTx): void {
-    this.#stmt(
+    this.stmt(
       "INSERT OR REPLACE INTO txs (hash, nonce, raw, request_ids, sent_at, max_fee, max_priority) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ).run(
       tx.hash.toLowerCase(),
@@ -211,7 +179,7 @@ export class ChainDb {
   }
 
   getTx(hash: string): StoredTx | undefined {
-    const r = this.#stmt("SELECT * FROM txs WHERE hash = ?").get(hash.toLowerCase()) as Row | undefined;
+    const r = this.stmt("SELECT * FROM txs WHERE hash = ?").get(hash.toLowerCase()) as Row | undefined;
     if (r === undefined) return undefined;
     return {
       hash: String(r["hash"]),
@@ -227,24 +195,24 @@ export class ChainDb {
   /** Forgets a transaction that was never accepted (and which requests it carried), atomically. */
   deleteTx(hash: string): void {
     this.batch(() => {
-      this.#stmt("DELETE FROM tx_requests WHERE hash = ?").run(hash.toLowerCase());
-      this.#stmt("DELETE FROM txs WHERE hash = ?").run(hash.toLowerCase());
+      this.stmt("DELETE FROM tx_requests WHERE hash = ?").run(hash.toLowerCase());
+      this.stmt("DELETE FROM txs WHERE hash = ?").run(hash.toLowerCase());
     });
   }
 
   /** Deletes transactions older than `before` ms (housekeeping; their jobs are final by then). */
   pruneTxs(before: number): void {
-    this.#stmt("DELETE FROM txs WHERE sent_at < ?").run(before);
+    this.stmt("DELETE FROM txs WHERE sent_at < ?").run(before);
   }
 
   addWatch(w: WatchItem): void {
-    this.#stmt(
+    this.stmt(
       "INSERT OR IGNORE INTO watch (request_id, idx, operator, output_hash, outcome, output) VALUES (?, ?, ?, ?, ?, ?)",
     ).run(key(w.requestId), w.index, w.operator, w.outputHash, w.outcome, w.output);
   }
 
   pendingWatch(limit = 20): WatchItem[] {
-    return (this.#stmt("SELECT * FROM watch WHERE state = 'pending' LIMIT ?").all(limit) as Row[]).map(
+    return (this.stmt("SELECT * FROM watch WHERE state = 'pending' LIMIT ?").all(limit) as Row[]).map(
       (r) => ({
         requestId: BigInt(String(r["request_id"])),
         index: Number(r["idx"]),
@@ -257,11 +225,11 @@ export class ChainDb {
   }
 
   finishWatch(id: bigint, index: number, state: "agree" | "disagree" | "skipped"): void {
-    this.#stmt("UPDATE watch SET state = ? WHERE request_id = ? AND idx = ?").run(state, key(id), index);
+    this.stmt("UPDATE watch SET state = ? WHERE request_id = ? AND idx = ?").run(state, key(id), index);
   }
 
   addDisputeCandidate(c: DisputeCandidate): void {
-    this.#stmt(
+    this.stmt(
       "INSERT OR IGNORE INTO dispute_candidates (request_id, idx, operator, their_hash, our_hash, detail, created_at) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
     ).run(
@@ -276,7 +244,7 @@ export class ChainDb {
   }
 
   disputeCandidates(): DisputeCandidate[] {
-    return (this.#stmt("SELECT * FROM dispute_candidates ORDER BY created_at").all() as Row[]).map((r) => ({
+    return (this.stmt("SELECT * FROM dispute_candidates ORDER BY created_at").all() as Row[]).map((r) => ({
       requestId: BigInt(String(r["request_id"])),
       index: Number(r["idx"]),
       operator: String(r["operator"]),

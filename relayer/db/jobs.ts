@@ -1,9 +1,9 @@
 /**
- * The relayer's durable state on SQLite (node:sqlite, WAL, synchronous=NORMAL: every commit survives a
- * process crash or SIGKILL; an OS crash or power loss may lose the last commits, which the chain —
- * the source of truth — restores on restart, see docs/operations.md):
- * - the chain cursor (last processed block number + hash),
- * - seen blocks (number -> hash) to detect reorgs,
+ * The relayer's job store, `<data dir>/relayer.db` (node:sqlite through relayer/db/sqlite.ts, WAL,
+ * synchronous=NORMAL: every commit survives a process crash or SIGKILL; an OS crash or power loss may lose
+ * the last commits, which the chain — the source of truth — restores on restart, see docs/operations.md),
+ * bound to one (chain id, coordinator) in its `meta` table:
+ * - the chain cursor and seen blocks (relayer/db/chain-cursor.ts; they commit together with the jobs),
  * - jobs, one per request id, moving through
  *     pending -> computed -> submitted -> confirmed
  *        \\          \\           \\-> computed (tx lost: resubmit), submitted (replacement)
@@ -18,10 +18,10 @@
  * own SAVEPOINT, so the state changes of many jobs share one commit while a failing transition still
  * rolls back only itself (the caller may catch its error and go on with the batch).
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { StoreError } from "../errors.js";
+import { ChainCursorStore, HASH32_RE } from "./chain-cursor.js";
+import { idKey as storeKey, openSqlite, type ChainBinding } from "./sqlite.js";
 
 export type JobState = "pending" | "computed" | "submitted" | "confirmed" | "dropped";
 export const JOB_STATES: readonly JobState[] = ["pending", "computed", "submitted", "confirmed", "dropped"];
@@ -89,10 +89,7 @@ export interface SubmittedPayload {
   nonce: number;
 }
 
-export interface Cursor {
-  blockNumber: number;
-  blockHash: string;
-}
+export type { Cursor } from "./chain-cursor.js";
 
 /** Schema migrations; index i takes the schema from version i to i + 1. Append only. */
 const MIGRATIONS: readonly string[] = [
@@ -157,7 +154,28 @@ const MIGRATIONS: readonly string[] = [
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-const HASH32_RE = /^0x[0-9a-f]{64}$/;
+/** Takes the schema at `file` to SCHEMA_VERSION, one migration per transaction. */
+function migrate(db: DatabaseSync, file: string): void {
+  const version = Number((db.prepare("PRAGMA user_version").get() as Row)["user_version"]);
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      "DB_SCHEMA_TOO_NEW",
+      `database ${file} has schema v${version}; this relayer knows up to v${SCHEMA_VERSION}`,
+      { version, known: SCHEMA_VERSION },
+    );
+  }
+  for (let v = version; v < SCHEMA_VERSION; v++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[v] as string);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec("COMMIT");
+    } catch (e) {
+      db.exec("ROLLBACK");
+      throw e;
+    }
+  }
+}
 
 function hash32(label: string, value: string): string {
   const v = value.toLowerCase();
@@ -172,7 +190,7 @@ function idKey(requestId: bigint): string {
       requestId: requestId.toString(),
     });
   }
-  return "0x" + requestId.toString(16).padStart(64, "0");
+  return storeKey(requestId);
 }
 
 type Row = Record<string, SQLInputValue>;
@@ -214,54 +232,36 @@ function sameBytes(a: Uint8Array | undefined, b: Uint8Array): boolean {
 export interface OpenOptions {
   /** Clock for timestamps (tests). */
   now?: () => number;
+  /** The chain and coordinator this database belongs to (DB_CHAIN_MISMATCH when it belongs to others). */
+  binding?: ChainBinding;
 }
 
-/** The relayer database. One instance per process; not shared between processes. */
-export class RelayerDb {
-  readonly file: string;
-  #db: DatabaseSync | undefined;
+/** The relayer database (relayer.db). One instance per process; not shared between processes. */
+export class RelayerDb extends ChainCursorStore {
   readonly #now: () => number;
-  /** Open transaction depth (0: none; 1: the outer IMMEDIATE transaction; more: savepoints). */
-  #depth = 0;
-  readonly #stmts = new Map<string, StatementSync>();
+  protected readonly bindingTable = "meta";
 
   private constructor(file: string, db: DatabaseSync, now: () => number) {
-    this.file = file;
-    this.#db = db;
+    super(file, db);
     this.#now = now;
   }
 
-  /** Opens (creating if needed) the database at `file` (":memory:" allowed) and migrates it. */
+  /**
+   * Opens (creating if needed) the database at `file` (":memory:" allowed) and migrates it; with
+   * `binding`, refuses (DB_CHAIN_MISMATCH) a database that belongs to another chain or coordinator.
+   */
   static open(file: string, options: OpenOptions = {}): RelayerDb {
-    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = new DatabaseSync(file);
+    const db = openSqlite(file, "NORMAL");
     try {
-      db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
       db.exec("PRAGMA foreign_keys = ON;");
-      const version = Number((db.prepare("PRAGMA user_version").get() as Row)["user_version"]);
-      if (version > SCHEMA_VERSION) {
-        throw new StoreError(
-          "DB_SCHEMA_TOO_NEW",
-          `database ${file} has schema v${version}; this relayer knows up to v${SCHEMA_VERSION}`,
-          { version, known: SCHEMA_VERSION },
-        );
-      }
-      for (let v = version; v < SCHEMA_VERSION; v++) {
-        db.exec("BEGIN IMMEDIATE");
-        try {
-          db.exec(MIGRATIONS[v] as string);
-          db.exec(`PRAGMA user_version = ${v + 1}`);
-          db.exec("COMMIT");
-        } catch (e) {
-          db.exec("ROLLBACK");
-          throw e;
-        }
-      }
+      migrate(db, file);
     } catch (e) {
       db.close();
       throw e;
     }
-    return new RelayerDb(file, db, options.now ?? Date.now);
+    const store = new RelayerDb(file, db, options.now ?? Date.now);
+    store.bindOrClose(options.binding);
+    return store;
   }
 
   get schemaVersion(): number {
@@ -274,152 +274,12 @@ export class RelayerDb {
     return String(Object.values(row)[0]);
   }
 
-  close(): void {
-    this.#stmts.clear();
-    this.#db?.close();
-    this.#db = undefined;
-  }
-
-  get isOpen(): boolean {
-    return this.#db !== undefined;
-  }
-
-  private get db(): DatabaseSync {
-    if (this.#db === undefined) throw new StoreError("DB_CLOSED", "database is closed");
-    return this.#db;
-  }
-
-  /** A cached prepared statement. */
-  private stmt(sql: string): StatementSync {
-    let st = this.#stmts.get(sql);
-    if (st === undefined) {
-      st = this.db.prepare(sql);
-      this.#stmts.set(sql, st);
-    }
-    return st;
-  }
-
-  /**
-   * Runs `fn` in an IMMEDIATE transaction; rolls back on any throw. Reentrant: called inside another
-   * transaction it runs in a SAVEPOINT, and a throw rolls back only what `fn` wrote.
-   */
-  transaction<T>(fn: () => T): T {
-    const db = this.db;
-    const depth = this.#depth;
-    const sp = `sp${depth}`;
-    db.exec(depth === 0 ? "BEGIN IMMEDIATE" : `SAVEPOINT ${sp}`);
-    this.#depth = depth + 1;
-    try {
-      const out = fn();
-      this.#depth = depth;
-      db.exec(depth === 0 ? "COMMIT" : `RELEASE ${sp}`);
-      return out;
-    } catch (e) {
-      this.#depth = depth;
-      if (depth === 0) db.exec("ROLLBACK");
-      else db.exec(`ROLLBACK TO ${sp}; RELEASE ${sp}`);
-      throw e;
-    }
-  }
-
-  /**
-   * Many state transitions in one commit: `fn` runs in one transaction (reentrant, see
-   * `transaction`); each mark*()/addJob() inside keeps its own all-or-nothing semantics.
-   */
-  batch<T>(fn: () => T): T {
-    return this.transaction(fn);
-  }
-
-  /** True inside `transaction` / `batch`. */
-  get inTransaction(): boolean {
-    return this.#depth > 0;
-  }
-
   /** Number of distinct transactions that carry `submitted` jobs (in-flight answer transactions). */
   inFlightTxCount(): number {
     const r = this.stmt(
       "SELECT COUNT(DISTINCT tx_hash) AS n FROM jobs WHERE state = 'submitted'",
     ).get() as Row;
     return Number(r["n"]);
-  }
-
-  // ---------------------------------------------------------------- chain cursor and seen blocks
-
-  getCursor(): Cursor | undefined {
-    const r = this.stmt("SELECT block_number, block_hash FROM cursor WHERE id = 1").get() as Row | undefined;
-    return r === undefined
-      ? undefined
-      : { blockNumber: Number(r["block_number"]), blockHash: String(r["block_hash"]) };
-  }
-
-  /**
-   * Advances the cursor to `cursor` and records the block as seen, atomically. Moving the cursor
-   * backwards is only possible through `rewindTo` (reorg handling).
-   */
-  advanceCursor(cursor: Cursor): void {
-    const hash = this.checkBlock(cursor);
-    this.transaction(() => {
-      const cur = this.getCursor();
-      if (cur !== undefined && cursor.blockNumber < cur.blockNumber) {
-        throw new StoreError(
-          "CURSOR_INVALID",
-          `cursor cannot move back from ${cur.blockNumber} to ${cursor.blockNumber}`,
-        );
-      }
-      this.stmt(
-        "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
-          "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
-      ).run(cursor.blockNumber, hash);
-      this.stmt(
-        "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-      ).run(cursor.blockNumber, hash);
-    });
-  }
-
-  /** Records a block seen during a scan (number -> hash). */
-  recordBlock(block: Cursor): void {
-    const hash = this.checkBlock(block);
-    this.stmt(
-      "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-    ).run(block.blockNumber, hash);
-  }
-
-  /** The hash recorded for block `n`, if any. */
-  blockHash(n: number): string | undefined {
-    const r = this.stmt("SELECT hash FROM blocks WHERE number = ?").get(n) as Row | undefined;
-    return r === undefined ? undefined : String(r["hash"]);
-  }
-
-  /**
-   * Reorg: forgets every seen block above `cursor.blockNumber` and moves the cursor back to it.
-   * Jobs are kept (their request ids are chain facts that the rescan re-confirms or drops).
-   */
-  rewindTo(cursor: Cursor): void {
-    const hash = this.checkBlock(cursor);
-    this.transaction(() => {
-      this.stmt("DELETE FROM blocks WHERE number > ?").run(cursor.blockNumber);
-      this.stmt(
-        "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
-          "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
-      ).run(cursor.blockNumber, hash);
-      this.stmt(
-        "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-      ).run(cursor.blockNumber, hash);
-    });
-  }
-
-  /** Deletes seen blocks below `n` (they are deeper than any reorg the relayer handles). */
-  pruneBlocksBelow(n: number): number {
-    return Number(this.stmt("DELETE FROM blocks WHERE number < ?").run(n).changes);
-  }
-
-  private checkBlock(b: Cursor): string {
-    if (!Number.isSafeInteger(b.blockNumber) || b.blockNumber < 0) {
-      throw new StoreError("CURSOR_INVALID", `block number must be a non-negative integer`);
-    }
-    const h = b.blockHash.toLowerCase();
-    if (!HASH32_RE.test(h)) throw new StoreError("CURSOR_INVALID", `block hash must be 32 bytes of 0x-hex`);
-    return h;
   }
 
   // ---------------------------------------------------------------------------------------- jobs
@@ -600,30 +460,6 @@ export class RelayerDb {
         "SELECT * FROM jobs WHERE state = 'pending' AND retry_at <= ? ORDER BY seen_block, request_id LIMIT ?",
       ).all(now, limit) as Row[]
     ).map(rowToJob);
-  }
-
-  /**
-   * Binds this database to one chain and coordinator: the first call records them, later calls must
-   * match, else DB_CHAIN_MISMATCH (a data directory reused after a redeploy or on another chain would
-   * otherwise resume a cursor and jobs that belong to another contract).
-   */
-  bindChain(chainId: bigint, coordinator: string): void {
-    const want = { chain_id: chainId.toString(), coordinator: coordinator.toLowerCase() };
-    this.transaction(() => {
-      for (const [k, v] of Object.entries(want)) {
-        const row = this.stmt("SELECT value FROM meta WHERE key = ?").get(k) as Row | undefined;
-        if (row === undefined) {
-          this.stmt("INSERT INTO meta (key, value) VALUES (?, ?)").run(k, v);
-        } else if (String(row["value"]) !== v) {
-          throw new StoreError(
-            "DB_CHAIN_MISMATCH",
-            `the database at ${this.file} belongs to ${k} ${String(row["value"])}, not ${v}: ` +
-              "use another VERDICT_DATA_DIR for this deployment",
-            { key: k, stored: String(row["value"]), configured: v },
-          );
-        }
-      }
-    });
   }
 
   /** any non-terminal state -> dropped (terminal): expired, reassigned, finalized without us. */

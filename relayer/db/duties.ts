@@ -1,6 +1,7 @@
 /**
- * The dispute duties' durable state (`<data dir>/duties.db`, SQLite WAL, synchronous=FULL), kept apart
- * from the job store and chain.db:
+ * The dispute duties' durable state (`<data dir>/duties.db`, opened through relayer/db/sqlite.ts: WAL,
+ * synchronous=FULL), kept apart from the job store and chain.db, bound to one (chain id, coordinator) in
+ * its `chain_binding` table:
  * - meta: the Disputes log cursor;
  * - challenges: one row per dispute candidate this relayer may file. A row is `filing` (with the bond)
  *   BEFORE `openDispute` is sent, so a restart checks the chain instead of filing twice;
@@ -10,11 +11,8 @@
  * - tracked: disputes this relayer has a stake in (as challenger or juror): it calls drawJury / settle
  *   / escalate on them when due and nobody else has.
  */
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-
-type Row = Record<string, SQLInputValue>;
+import type { DatabaseSync } from "node:sqlite";
+import { SqliteStore, idKey as key, openSqlite, type ChainBinding, type Row } from "./sqlite.js";
 
 export type ChallengeState =
   | "candidate" // found by the watchtower, not yet filed
@@ -72,8 +70,6 @@ CREATE TABLE IF NOT EXISTS tracked (
   dispute_id TEXT PRIMARY KEY, role TEXT NOT NULL, done INTEGER NOT NULL DEFAULT 0
 ) STRICT;`;
 
-const key = (id: bigint): string => "0x" + id.toString(16).padStart(64, "0");
-
 function toChallenge(r: Row): Challenge {
   return {
     requestId: BigInt(String(r["request_id"])),
@@ -101,55 +97,58 @@ function toBallot(r: Row): StoredBallot {
   };
 }
 
-export class DutiesDb {
-  readonly #db: DatabaseSync;
+export class DutiesDb extends SqliteStore {
+  protected readonly bindingTable = "chain_binding";
 
-  private constructor(db: DatabaseSync) {
-    this.#db = db;
+  private constructor(file: string, db: DatabaseSync) {
+    super(file, db);
   }
 
-  static open(file: string): DutiesDb {
-    if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const db = new DatabaseSync(file);
-    db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;");
-    db.exec(SCHEMA);
-    return new DutiesDb(db);
-  }
-
-  close(): void {
-    this.#db.close();
+  /**
+   * Opens (creating if needed) duties.db at `file`; with `binding`, refuses (DB_CHAIN_MISMATCH) a database
+   * that belongs to another chain or coordinator (its ballots and salts belong to other disputes).
+   */
+  static open(file: string, binding?: ChainBinding): DutiesDb {
+    const db = openSqlite(file, "FULL");
+    try {
+      db.exec(SCHEMA);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    const store = new DutiesDb(file, db);
+    store.bindOrClose(binding);
+    return store;
   }
 
   getCursor(): number | undefined {
-    const r = this.#db.prepare("SELECT v FROM meta WHERE k = 'cursor'").get() as Row | undefined;
+    const r = this.stmt("SELECT v FROM meta WHERE k = 'cursor'").get() as Row | undefined;
     return r === undefined ? undefined : Number(r["v"]);
   }
 
   setCursor(block: number): void {
-    this.#db.prepare("INSERT OR REPLACE INTO meta (k, v) VALUES ('cursor', ?)").run(String(block));
+    this.stmt("INSERT OR REPLACE INTO meta (k, v) VALUES ('cursor', ?)").run(String(block));
   }
 
   // ------------------------------------------------------------------------------ challenges
 
   /** Records a candidate (idempotent: an existing row, whatever its state, is kept). */
   addCandidate(requestId: bigint, operator: string, ourOutputHash: string): boolean {
-    const r = this.#db
-      .prepare(
-        "INSERT OR IGNORE INTO challenges (request_id, operator, our_hash, state, updated_at) VALUES (?, ?, ?, 'candidate', ?)",
-      )
-      .run(key(requestId), operator, ourOutputHash, Date.now());
+    const r = this.stmt(
+      "INSERT OR IGNORE INTO challenges (request_id, operator, our_hash, state, updated_at) VALUES (?, ?, ?, 'candidate', ?)",
+    ).run(key(requestId), operator, ourOutputHash, Date.now());
     return Number(r.changes) > 0;
   }
 
   getChallenge(requestId: bigint): Challenge | undefined {
-    const r = this.#db.prepare("SELECT * FROM challenges WHERE request_id = ?").get(key(requestId)) as
+    const r = this.stmt("SELECT * FROM challenges WHERE request_id = ?").get(key(requestId)) as
       Row | undefined;
     return r === undefined ? undefined : toChallenge(r);
   }
 
   challengesIn(...states: ChallengeState[]): Challenge[] {
     const q = `SELECT * FROM challenges WHERE state IN (${states.map(() => "?").join(",")}) ORDER BY updated_at`;
-    return (this.#db.prepare(q).all(...states) as Row[]).map(toChallenge);
+    return (this.stmt(q).all(...states) as Row[]).map(toChallenge);
   }
 
   setChallenge(
@@ -159,18 +158,16 @@ export class DutiesDb {
   ): void {
     const c = this.getChallenge(requestId);
     if (c === undefined) return;
-    this.#db
-      .prepare(
-        "UPDATE challenges SET state = ?, bond = ?, tx_hash = ?, detail = ?, updated_at = ? WHERE request_id = ?",
-      )
-      .run(
-        state,
-        (fields.bond ?? c.bond).toString(),
-        fields.txHash ?? c.txHash,
-        (fields.detail ?? c.detail).slice(0, 500),
-        Date.now(),
-        key(requestId),
-      );
+    this.stmt(
+      "UPDATE challenges SET state = ?, bond = ?, tx_hash = ?, detail = ?, updated_at = ? WHERE request_id = ?",
+    ).run(
+      state,
+      (fields.bond ?? c.bond).toString(),
+      fields.txHash ?? c.txHash,
+      (fields.detail ?? c.detail).slice(0, 500),
+      Date.now(),
+      key(requestId),
+    );
   }
 
   /** Sum of the bonds of our disputes not yet settled (what the bond budget is spent on). */
@@ -182,31 +179,28 @@ export class DutiesDb {
 
   /** Records a draw (idempotent). */
   addBallot(disputeId: bigint, round: number, commitDeadline: number, revealDeadline: number): void {
-    this.#db
-      .prepare(
-        "INSERT OR IGNORE INTO ballots (dispute_id, round, state, commit_deadline, reveal_deadline) VALUES (?, ?, 'drawn', ?, ?)",
-      )
-      .run(key(disputeId), round, commitDeadline, revealDeadline);
+    this.stmt(
+      "INSERT OR IGNORE INTO ballots (dispute_id, round, state, commit_deadline, reveal_deadline) VALUES (?, ?, 'drawn', ?, ?)",
+    ).run(key(disputeId), round, commitDeadline, revealDeadline);
   }
 
   getBallot(disputeId: bigint, round: number): StoredBallot | undefined {
-    const r = this.#db
-      .prepare("SELECT * FROM ballots WHERE dispute_id = ? AND round = ?")
-      .get(key(disputeId), round) as Row | undefined;
+    const r = this.stmt("SELECT * FROM ballots WHERE dispute_id = ? AND round = ?").get(
+      key(disputeId),
+      round,
+    ) as Row | undefined;
     return r === undefined ? undefined : toBallot(r);
   }
 
   ballotsIn(...states: BallotState[]): StoredBallot[] {
     const q = `SELECT * FROM ballots WHERE state IN (${states.map(() => "?").join(",")})`;
-    return (this.#db.prepare(q).all(...states) as Row[]).map(toBallot);
+    return (this.stmt(q).all(...states) as Row[]).map(toBallot);
   }
 
   /** Our most recent ballot output in a dispute (for the majority output at settlement). */
   ballotsOf(disputeId: bigint): StoredBallot[] {
     return (
-      this.#db
-        .prepare("SELECT * FROM ballots WHERE dispute_id = ? ORDER BY round DESC")
-        .all(key(disputeId)) as Row[]
+      this.stmt("SELECT * FROM ballots WHERE dispute_id = ? ORDER BY round DESC").all(key(disputeId)) as Row[]
     ).map(toBallot);
   }
 
@@ -219,35 +213,34 @@ export class DutiesDb {
     round: number,
     vote: { outcome: number; outputHash: string; output: Uint8Array; salt: string },
   ): boolean {
-    const r = this.#db
-      .prepare(
-        "UPDATE ballots SET state = 'salted', outcome = ?, output_hash = ?, output = ?, salt = ? " +
-          "WHERE dispute_id = ? AND round = ? AND state = 'drawn'",
-      )
-      .run(vote.outcome, vote.outputHash, vote.output, vote.salt, key(disputeId), round);
+    const r = this.stmt(
+      "UPDATE ballots SET state = 'salted', outcome = ?, output_hash = ?, output = ?, salt = ? " +
+        "WHERE dispute_id = ? AND round = ? AND state = 'drawn'",
+    ).run(vote.outcome, vote.outputHash, vote.output, vote.salt, key(disputeId), round);
     return Number(r.changes) > 0;
   }
 
   setBallotState(disputeId: bigint, round: number, state: BallotState, detail = ""): void {
-    this.#db
-      .prepare("UPDATE ballots SET state = ?, detail = ? WHERE dispute_id = ? AND round = ?")
-      .run(state, detail.slice(0, 500), key(disputeId), round);
+    this.stmt("UPDATE ballots SET state = ?, detail = ? WHERE dispute_id = ? AND round = ?").run(
+      state,
+      detail.slice(0, 500),
+      key(disputeId),
+      round,
+    );
   }
 
   // ------------------------------------------------------------------------------ tracked disputes
 
   track(disputeId: bigint, role: TrackedDispute["role"]): void {
-    this.#db
-      .prepare("INSERT OR IGNORE INTO tracked (dispute_id, role) VALUES (?, ?)")
-      .run(key(disputeId), role);
+    this.stmt("INSERT OR IGNORE INTO tracked (dispute_id, role) VALUES (?, ?)").run(key(disputeId), role);
   }
 
   isTracked(disputeId: bigint): boolean {
-    return this.#db.prepare("SELECT 1 FROM tracked WHERE dispute_id = ?").get(key(disputeId)) !== undefined;
+    return this.stmt("SELECT 1 FROM tracked WHERE dispute_id = ?").get(key(disputeId)) !== undefined;
   }
 
   activeTracked(): TrackedDispute[] {
-    return (this.#db.prepare("SELECT * FROM tracked WHERE done = 0").all() as Row[]).map((r) => ({
+    return (this.stmt("SELECT * FROM tracked WHERE done = 0").all() as Row[]).map((r) => ({
       disputeId: BigInt(String(r["dispute_id"])),
       role: String(r["role"]) as TrackedDispute["role"],
       done: false,
@@ -255,6 +248,6 @@ export class DutiesDb {
   }
 
   finishTracked(disputeId: bigint): void {
-    this.#db.prepare("UPDATE tracked SET done = 1 WHERE dispute_id = ?").run(key(disputeId));
+    this.stmt("UPDATE tracked SET done = 1 WHERE dispute_id = ?").run(key(disputeId));
   }
 }
