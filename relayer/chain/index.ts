@@ -11,9 +11,10 @@
  * 200 once they succeed again.
  */
 import path from "node:path";
-import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
-import { VerdictError } from "../../sdk/errors.js";
-import { Staking__factory } from "../../types/ethers-contracts/index.js";
+import type { JsonRpcProvider } from "ethers";
+import { DEFAULT_LOG_RANGE } from "../../sdk/logs.js";
+import { rpcProvider } from "../../sdk/rpc.js";
+import { checkSetup } from "../setup.js";
 import type { RelayerContext } from "../service.js";
 import { Challenger } from "./challenger.js";
 import { Computer } from "./compute.js";
@@ -36,48 +37,16 @@ export interface ChainRelayer {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** While computing, answers persisted this long ago are submitted without waiting for a full batch. */
 const EARLY_SUBMIT_MS = 250;
 
 /**
- * JSON-RPC over the runtime's fetch: ethers' own transport converts every request and response
- * between strings and bytes in JavaScript, which dominated the relayer's CPU time with large
- * calldata (submitAnswers batches) and large eth_getLogs responses.
+ * The relayer's provider (sdk/rpc.ts): JSON-RPC over the runtime's fetch (ethers' own transport converts
+ * large calldata and eth_getLogs responses byte by byte in JavaScript), rate limits retried after their
+ * Retry-After, eth_getLogs in ranges of at most `logRange` blocks, halved when the provider refuses one.
  */
-class FetchJsonRpcProvider extends JsonRpcProvider {
-  readonly #url: string;
-  readonly #timeoutMs: number;
-
-  constructor(url: string, chainId: bigint, timeoutMs: number) {
-    super(new FetchRequest(url), Network.from(chainId), {
-      staticNetwork: true,
-      batchMaxCount: 1,
-      polling: false,
-      cacheTimeout: -1,
-    });
-    this.#url = url;
-    this.#timeoutMs = timeoutMs;
-  }
-
-  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    const res = await fetch(this.#url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(this.#timeoutMs),
-    });
-    if (!res.ok && res.status !== 400 && res.status !== 500) {
-      throw new Error(`JSON-RPC endpoint answered HTTP ${res.status}`);
-    }
-    const body = (await res.json()) as JsonRpcResult | JsonRpcResult[];
-    return Array.isArray(body) ? body : [body];
-  }
-}
-
-/** A provider that never re-detects the network and gives up on a dead endpoint quickly. */
-export function makeProvider(url: string, chainId: bigint): JsonRpcProvider {
-  return new FetchJsonRpcProvider(url, chainId, 15_000);
+export function makeProvider(url: string, chainId: bigint, logRange?: number): JsonRpcProvider {
+  return rpcProvider(url, chainId, { timeoutMs: 15_000, logs: { maxRange: logRange ?? DEFAULT_LOG_RANGE } });
 }
 
 export async function startChainRelayer(
@@ -86,38 +55,16 @@ export async function startChainRelayer(
 ): Promise<ChainRelayer> {
   const { config, logger, db, metrics, runner } = ctx;
   const log = logger.child({ component: "chain" });
-  const provider = makeProvider(config.rpcUrl, config.chainId);
+  const provider = makeProvider(config.rpcUrl, config.chainId, config.logRange);
   const signer = ctx.signer.connect(provider);
 
-  // Chain id and signer registration, retried while the endpoint is unreachable.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const id = BigInt(await provider.send("eth_chainId", []));
-      if (id !== config.chainId) {
-        throw new VerdictError(
-          "CHAIN_ID_MISMATCH",
-          `the RPC endpoint serves chain ${id}, configured ${config.chainId}`,
-        );
-      }
-      const registered = await Staking__factory.connect(config.stakingAddress, provider).signerOf(
-        config.operatorAddress,
-      );
-      if (registered.toLowerCase() !== signer.address.toLowerCase()) {
-        throw new VerdictError(
-          "SIGNER_NOT_REGISTERED",
-          `operator ${config.operatorAddress} has signer ${registered}, not this relayer's ${signer.address}`,
-        );
-      }
-      break;
-    } catch (e) {
-      if (e instanceof VerdictError) throw e;
-      log.warn(
-        { attempt, err: e instanceof Error ? e.message : String(e) },
-        "RPC endpoint unavailable; retrying",
-      );
-      await sleep(Math.min(10_000, 500 * attempt));
-    }
-  }
+  // Setup checks (relayer/setup.ts): a typed error for every mistake; only an endpoint that does not
+  // answer at all is waited for.
+  const setup = await checkSetup({ provider, config, signerAddress: signer.address, logger: log, waitForRpc: true });
+  log.info(
+    { addresses: setup.addresses, startBlock: setup.startBlock, balance: setup.balance.toString() },
+    "setup checked",
+  );
 
   const chainDb = ChainDb.open(path.join(config.dataDir, CHAIN_DB_FILE));
   const dutiesDb = DutiesDb.open(path.join(config.dataDir, DUTIES_DB_FILE));
@@ -137,7 +84,8 @@ export async function startChainRelayer(
     coordinator: config.coordinatorAddress,
     operator: config.operatorAddress,
     confirmations: config.confirmations,
-    startBlock: config.startBlock,
+    startBlock: setup.startBlock,
+    maxRange: config.logRange,
     watchShare: config.watchtowerShare,
   });
   // Woken when answers were persisted (submit them now) instead of at the next poll.
@@ -162,7 +110,7 @@ export async function startChainRelayer(
     logger: log,
     chainId: config.chainId,
     coordinator: config.coordinatorAddress,
-    registry: config.registryAddress,
+    registry: setup.addresses.registry,
     concurrency: config.concurrency,
     headTime: () => sync.headTime,
   };
@@ -209,7 +157,7 @@ export async function startChainRelayer(
     coordinator: config.coordinatorAddress,
     operator: config.operatorAddress,
     confirmations: config.confirmations,
-    startBlock: config.startBlock,
+    startBlock: setup.startBlock,
     juror: config.juror,
     sender: { nonces, maxFeePerGas: config.maxFeePerGas, stuckMs: config.stuckTxMs },
   });
