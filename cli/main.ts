@@ -43,7 +43,10 @@ function globalOptions(program: Command): Command {
     )
     .option("--coordinator <address>", "coordinator (VERDICT_COORDINATOR_ADDRESS); the rest is read from it")
     .option("--staking <address>", "staking (VERDICT_STAKING_ADDRESS; checked against the coordinator's)")
-    .option("--registry <address>", "model registry (VERDICT_REGISTRY_ADDRESS; checked against the coordinator's)")
+    .option(
+      "--registry <address>",
+      "model registry (VERDICT_REGISTRY_ADDRESS; checked against the coordinator's)",
+    )
     .option("--disputes <address>", "dispute contract (VERDICT_DISPUTES_ADDRESS; default: the coordinator's)")
     .option("--key <hex>", "private key for write commands (VERDICT_PRIVATE_KEY)")
     .option(

@@ -291,7 +291,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   } else if (/^\d{1,78}$/.test(chainIdText) && BigInt(chainIdText) > 0n) {
     chainId = BigInt(chainIdText);
     if (deployment !== undefined && deployment.chainId !== chainId)
-      r.problems.push(`VERDICT_CHAIN_ID is ${chainId} but VERDICT_DEPLOYMENT is on chain ${deployment.chainId}`);
+      r.problems.push(
+        `VERDICT_CHAIN_ID is ${chainId} but VERDICT_DEPLOYMENT is on chain ${deployment.chainId}`,
+      );
   } else r.problems.push(`VERDICT_CHAIN_ID must be a positive integer, got "${chainIdText}"`);
   const fromFile = deployment?.addresses;
   const coordinatorAddress = r.address("VERDICT_COORDINATOR_ADDRESS", fromFile?.coordinator);

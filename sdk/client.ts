@@ -351,7 +351,8 @@ export class VerdictClient {
   static async start(opts: VerdictClientStart): Promise<VerdictClient> {
     const provider = isSigner(opts.runner) ? opts.runner.provider : opts.runner;
     if (!provider) throw new VerdictError("CONFIG_INVALID", "the signer is not connected to a provider");
-    const deployment = typeof opts.deployment === "string" ? readDeployment(opts.deployment) : opts.deployment;
+    const deployment =
+      typeof opts.deployment === "string" ? readDeployment(opts.deployment) : opts.deployment;
     if (deployment) {
       const actual = (await provider.getNetwork()).chainId;
       if (actual !== deployment.chainId)
@@ -371,7 +372,9 @@ export class VerdictClient {
         coordinator: found.coordinator,
         staking: found.staking,
         registry: found.registry,
-        ...(found.disputes ? { disputes: { address: found.disputes, abi: Disputes__factory.abi as InterfaceAbi } } : {}),
+        ...(found.disputes
+          ? { disputes: { address: found.disputes, abi: Disputes__factory.abi as InterfaceAbi } }
+          : {}),
       },
       fromBlock: opts.fromBlock ?? deployment?.startBlock ?? 0,
       ...(opts.logs !== undefined ? { logs: opts.logs } : {}),
@@ -529,7 +532,13 @@ export class VerdictClient {
 
   /** The request as created (REQUEST_NOT_FOUND if it does not exist). */
   async findRequest(requestId: bigint): Promise<CreatedRequest> {
-    return findCreatedRequest(this.provider, this.addresses.coordinator, requestId, this.fromBlock, this.logs);
+    return findCreatedRequest(
+      this.provider,
+      this.addresses.coordinator,
+      requestId,
+      this.fromBlock,
+      this.logs,
+    );
   }
 
   async status(requestId: bigint): Promise<RequestStatusInfo> {

@@ -99,9 +99,11 @@ export class LogReader {
     filter: RangeFilter,
     raw: (f: Filter) => Promise<Log[]> = (f) => provider.getLogs(f),
   ): Promise<Log[]> {
-    const needHead = filter.toBlock === undefined || filter.toBlock === "latest" || filter.fromBlock === "latest";
+    const needHead =
+      filter.toBlock === undefined || filter.toBlock === "latest" || filter.fromBlock === "latest";
     const head = needHead ? await retry(() => provider.getBlockNumber(), this.#opts.retry) : 0;
-    let from = filter.fromBlock === "latest" ? head : filter.fromBlock === "earliest" ? 0 : (filter.fromBlock ?? 0);
+    let from =
+      filter.fromBlock === "latest" ? head : filter.fromBlock === "earliest" ? 0 : (filter.fromBlock ?? 0);
     const to = filter.toBlock === undefined || filter.toBlock === "latest" ? head : filter.toBlock;
     const out: Log[] = [];
     const base: Filter = {};
@@ -133,7 +135,11 @@ export class LogReader {
 }
 
 /** One-off bounded read with a fresh reader (prefer a long-lived `LogReader` per endpoint). */
-export function getLogsBounded(provider: Provider, filter: RangeFilter, opts: LogReaderOptions = {}): Promise<Log[]> {
+export function getLogsBounded(
+  provider: Provider,
+  filter: RangeFilter,
+  opts: LogReaderOptions = {},
+): Promise<Log[]> {
   return readerOf(provider, opts).getLogs(provider, filter);
 }
 

@@ -62,7 +62,10 @@ export async function retry<T>(fn: (attempt: number) => Promise<T>, opts: RetryO
  * A `Retry-After` header value in milliseconds: delta-seconds ("2", "0.5") or an HTTP date; undefined when
  * absent or unreadable.
  */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
+export function parseRetryAfter(
+  value: string | null | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (value === null || value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);

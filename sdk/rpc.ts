@@ -108,13 +108,20 @@ export class VerdictRpcProvider extends JsonRpcProvider {
       );
     }
     const results = (Array.isArray(body) ? body : [body]) as JsonRpcResult[];
-    if (!res.ok && !results.every((r) => r !== null && typeof r === "object" && ("result" in r || "error" in r))) {
+    if (
+      !res.ok &&
+      !results.every((r) => r !== null && typeof r === "object" && ("result" in r || "error" in r))
+    ) {
       throw new RpcHttpError(res.status, `the RPC endpoint answered HTTP ${res.status}`, retryAfter);
     }
     for (const r of results) {
       const err = (r as { error?: unknown }).error;
       if (err !== undefined && isRateLimitError(err)) {
-        const e = new RpcHttpError(429, `the RPC endpoint is rate limiting (${JSON.stringify(err).slice(0, 160)})`, retryAfter);
+        const e = new RpcHttpError(
+          429,
+          `the RPC endpoint is rate limiting (${JSON.stringify(err).slice(0, 160)})`,
+          retryAfter,
+        );
         throw e;
       }
     }
@@ -133,7 +140,10 @@ export class VerdictRpcProvider extends JsonRpcProvider {
       typeof address === "string" ||
       (Array.isArray(address) && address.every((a) => typeof a === "string"));
     if (from === undefined || from === null || to === null || !plainAddress) return super.getLogs(filter);
-    const rf: RangeFilter = { fromBlock: from, toBlock: to === undefined || to === "earliest" ? (to === "earliest" ? 0 : "latest") : to };
+    const rf: RangeFilter = {
+      fromBlock: from,
+      toBlock: to === undefined || to === "earliest" ? (to === "earliest" ? 0 : "latest") : to,
+    };
     if (address !== undefined) rf.address = address as string | string[];
     if (f.topics !== undefined) rf.topics = f.topics;
     return this.logReader.getLogs(this, rf, (g) => super.getLogs(g));
@@ -146,7 +156,10 @@ export function rpcProvider(url: string, chainId: bigint, opts: RpcOptions = {})
 }
 
 /** eth_chainId of `url`, with a typed RPC_UNREACHABLE when the endpoint does not answer. */
-export async function rpcChainId(url: string, opts: { timeoutMs?: number; retry?: RetryOptions } = {}): Promise<bigint> {
+export async function rpcChainId(
+  url: string,
+  opts: { timeoutMs?: number; retry?: RetryOptions } = {},
+): Promise<bigint> {
   checkRpcUrl(url);
   const safe = (() => {
     const u = new URL(url);
@@ -166,7 +179,10 @@ export async function rpcChainId(url: string, opts: { timeoutMs?: number; retry?
         }
         const body = (await res.json().catch(() => ({}))) as { result?: unknown };
         if (typeof body.result !== "string" || !/^0x[0-9a-fA-F]+$/.test(body.result))
-          throw new VerdictError("RPC_UNREACHABLE", `${safe} did not answer eth_chainId (HTTP ${res.status})`);
+          throw new VerdictError(
+            "RPC_UNREACHABLE",
+            `${safe} did not answer eth_chainId (HTTP ${res.status})`,
+          );
         return BigInt(body.result);
       },
       { ...opts.retry, retryable: isRateLimitError },

@@ -65,7 +65,10 @@ describe("RPC limits: a 1,000-block, rate-limited provider on a chain past 20,00
     const x = toFixed([0.5, -0.25, 0.125, 1, -1, 0.375, 0.75, -0.625], 6);
     const created = await request(
       devnet,
-      inlineParams(devnet.models[mlp.name]!, encodeTensors([{ name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data: x }])),
+      inlineParams(
+        devnet.models[mlp.name]!,
+        encodeTensors([{ name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data: x }]),
+      ),
     );
     requestId = created.requestId;
     requestBlock = created.blockNumber;
@@ -111,7 +114,8 @@ describe("RPC limits: a 1,000-block, rate-limited provider on a chain past 20,00
     const deadline = Date.now() + 240_000;
     while ((await statusOf()) !== RequestStatus.Answered) {
       if (relayer.child.exitCode !== null) throw new Error(`relayer exited:\n${relayer.stderr()}`);
-      if (Date.now() > deadline) throw new Error(`not answered; relayer:\n${relayer.lines().slice(-20).join("\n")}`);
+      if (Date.now() > deadline)
+        throw new Error(`not answered; relayer:\n${relayer.lines().slice(-20).join("\n")}`);
       await sleep(250);
     }
     await relayer.kill("SIGTERM");
@@ -133,7 +137,9 @@ describe("RPC limits: a 1,000-block, rate-limited provider on a chain past 20,00
     expect(status.code, status.stderr).to.equal(0);
     expect(JSON.parse(status.stdout)).to.include({ statusName: "Answered" });
 
-    const audit = await cli(["--json", "audit", requestId.toString()], { VERDICT_DEPLOYMENT: deploymentFile });
+    const audit = await cli(["--json", "audit", requestId.toString()], {
+      VERDICT_DEPLOYMENT: deploymentFile,
+    });
     expect(audit.code, audit.stderr).to.equal(0);
     const report = JSON.parse(audit.stdout) as { ok: boolean; entries: { name: string }[] };
     expect(report.ok).to.equal(true);

@@ -36,7 +36,10 @@ const rpcError = (code: number, message: string): Error =>
 
 describe("bounded log reads (sdk/logs.ts)", function () {
   const wordings: [string, () => unknown][] = [
-    ["Alchemy-style -32602 with a range", () => rpcError(-32602, "Log response size exceeded. this block range should work: [0x0, 0x1f3]")],
+    [
+      "Alchemy-style -32602 with a range",
+      () => rpcError(-32602, "Log response size exceeded. this block range should work: [0x0, 0x1f3]"),
+    ],
     ["Infura -32005 too many results", () => rpcError(-32005, "query returned more than 10000 results")],
     ["'block range' text", () => rpcError(-32000, "block range is too wide")],
     ["'range too large' with a maximum", () => rpcError(-32600, "range too large, max range: 1000")],
@@ -96,7 +99,9 @@ describe("bounded log reads (sdk/logs.ts)", function () {
     expect(isRateLimitError(rpcError(-32005, "project ID request rate exceeded"))).to.equal(true);
     expect(isRateLimitError(rpcError(429, "Too Many Requests"))).to.equal(true);
     expect(isRangeError(rpcError(-32005, "project ID request rate exceeded"))).to.equal(false);
-    expect(isRangeError(rpcError(-32602, "invalid argument 0: hex string without 0x prefix"))).to.equal(false);
+    expect(isRangeError(rpcError(-32602, "invalid argument 0: hex string without 0x prefix"))).to.equal(
+      false,
+    );
     expect(isRangeError(rpcError(-32602, "block range greater than 1000 max"))).to.equal(true);
   });
 });
@@ -198,7 +203,12 @@ describe("VerdictRpcProvider over HTTP (sdk/rpc.ts)", function () {
 
   for (const refuseWith of ["rpc", "413"] as const) {
     it(`reads 10,000 blocks through a 1,000-block, rate-limiting proxy (refusals as ${refuseWith})`, async function () {
-      const proxy = new LimitingProxy(url, { maxRange: 1_000, rateLimitEvery: 4, retryAfter: "0.05", refuseWith });
+      const proxy = new LimitingProxy(url, {
+        maxRange: 1_000,
+        rateLimitEvery: 4,
+        retryAfter: "0.05",
+        refuseWith,
+      });
       await proxy.start();
       const provider = rpcProvider(proxy.url, 31337n, { logs: { maxRange: 2_000 } });
       try {
@@ -217,8 +227,12 @@ describe("VerdictRpcProvider over HTTP (sdk/rpc.ts)", function () {
 
   it("refuses other URL schemes with a typed error", function () {
     for (const u of ["ws://127.0.0.1:8545", "wss://x.example/v2/KEY", "ftp://x"]) {
-      expect(() => checkRpcUrl(u)).to.throw().with.property("code", "RPC_URL_UNSUPPORTED");
+      expect(() => checkRpcUrl(u))
+        .to.throw()
+        .with.property("code", "RPC_URL_UNSUPPORTED");
     }
-    expect(() => checkRpcUrl("not a url")).to.throw().with.property("code", "RPC_URL_INVALID");
+    expect(() => checkRpcUrl("not a url"))
+      .to.throw()
+      .with.property("code", "RPC_URL_INVALID");
   });
 });

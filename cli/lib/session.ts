@@ -108,9 +108,13 @@ async function resolveAddresses(
       `the coordinator address is not set: pass --coordinator or --deployment <file>, or set VERDICT_COORDINATOR_ADDRESS or VERDICT_DEPLOYMENT (no deployments/${chainId}.json found)`,
     );
   const expected = {
-    ...(input.staking ?? d?.addresses.staking ? { staking: input.staking ?? d?.addresses.staking } : {}),
-    ...(input.registry ?? d?.addresses.registry ? { registry: input.registry ?? d?.addresses.registry } : {}),
-    ...(input.disputes ?? d?.addresses.disputes ? { disputes: input.disputes ?? d?.addresses.disputes } : {}),
+    ...((input.staking ?? d?.addresses.staking) ? { staking: input.staking ?? d?.addresses.staking } : {}),
+    ...((input.registry ?? d?.addresses.registry)
+      ? { registry: input.registry ?? d?.addresses.registry }
+      : {}),
+    ...((input.disputes ?? d?.addresses.disputes)
+      ? { disputes: input.disputes ?? d?.addresses.disputes }
+      : {}),
   };
   let found;
   try {

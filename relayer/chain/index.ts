@@ -60,7 +60,13 @@ export async function startChainRelayer(
 
   // Setup checks (relayer/setup.ts): a typed error for every mistake; only an endpoint that does not
   // answer at all is waited for.
-  const setup = await checkSetup({ provider, config, signerAddress: signer.address, logger: log, waitForRpc: true });
+  const setup = await checkSetup({
+    provider,
+    config,
+    signerAddress: signer.address,
+    logger: log,
+    waitForRpc: true,
+  });
   log.info(
     { addresses: setup.addresses, startBlock: setup.startBlock, balance: setup.balance.toString() },
     "setup checked",
