@@ -132,12 +132,17 @@ export function errorFacts(err: unknown): ErrorFacts {
 }
 
 const RATE_LIMIT_TEXT =
-  /rate[ -]?limit|too many requests|request rate|requests per second|exceeded (the )?(quota|capacity|credits|compute units)|(daily|monthly) request|capacity exceeded|throughput|try again in|backoff/;
+  /rate[ -]?limit|too many requests|request rate|requests per second|exceeded (the |its )?(quota|capacity|credits|compute units)|(daily|monthly) request|capacity exceeded/;
 
-/** True for a rate-limit answer: HTTP or JSON-RPC code 429, or a provider's "rate limit" text. */
+/**
+ * True for a rate-limit answer: HTTP or JSON-RPC code 429, or a provider's "rate limit" text. Never for a
+ * contract revert (JSON-RPC code 3, "revert" texts), whatever its reason string says.
+ */
 export function isRateLimitError(err: unknown): boolean {
   const f = errorFacts(err);
-  return f.status === 429 || f.codes.includes(429) || f.texts.some((t) => RATE_LIMIT_TEXT.test(t));
+  if (f.status === 429) return true;
+  if (f.codes.includes(3) || f.texts.some((t) => t.includes("revert"))) return false;
+  return f.codes.includes(429) || f.texts.some((t) => RATE_LIMIT_TEXT.test(t));
 }
 
 /** The wait a rate-limit error asks for (its Retry-After, or "try again in N s" text), in ms. */

@@ -99,6 +99,8 @@ describe("bounded log reads (sdk/logs.ts)", function () {
     expect(isRateLimitError(rpcError(-32005, "project ID request rate exceeded"))).to.equal(true);
     expect(isRateLimitError(rpcError(429, "Too Many Requests"))).to.equal(true);
     expect(isRangeError(rpcError(-32005, "project ID request rate exceeded"))).to.equal(false);
+    // A contract's revert reason never counts as a rate limit (it is not retried, its data is kept).
+    expect(isRateLimitError(rpcError(3, "execution reverted: rate limit reached"))).to.equal(false);
     expect(isRangeError(rpcError(-32602, "invalid argument 0: hex string without 0x prefix"))).to.equal(
       false,
     );
