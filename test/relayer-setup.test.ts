@@ -79,6 +79,46 @@ describe("relayer setup: every mistake is a typed error at once", function () {
     expect(fromHead.startBlock).to.equal(head - 2);
   });
 
+  it("the SDK starts from the coordinator alone or a deployment record, with the same checks", async function () {
+    const { VerdictClient } = await import("../sdk/client.js");
+    const client = await VerdictClient.start({
+      runner: devnet.provider,
+      coordinator: devnet.addresses.coordinator,
+    });
+    expect(client.addresses).to.include({
+      staking: devnet.addresses.staking,
+      registry: devnet.addresses.registry,
+    });
+    expect(client.addresses.disputes?.address).to.equal(devnet.addresses.disputes);
+    expect(client.fromBlock).to.equal(0);
+    const deployment = {
+      chainId: devnet.chainId,
+      startBlock: devnet.deployBlock,
+      addresses: { ...devnet.addresses },
+      all: { ...devnet.addresses },
+    };
+    expect((await VerdictClient.start({ runner: devnet.provider, deployment })).fromBlock).to.equal(
+      devnet.deployBlock,
+    );
+    const codeOfStart = async (o: Parameters<typeof VerdictClient.start>[0]): Promise<string> =>
+      VerdictClient.start(o).then(
+        () => "no error",
+        (e: unknown) => (isVerdictError(e) ? e.code : String(e)),
+      );
+    expect(
+      await codeOfStart({ runner: devnet.provider, deployment: { ...deployment, chainId: 1n } }),
+    ).to.equal("WRONG_NETWORK");
+    expect(await codeOfStart({ runner: devnet.provider, coordinator: devnet.addresses.registry })).to.equal(
+      "WRONG_CONTRACT",
+    );
+    expect(
+      await codeOfStart({
+        runner: devnet.provider,
+        deployment: { ...deployment, addresses: { ...deployment.addresses, staking: NOBODY } },
+      }),
+    ).to.equal("NO_CODE");
+  });
+
   it("no code at an address: NO_CODE (coordinator or staking)", async function () {
     expect(await codeOf({ VERDICT_COORDINATOR_ADDRESS: NOBODY })).to.equal("NO_CODE");
     expect(await codeOf({ VERDICT_STAKING_ADDRESS: NOBODY })).to.equal("NO_CODE");
