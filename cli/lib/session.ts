@@ -70,12 +70,20 @@ async function rpcChainId(url: string): Promise<bigint> {
   }
 }
 
+const NO_COORDINATOR =
+  "the coordinator address is not set: pass --coordinator or --deployment <file>, or set VERDICT_COORDINATOR_ADDRESS or VERDICT_DEPLOYMENT";
+
+/** Where a deployments/<chainId>.json may be found when nothing names the contracts. */
+function deploymentDirs(io: Io): string[] {
+  return [io.cwd, REPO_ROOT].map((d) => path.join(d, "deployments"));
+}
+
 /** The deployment file: --deployment / VERDICT_DEPLOYMENT, else deployments/<chainId>.json when present. */
 function deploymentOf(input: ConfigInput, io: Io, chainId: bigint): Deployment | undefined {
   let file = input.deployment;
   if (file === undefined && input.coordinator === undefined) {
-    file = [io.cwd, REPO_ROOT]
-      .map((d) => path.join(d, "deployments", `${chainId}.json`))
+    file = deploymentDirs(io)
+      .map((d) => path.join(d, `${chainId}.json`))
       .find((f) => existsSync(f));
   }
   if (file === undefined) return undefined;
@@ -103,10 +111,7 @@ async function resolveAddresses(
   const d = deploymentOf(input, io, chainId);
   const coordinator = input.coordinator ?? d?.addresses.coordinator;
   if (coordinator === undefined)
-    throw new CliError(
-      "CONFIG",
-      `the coordinator address is not set: pass --coordinator or --deployment <file>, or set VERDICT_COORDINATOR_ADDRESS or VERDICT_DEPLOYMENT (no deployments/${chainId}.json found)`,
-    );
+    throw new CliError("CONFIG", `${NO_COORDINATOR} (no deployments/${chainId}.json found)`);
   const expected = {
     ...((input.staking ?? d?.addresses.staking) ? { staking: input.staking ?? d?.addresses.staking } : {}),
     ...((input.registry ?? d?.addresses.registry)
@@ -138,6 +143,13 @@ async function resolveAddresses(
 export async function openSession(flags: GlobalFlags, io: Io, write: boolean): Promise<Session> {
   const input = resolveConfig(flags, io);
   if (write && input.key.kind === "none") throw new CliError("NO_KEY", NO_KEY_MESSAGE);
+  // Nothing names the contracts and no deployment file could: a configuration error before any RPC call.
+  if (
+    input.coordinator === undefined &&
+    input.deployment === undefined &&
+    !deploymentDirs(io).some((d) => existsSync(d))
+  )
+    throw new CliError("CONFIG", NO_COORDINATOR);
   await ensureBuilt(io);
   const sdk = await import("../../sdk/client.js");
   const chainId = await rpcChainId(input.rpcUrl);
