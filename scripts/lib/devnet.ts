@@ -376,7 +376,10 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
 
   // sdk/rpc.ts: log reads in bounded ranges (as against a hosted provider), no response cache.
   const chainId = BigInt(await rpc<string>(node.url, "eth_chainId"));
-  const provider: JsonRpcProvider = rpcProvider(node.url, chainId, { pollingIntervalMs: 100, timeoutMs: 300_000 });
+  const provider: JsonRpcProvider = rpcProvider(node.url, chainId, {
+    pollingIntervalMs: 100,
+    timeoutMs: 300_000,
+  });
   const deployer = new NonceManager(devAccount(0, provider));
   const requesterHd = devAccount(1, provider);
   const modelOwner = devAccount(2, provider);
