@@ -62,11 +62,11 @@ async function rpcChainId(url: string): Promise<bigint> {
     const code = isVerdictError(err) ? err.code : "";
     if (code === "RPC_URL_UNSUPPORTED" || code === "RPC_URL_INVALID")
       throw new CliError(code, `${(err as Error).message} (${url})`, EXIT_USER);
-    throw new CliError(
-      "NETWORK",
-      `Cannot reach the RPC endpoint ${url}: ${err instanceof Error ? err.message : String(err)}`,
-      EXIT_CHAIN,
+    const why = (err instanceof Error ? err.message : String(err)).replace(
+      /^cannot reach the RPC endpoint \S+: /,
+      "",
     );
+    throw new CliError("NETWORK", `Cannot reach the RPC endpoint ${url}: ${why}`, EXIT_CHAIN);
   }
 }
 
