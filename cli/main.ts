@@ -37,10 +37,17 @@ function globalOptions(program: Command): Command {
     .description("Verdict: verifiable ML inference on EVM chains")
     .option("--rpc <url>", "JSON-RPC endpoint (VERDICT_RPC_URL)")
     .option("--chain-id <id>", "expected chain id (VERDICT_CHAIN_ID)")
-    .option("--coordinator <address>", "coordinator (VERDICT_COORDINATOR_ADDRESS)")
-    .option("--staking <address>", "staking (VERDICT_STAKING_ADDRESS)")
-    .option("--registry <address>", "model registry (VERDICT_REGISTRY_ADDRESS)")
-    .option("--disputes <address>", "dispute contract (VERDICT_DISPUTES_ADDRESS)")
+    .option(
+      "--deployment <file>",
+      "deployment file from `npm run deploy` (VERDICT_DEPLOYMENT; default deployments/<chainId>.json if present)",
+    )
+    .option("--coordinator <address>", "coordinator (VERDICT_COORDINATOR_ADDRESS); the rest is read from it")
+    .option("--staking <address>", "staking (VERDICT_STAKING_ADDRESS; checked against the coordinator's)")
+    .option(
+      "--registry <address>",
+      "model registry (VERDICT_REGISTRY_ADDRESS; checked against the coordinator's)",
+    )
+    .option("--disputes <address>", "dispute contract (VERDICT_DISPUTES_ADDRESS; default: the coordinator's)")
     .option("--key <hex>", "private key for write commands (VERDICT_PRIVATE_KEY)")
     .option(
       "--keystore <file>",
@@ -48,7 +55,11 @@ function globalOptions(program: Command): Command {
     )
     .option("--signer-url <url>", "external JSON-RPC signer that holds the key (VERDICT_SIGNER_URL)")
     .option("--from <address>", "account at the external signer (VERDICT_FROM; default: its first)")
-    .option("--from-block <n>", "first block to scan for events (VERDICT_START_BLOCK)")
+    .option(
+      "--from-block <n>",
+      "first block to scan for events (VERDICT_START_BLOCK; default: the deployment's start block)",
+    )
+    .option("--log-range <n>", "largest block range per eth_getLogs (VERDICT_LOG_RANGE, default 2000)")
     .option("--poll-ms <n>", "poll interval while waiting (VERDICT_POLL_INTERVAL_MS)")
     .option("--env-file <path>", "dotenv file (default ./.env)")
     .option("--json", 'machine-readable output; errors as {"error": {code, message, details}} on stderr');

@@ -69,6 +69,8 @@ export interface GlobalFlags {
   signerUrl?: string;
   from?: string;
   fromBlock?: string;
+  deployment?: string;
+  logRange?: string;
   envFile?: string;
   json?: boolean;
   pollMs?: string;
@@ -93,10 +95,27 @@ export interface Config {
   fromBlock: number;
   pollMs: number;
   json: boolean;
+  /** Largest block range per eth_getLogs (halved when the provider refuses it). */
+  logRange: number;
+  /** The deployment file the addresses came from, if any. */
+  deployment: string | undefined;
+}
+
+/**
+ * The configuration as given, before the chain is asked: only the coordinator (or a deployment file, or
+ * neither: deployments/<chainId>.json is then looked for) is needed; the other addresses are read from the
+ * coordinator in cli/lib/session.ts and must match it when given.
+ */
+export interface ConfigInput extends Omit<Config, "coordinator" | "staking" | "registry" | "fromBlock"> {
+  coordinator: string | undefined;
+  staking: string | undefined;
+  registry: string | undefined;
+  /** Undefined: the deployment's start block, else 0. */
+  fromBlock: number | undefined;
 }
 
 /** Flags override the environment, which overrides the .env file. */
-export function resolveConfig(flags: GlobalFlags, io: Io): Config {
+export function resolveConfig(flags: GlobalFlags, io: Io): ConfigInput {
   const envPath = path.resolve(io.cwd, flags.envFile ?? ".env");
   let file: Record<string, string> = {};
   if (existsSync(envPath)) file = parseDotenv(readFileSync(envPath));
@@ -123,23 +142,30 @@ export function resolveConfig(flags: GlobalFlags, io: Io): Config {
   const chainRaw = get(flags.chainId, "VERDICT_CHAIN_ID");
   if (chainRaw !== undefined && !/^\d+$/.test(chainRaw))
     throw new CliError("CONFIG", `chain id ${chainRaw} is not a number`);
-  const fromBlock = Number(get(flags.fromBlock, "VERDICT_START_BLOCK") ?? "0");
-  if (!Number.isInteger(fromBlock) || fromBlock < 0)
+  const fromText = get(flags.fromBlock, "VERDICT_START_BLOCK");
+  const fromBlock = fromText === undefined ? undefined : Number(fromText);
+  if (fromBlock !== undefined && (!Number.isInteger(fromBlock) || fromBlock < 0))
     throw new CliError("CONFIG", "the start block must be ≥ 0");
+  const logRange = Number(get(flags.logRange, "VERDICT_LOG_RANGE") ?? "2000");
+  if (!Number.isInteger(logRange) || logRange < 1 || logRange > 1_000_000)
+    throw new CliError("CONFIG", "the log range must be an integer from 1 to 1000000 blocks");
+  const deployment = get(flags.deployment, "VERDICT_DEPLOYMENT");
   const pollMs = Number(get(flags.pollMs, "VERDICT_POLL_INTERVAL_MS") ?? "1000");
   if (!Number.isInteger(pollMs) || pollMs < 10)
     throw new CliError("CONFIG", "the poll interval must be ≥ 10 ms");
   return {
     rpcUrl: get(flags.rpc, "VERDICT_RPC_URL") ?? "http://127.0.0.1:8545",
     chainId: chainRaw === undefined ? undefined : BigInt(chainRaw),
-    coordinator: address(flags.coordinator, "VERDICT_COORDINATOR_ADDRESS", "coordinator", true) as string,
-    staking: address(flags.staking, "VERDICT_STAKING_ADDRESS", "staking", true) as string,
-    registry: address(flags.registry, "VERDICT_REGISTRY_ADDRESS", "registry", true) as string,
+    coordinator: address(flags.coordinator, "VERDICT_COORDINATOR_ADDRESS", "coordinator", false),
+    staking: address(flags.staking, "VERDICT_STAKING_ADDRESS", "staking", false),
+    registry: address(flags.registry, "VERDICT_REGISTRY_ADDRESS", "registry", false),
     disputes: address(flags.disputes, "VERDICT_DISPUTES_ADDRESS", "disputes", false),
     key: keySource(flags, get, io.cwd),
     fromBlock,
     pollMs,
     json: flags.json === true,
+    logRange,
+    deployment: deployment === undefined ? undefined : path.resolve(io.cwd, deployment),
   };
 }
 

@@ -1,13 +1,16 @@
 /**
  * `verdict-relayer` commands (run through relayer/main.ts):
- *   check                      validate the configuration, load the signer, open the database
+ *   check                      validate the configuration, load the signer, open the database, then contact
+ *                              the RPC and check chain, contracts, operator, signer and gas (relayer/setup.ts)
  *   keys new --out FILE        create a fresh signer key as an encrypted keystore
  *   models fetch HASH URI...   fetch, verify and cache a model
  *   models run ...             run a cached/fetched model on a VTN1 input file (smoke test)
- *   run                        start the relayer
+ *   run                        start the relayer (the default command)
+ * Configuration: the environment over a .env file: --env-file FILE, else VERDICT_ENV_FILE, else ./.env when
+ * it exists.
  * Every failure exits non-zero with its error code on stderr; secrets are never printed.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { Command } from "commander";
 import { Wallet } from "ethers";
 import { VerdictError } from "../sdk/errors.js";
@@ -19,12 +22,17 @@ import { encryptKeystore, loadSigner } from "./keys.js";
 import { createLogger, SecretSet } from "./log.js";
 import { ModelStore } from "./models/cache.js";
 import { startRelayer } from "./service.js";
-import { startChainRelayer, type ChainRelayer } from "./chain/index.js";
+import { makeProvider, startChainRelayer, type ChainRelayer } from "./chain/index.js";
+import { checkSetup } from "./setup.js";
 import { RelayerDb } from "./db/jobs.js";
 import path from "node:path";
 
-function env(envFile: string | undefined): Env {
-  return envFile === undefined ? process.env : mergeEnvFile(envFile);
+/** The environment over the .env file: `--env-file`, else VERDICT_ENV_FILE, else ./.env if present. */
+export function env(envFile: string | undefined, base: Env = process.env, cwd: string = process.cwd()): Env {
+  const named = envFile ?? base["VERDICT_ENV_FILE"];
+  if (named !== undefined && named.trim() !== "") return mergeEnvFile(path.resolve(cwd, named), base);
+  const dflt = path.join(cwd, ".env");
+  return existsSync(dflt) ? mergeEnvFile(dflt, base) : base;
 }
 
 function fail(e: unknown): never {
@@ -50,11 +58,16 @@ function readPassword(file: string | undefined): string {
 export function buildCli(): Command {
   const program = new Command("verdict-relayer")
     .description("Verdict operator relayer")
-    .option("--env-file <file>", "read configuration from this .env file (the environment wins)");
+    .option(
+      "--env-file <file>",
+      "read configuration from this .env file (the environment wins); default VERDICT_ENV_FILE, else ./.env",
+    );
 
   program
     .command("check")
-    .description("validate configuration, signer and database, then exit")
+    .description(
+      "validate configuration, signer and database, contact the RPC and check chain, contracts, operator registration, signer and gas; then exit",
+    )
     .action(async () => {
       try {
         const cfg = loadConfig(env(program.opts<{ envFile?: string }>().envFile));
@@ -65,9 +78,32 @@ export function buildCli(): Command {
         const db = RelayerDb.open(path.join(cfg.dataDir, "relayer.db"));
         const jobs = db.countByState();
         db.close();
+        const provider = makeProvider(cfg.rpcUrl, cfg.chainId, cfg.logRange);
+        let setup;
+        try {
+          setup = await checkSetup({ provider, config: cfg, signerAddress: signer.address });
+        } finally {
+          provider.destroy();
+        }
         process.stdout.write(
-          JSON.stringify({ ok: true, config: describeConfig(cfg), signer: signer.address, jobs }, null, 2) +
-            "\n",
+          JSON.stringify(
+            {
+              ok: true,
+              config: describeConfig(cfg),
+              signer: signer.address,
+              jobs,
+              chain: {
+                chainId: setup.chainId.toString(),
+                head: setup.head,
+                startBlock: setup.startBlock,
+                addresses: setup.addresses,
+                signerBalanceWei: setup.balance.toString(),
+                answerCostWei: setup.answerCost.toString(),
+              },
+            },
+            null,
+            2,
+          ) + "\n",
         );
       } catch (e) {
         fail(e);
@@ -174,7 +210,7 @@ export function buildCli(): Command {
     );
 
   program
-    .command("run")
+    .command("run", { isDefault: true })
     .description("start the relayer: follow the chain, answer assigned requests, serve /metrics and /healthz")
     .action(async () => {
       let ctx;

@@ -8,6 +8,8 @@ import { availableParallelism } from "node:os";
 import path from "node:path";
 import { parse as parseDotenv } from "dotenv";
 import { getAddress, isAddress } from "ethers";
+import { readDeployment, type Deployment } from "../sdk/deployment.js";
+import { isVerdictError } from "../sdk/errors.js";
 import { ConfigError } from "./errors.js";
 import { LOG_LEVELS, type LogLevel } from "./log.js";
 
@@ -19,15 +21,24 @@ export interface RelayerConfig {
   rpcUrl: string;
   chainId: bigint;
   coordinatorAddress: string;
+  /** "" when not configured: read from the coordinator at start (relayer/setup.ts). */
   stakingAddress: string;
+  /** "" when not configured: read from the coordinator at start (relayer/setup.ts). */
   registryAddress: string;
+  /** The deployment file the addresses and start block came from, if any. */
+  deploymentFile: string | undefined;
+  /** Largest block range per eth_getLogs (halved automatically when the provider refuses it). */
+  logRange: number;
   /** The operator's staking address (its signer must be a different key). */
   operatorAddress: string;
   signer: SignerSource;
   /** Blocks on top of a block before its events are acted on. */
   confirmations: number;
   pollIntervalMs: number;
-  /** First block to scan when the database has no cursor yet. */
+  /**
+   * First block to scan when the database has no cursor yet: VERDICT_START_BLOCK, else the deployment
+   * file's startBlock, else undefined = the head minus the confirmation depth at the first start.
+   */
   startBlock: number | undefined;
   dataDir: string;
   modelCacheDir: string;
@@ -91,6 +102,8 @@ export type Env = Readonly<Record<string, string | undefined>>;
 export const CONFIG_KEYS = [
   "VERDICT_RPC_URL",
   "VERDICT_CHAIN_ID",
+  "VERDICT_DEPLOYMENT",
+  "VERDICT_LOG_RANGE",
   "VERDICT_COORDINATOR_ADDRESS",
   "VERDICT_STAKING_ADDRESS",
   "VERDICT_REGISTRY_ADDRESS",
@@ -176,14 +189,19 @@ class Reader {
       this.problems.push(`${key} is not a URL`);
       return v;
     }
-    if (!["http:", "https:", "ws:", "wss:"].includes(u.protocol)) {
-      this.problems.push(`${key} must be an http(s) or ws(s) URL, got ${u.protocol}`);
+    if (u.protocol === "ws:" || u.protocol === "wss:") {
+      this.problems.push(
+        `${key}: ${u.protocol}// is not supported (the relayer polls over HTTP); use the provider's https:// endpoint`,
+      );
+    } else if (!["http:", "https:"].includes(u.protocol)) {
+      this.problems.push(`${key} must be an http(s) URL, got ${u.protocol}`);
     }
     return v;
   }
 
-  address(key: ConfigKey): string {
-    const v = this.required(key);
+  address(key: ConfigKey, fallback?: string): string {
+    const v = this.raw(key) ?? fallback;
+    if (v === undefined) return "";
     if (v === "") return v;
     if (!isAddress(v)) {
       this.problems.push(`${key} is not a valid address (bad format or checksum)`);
@@ -255,16 +273,41 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const r = new Reader(env);
 
   const rpcUrl = r.url("VERDICT_RPC_URL");
-  const chainIdText = r.required("VERDICT_CHAIN_ID");
-  let chainId = 0n;
-  if (chainIdText !== "") {
-    if (/^\d{1,78}$/.test(chainIdText) && BigInt(chainIdText) > 0n) chainId = BigInt(chainIdText);
-    else r.problems.push(`VERDICT_CHAIN_ID must be a positive integer, got "${chainIdText}"`);
+  // A deployment file (npm run deploy) gives the chain id, the addresses and the start block.
+  const deploymentText = r.raw("VERDICT_DEPLOYMENT");
+  const deploymentFile = deploymentText === undefined ? undefined : path.resolve(cwd, deploymentText);
+  let deployment: Deployment | undefined;
+  if (deploymentFile !== undefined) {
+    try {
+      deployment = readDeployment(deploymentFile);
+    } catch (e) {
+      r.problems.push(`VERDICT_DEPLOYMENT: ${isVerdictError(e) ? e.message : String(e)}`);
+    }
   }
-  const coordinatorAddress = r.address("VERDICT_COORDINATOR_ADDRESS");
-  const stakingAddress = r.address("VERDICT_STAKING_ADDRESS");
-  const registryAddress = r.address("VERDICT_REGISTRY_ADDRESS");
+  const chainIdText = r.raw("VERDICT_CHAIN_ID") ?? deployment?.chainId.toString();
+  let chainId = 0n;
+  if (chainIdText === undefined) {
+    if (deploymentFile === undefined) r.problems.push("VERDICT_CHAIN_ID is required");
+  } else if (/^\d{1,78}$/.test(chainIdText) && BigInt(chainIdText) > 0n) {
+    chainId = BigInt(chainIdText);
+    if (deployment !== undefined && deployment.chainId !== chainId)
+      r.problems.push(
+        `VERDICT_CHAIN_ID is ${chainId} but VERDICT_DEPLOYMENT is on chain ${deployment.chainId}`,
+      );
+  } else r.problems.push(`VERDICT_CHAIN_ID must be a positive integer, got "${chainIdText}"`);
+  const fromFile = deployment?.addresses;
+  const coordinatorAddress = r.address("VERDICT_COORDINATOR_ADDRESS", fromFile?.coordinator);
+  if (coordinatorAddress === "" && deploymentFile === undefined)
+    r.problems.push("VERDICT_COORDINATOR_ADDRESS (or VERDICT_DEPLOYMENT) is required");
+  if (fromFile !== undefined && coordinatorAddress !== "" && coordinatorAddress !== fromFile.coordinator)
+    r.problems.push("VERDICT_COORDINATOR_ADDRESS differs from the coordinator of VERDICT_DEPLOYMENT");
+  // Optional: the coordinator knows both; when given they must match it (checked at start).
+  const stakingAddress = r.address("VERDICT_STAKING_ADDRESS", fromFile?.staking);
+  const registryAddress = r.address("VERDICT_REGISTRY_ADDRESS", fromFile?.registry);
   const operatorAddress = r.address("VERDICT_OPERATOR_ADDRESS");
+  if (operatorAddress === "" && r.raw("VERDICT_OPERATOR_ADDRESS") === undefined)
+    r.problems.push("VERDICT_OPERATOR_ADDRESS is required");
+  const logRange = r.int("VERDICT_LOG_RANGE", 1, 1_000_000, 2_000);
 
   // Signer: exactly one of a raw key or a keystore (+ password or password file).
   const key = r.raw("VERDICT_SIGNER_KEY");
@@ -302,7 +345,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const confirmations = r.int("VERDICT_CONFIRMATIONS", 0, 1_000, 2);
   const pollIntervalMs = r.int("VERDICT_POLL_INTERVAL_MS", 100, 600_000, 2_000);
-  const startBlock = r.int("VERDICT_START_BLOCK", 0, Number.MAX_SAFE_INTEGER, undefined);
+  const startBlock =
+    r.int("VERDICT_START_BLOCK", 0, Number.MAX_SAFE_INTEGER, undefined) ?? deployment?.startBlock;
   const dataDir = path.resolve(cwd, r.raw("VERDICT_DATA_DIR") ?? ".verdict/relayer");
   const modelCacheDir = path.resolve(cwd, r.raw("VERDICT_MODEL_CACHE_DIR") ?? path.join(dataDir, "models"));
   const maxModelBytes = r.int("VERDICT_MAX_MODEL_BYTES", 1, 2 ** 40, 512 * 1024 * 1024);
@@ -378,6 +422,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     coordinatorAddress,
     stakingAddress,
     registryAddress,
+    deploymentFile,
+    logRange,
     operatorAddress,
     signer,
     confirmations,
@@ -424,6 +470,8 @@ export function describeConfig(cfg: Readonly<RelayerConfig>): Record<string, str
     coordinatorAddress: cfg.coordinatorAddress,
     stakingAddress: cfg.stakingAddress,
     registryAddress: cfg.registryAddress,
+    deploymentFile: cfg.deploymentFile,
+    logRange: cfg.logRange,
     operatorAddress: cfg.operatorAddress,
     signer: cfg.signer.kind === "key" ? "raw key (env)" : `keystore ${cfg.signer.path}`,
     confirmations: cfg.confirmations,

@@ -22,7 +22,7 @@ import {
   isHexString,
   keccak256,
 } from "ethers";
-import { coordinatorAbi, modelRegistryAbi, opgTokenAbi, stakingAbi } from "./abi/index.js";
+import { coordinatorAbi, disputesAbi, modelRegistryAbi, opgTokenAbi, stakingAbi } from "./abi/index.js";
 import {
   coordinatorAt,
   modelRegistryAt,
@@ -51,8 +51,11 @@ import {
 } from "./requests.js";
 import { decodeTensors, encodeTensors, type Tensor } from "./tensor.js";
 import { findCreatedRequest, followTrail, type Trail } from "./trail.js";
+import { LogReader, readerOf, type LogReaderOptions } from "./logs.js";
+import { readDeployment, resolveDeployment, type Deployment } from "./deployment.js";
 import { signerAtFromStaking, verifyTrail, type TrailVerification } from "./verify.js";
 import { networkStats, type NetworkStats } from "./stats.js";
+import { sleep } from "./retry.js";
 
 export * from "./errors.js";
 export * from "./tensor.js";
@@ -68,6 +71,10 @@ export {
 export * from "./trail.js";
 export * from "./verify.js";
 export * from "./stats.js";
+export * from "./logs.js";
+export * from "./deployment.js";
+export { RpcHttpError, retry, sleep, isRateLimitError, type RetryOptions } from "./retry.js";
+export { VerdictRpcProvider, rpcProvider, rpcChainId, checkRpcUrl, type RpcOptions } from "./rpc.js";
 
 export interface VerdictAddresses {
   coordinator: string;
@@ -83,6 +90,20 @@ export interface VerdictClientOptions {
   addresses: VerdictAddresses;
   /** First block to scan for events (the coordinator's deploy block). Default 0. */
   fromBlock?: number;
+  /** Bounded log reads: a shared reader or its options (default: the provider's own, else 2,000 blocks). */
+  logs?: LogReader | LogReaderOptions;
+}
+
+/** Starting from the coordinator alone, or from a deployment file (`npm run deploy` writes one). */
+export interface VerdictClientStart {
+  runner: Signer | Provider;
+  /** The coordinator's address (the rest is read from it), unless `deployment` is given. */
+  coordinator?: string;
+  /** A deployment file path or its parsed record (addresses and start block). */
+  deployment?: string | Deployment;
+  /** First block to scan; default the deployment's start block, else 0. */
+  fromBlock?: number;
+  logs?: LogReader | LogReaderOptions;
 }
 
 /** Statuses at which `waitForResult` returns by default. */
@@ -277,6 +298,8 @@ export class VerdictClient {
   readonly staking: Staking;
   readonly registry: ModelRegistry;
   readonly fromBlock: number;
+  /** The bounded log reader every trail/status read uses (sdk/logs.ts). */
+  readonly logs: LogReader;
   #token: OPGToken | undefined;
 
   constructor(opts: VerdictClientOptions) {
@@ -297,6 +320,7 @@ export class VerdictClient {
     this.provider = provider;
     this.addresses = addresses;
     this.fromBlock = opts.fromBlock ?? 0;
+    this.logs = opts.logs instanceof LogReader ? opts.logs : readerOf(provider, opts.logs ?? {});
     this.coordinator = coordinatorAt(addresses.coordinator, runner);
     this.staking = stakingAt(addresses.staking, runner);
     this.registry = modelRegistryAt(addresses.registry, runner);
@@ -316,6 +340,44 @@ export class VerdictClient {
       }
     }
     return client;
+  }
+
+  /**
+   * A client started from the coordinator's address alone or from a deployment file: every address is read
+   * from the coordinator and checked on chain (NO_CODE, WRONG_CONTRACT, CONTRACT_MISMATCH: sdk/deployment.ts);
+   * a deployment on another chain is WRONG_NETWORK. Logs are read from the deployment's start block.
+   */
+  static async start(opts: VerdictClientStart): Promise<VerdictClient> {
+    const provider = isSigner(opts.runner) ? opts.runner.provider : opts.runner;
+    if (!provider) throw new VerdictError("CONFIG_INVALID", "the signer is not connected to a provider");
+    const deployment =
+      typeof opts.deployment === "string" ? readDeployment(opts.deployment) : opts.deployment;
+    if (deployment) {
+      const actual = (await provider.getNetwork()).chainId;
+      if (actual !== deployment.chainId)
+        throw new VerdictError(
+          "WRONG_NETWORK",
+          `the deployment is on chain ${deployment.chainId} but the provider serves chain ${actual}`,
+          { actual: actual.toString(), expected: deployment.chainId.toString() },
+        );
+    }
+    const coordinator = opts.coordinator ?? deployment?.addresses.coordinator;
+    if (coordinator === undefined || !isAddress(coordinator))
+      throw new VerdictError("CONFIG_INVALID", "a coordinator address or a deployment file is needed");
+    const found = await resolveDeployment(provider, coordinator, deployment?.addresses ?? {});
+    return new VerdictClient({
+      runner: opts.runner,
+      addresses: {
+        coordinator: found.coordinator,
+        staking: found.staking,
+        registry: found.registry,
+        ...(found.disputes
+          ? { disputes: { address: found.disputes, abi: disputesAbi as InterfaceAbi } }
+          : {}),
+      },
+      fromBlock: opts.fromBlock ?? deployment?.startBlock ?? 0,
+      ...(opts.logs !== undefined ? { logs: opts.logs } : {}),
+    });
   }
 
   async chainId(): Promise<bigint> {
@@ -466,7 +528,13 @@ export class VerdictClient {
 
   /** The request as created (REQUEST_NOT_FOUND if it does not exist). */
   async findRequest(requestId: bigint): Promise<CreatedRequest> {
-    return findCreatedRequest(this.provider, this.addresses.coordinator, requestId, this.fromBlock);
+    return findCreatedRequest(
+      this.provider,
+      this.addresses.coordinator,
+      requestId,
+      this.fromBlock,
+      this.logs,
+    );
   }
 
   async status(requestId: bigint): Promise<RequestStatusInfo> {
@@ -517,7 +585,7 @@ export class VerdictClient {
           },
         );
       }
-      await new Promise((r) => setTimeout(r, pollMs));
+      await sleep(pollMs);
     }
   }
 
@@ -606,6 +674,7 @@ export class VerdictClient {
         coordinator: this.addresses.coordinator,
         staking: this.addresses.staking,
         fromBlock: this.fromBlock,
+        logs: this.logs,
         ...(this.addresses.disputes ? { disputes: this.addresses.disputes } : {}),
       },
       requestId,

@@ -17,6 +17,7 @@ import {
 } from "ethers";
 import * as StakingArtifact from "./abi/staking.js";
 import { VerdictError } from "./errors.js";
+import { readerOf, type LogReader } from "./logs.js";
 import {
   RequestStatus,
   coordinatorInterface,
@@ -105,6 +106,8 @@ export interface TrailContext {
   disputes?: { address: string; abi: InterfaceAbi };
   /** First block to scan (the coordinator's deploy block); default 0. */
   fromBlock?: number;
+  /** Bounded log reads (sdk/logs.ts); default: the provider's own reader, else one of 2,000 blocks. */
+  logs?: LogReader;
 }
 
 function plainArgs(desc: LogDescription): Record<string, unknown> {
@@ -146,14 +149,19 @@ export async function findCreatedRequest(
   coordinator: string,
   requestId: bigint,
   fromBlock = 0,
+  logs: LogReader = readerOf(provider),
 ): Promise<CreatedRequest> {
   const topic = coordinatorInterface.getEvent("RequestCreated")?.topicHash;
-  const logs = await provider.getLogs({
+  const found = await logs.getLogs(provider, {
     address: coordinator,
     topics: [topic ?? null, toBeHex(requestId, 32)],
     fromBlock,
     toBlock: "latest",
   });
+  return createdOrThrow(found, requestId, coordinator);
+}
+
+function createdOrThrow(logs: readonly Log[], requestId: bigint, coordinator: string): CreatedRequest {
   const found = createdRequestsIn(logs)[0];
   if (!found) {
     throw new VerdictError("REQUEST_NOT_FOUND", `request ${requestId} does not exist on this coordinator`, {
@@ -170,18 +178,19 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
   const coordinator = getAddress(ctx.coordinator);
   const staking = getAddress(ctx.staking);
   const fromBlock = ctx.fromBlock ?? 0;
+  const reader = ctx.logs ?? readerOf(provider);
   const idTopic = toBeHex(requestId, 32);
-  const [network, coordLogs] = await Promise.all([
-    provider.getNetwork(),
-    provider.getLogs({ address: coordinator, topics: [null, idTopic], fromBlock, toBlock: "latest" }),
-  ]);
-  const created = createdRequestsIn(coordLogs)[0];
-  if (!created) {
-    throw new VerdictError("REQUEST_NOT_FOUND", `request ${requestId} does not exist on this coordinator`, {
-      requestId: requestId.toString(),
-      coordinator,
-    });
-  }
+  // The request's own events lie between its creation and the head: find the creation first, then read
+  // the rest from its block (bounded reads either way).
+  const network = await provider.getNetwork();
+  const created = await findCreatedRequest(provider, coordinator, requestId, fromBlock, reader);
+  const since = Math.max(fromBlock, created.blockNumber);
+  const coordLogs = await reader.getLogs(provider, {
+    address: coordinator,
+    topics: [null, idTopic],
+    fromBlock: since,
+    toBlock: "latest",
+  });
 
   const entries: TrailEntry[] = [];
   const txs = new Set<string>();
@@ -230,14 +239,19 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
       }
       return ids;
     };
-    const direct = await provider.getLogs({ address, topics: [null, idTopic], fromBlock, toBlock: "latest" });
+    const direct = await reader.getLogs(provider, {
+      address,
+      topics: [null, idTopic],
+      fromBlock: since,
+      toBlock: "latest",
+    });
     const disputeIds = [...new Set(take(direct))];
     for (const id of disputeIds) {
       if (id === requestId) continue;
-      const more = await provider.getLogs({
+      const more = await reader.getLogs(provider, {
         address,
         topics: [null, toBeHex(id, 32)],
-        fromBlock,
+        fromBlock: since,
         toBlock: "latest",
       });
       take(more);

@@ -105,7 +105,6 @@ describe("relayer config", function () {
       "VERDICT_CHAIN_ID",
       "VERDICT_COORDINATOR_ADDRESS",
       "VERDICT_STAKING_ADDRESS",
-      "VERDICT_REGISTRY_ADDRESS",
       "VERDICT_SIGNER_KEY",
       "VERDICT_CONFIRMATIONS",
       "VERDICT_CONCURRENCY",
@@ -262,13 +261,14 @@ describe("relayer entry point", function () {
   it("`check` validates the setup, prints no secret and no SQLite ExperimentalWarning", function () {
     const dir = mkdtempSync(path.join(tmpdir(), "verdict-cli-"));
     try {
+      // Configuration, signer and database pass; then `check` contacts the RPC (which does not exist here:
+      // RPC_UNREACHABLE, without the API key of the URL). A reachable chain: test/relayer-setup.test.ts.
       const ok = run(["check"], baseEnv({ VERDICT_DATA_DIR: dir }));
       expect(ok.stderr).to.not.contain("ExperimentalWarning");
-      expect(ok.status, ok.stderr).to.equal(0);
-      const report = JSON.parse(ok.stdout) as { ok: boolean; signer: string };
-      expect(report).to.include({ ok: true, signer: signerAddress });
+      expect(ok.status, ok.stderr).to.equal(1);
+      expect(ok.stderr).to.contain("error RPC_UNREACHABLE").and.contain("https://rpc.example.org");
       expect(ok.stdout + ok.stderr).to.not.contain(SIGNER_KEY.slice(2));
-      expect(ok.stdout).to.not.contain("SECRETAPIKEY");
+      expect(ok.stdout + ok.stderr).to.not.contain("SECRETAPIKEY");
 
       const bad = run(["check"], baseEnv({ VERDICT_DATA_DIR: dir, VERDICT_SIGNER_KEY: OPERATOR_KEY }));
       expect(bad.status).to.equal(1);

@@ -3,23 +3,30 @@
  * (cli/lib/keys.ts), the SDK client, and a few helpers every command uses. The SDK is imported here, lazily,
  * after the build check (cli/lib/build.ts), so loading the CLI needs no build.
  */
+import { existsSync } from "node:fs";
+import path from "node:path";
 import {
   Contract,
   type ContractTransactionReceipt,
   type ContractTransactionResponse,
   type InterfaceAbi,
-  JsonRpcProvider,
-  Network,
+  type JsonRpcProvider,
   type Signer,
 } from "ethers";
+import { readDeployment, resolveDeployment, type Deployment } from "../../sdk/deployment.js";
+import { isVerdictError } from "../../sdk/errors.js";
+import { rpcChainId as sdkChainId, rpcProvider } from "../../sdk/rpc.js";
 import type * as SdkModule from "../../sdk/client.js";
 import type { VerdictClient } from "../../sdk/client.js";
 import {
   CliError,
   EXIT_CHAIN,
+  EXIT_USER,
   type Config,
+  type ConfigInput,
   type GlobalFlags,
   type Io,
+  REPO_ROOT,
   resolveConfig,
   withSpinner,
 } from "../support.js";
@@ -49,56 +56,119 @@ export const NO_KEY_MESSAGE =
   "This command sends a transaction: set VERDICT_PRIVATE_KEY, or pass --key, --keystore <file> or --signer-url <url>.";
 
 async function rpcChainId(url: string): Promise<bigint> {
-  let res: Response;
   try {
-    res = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(10_000),
-    });
+    return await sdkChainId(url);
   } catch (err) {
-    throw new CliError(
-      "NETWORK",
-      `Cannot reach the RPC endpoint ${url}: ${err instanceof Error ? err.message : String(err)}`,
-      EXIT_CHAIN,
+    const code = isVerdictError(err) ? err.code : "";
+    if (code === "RPC_URL_UNSUPPORTED" || code === "RPC_URL_INVALID")
+      throw new CliError(code, `${(err as Error).message} (${url})`, EXIT_USER);
+    const why = (err instanceof Error ? err.message : String(err)).replace(
+      /^cannot reach the RPC endpoint \S+: /,
+      "",
     );
+    throw new CliError("NETWORK", `Cannot reach the RPC endpoint ${url}: ${why}`, EXIT_CHAIN);
   }
-  const body = (await res.json().catch(() => ({}))) as { result?: unknown };
-  if (typeof body.result !== "string")
-    throw new CliError("NETWORK", `${url} did not answer eth_chainId`, EXIT_CHAIN);
-  return BigInt(body.result);
+}
+
+const NO_COORDINATOR =
+  "the coordinator address is not set: pass --coordinator or --deployment <file>, or set VERDICT_COORDINATOR_ADDRESS or VERDICT_DEPLOYMENT";
+
+/** Where a deployments/<chainId>.json may be found when nothing names the contracts. */
+function deploymentDirs(io: Io): string[] {
+  return [io.cwd, REPO_ROOT].map((d) => path.join(d, "deployments"));
+}
+
+/** The deployment file: --deployment / VERDICT_DEPLOYMENT, else deployments/<chainId>.json when present. */
+function deploymentOf(input: ConfigInput, io: Io, chainId: bigint): Deployment | undefined {
+  let file = input.deployment;
+  if (file === undefined && input.coordinator === undefined) {
+    file = deploymentDirs(io)
+      .map((d) => path.join(d, `${chainId}.json`))
+      .find((f) => existsSync(f));
+  }
+  if (file === undefined) return undefined;
+  const d = readDeployment(file);
+  if (d.chainId !== chainId)
+    throw new CliError(
+      "WRONG_NETWORK",
+      `Wrong network: the deployment file ${file} is for chain ${d.chainId} but the RPC serves chain ${chainId}. Nothing was sent.`,
+      EXIT_CHAIN,
+      { actual: chainId.toString(), expected: d.chainId.toString() },
+    );
+  return d;
+}
+
+/**
+ * Every address, read from the coordinator (given, or from the deployment) and checked on chain: a setup
+ * mistake is a typed error (NO_CODE, WRONG_CONTRACT, CONTRACT_MISMATCH) before anything is sent.
+ */
+async function resolveAddresses(
+  input: ConfigInput,
+  io: Io,
+  provider: JsonRpcProvider,
+  chainId: bigint,
+): Promise<Config> {
+  const d = deploymentOf(input, io, chainId);
+  const coordinator = input.coordinator ?? d?.addresses.coordinator;
+  if (coordinator === undefined)
+    throw new CliError("CONFIG", `${NO_COORDINATOR} (no deployments/${chainId}.json found)`);
+  const expected = {
+    ...((input.staking ?? d?.addresses.staking) ? { staking: input.staking ?? d?.addresses.staking } : {}),
+    ...((input.registry ?? d?.addresses.registry)
+      ? { registry: input.registry ?? d?.addresses.registry }
+      : {}),
+    ...((input.disputes ?? d?.addresses.disputes)
+      ? { disputes: input.disputes ?? d?.addresses.disputes }
+      : {}),
+  };
+  let found;
+  try {
+    found = await resolveDeployment(provider, coordinator, expected);
+  } catch (err) {
+    if (!isVerdictError(err)) throw err;
+    throw new CliError(err.code, err.message, EXIT_CHAIN, err.details);
+  }
+  return {
+    ...input,
+    coordinator: found.coordinator,
+    staking: found.staking,
+    registry: found.registry,
+    disputes: found.disputes,
+    fromBlock: input.fromBlock ?? d?.startBlock ?? 0,
+    deployment: input.deployment,
+  };
 }
 
 /** Connects, checking the chain id before anything is sent; `write` loads (decrypts) the key. */
 export async function openSession(flags: GlobalFlags, io: Io, write: boolean): Promise<Session> {
-  const cfg = resolveConfig(flags, io);
-  if (write && cfg.key.kind === "none") throw new CliError("NO_KEY", NO_KEY_MESSAGE);
+  const input = resolveConfig(flags, io);
+  if (write && input.key.kind === "none") throw new CliError("NO_KEY", NO_KEY_MESSAGE);
+  // Nothing names the contracts and no deployment file could: a configuration error before any RPC call.
+  if (
+    input.coordinator === undefined &&
+    input.deployment === undefined &&
+    !deploymentDirs(io).some((d) => existsSync(d))
+  )
+    throw new CliError("CONFIG", NO_COORDINATOR);
   await ensureBuilt(io);
   const sdk = await import("../../sdk/client.js");
-  const chainId = await rpcChainId(cfg.rpcUrl);
-  if (cfg.chainId !== undefined && cfg.chainId !== chainId) {
+  const chainId = await rpcChainId(input.rpcUrl);
+  if (input.chainId !== undefined && input.chainId !== chainId) {
     throw new CliError(
       "WRONG_NETWORK",
-      `Wrong network: ${cfg.rpcUrl} is chain ${chainId} but the configuration expects chain ${cfg.chainId}. Nothing was sent.`,
+      `Wrong network: ${input.rpcUrl} is chain ${chainId} but the configuration expects chain ${input.chainId}. Nothing was sent.`,
       EXIT_CHAIN,
-      { actual: chainId.toString(), expected: cfg.chainId.toString() },
+      { actual: chainId.toString(), expected: input.chainId.toString() },
     );
   }
-  const provider = new JsonRpcProvider(cfg.rpcUrl, Network.from(chainId), {
-    staticNetwork: true,
-    // No response cache: a nonce read right after a mined transaction must be fresh.
-    cacheTimeout: -1,
-    pollingInterval: Math.min(cfg.pollMs, 1000),
+  // sdk/rpc.ts: no response cache (a nonce read right after a mined transaction must be fresh), rate limits
+  // retried after their Retry-After, eth_getLogs in bounded ranges.
+  const provider = rpcProvider(input.rpcUrl, chainId, {
+    pollingIntervalMs: Math.min(input.pollMs, 1000),
+    logs: { maxRange: input.logRange },
   });
+  const cfg = await resolveAddresses(input, io, provider, chainId);
   const signer = await loadSigner(cfg.key, provider, chainId, io, write);
-  if ((await provider.getCode(cfg.coordinator)) === "0x") {
-    throw new CliError(
-      "NOT_DEPLOYED",
-      `No coordinator contract at ${cfg.coordinator} on chain ${chainId}.`,
-      EXIT_CHAIN,
-    );
-  }
   const abi = disputesAbi();
   const client = new sdk.VerdictClient({
     runner: signer ?? provider,

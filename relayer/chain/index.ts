@@ -11,18 +11,11 @@
  * 200 once they succeed again.
  */
 import path from "node:path";
-import {
-  FetchRequest,
-  JsonRpcProvider,
-  Network,
-  type JsonRpcPayload,
-  type JsonRpcResult,
-  type Wallet,
-} from "ethers";
+import type { JsonRpcProvider, Wallet } from "ethers";
 import type { Logger } from "pino";
-import { VerdictError } from "../../sdk/errors.js";
-import { sleep } from "../../sdk/retry.js";
-import { Staking__factory } from "../../types/ethers-contracts/index.js";
+import { DEFAULT_LOG_RANGE } from "../../sdk/logs.js";
+import { rpcProvider } from "../../sdk/rpc.js";
+import { checkSetup } from "../setup.js";
 import type { RelayerContext } from "../service.js";
 import { Challenger } from "./challenger.js";
 import { Computer } from "./compute.js";
@@ -49,43 +42,12 @@ export interface ChainRelayer {
 const EARLY_SUBMIT_MS = 250;
 
 /**
- * JSON-RPC over the runtime's fetch: ethers' own transport converts every request and response
- * between strings and bytes in JavaScript, which dominated the relayer's CPU time with large
- * calldata (submitAnswers batches) and large eth_getLogs responses.
+ * The relayer's provider (sdk/rpc.ts): JSON-RPC over the runtime's fetch (ethers' own transport converts
+ * large calldata and eth_getLogs responses byte by byte in JavaScript), rate limits retried after their
+ * Retry-After, eth_getLogs in ranges of at most `logRange` blocks, halved when the provider refuses one.
  */
-class FetchJsonRpcProvider extends JsonRpcProvider {
-  readonly #url: string;
-  readonly #timeoutMs: number;
-
-  constructor(url: string, chainId: bigint, timeoutMs: number) {
-    super(new FetchRequest(url), Network.from(chainId), {
-      staticNetwork: true,
-      batchMaxCount: 1,
-      polling: false,
-      cacheTimeout: -1,
-    });
-    this.#url = url;
-    this.#timeoutMs = timeoutMs;
-  }
-
-  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    const res = await fetch(this.#url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(payload),
-      signal: AbortSignal.timeout(this.#timeoutMs),
-    });
-    if (!res.ok && res.status !== 400 && res.status !== 500) {
-      throw new Error(`JSON-RPC endpoint answered HTTP ${res.status}`);
-    }
-    const body = (await res.json()) as JsonRpcResult | JsonRpcResult[];
-    return Array.isArray(body) ? body : [body];
-  }
-}
-
-/** A provider that never re-detects the network and gives up on a dead endpoint quickly. */
-export function makeProvider(url: string, chainId: bigint): JsonRpcProvider {
-  return new FetchJsonRpcProvider(url, chainId, 15_000);
+export function makeProvider(url: string, chainId: bigint, logRange?: number): JsonRpcProvider {
+  return rpcProvider(url, chainId, { timeoutMs: 15_000, logs: { maxRange: logRange ?? DEFAULT_LOG_RANGE } });
 }
 
 type Config = RelayerContext["config"];
@@ -105,46 +67,6 @@ interface ChainParts {
   dutiesRound: (head: number, headTime: number) => Promise<void>;
   /** Wakes the loop (set by the loop while it sleeps). */
   wakeup: { wake: (() => void) | undefined };
-}
-
-/**
- * Checks that the endpoint serves the configured chain and that this relayer's signer is the operator's
- * registered signer; retried with backoff while the endpoint is unreachable, typed errors otherwise.
- */
-async function checkEndpoint(
-  config: Config,
-  provider: JsonRpcProvider,
-  signer: string,
-  log: Logger,
-): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      const id = BigInt(await provider.send("eth_chainId", []));
-      if (id !== config.chainId) {
-        throw new VerdictError(
-          "CHAIN_ID_MISMATCH",
-          `the RPC endpoint serves chain ${id}, configured ${config.chainId}`,
-        );
-      }
-      const registered = await Staking__factory.connect(config.stakingAddress, provider).signerOf(
-        config.operatorAddress,
-      );
-      if (registered.toLowerCase() !== signer.toLowerCase()) {
-        throw new VerdictError(
-          "SIGNER_NOT_REGISTERED",
-          `operator ${config.operatorAddress} has signer ${registered}, not this relayer's ${signer}`,
-        );
-      }
-      return;
-    } catch (e) {
-      if (e instanceof VerdictError) throw e;
-      log.warn(
-        { attempt, err: e instanceof Error ? e.message : String(e) },
-        "RPC endpoint unavailable; retrying",
-      );
-      await sleep(Math.min(10_000, 500 * attempt));
-    }
-  }
 }
 
 /** chain.db and duties.db, both bound to this chain and coordinator (DB_CHAIN_MISMATCH otherwise). */
@@ -287,6 +209,7 @@ function makeParts(
     operator: config.operatorAddress,
     confirmations: config.confirmations,
     startBlock: config.startBlock,
+    maxRange: config.logRange,
     watchShare: config.watchtowerShare,
   });
   // Woken when answers were persisted (submit them now) instead of at the next poll.
@@ -465,10 +388,23 @@ export async function startChainRelayer(
   options: { onDisputeCandidate?: (c: DisputeCandidate) => Promise<void> } = {},
 ): Promise<ChainRelayer> {
   const log = ctx.logger.child({ component: "chain" });
-  const provider = makeProvider(ctx.config.rpcUrl, ctx.config.chainId);
+  const provider = makeProvider(ctx.config.rpcUrl, ctx.config.chainId, ctx.config.logRange);
   const signer = ctx.signer.connect(provider);
-  await checkEndpoint(ctx.config, provider, signer.address, log);
-  const parts = makeParts(ctx, provider, signer, log, options.onDisputeCandidate);
+  // Setup checks (relayer/setup.ts): a typed error for every mistake; only an endpoint that does not
+  // answer at all is waited for. The parts start from the checked start block and registry.
+  const setup = await checkSetup({
+    provider,
+    config: ctx.config,
+    signerAddress: signer.address,
+    logger: log,
+    waitForRpc: true,
+  });
+  log.info(
+    { addresses: setup.addresses, startBlock: setup.startBlock, balance: setup.balance.toString() },
+    "setup checked",
+  );
+  const checked = { ...ctx.config, startBlock: setup.startBlock, registryAddress: setup.addresses.registry };
+  const parts = makeParts({ ...ctx, config: checked }, provider, signer, log, options.onDisputeCandidate);
   const recovered = parts.submitter.recover();
   if (recovered > 0) log.info({ recovered }, "re-attached computed answers to their persisted transactions");
   return runLoop(ctx, parts, log);

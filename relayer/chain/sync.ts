@@ -4,7 +4,8 @@
  * rewinds to the last block whose stored hash still matches. Requests assigned to this operator become
  * `pending` jobs (with the committed request persisted for later calls); others are ignored, except
  * that a share of other operators' answers is queued for the watchtower. Starting without a cursor
- * back-fills from VERDICT_START_BLOCK (0 when unset): open requests assigned to us are served.
+ * back-fills from the start block (relayer/setup.ts: VERDICT_START_BLOCK, else the deployment's, else head −
+ * confirmations): open requests assigned to us are served. Logs are read in bounded ranges (sdk/logs.ts).
  */
 import type { JsonRpcProvider, Log } from "ethers";
 import type { Logger } from "pino";

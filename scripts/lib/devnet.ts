@@ -27,6 +27,7 @@ import {
 } from "../../types/ethers-contracts/index.js";
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
 import { createdRequestIn, requestGasLimit, type CreatedRequest } from "../../sdk/requests.js";
+import { rpcProvider } from "../../sdk/rpc.js";
 import { SILERO_PATH, SILERO_SCALE, SILERO_SCHEMA } from "./silero.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -373,13 +374,12 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     disputes: await deployed.disputes.getAddress(),
   };
 
-  const provider = new JsonRpcProvider(node.url, undefined, {
-    staticNetwork: true,
-    pollingInterval: 100,
-    batchMaxCount: 1,
-    cacheTimeout: -1,
+  // sdk/rpc.ts: log reads in bounded ranges (as against a hosted provider), no response cache.
+  const chainId = BigInt(await rpc<string>(node.url, "eth_chainId"));
+  const provider: JsonRpcProvider = rpcProvider(node.url, chainId, {
+    pollingIntervalMs: 100,
+    timeoutMs: 300_000,
   });
-  const chainId = (await provider.getNetwork()).chainId;
   const deployer = new NonceManager(devAccount(0, provider));
   const requesterHd = devAccount(1, provider);
   const modelOwner = devAccount(2, provider);
