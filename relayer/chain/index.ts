@@ -13,6 +13,7 @@
 import path from "node:path";
 import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonRpcResult } from "ethers";
 import { VerdictError } from "../../sdk/errors.js";
+import { sleep } from "../../sdk/retry.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import type { RelayerContext } from "../service.js";
 import { Challenger } from "./challenger.js";
@@ -36,7 +37,6 @@ export interface ChainRelayer {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 /** While computing, answers persisted this long ago are submitted without waiting for a full batch. */
 const EARLY_SUBMIT_MS = 250;
 

@@ -15,6 +15,7 @@ import {
   type CreatedRequest,
 } from "../../sdk/requests.js";
 import { encodeTensors, toFixed } from "../../sdk/tensor.js";
+import { sleep } from "../../sdk/retry.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import {
   FEE,
@@ -31,8 +32,6 @@ import {
 import { ANSWER_SUBMITTED } from "../chain/sync.js";
 import { sha256Hex } from "../models/store.js";
 import { endlessLoopModel, exfiltrationModel, hugeAllocationModel } from "./hostile-onnx.js";
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A model file written to `dir` and described for registration. */
 function hostileModel(dir: string, name: string, bytes: Uint8Array, schema: object): DevnetModel {

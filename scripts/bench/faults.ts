@@ -47,6 +47,7 @@ import {
 } from "../lib/devnet.js";
 import { SwitchableProxy } from "../lib/proxy.js";
 import { recordBenchmarks } from "./record.js";
+import { sleep } from "../../sdk/retry.js";
 
 // ------------------------------------------------------------------------------------------ pure helpers
 
@@ -206,8 +207,6 @@ const BLOCK_MS = 500;
 const DRAIN_TIMEOUT_MS = 120_000;
 const POLL_MS = 250;
 const SCALE = 6;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Follows the coordinator's logs: when each request and each answer was first seen mined. */
 class Watcher {

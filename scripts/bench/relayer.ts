@@ -66,13 +66,13 @@ import {
   type Devnet,
 } from "../lib/devnet.js";
 import { recordBenchmarks } from "./record.js";
+import { sleep } from "../../sdk/retry.js";
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
 
 const QUICK = process.argv.includes("--quick") || process.env.VERDICT_BENCH_QUICK === "1";
 /** Inference worker threads of the relayer (and of the bare heavy run). */
 const WORKERS = defaultWorkers();
 const SCALE = 6;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const fixed = (name: string, dims: number[], values: ArrayLike<number>): Tensor => ({
   name,
   dtype: "fixed64",

@@ -28,6 +28,7 @@ import {
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
 import { createdRequestIn, requestGasLimit, type CreatedRequest } from "../../sdk/requests.js";
 import { SILERO_PATH, SILERO_SCALE, SILERO_SCHEMA } from "./silero.js";
+import { sleep } from "../../sdk/retry.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HARDHAT_CLI = path.join(REPO_ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -77,8 +78,6 @@ export async function rpc<T = unknown>(
   if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
   return body.result as T;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Kills a detached child's whole process group (ignores a group that is already gone). */
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
