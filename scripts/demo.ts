@@ -195,7 +195,9 @@ async function requestUntilDrawn(
 
 const same = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 const mlpInput = (n: number): Uint8Array =>
-  encodeTensors([{ name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data: X8.map((v) => v + BigInt(n)) }]);
+  encodeTensors([
+    { name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data: X8.map((v) => v + BigInt(n)) },
+  ]);
 
 async function honestRequests({ d, token }: Stage): Promise<void> {
   step("Honest requests: a voice-gated dApp asks Silero VAD about two audio frames");
@@ -211,7 +213,8 @@ async function honestRequests({ d, token }: Stage): Promise<void> {
   const gateToken = OPGToken__factory.connect(d.addresses.token, requester);
   await (await gateToken.approve(await gate.getAddress(), parseEther("1"))).wait();
   const requesterOwn = await token.balanceOf(d.requester.address);
-  if (requesterOwn < parseEther("1")) await (await token.transfer(d.requester.address, parseEther("1"))).wait();
+  if (requesterOwn < parseEther("1"))
+    await (await token.transfer(d.requester.address, parseEther("1"))).wait();
   await (await gate.fund(parseEther("1"))).wait();
   const asked: { label: string; id: bigint; expected: bigint }[] = [];
   for (const [label, frame, expected] of [
@@ -285,7 +288,8 @@ async function lieDisputed(stage: Stage): Promise<CreatedRequest> {
   );
   const filed = await waitUntil(
     "a dispute",
-    async () => ((await statusOf(d.coordinator, lie.requestId)) === RequestStatus.Disputed ? true : undefined),
+    async () =>
+      (await statusOf(d.coordinator, lie.requestId)) === RequestStatus.Disputed ? true : undefined,
     20_000,
   ).catch(() => false);
   if (!filed) {
@@ -294,11 +298,16 @@ async function lieDisputed(stage: Stage): Promise<CreatedRequest> {
     const bond = await disputes.bondFor(lie.request);
     await (await token.transfer(d.requester.address, bond)).wait();
     await (
-      await OPGToken__factory.connect(d.addresses.token, d.requesterWallet).approve(d.addresses.disputes, bond)
+      await OPGToken__factory.connect(d.addresses.token, d.requesterWallet).approve(
+        d.addresses.disputes,
+        bond,
+      )
     ).wait();
     await (await disputes.openDispute(lie.requestId, lie.request, "0x")).wait();
   } else {
-    line(`operator ${WATCHTOWER}'s watchtower re-executed the answer, found it wrong and disputed it with a bond`);
+    line(
+      `operator ${WATCHTOWER}'s watchtower re-executed the answer, found it wrong and disputed it with a bond`,
+    );
   }
   return lie;
 }
@@ -307,7 +316,9 @@ async function lieDisputed(stage: Stage): Promise<CreatedRequest> {
 async function refereeSettles(d: Devnet, lie: CreatedRequest): Promise<void> {
   const disputes = Disputes__factory.connect(d.addresses.disputes, d.requesterWallet);
   if ((await statusOf(d.coordinator, lie.requestId)) === RequestStatus.Disputed) {
-    await (await disputes.resolveByReferee(lie.requestId, lie.request, getBytes(await inputOf(d, lie))))
+    await (
+      await disputes.resolveByReferee(lie.requestId, lie.request, getBytes(await inputOf(d, lie)))
+    )
       .wait()
       .catch(() => undefined);
     // The referee (admitted by governance for this model) decided; its verdict stands once nobody
@@ -318,7 +329,9 @@ async function refereeSettles(d: Devnet, lie: CreatedRequest): Promise<void> {
       const latest = await d.provider.getBlock("latest");
       const wait = Number(verdict.args.appealDeadline) - Number(latest!.timestamp) + 1;
       if (wait > 0) await timeTravel(d, wait);
-      await (await disputes.settleReferee(lie.requestId, lie.request, verdict.args.outcome, verdict.args.output))
+      await (
+        await disputes.settleReferee(lie.requestId, lie.request, verdict.args.outcome, verdict.args.output)
+      )
         .wait()
         .catch(() => undefined);
     }
@@ -344,7 +357,10 @@ async function lieCaughtAndSlashed(stage: Stage): Promise<void> {
   const lie = await lieDisputed(stage);
   await refereeSettles(d, lie);
   const slashed = poolBefore - (await staking.poolAssets(liar));
-  check(slashed > 0n, `operator ${LIAR} was slashed ${opg(slashed)} (its delegators' stake included) and jailed`);
+  check(
+    slashed > 0n,
+    `operator ${LIAR} was slashed ${opg(slashed)} (its delegators' stake included) and jailed`,
+  );
 }
 
 async function nobodyAnswers(stage: Stage): Promise<void> {
@@ -425,7 +441,11 @@ async function main(): Promise<void> {
       d,
       relayers,
       envFor: (i, extra = {}) =>
-        d.relayerEnv(i, { VERDICT_DATA_DIR: path.join(dataDir, `op${i}`), VERDICT_LOG_LEVEL: "warn", ...extra }),
+        d.relayerEnv(i, {
+          VERDICT_DATA_DIR: path.join(dataDir, `op${i}`),
+          VERDICT_LOG_LEVEL: "warn",
+          ...extra,
+        }),
       token: OPGToken__factory.connect(d.addresses.token, new NonceManager(devAccount(0, d.provider))),
       staking: Staking__factory.connect(d.addresses.staking, d.provider),
       mlp: chain.mlp,

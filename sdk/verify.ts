@@ -190,7 +190,10 @@ function assignmentCheck(trail: Trail): Check {
 }
 
 /** Each answer: from its slot's operator, once, attested by that operator's signer at its block. */
-async function answerChecks(trail: Trail, signerAt: SignerAt): Promise<{ checks: Check[]; seen: Set<number> }> {
+async function answerChecks(
+  trail: Trail,
+  signerAt: SignerAt,
+): Promise<{ checks: Check[]; seen: Set<number> }> {
   const checks: Check[] = [];
   const req = trail.created.request;
   const domain = verdictDomain(trail.chainId, trail.coordinator);
@@ -297,7 +300,8 @@ function statusChecks(trail: Trail): Check[] {
       label: `status ${statusName(trail.status)} (events) = ${statusName(trail.chain.status)} (chain)`,
     },
   ];
-  if (trail.chain.status === RequestStatus.None) checks.push({ ok: false, label: "request known to the chain" });
+  if (trail.chain.status === RequestStatus.None)
+    checks.push({ ok: false, label: "request known to the chain" });
   return checks;
 }
 

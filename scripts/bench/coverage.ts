@@ -77,7 +77,10 @@ function formatReport(files: readonly FileCoverage[]): string {
 function main(): number {
   const lcovPath = path.join(root, "coverage", "lcov.info");
   if (!existsSync(lcovPath))
-    throw new CoverageError("NO_REPORT", `no ${lcovPath}: run \`npm run coverage\` (hardhat test --coverage)`);
+    throw new CoverageError(
+      "NO_REPORT",
+      `no ${lcovPath}: run \`npm run coverage\` (hardhat test --coverage)`,
+    );
   const files = parseLcov(readFileSync(lcovPath, "utf8"));
   console.log(formatReport(files));
   const lines = Number(linesPct(files).toFixed(2));

@@ -404,7 +404,12 @@ interface FaultLog {
 }
 
 /** One fault: SIGKILL and restart the live relayer, or cut the RPC proxy for DROP_MS. */
-async function strike(run: FaultRun, f: Fault, log: FaultLog, ctx: { tSend: number; underLoad: boolean; w: Watcher }) {
+async function strike(
+  run: FaultRun,
+  f: Fault,
+  log: FaultLog,
+  ctx: { tSend: number; underLoad: boolean; w: Watcher },
+) {
   const { tSend, underLoad, w } = ctx;
   const at = Date.now() - tSend;
   const tail = `(${w.answered.size}/${w.created.size} answered)${underLoad ? "" : ", after the load"}`;

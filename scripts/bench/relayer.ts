@@ -559,7 +559,10 @@ async function startRun(): Promise<Run> {
 /** Warm up: model loads (the heavy model's too: loading is not throughput), first answers. */
 async function warmUp({ devnet, mlp, heavy, x }: Run): Promise<void> {
   const warm = [
-    inlineParams(devnet.models[mlp.name]!, encodeTensors([fixed("x", [1, 8], new Float32Array(8).fill(0.5))])),
+    inlineParams(
+      devnet.models[mlp.name]!,
+      encodeTensors([fixed("x", [1, 8], new Float32Array(8).fill(0.5))]),
+    ),
     inlineParams(devnet.models[heavy.name]!, encodeTensors([fixed("x", [1, HEAVY_MODEL.input], x)])),
   ];
   const w = await burst(devnet, warm);
@@ -600,7 +603,13 @@ async function mlpThroughput(run: Run): Promise<Uint8Array[]> {
 }
 
 /** Resolves when request `id` (created in `fromBlock`) has an answer log; pushes its latency since `t0`. */
-async function answerLatency(d: Devnet, id: bigint, fromBlock: number, t0: number, lat: number[]): Promise<void> {
+async function answerLatency(
+  d: Devnet,
+  id: bigint,
+  fromBlock: number,
+  t0: number,
+  lat: number[],
+): Promise<void> {
   const topic = "0x" + id.toString(16).padStart(64, "0");
   for (;;) {
     const logs = await d.provider.getLogs({
@@ -689,7 +698,9 @@ function cpuMark(run: Run, bare: Bare | undefined): CpuMark {
 }
 
 /** How many heavy requests make ~3 s (quick) / ~10 s of bare work, from a single-thread calibration. */
-async function heavyCount(bare: Bare): Promise<{ nHeavy: number; msPerInference: number; workSeconds: number }> {
+async function heavyCount(
+  bare: Bare,
+): Promise<{ nHeavy: number; msPerInference: number; workSeconds: number }> {
   // Single-thread time per inference, then enough requests for ~3 s (quick) / ~10 s of bare work.
   const msPerInference = ((await bare.run(10, true)) / 10) * 1000;
   const workSeconds = QUICK ? 3 : 10;

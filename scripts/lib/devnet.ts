@@ -407,7 +407,11 @@ async function registerOperators(
 }
 
 /** The options' models registered by the model owner (dev account 2). */
-async function registerModels(provider: JsonRpcProvider, addresses: Devnet["addresses"], options: DevnetOptions) {
+async function registerModels(
+  provider: JsonRpcProvider,
+  addresses: Devnet["addresses"],
+  options: DevnetOptions,
+) {
   const registry = ModelRegistry__factory.connect(addresses.registry, devAccount(2, provider));
   const models: Devnet["models"] = {};
   for (const m of options.models ?? [generatedModel("mlp-8x16x4")]) {
@@ -433,8 +437,15 @@ async function registerModels(provider: JsonRpcProvider, addresses: Devnet["addr
 }
 
 /** The requester (dev account 1) gets `prepaid` OPG and deposits it all in the coordinator's escrow. */
-async function fundRequester(deployer: NonceManager, requesterHd: HDNodeWallet, addresses: Devnet["addresses"], prepaid: bigint) {
-  await (await OPGToken__factory.connect(addresses.token, deployer).transfer(requesterHd.address, prepaid)).wait();
+async function fundRequester(
+  deployer: NonceManager,
+  requesterHd: HDNodeWallet,
+  addresses: Devnet["addresses"],
+  prepaid: bigint,
+) {
+  await (
+    await OPGToken__factory.connect(addresses.token, deployer).transfer(requesterHd.address, prepaid)
+  ).wait();
   await (
     await OPGToken__factory.connect(addresses.token, requesterHd).approve(addresses.coordinator, prepaid)
   ).wait();

@@ -31,7 +31,8 @@ function sources(dir: string): string[] {
 }
 
 function nameOf(node: ts.Node, sf: ts.SourceFile): string {
-  if ((ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)) && node.name) return node.name.getText(sf);
+  if ((ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node)) && node.name)
+    return node.name.getText(sf);
   if (ts.isConstructorDeclaration(node)) return "constructor";
   const parent = node.parent;
   if (parent && ts.isVariableDeclaration(parent)) return parent.name.getText(sf);
@@ -49,7 +50,8 @@ export function longFunctions(file: string, max: number): LongFunction[] {
       const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
       const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line;
       const lines = end - start + 1;
-      if (lines > max) out.push({ file: path.relative(root, file), line: start + 1, name: nameOf(node, sf), lines });
+      if (lines > max)
+        out.push({ file: path.relative(root, file), line: start + 1, name: nameOf(node, sf), lines });
     }
     ts.forEachChild(node, visit);
   };
@@ -65,13 +67,18 @@ function main(argv: readonly string[]): number {
     else dirs.push(argv[i]!);
   }
   if (!Number.isInteger(max) || max < 1) throw new Error("--max takes a positive whole number");
-  const roots = (dirs.length > 0 ? dirs : ["cli", "relayer", "sdk", "scripts"]).map((d) => path.resolve(root, d));
+  const roots = (dirs.length > 0 ? dirs : ["cli", "relayer", "sdk", "scripts"]).map((d) =>
+    path.resolve(root, d),
+  );
   const found = roots
     .flatMap((d) => (statSync(d).isDirectory() ? sources(d) : [d]))
     .flatMap((f) => longFunctions(f, max))
     .sort((a, b) => b.lines - a.lines);
-  for (const f of found) console.log(`${`${f.file}:${f.line}`.padEnd(48)} ${f.name.padEnd(28)} ${f.lines} lines`);
-  console.log(found.length === 0 ? `no function over ${max} lines` : `${found.length} function(s) over ${max} lines`);
+  for (const f of found)
+    console.log(`${`${f.file}:${f.line}`.padEnd(48)} ${f.name.padEnd(28)} ${f.lines} lines`);
+  console.log(
+    found.length === 0 ? `no function over ${max} lines` : `${found.length} function(s) over ${max} lines`,
+  );
   return found.length === 0 ? 0 : 1;
 }
 

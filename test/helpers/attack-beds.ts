@@ -79,11 +79,7 @@ export function callbackRequest(modelHash: string, callback: string, callbackGas
 }
 
 /** The generated MLP's registration with `referee` as its on-chain referee (a rigged one, in the attacks). */
-export function riggedModelTerms(
-  entry: ModelEntry,
-  referee: string,
-  defaultRedundancy: number,
-) {
+export function riggedModelTerms(entry: ModelEntry, referee: string, defaultRedundancy: number) {
   return {
     modelHash: "0x" + entry.sha256,
     uris: [`file://models/generated/${entry.file}`],

@@ -8,7 +8,12 @@
  */
 import type { Attack } from "../attacks.js";
 import { inlineParams, request } from "../../lib/devnet.js";
-import { honestLatencies, int64Input, percentile, withRunningBed } from "../../../relayer/testing/node-attack.js";
+import {
+  honestLatencies,
+  int64Input,
+  percentile,
+  withRunningBed,
+} from "../../../relayer/testing/node-attack.js";
 
 const attack: Attack = {
   description:

@@ -36,13 +36,7 @@ const attack: Attack = {
     let genuine = true;
     try {
       await (
-        await carrier.requestInferenceSigned(
-          inline,
-          requester,
-          0n,
-          message.signatureDeadline,
-          signature,
-        )
+        await carrier.requestInferenceSigned(inline, requester, 0n, message.signatureDeadline, signature)
       ).wait();
     } catch {
       genuine = false;

@@ -32,7 +32,11 @@ contract IntegerMlpRefereeInputsTest is Test {
         try referee.evaluate(input) returns (bytes memory) {
             revert AssertionFailed("evaluate accepted a malformed input");
         } catch (bytes memory err) {
-            assertEq(err, abi.encodeWithSelector(IntegerMlpReferee.RefereeInvalidInput.selector, reason), "reason");
+            assertEq(
+                err,
+                abi.encodeWithSelector(IntegerMlpReferee.RefereeInvalidInput.selector, reason),
+                "reason"
+            );
         }
     }
 
@@ -69,17 +73,17 @@ contract IntegerMlpRefereeInputsTest is Test {
             abi.encodePacked("VTN1", uint8(2), _tensor("y", 5, _dims(1, 2), new bytes(16)), _x()),
             UNDECODABLE
         ); // names not ascending
-        _expectReason(abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(5), uint8(0), uint8(9)), UNDECODABLE);
+        _expectReason(
+            abi.encodePacked("VTN1", uint8(1), uint8(1), "x", uint8(5), uint8(0), uint8(9)),
+            UNDECODABLE
+        );
         _expectReason(
             abi.encodePacked("VTN1", uint8(1), _tensor("x", 1, _dims(2048, 1024), "")),
             UNDECODABLE
         ); // more than 2^20 elements
         uint32[] memory two = new uint32[](1);
         two[0] = 2;
-        _expectReason(
-            abi.encodePacked("VTN1", uint8(1), _tensor("x", 6, two, hex"0102")),
-            UNDECODABLE
-        ); // a bool byte above 1
+        _expectReason(abi.encodePacked("VTN1", uint8(1), _tensor("x", 6, two, hex"0102")), UNDECODABLE); // a bool byte above 1
     }
 
     function testPrefixNameIsAscendingAndTheFirstProblemWins() public view {

@@ -18,8 +18,9 @@ contract EscrowProbe is Escrow {
 
 /// @notice Escrow's permit deposit and zero amounts.
 contract EscrowPermitTest is Test {
-    bytes32 internal constant PERMIT_TYPEHASH =
-        keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
+    bytes32 internal constant PERMIT_TYPEHASH = keccak256(
+        "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+    );
     uint256 internal constant OWNER_KEY = 0xA11CE5;
 
     OPGToken internal token;
