@@ -31,7 +31,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Wallet, type Log } from "ethers";
+import { type Log } from "ethers";
 import { encodeTensors, toFixed } from "../../sdk/tensor.js";
 import { coordinatorInterface, createdRequestsIn, parseCoordinatorLog } from "../../sdk/requests.js";
 import { ANSWER_SUBMITTED, REQUEST_CREATED } from "../../relayer/chain/sync.js";
@@ -40,6 +40,7 @@ import {
   generatedModel,
   inlineParams,
   rpc,
+  signRequestTxs,
   startDevnet,
   startRelayerProcess,
   type Devnet,
@@ -350,30 +351,14 @@ const live = (run: FaultRun): RelayerProcess => run.incarnations.at(-1)!;
 
 /** Every request pre-signed (explicit nonces, fixed gas): the sender only broadcasts. */
 async function presignRequests(d: Devnet, model: Devnet["models"][string]): Promise<string[]> {
-  const wallet = new Wallet(d.requester.key);
-  let nonce = await d.provider.getTransactionCount(d.requester.address, "pending");
-  const fee = await d.provider.getFeeData();
-  const raws: string[] = [];
-  for (let i = 0; i < N; i++) {
+  const params = Array.from({ length: N }, (_, i) => {
     const x = Array.from({ length: 8 }, (_, j) => (((i * 8 + j) % 23) - 11) / 8);
-    const params = inlineParams(
+    return inlineParams(
       model,
       encodeTensors([{ name: "x", dtype: "fixed64", scale: SCALE, dims: [1, 8], data: toFixed(x, SCALE) }]),
     );
-    raws.push(
-      await wallet.signTransaction({
-        type: 2,
-        chainId: d.chainId,
-        to: d.addresses.coordinator,
-        data: d.coordinator.interface.encodeFunctionData("requestInference", [params]),
-        nonce: nonce++,
-        gasLimit: 2_000_000n,
-        maxFeePerGas: (fee.maxFeePerGas ?? 10_000_000_000n) * 4n,
-        maxPriorityFeePerGas: fee.maxPriorityFeePerGas ?? 1_000_000_000n,
-      }),
-    );
-  }
-  return raws;
+  });
+  return signRequestTxs(d, params, 4n);
 }
 
 /** The load: one request every 1/RATE s (absolute targets: a slow send does not drift the rate). */

@@ -59,6 +59,7 @@ import {
   generatedModel,
   inlineParams,
   rpc,
+  signRequestTxs,
   sileroModel,
   startDevnet,
   startRelayerProcess,
@@ -102,24 +103,7 @@ async function sendRequests(
   params: readonly ICoordinator.RequestParamsStruct[],
   parallel = 16,
 ): Promise<string[]> {
-  const wallet = new Wallet(d.requester.key);
-  let nonce = await d.provider.getTransactionCount(d.requester.address, "pending");
-  const fee = await d.provider.getFeeData();
-  const raws: string[] = [];
-  for (const p of params) {
-    raws.push(
-      await wallet.signTransaction({
-        type: 2,
-        chainId: d.chainId,
-        to: d.addresses.coordinator,
-        data: d.coordinator.interface.encodeFunctionData("requestInference", [p]),
-        nonce: nonce++,
-        gasLimit: 2_000_000n,
-        maxFeePerGas: (fee.maxFeePerGas ?? 10_000_000_000n) * 2n,
-        maxPriorityFeePerGas: fee.maxPriorityFeePerGas ?? 1_000_000_000n,
-      }),
-    );
-  }
+  const raws = await signRequestTxs(d, params, 2n);
   const hashes: string[] = new Array<string>(params.length);
   let next = 0;
   await Promise.all(

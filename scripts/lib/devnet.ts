@@ -662,3 +662,33 @@ export function startRelayerProcess(env: Record<string, string>): RelayerProcess
     },
   };
 }
+
+/**
+ * `requestInference` transactions for `params`, signed locally by the requester key with explicit nonces
+ * from the pending count, 2M gas and `feeFactor` × the node's max fee: ready for eth_sendRawTransaction.
+ */
+export async function signRequestTxs(
+  d: Devnet,
+  params: readonly ICoordinator.RequestParamsStruct[],
+  feeFactor: bigint,
+): Promise<string[]> {
+  const wallet = new Wallet(d.requester.key);
+  let nonce = await d.provider.getTransactionCount(d.requester.address, "pending");
+  const fee = await d.provider.getFeeData();
+  const raws: string[] = [];
+  for (const p of params) {
+    raws.push(
+      await wallet.signTransaction({
+        type: 2,
+        chainId: d.chainId,
+        to: d.addresses.coordinator,
+        data: d.coordinator.interface.encodeFunctionData("requestInference", [p]),
+        nonce: nonce++,
+        gasLimit: 2_000_000n,
+        maxFeePerGas: (fee.maxFeePerGas ?? 10_000_000_000n) * feeFactor,
+        maxPriorityFeePerGas: fee.maxPriorityFeePerGas ?? 1_000_000_000n,
+      }),
+    );
+  }
+  return raws;
+}
