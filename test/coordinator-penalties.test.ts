@@ -3,7 +3,7 @@
  * (issue 21 item 1): each attack replayed against the real contracts, and shown to fail.
  */
 import { expect } from "chai";
-import { ZeroAddress, getBytes, keccak256, type BytesLike } from "ethers";
+import { getBytes, keccak256, type BytesLike } from "ethers";
 import { encodeTensors } from "../sdk/tensor.js";
 import {
   InputKind,

@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { keccak256, parseEther, ZeroAddress, Wallet, toBeHex, zeroPadValue } from "ethers";
+import { parseEther, ZeroAddress, Wallet, toBeHex, zeroPadValue } from "ethers";
 import { encodeTensors } from "../sdk/tensor.js";
-import { ReasonCode, signInferenceRequest, verdictDomain } from "../sdk/eip712.js";
+import { ReasonCode, signInferenceRequest } from "../sdk/eip712.js";
 import { RequestStatus } from "../sdk/requests.js";
 import type { RecordingConsumer, ReentrantConsumer } from "../types/ethers-contracts/index.js";
 import {

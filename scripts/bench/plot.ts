@@ -59,7 +59,6 @@ export function formatTick(v: number): string {
   return trim(v);
 }
 
-
 /** Horizontal grid lines and labels at `yTicks` (plot width `pw`, `py` mapping a value to its y pixel). */
 function yGrid(yTicks: readonly number[], py: (y: number) => number, pw: number): string[] {
   return yTicks.flatMap((t) => {

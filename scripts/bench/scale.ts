@@ -195,7 +195,6 @@ async function protocolWithCrowd() {
 // ------------------------------------------------------------------ open requests
 {
   const { p, crowd } = await protocolWithCrowd();
-  const { ethers } = p;
   const coordinator = await p.coordinator.getAddress();
   await (await p.token.connect(p.deployer).approve(coordinator, parseEther("100000"))).wait();
   await (
