@@ -34,6 +34,7 @@ import {
 } from "../types/ethers-contracts/index.js";
 import { VerdictError } from "./errors.js";
 import { decodeRevert } from "./revert.js";
+import type { RequestTerms } from "./request-uri.js";
 import {
   Finality,
   Outcome,
@@ -94,19 +95,10 @@ export const RESULT_STATUSES: readonly RequestStatus[] = [
   RequestStatus.Corrected,
 ];
 
-export interface RequestInput {
+export interface RequestInput extends RequestTerms {
   modelHash: string;
   /** Canonical VTN1 bytes or tensors to encode. */
   input: Uint8Array | readonly Tensor[];
-  /** k; 0 or absent takes the model's default. */
-  redundancy?: number;
-  /** Most the requester pays in wei; default: exactly the model's fee × k. */
-  maxFee?: bigint;
-  /** Absolute unix deadline; 0 or absent: the coordinator's default. */
-  deadline?: bigint;
-  finality?: Finality;
-  callback?: string;
-  callbackGasLimit?: number;
 }
 
 export interface InferenceResult {
