@@ -9,26 +9,30 @@
  * The report lands in coverage/ (lcov.info, HTML); scripts/bench/coverage.ts reads it and records
  * `coverage.lines` in docs/benchmarks.json.
  */
+import { defineConfig } from "hardhat/config";
 import config from "./hardhat.config.js";
 
 export const COVERAGE_SKIP_FILES = ["contracts/test-helpers/**", "contracts/**/mocks/**"];
 
 const budget = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+/** The main config's Solidity test settings (one profile: hardhat.config.ts sets no profiles). */
+const solidityTests =
+  config.test?.solidity !== undefined && !("profiles" in config.test.solidity) ? config.test.solidity : {};
 
-export default {
+export default defineConfig({
   ...config,
   paths: { ...config.paths, artifacts: "./.verdict/coverage/artifacts", cache: "./.verdict/coverage/cache" },
   coverage: { skipFiles: COVERAGE_SKIP_FILES },
   test: {
     ...config.test,
     solidity: {
-      ...config.test?.solidity,
-      fuzz: { ...config.test?.solidity?.fuzz, runs: budget("VERDICT_FUZZ_RUNS", 32) },
+      ...solidityTests,
+      fuzz: { ...solidityTests.fuzz, runs: budget("VERDICT_FUZZ_RUNS", 32) },
       invariant: {
-        ...config.test?.solidity?.invariant,
+        ...solidityTests.invariant,
         runs: budget("VERDICT_INVARIANT_RUNS", 8),
         depth: budget("VERDICT_INVARIANT_DEPTH", 40),
       },
     },
   },
-};
+});
