@@ -54,6 +54,7 @@ import { decodeTensors, encodeTensors, type Tensor } from "./tensor.js";
 import { findCreatedRequest, followTrail, type Trail } from "./trail.js";
 import { signerAtFromStaking, verifyTrail, type TrailVerification } from "./verify.js";
 import { networkStats, type NetworkStats } from "./stats.js";
+import { sleep } from "./retry.js";
 
 export * from "./errors.js";
 export * from "./tensor.js";
@@ -492,7 +493,7 @@ export class VerdictClient {
           },
         );
       }
-      await new Promise((r) => setTimeout(r, pollMs));
+      await sleep(pollMs);
     }
   }
 
