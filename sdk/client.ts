@@ -19,7 +19,6 @@ import {
   getBytes,
   hexlify,
   isAddress,
-  isHexString,
   keccak256,
 } from "ethers";
 import { coordinatorAbi, disputesAbi, modelRegistryAbi, opgTokenAbi, stakingAbi } from "./abi/index.js";
@@ -34,6 +33,8 @@ import {
   type Staking,
 } from "./abi/contracts.js";
 import { VerdictError } from "./errors.js";
+import { decodeRevert } from "./revert.js";
+import type { RequestTerms } from "./request-uri.js";
 import {
   Finality,
   Outcome,
@@ -115,19 +116,10 @@ export const RESULT_STATUSES: readonly RequestStatus[] = [
   RequestStatus.Corrected,
 ];
 
-export interface RequestInput {
+export interface RequestInput extends RequestTerms {
   modelHash: string;
   /** Canonical VTN1 bytes or tensors to encode. */
   input: Uint8Array | readonly Tensor[];
-  /** k; 0 or absent takes the model's default. */
-  redundancy?: number;
-  /** Most the requester pays in wei; default: exactly the model's fee × k. */
-  maxFee?: bigint;
-  /** Absolute unix deadline; 0 or absent: the coordinator's default. */
-  deadline?: bigint;
-  finality?: Finality;
-  callback?: string;
-  callbackGasLimit?: number;
 }
 
 export interface InferenceResult {
@@ -221,35 +213,15 @@ export function errorInterface(extra: readonly InterfaceAbi[] = []): Interface {
   return new Interface([...fragments.values()] as InterfaceAbi);
 }
 
-/** Digs the revert data out of an ethers / JSON-RPC error, if any. */
-export function revertDataOf(err: unknown): string | undefined {
-  const seen = new Set<unknown>();
-  const visit = (e: unknown): string | undefined => {
-    if (e === null || typeof e !== "object" || seen.has(e)) return undefined;
-    seen.add(e);
-    const o = e as Record<string, unknown>;
-    if (typeof o.data === "string" && isHexString(o.data) && o.data.length >= 10) return o.data;
-    for (const key of ["data", "error", "info", "cause", "revert"]) {
-      const found = visit(o[key]);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  return visit(err);
-}
+/** The one revert-data digger, re-exported where callers found it before. */
+export { revertDataOf } from "./revert.js";
 
 /** The protocol custom error inside `err`, decoded with the contracts' ABIs, or null. */
 export function decodeContractError(
   err: unknown,
   extra: readonly InterfaceAbi[] = [],
 ): ErrorDescription | null {
-  const data = revertDataOf(err);
-  if (!data) return null;
-  try {
-    return errorInterface(extra).parseError(data);
-  } catch {
-    return null;
-  }
+  return decodeRevert(err, errorInterface(extra));
 }
 
 /** The result of a request, from the answers or the correction in its events. */

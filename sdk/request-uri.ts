@@ -9,20 +9,26 @@ import { Finality } from "./eip712.js";
 import { VerdictError } from "./errors.js";
 import { createdRequestIn, requestGasLimit, type CreatedRequest } from "./requests.js";
 
-export interface UriRequestInput {
+/** A request's terms besides its model and input (the SDK's request inputs share them). */
+export interface RequestTerms {
+  /** k; 0 or absent takes the model's default. */
+  redundancy?: number;
+  /** Most the requester pays in wei; default: exactly the model's fee × k. */
+  maxFee?: bigint;
+  /** Absolute unix deadline; 0 or absent: the coordinator's default. */
+  deadline?: bigint;
+  finality?: Finality;
+  callback?: string;
+  callbackGasLimit?: number;
+}
+
+export interface UriRequestInput extends RequestTerms {
   modelHash: string;
   /** Where operators fetch the input's canonical VTN1 bytes. */
   inputURI: string;
   /** keccak256 of those bytes; or pass `inputBytes` to have it computed. */
   inputHash?: string;
   inputBytes?: Uint8Array;
-  redundancy?: number;
-  /** Most the requester pays in wei; default: exactly the model's fee × k. */
-  maxFee?: bigint;
-  deadline?: bigint;
-  finality?: Finality;
-  callback?: string;
-  callbackGasLimit?: number;
 }
 
 /** The input hash of a URI request: the given one, else keccak256 of the bytes; both must agree if given. */

@@ -133,17 +133,12 @@ export function verifyAttestationOffline(input: AttestationCheckInput): Check[] 
   return checks;
 }
 
-/** Verifies a whole trail. `signerAt` gives each operator's signer at a block (see signerAtFromStaking). */
-export async function verifyTrail(trail: Trail, opts: { signerAt: SignerAt }): Promise<TrailVerification> {
+/** The request the events describe is the one the chain committed to. */
+function commitmentChecks(trail: Trail): Check[] {
   const checks: Check[] = [];
-  const { created } = trail;
-  const req = created.request;
-  const domain = verdictDomain(trail.chainId, trail.coordinator);
-
-  // The request the events describe is the one the chain committed to.
   let commitment: string | undefined;
   try {
-    commitment = requestCommitment(req);
+    commitment = requestCommitment(trail.created.request);
   } catch (err) {
     commitment = undefined;
     checks.push({
@@ -159,35 +154,49 @@ export async function verifyTrail(trail: Trail, opts: { signerAt: SignerAt }): P
     label: "request matches the coordinator's stored commitment",
     detail: commitOk ? commitment : `stored ${trail.chain.commitment}, events give ${commitment ?? "?"}`,
   });
+  return checks;
+}
 
-  // Input.
+/** The inline input hashes to the request's input hash (a URI input cannot be checked from events). */
+function inputCheck(trail: Trail): Check {
+  const { created } = trail;
   if (getBytes(created.input).length > 0) {
     const h = keccak256(created.input);
-    const ok = h === req.inputHash.toLowerCase();
-    checks.push({
+    const ok = h === created.request.inputHash.toLowerCase();
+    return {
       ok,
       label: "input hash recomputed from the inline input",
-      detail: ok ? h : `request says ${req.inputHash}, input hashes to ${h}`,
-    });
-  } else {
-    checks.push({
-      ok: true,
-      label: "input travels by URI (hash not recomputable from events)",
-      detail: created.inputURI,
-    });
+      detail: ok ? h : `request says ${created.request.inputHash}, input hashes to ${h}`,
+    };
   }
+  return {
+    ok: true,
+    label: "input travels by URI (hash not recomputable from events)",
+    detail: created.inputURI,
+  };
+}
 
-  // Assignment.
+/** k distinct operators were assigned. */
+function assignmentCheck(trail: Trail): Check {
+  const { created } = trail;
+  const req = created.request;
   const k = Number(req.redundancy);
   const distinct = new Set(req.operators.map((o) => o.toLowerCase())).size;
-  const assignOk = req.operators.length === k && distinct === k;
-  checks.push({
-    ok: assignOk,
+  return {
+    ok: req.operators.length === k && distinct === k,
     label: `assignment: ${k} distinct operator(s), seed ${created.seed.toString(16).slice(0, 16)}…`,
     detail: req.operators.join(", "),
-  });
+  };
+}
 
-  // Answers.
+/** Each answer: from its slot's operator, once, attested by that operator's signer at its block. */
+async function answerChecks(
+  trail: Trail,
+  signerAt: SignerAt,
+): Promise<{ checks: Check[]; seen: Set<number> }> {
+  const checks: Check[] = [];
+  const req = trail.created.request;
+  const domain = verdictDomain(trail.chainId, trail.coordinator);
   const seen = new Set<number>();
   for (const answer of trail.answers) {
     const expectedOperator = req.operators[answer.index];
@@ -203,7 +212,7 @@ export async function verifyTrail(trail: Trail, opts: { signerAt: SignerAt }): P
     });
     let signer: string;
     try {
-      signer = await opts.signerAt(answer.operator, answer.blockNumber);
+      signer = await signerAt(answer.operator, answer.blockNumber);
     } catch (err) {
       checks.push({
         ok: false,
@@ -223,62 +232,90 @@ export async function verifyTrail(trail: Trail, opts: { signerAt: SignerAt }): P
       }),
     );
   }
+  return { checks, seen };
+}
 
-  // Agreement, recomputed with the model's tolerance, against what the chain concluded: every served answer
-  // against the anchor (the first served answer posted), outcome first; "cannot serve" is never compared.
+/**
+ * Agreement, recomputed with the model's tolerance, against what the chain concluded: every served answer
+ * against the anchor (the first served answer posted), outcome first; "cannot serve" is never compared.
+ */
+function agreementChecks(trail: Trail): Check[] {
+  const req = trail.created.request;
   const served = trail.answers.filter((a) => a.outcome !== Outcome.CANNOT_SERVE);
   const first = served[0];
-  if (first && served.length > 1) {
-    let disagree = false;
-    for (const other of served.slice(1)) {
-      if (first.outcome !== other.outcome) {
-        disagree = true;
-        continue;
-      }
-      if (first.outcome === Outcome.INVALID_INPUT) continue;
-      if (other.outputHash.toLowerCase() === first.outputHash.toLowerCase()) continue;
-      disagree ||= !outputsAgree(getBytes(first.output), getBytes(other.output), req.tolerance).agree;
+  if (!first || served.length <= 1) return [];
+  let disagree = false;
+  for (const other of served.slice(1)) {
+    if (first.outcome !== other.outcome) {
+      disagree = true;
+      continue;
     }
-    const chainSays = trail.disagreements.length > 0;
-    checks.push({
+    if (first.outcome === Outcome.INVALID_INPUT) continue;
+    if (other.outputHash.toLowerCase() === first.outputHash.toLowerCase()) continue;
+    disagree ||= !outputsAgree(getBytes(first.output), getBytes(other.output), req.tolerance).agree;
+  }
+  const chainSays = trail.disagreements.length > 0;
+  return [
+    {
       ok: disagree === chainSays,
       label: `agreement recomputed (tolerance ${req.tolerance}): answers ${disagree ? "disagree" : "agree"}`,
       detail:
         disagree === chainSays
           ? undefined
           : `the chain ${chainSays ? "recorded" : "did not record"} a disagreement`,
-    });
-  }
+    },
+  ];
+}
 
-  // Money: every terminal event accounts for exactly the escrowed price.
+/** Money: every terminal event accounts for exactly the escrowed price; expiry penalises the silent only. */
+function moneyChecks(trail: Trail, seen: ReadonlySet<number>): Check[] {
+  const req = trail.created.request;
   const price = req.feePerOperator * req.redundancy;
   const s = trail.settlement;
-  if (s) {
-    const total = s.toOperators + s.royalty + s.treasury + s.refund;
-    const ok = total === price;
-    checks.push({
-      ok,
+  if (!s) return [];
+  const total = s.toOperators + s.royalty + s.treasury + s.refund;
+  const checks: Check[] = [
+    {
+      ok: total === price,
       label: `${s.event}: payouts + refund = escrowed ${price} wei`,
       detail: `operators ${s.toOperators}, royalty ${s.royalty}, treasury ${s.treasury}, refund ${s.refund}`,
+    },
+  ];
+  if (s.event === "RequestExpired") {
+    let missing = 0;
+    for (let i = 0; i < Number(req.redundancy); i++) if (!seen.has(i)) missing |= 1 << i;
+    checks.push({
+      ok: missing === s.mask,
+      label: `expired: penalised exactly the operators that did not answer (mask ${s.mask})`,
     });
-    if (s.event === "RequestExpired") {
-      let missing = 0;
-      for (let i = 0; i < k; i++) if (!seen.has(i)) missing |= 1 << i;
-      checks.push({
-        ok: missing === s.mask,
-        label: `expired: penalised exactly the operators that did not answer (mask ${s.mask})`,
-      });
-    }
   }
+  return checks;
+}
 
-  // Final status: what the events imply is what the chain stores.
-  const statusOk = trail.status === trail.chain.status;
-  checks.push({
-    ok: statusOk,
-    label: `status ${statusName(trail.status)} (events) = ${statusName(trail.chain.status)} (chain)`,
-  });
+/** Final status: what the events imply is what the chain stores. */
+function statusChecks(trail: Trail): Check[] {
+  const checks: Check[] = [
+    {
+      ok: trail.status === trail.chain.status,
+      label: `status ${statusName(trail.status)} (events) = ${statusName(trail.chain.status)} (chain)`,
+    },
+  ];
   if (trail.chain.status === RequestStatus.None)
     checks.push({ ok: false, label: "request known to the chain" });
+  return checks;
+}
 
+/** Verifies a whole trail. `signerAt` gives each operator's signer at a block (see signerAtFromStaking). */
+export async function verifyTrail(trail: Trail, opts: { signerAt: SignerAt }): Promise<TrailVerification> {
+  const answers = await answerChecks(trail, opts.signerAt);
+  const checks: Check[] = [
+    ...commitmentChecks(trail),
+    inputCheck(trail),
+    assignmentCheck(trail),
+    ...answers.checks,
+    ...agreementChecks(trail),
+    ...moneyChecks(trail, answers.seen),
+    ...statusChecks(trail),
+  ];
   return { ok: checks.every((c) => c.ok), checks };
 }

@@ -16,6 +16,7 @@ import { disputesAbi } from "../cli/lib/abis.js";
 import { encodeTensors, Outcome, signAttestation, verdictDomain, type Tensor } from "../sdk/client.js";
 import { OPGToken__factory, Coordinator__factory } from "../types/ethers-contracts/index.js";
 import { REPO_ROOT, devAccount, rpc, startDevnet, type Devnet } from "../scripts/lib/devnet.js";
+import { sleep } from "../sdk/retry.js";
 
 interface Run {
   code: number;
@@ -284,8 +285,7 @@ describe("verdict CLI", function () {
     // The request lands in the next block; answer it as soon as it exists.
     const coordinator = Coordinator__factory.connect(devnet.addresses.coordinator, devnet.provider);
     const start = await coordinator.nextRequestId();
-    for (let i = 0; i < 200 && (await coordinator.nextRequestId()) === start; i++)
-      await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 200 && (await coordinator.nextRequestId()) === start; i++) await sleep(25);
     await answer(start);
     const r = await waiting;
     expect(r.code, r.stderr).to.equal(0);

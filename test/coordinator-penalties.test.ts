@@ -3,7 +3,7 @@
  * (issue 21 item 1): each attack replayed against the real contracts, and shown to fail.
  */
 import { expect } from "chai";
-import { ZeroAddress, getBytes, keccak256, type BytesLike } from "ethers";
+import { getBytes, keccak256, type BytesLike } from "ethers";
 import { encodeTensors } from "../sdk/tensor.js";
 import {
   InputKind,
@@ -26,6 +26,7 @@ import {
   signedAnswer,
   type Protocol,
 } from "./helpers/protocol.js";
+import { callbackRequest, registerZeroFeeModel, signedInlineRequest } from "./helpers/attack-beds.js";
 
 const output = (values: bigint[]): Uint8Array =>
   encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [values.length], data: values }]);
@@ -112,34 +113,7 @@ describe("Penalties: outcome first, defined reason codes only (15.5)", function 
 describe("Penalties: a signed request binds the input's form (15.6)", function () {
   it("a carrier cannot resubmit a signed inline request as hash + URI", async function () {
     const p = await deployProtocol();
-    const requester = await p.requester.getAddress();
-    const input = new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0]);
-    const base = {
-      modelHash: p.modelHash,
-      redundancy: 1,
-      maxFee: FEE,
-      deadline: 0n,
-      callback: ZeroAddress,
-      callbackGasLimit: 0,
-      finality: 0,
-    };
-    const inline = { ...base, input, inputHash: "0x" + "00".repeat(32), inputURI: "" };
-    const now = BigInt((await p.ethers.provider.getBlock("latest"))!.timestamp);
-    const message = {
-      ...base,
-      finality: 0 as const,
-      requester,
-      inputHash: keccak256(input),
-      inputKind: InputKind.INLINE,
-      inputURI: "",
-      nonce: 0n,
-      signatureDeadline: now + 600n,
-    };
-    const signature = await signInferenceRequest(
-      p.requester,
-      verdictDomain(p.chainId, await p.coordinator.getAddress()),
-      message,
-    );
+    const { requester, input, base, inline, message, signature } = await signedInlineRequest(p);
     const carrier = p.coordinator.connect(p.others[0]!);
     const hijacked = {
       ...base,
@@ -372,34 +346,8 @@ describe("Penalties: operators never pay for others' callbacks (15.9)", function
   it("a zero-fee model cannot carry a callback; a fee covering the callback gas can", async function () {
     const p = await deployProtocol();
     const consumer = await p.ethers.deployContract("GasBurningConsumer");
-    const zeroFee = keccak256(new TextEncoder().encode("zero-fee-model"));
-    await (
-      await p.registry.connect(p.modelOwner).register({
-        modelHash: zeroFee,
-        uris: ["file://models/zero.onnx"],
-        ioSchema: '{"inputs":[],"outputs":[]}',
-        outputScale: 6,
-        tolerance: 0n,
-        feePerInference: 0n,
-        royaltyBps: 0,
-        disputeWindow: 60,
-        defaultRedundancy: 1,
-        referee: ZeroAddress,
-        modelCardHash: keccak256(new TextEncoder().encode("card")),
-      })
-    ).wait();
-    const params = {
-      modelHash: zeroFee,
-      input: new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0]),
-      inputHash: "0x" + "00".repeat(32),
-      inputURI: "",
-      redundancy: 0,
-      maxFee: 0n,
-      deadline: 0n,
-      callback: await consumer.getAddress(),
-      callbackGasLimit: 300_000,
-      finality: 0,
-    };
+    const zeroFee = await registerZeroFeeModel(p);
+    const params = callbackRequest(zeroFee, await consumer.getAddress(), 300_000);
     const minFee = 300_000n * 10n * 10n ** 9n;
     await expect(p.coordinator.connect(p.requester).requestInference(params))
       .to.be.revertedWithCustomError(p.coordinator, "FeeBelowCallbackCost")

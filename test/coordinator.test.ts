@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { keccak256, parseEther, ZeroAddress, Wallet, toBeHex, zeroPadValue } from "ethers";
+import { parseEther, ZeroAddress, Wallet, toBeHex, zeroPadValue } from "ethers";
 import { encodeTensors } from "../sdk/tensor.js";
-import { ReasonCode, signInferenceRequest, verdictDomain } from "../sdk/eip712.js";
+import { ReasonCode, signInferenceRequest } from "../sdk/eip712.js";
 import { RequestStatus } from "../sdk/requests.js";
 import type { RecordingConsumer, ReentrantConsumer } from "../types/ethers-contracts/index.js";
 import {
@@ -13,6 +13,7 @@ import {
   signedAnswer,
   type Protocol,
 } from "./helpers/protocol.js";
+import { signedInlineRequest } from "./helpers/attack-beds.js";
 
 const output = (values: bigint[]): Uint8Array =>
   encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [values.length], data: values }]);
@@ -503,38 +504,7 @@ describe("Coordinator: callbacks never block settlement", function () {
 describe("Coordinator: EIP-712 signed requests", function () {
   it("anyone submits a signed request once; a replay or a wrong signer is refused", async function () {
     const p = await deployProtocol();
-    const requester = await p.requester.getAddress();
-    const input = new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0]);
-    const params = {
-      modelHash: p.modelHash,
-      input,
-      inputHash: "0x" + "00".repeat(32),
-      inputURI: "",
-      redundancy: 1,
-      maxFee: FEE,
-      deadline: 0n,
-      callback: ZeroAddress,
-      callbackGasLimit: 0,
-      finality: 0,
-    };
-    const now = BigInt((await p.ethers.provider.getBlock("latest"))!.timestamp);
-    const message = {
-      requester,
-      modelHash: p.modelHash,
-      inputHash: keccak256(input),
-      inputKind: 0 as const,
-      inputURI: "",
-      redundancy: 1,
-      maxFee: FEE,
-      deadline: 0n,
-      callbackGasLimit: 0,
-      finality: 0 as const,
-      callback: ZeroAddress,
-      nonce: 0n,
-      signatureDeadline: now + 600n,
-    };
-    const domain = verdictDomain(p.chainId, await p.coordinator.getAddress());
-    const signature = await signInferenceRequest(p.requester, domain, message);
+    const { requester, inline: params, message, domain, signature, now } = await signedInlineRequest(p);
     const relayer = p.others[0]!;
     const before = await p.coordinator.balanceOf(requester);
     await p.coordinator

@@ -29,6 +29,7 @@ import {
 } from "./helpers/disputes.js";
 import { riggedWeights } from "../scripts/bench/attacks/maliciousReferee.js";
 import { grindJury } from "../scripts/bench/attacks/juryGrind.js";
+import { refereeParts, riggedModelTerms } from "./helpers/attack-beds.js";
 
 const Phase = { None: 0n, Open: 1n, Voting: 2n, Arbitration: 3n, Settled: 4n, Refereed: 5n };
 const Method = { Referee: 0n, Committee: 1n, Arbiter: 2n, Timeout: 3n };
@@ -63,28 +64,10 @@ const INPUT = integerInput(
 async function registerRigged(p: DisputeProtocol, admit: boolean) {
   const { referee, refereeAddress, weightsAddress } = await deployIntegerRefereeFromParts(p.deployer, {
     weights: riggedWeights(entry, readPackedWeights(entry)),
-    layers: entry.layers,
-    divisors: entry.integer!.divisors,
-    inputBound: BigInt(entry.integer!.inputBound),
-    inputName: entry.inputs[0]!.name,
-    outputName: entry.outputs[0]!.name,
+    ...refereeParts(entry),
   });
   const modelHash = "0x" + entry.sha256;
-  await (
-    await p.registry.connect(p.modelOwner).register({
-      modelHash,
-      uris: [`file://models/generated/${entry.file}`],
-      ioSchema: '{"inputs":[],"outputs":[]}',
-      outputScale: entry.outputScale,
-      tolerance: 0n,
-      feePerInference: FEE,
-      royaltyBps: 500,
-      disputeWindow: 60,
-      defaultRedundancy: 1,
-      referee: refereeAddress,
-      modelCardHash: keccak256(new TextEncoder().encode("rigged")),
-    })
-  ).wait();
+  await (await p.registry.connect(p.modelOwner).register(riggedModelTerms(entry, refereeAddress, 1))).wait();
   if (admit) await admitReferee(p, modelHash, refereeAddress, weightsAddress);
   return { modelHash, referee, refereeAddress, weightsAddress };
 }

@@ -17,6 +17,7 @@ import {
   signedAnswer,
   type Protocol,
 } from "./helpers/protocol.js";
+import { signedInlineRequest } from "./helpers/attack-beds.js";
 import {
   commitVotes,
   deployDisputeProtocol,
@@ -86,36 +87,7 @@ describe("Hostile: signatures", function () {
 
   it("refuses a signed request replayed from another chain, and one whose fields were altered", async function () {
     const p = await deployProtocol({ operators: 1 });
-    const requester = await addr(p.requester);
-    const input = new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0]);
-    const params = {
-      modelHash: p.modelHash,
-      input,
-      inputHash: "0x" + "00".repeat(32),
-      inputURI: "",
-      redundancy: 1,
-      maxFee: FEE,
-      deadline: 0n,
-      callback: ZeroAddress,
-      callbackGasLimit: 0,
-      finality: 0,
-    };
-    const now = BigInt((await p.ethers.provider.getBlock("latest"))!.timestamp);
-    const message = {
-      requester,
-      modelHash: p.modelHash,
-      inputHash: keccak256(input),
-      inputKind: 0 as const,
-      inputURI: "",
-      redundancy: 1,
-      maxFee: FEE,
-      deadline: 0n,
-      callbackGasLimit: 0,
-      finality: 0 as const,
-      callback: ZeroAddress,
-      nonce: 0n,
-      signatureDeadline: now + 600n,
-    };
+    const { requester, inline: params, message } = await signedInlineRequest(p);
     const foreign = await signInferenceRequest(
       p.requester,
       verdictDomain(p.chainId + 1n, await p.coordinator.getAddress()),

@@ -9,6 +9,7 @@ import { Outcome } from "../../sdk/eip712.js";
 import { CliError, EXIT_CHAIN, opg, parseAddress, parseRequestId, readTensorFile } from "../support.js";
 import { iso, type Ctx } from "../lib/context.js";
 import type { Session } from "../lib/session.js";
+import { sleep } from "../../sdk/retry.js";
 
 const PHASES = ["None", "Open", "Voting", "Arbitration", "Settled"] as const;
 
@@ -101,7 +102,7 @@ async function untilRandomness(simulate: () => Promise<void>, limitMs = 60_000):
     } catch (err) {
       const data = String((err as { data?: unknown }).data ?? "");
       if (!data.startsWith(RANDOMNESS_NOT_READY) || Date.now() > until) throw err;
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      await sleep(500);
     }
   }
 }

@@ -6,6 +6,7 @@
  */
 import { type ErrorDescription, type Interface, formatEther, isError } from "ethers";
 import { VerdictError, isVerdictError } from "../../sdk/errors.js";
+import { decodeRevertData as decodeCustomError, revertDataOf } from "../../sdk/revert.js";
 import { CliError, EXIT_CHAIN, EXIT_USER, opg } from "../support.js";
 import { allErrorsInterface } from "./abis.js";
 
@@ -97,21 +98,7 @@ export function decodeRevertData(
   data: string,
   iface: Interface = allErrorsInterface(),
 ): ErrorDescription | null {
-  try {
-    return iface.parseError(data);
-  } catch {
-    return null;
-  }
-}
-
-/** The revert data inside an ethers / JSON-RPC error, found by the SDK's one digger (lazy: it needs a build). */
-async function revertDataIn(err: unknown): Promise<string | undefined> {
-  try {
-    const { revertDataOf } = await import("../../sdk/client.js");
-    return revertDataOf(err);
-  } catch {
-    return undefined;
-  }
+  return decodeCustomError(data, iface);
 }
 
 /** A CliError for a decoded revert: code REVERT_<Name>, details { error, selector, args }. */
@@ -128,7 +115,7 @@ export function revertError(desc: ErrorDescription): CliError {
 /** Maps any error to a CLI error with a sentence and an exit code. */
 export async function toCliError(err: unknown): Promise<CliError> {
   if (err instanceof CliError) return err;
-  const data = await revertDataIn(err);
+  const data = revertDataOf(err);
   const desc = data ? decodeRevertData(data) : null;
   if (desc) return revertError(desc);
   if (isVerdictError(err)) {

@@ -23,6 +23,7 @@ import {
   toUtf8Bytes,
 } from "ethers";
 import { CliError, EXIT_CHAIN, type Io, type KeySource, type PromptStream } from "../support.js";
+import { sleep } from "../../sdk/retry.js";
 
 /** Reads a password from a terminal without echoing it. */
 export function promptPassword(io: Io, question: string): Promise<string> {
@@ -214,7 +215,7 @@ export class RemoteSigner extends AbstractSigner {
     for (let i = 0; i < 600; i++) {
       const sent = await provider.getTransaction(hash);
       if (sent) return sent;
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100);
     }
     throw new CliError("TX_FAILED", `The external signer sent ${hash} but the RPC never saw it.`, EXIT_CHAIN);
   }

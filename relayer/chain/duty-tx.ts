@@ -16,37 +16,9 @@ import {
   type Wallet,
 } from "ethers";
 import { VerdictError } from "../../sdk/errors.js";
+import { sleep } from "../../sdk/retry.js";
+import { decodeRevert, revertDataOf } from "../../sdk/revert.js";
 import { bumpFees, currentFees, NonceManager, type Fees } from "./nonce.js";
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Revert data found anywhere in an ethers / JSON-RPC error chain. */
-export function revertData(e: unknown): string | undefined {
-  let cur: unknown = e;
-  for (let i = 0; i < 6 && cur !== null && typeof cur === "object"; i++) {
-    const d = (cur as { data?: unknown }).data;
-    if (typeof d === "string" && d.startsWith("0x")) return d;
-    const info = (cur as { info?: { error?: { data?: unknown } } }).info?.error?.data;
-    if (typeof info === "string" && info.startsWith("0x")) return info;
-    cur = (cur as { error?: unknown }).error ?? (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
-/** The custom error name a call reverted with (decoded with `iface`), or undefined. */
-export function revertName(e: unknown, ...ifaces: Interface[]): string | undefined {
-  const data = revertData(e);
-  if (data === undefined || data.length < 10) return undefined;
-  for (const iface of ifaces) {
-    try {
-      const err = iface.parseError(data);
-      if (err !== null) return err.name;
-    } catch {
-      // not this interface
-    }
-  }
-  return undefined;
-}
 
 /** A call that would revert: its decoded custom error (`reason`), if known. */
 export class DutyRevert extends VerdictError {
@@ -96,8 +68,9 @@ export function dutySender(
       try {
         gas = await provider.estimateGas({ from: signer.address, to, data });
       } catch (e) {
-        const reason = revertName(e, ...ifaces);
-        if (reason !== undefined || revertData(e) !== undefined) throw new DutyRevert(label, reason, e);
+        const reason = decodeRevert(e, ...ifaces)?.name;
+        if (reason !== undefined || revertDataOf(e, { bare: true }) !== undefined)
+          throw new DutyRevert(label, reason, e);
         throw e; // an RPC failure: retried by the caller's next iteration
       }
       let fees: Fees = await currentFees(provider, cap);

@@ -38,6 +38,7 @@ import {
 } from "../../sdk/requests.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { Job, RelayerDb } from "../db/jobs.js";
+import { decodeRevert as decodeCustomError } from "../../sdk/revert.js";
 import { bumpFees, currentFees, NonceManager } from "./nonce.js";
 import { ANSWER_SUBMITTED } from "./sync.js";
 import type { ChainDb, StoredRequest } from "../db/requests.js";
@@ -93,29 +94,11 @@ interface Entry {
   reference: Uint8Array;
 }
 
-function revertData(e: unknown): string | undefined {
-  let cur: unknown = e;
-  for (let i = 0; i < 5 && cur !== null && typeof cur === "object"; i++) {
-    const d = (cur as { data?: unknown }).data;
-    if (typeof d === "string" && d.startsWith("0x")) return d;
-    const info = (cur as { info?: { error?: { data?: unknown } } }).info?.error?.data;
-    if (typeof info === "string" && info.startsWith("0x")) return info;
-    cur = (cur as { error?: unknown }).error ?? (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** The coordinator custom error a call reverted with, or undefined (RPC failure, unknown revert). */
 export function decodeRevert(e: unknown): { name: string; args: string } | undefined {
-  const data = revertData(e);
-  if (data === undefined || data === "0x") return undefined;
-  try {
-    const err = coordinatorInterface.parseError(data);
-    if (err === null) return undefined;
-    return { name: err.name, args: err.args.map((a: unknown) => String(a)).join(",") };
-  } catch {
-    return undefined;
-  }
+  const err = decodeCustomError(e, coordinatorInterface);
+  if (err === null) return undefined;
+  return { name: err.name, args: err.args.map((a: unknown) => String(a)).join(",") };
 }
 
 function requestArg(r: CommittedRequest): CommittedRequest {

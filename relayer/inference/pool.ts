@@ -36,6 +36,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Logger } from "pino";
 import { InvalidInputError, InvalidInputReason, RunnerError } from "../errors.js";
 import type { FromWorker, ModelMeta, ToWorker, WireTensor } from "./protocol.js";
+import { sleep } from "../../sdk/retry.js";
 
 /** The default worker count: two, or fewer on a one-core machine. */
 export function defaultWorkers(): number {
@@ -537,7 +538,7 @@ export class InferencePool {
     }
     const deadline = Date.now() + graceMs;
     while (this.#slots.some((s) => !s.dead && s.calls.size > 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 5));
+      await sleep(5);
     }
     await Promise.all(
       this.#slots.map(async (s) => {

@@ -168,19 +168,24 @@ const u = sortedShares(uncapped, DRAWS);
  * the mean yield loses 20% of its delegated stake × (1 − yield/mean), handed to the pools above the mean
  * pro rata to their excess yield × stake. Returns the Nakamoto coefficient of assignments after `epochs`.
  */
+/** Each weight capped at the water-fill cap for `capBps`, and their total. */
+function cappedShares(weights: readonly number[], capBps: bigint): { eff: number[]; effTotal: number } {
+  const cap = Number(
+    waterFill(
+      weights.map((x) => BigInt(Math.floor(x))),
+      capBps,
+    ),
+  );
+  const eff = weights.map((x) => Math.min(x, cap));
+  return { eff, effTotal: eff.reduce((a, b) => a + b, 0) };
+}
+
 function rebalance(capBps: bigint, epochs: number): number {
   const self = stakes.map((s) => Number(s / UNIT));
   const delegated = [...self];
   for (let e = 0; e < epochs; e++) {
     const weights = self.map((s, i) => s + (delegated[i] ?? 0));
-    const cap = Number(
-      waterFill(
-        weights.map((x) => BigInt(Math.floor(x))),
-        capBps,
-      ),
-    );
-    const eff = weights.map((x) => Math.min(x, cap));
-    const effTotal = eff.reduce((a, b) => a + b, 0);
+    const { eff, effTotal } = cappedShares(weights, capBps);
     const yields = weights.map((x, i) => (eff[i] ?? 0) / effTotal / x);
     const mean = eff.reduce((a, b) => a + b, 0) / effTotal / weights.reduce((a, b) => a + b, 0);
     let moved = 0;
@@ -195,15 +200,10 @@ function rebalance(capBps: bigint, epochs: number): number {
     if (pullTotal === 0) continue;
     for (const [i, p] of pull.entries()) delegated[i] = (delegated[i] ?? 0) + (moved * p) / pullTotal;
   }
-  const weights = self.map((s, i) => s + (delegated[i] ?? 0));
-  const cap = Number(
-    waterFill(
-      weights.map((x) => BigInt(Math.floor(x))),
-      capBps,
-    ),
+  const { eff, effTotal } = cappedShares(
+    self.map((s, i) => s + (delegated[i] ?? 0)),
+    capBps,
   );
-  const eff = weights.map((x) => Math.min(x, cap));
-  const effTotal = eff.reduce((a, b) => a + b, 0);
   return nakamoto(eff.map((x) => x / effTotal).sort((a, b) => b - a));
 }
 const REBALANCE_EPOCHS = 50;

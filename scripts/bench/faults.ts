@@ -31,7 +31,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Wallet, type Log } from "ethers";
+import { type Log } from "ethers";
 import { encodeTensors, toFixed } from "../../sdk/tensor.js";
 import { coordinatorInterface, createdRequestsIn, parseCoordinatorLog } from "../../sdk/requests.js";
 import { ANSWER_SUBMITTED, REQUEST_CREATED } from "../../relayer/chain/sync.js";
@@ -40,6 +40,7 @@ import {
   generatedModel,
   inlineParams,
   rpc,
+  signRequestTxs,
   startDevnet,
   startRelayerProcess,
   type Devnet,
@@ -47,6 +48,8 @@ import {
 } from "../lib/devnet.js";
 import { SwitchableProxy } from "../lib/proxy.js";
 import { recordBenchmarks } from "./record.js";
+import { sleep } from "../../sdk/retry.js";
+import { decodeRevertData, revertDataOf } from "../../sdk/revert.js";
 
 // ------------------------------------------------------------------------------------------ pure helpers
 
@@ -207,8 +210,6 @@ const DRAIN_TIMEOUT_MS = 120_000;
 const POLL_MS = 250;
 const SCALE = 6;
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Follows the coordinator's logs: when each request and each answer was first seen mined. */
 class Watcher {
   readonly created = new Map<bigint, number>();
@@ -322,9 +323,9 @@ async function sentTxs(
         await devnet.provider.call({ from: tx.from, to: tx.to, data: tx.data, blockTag: n - 1 });
         reason = "succeeds on replay (reverted because of an earlier tx in its block)";
       } catch (e) {
-        const data = (e as { data?: unknown }).data;
-        if (typeof data === "string" && data.length >= 10) {
-          const err = coordinatorInterface.parseError(data);
+        const data = revertDataOf(e);
+        if (data !== undefined) {
+          const err = decodeRevertData(data, coordinatorInterface);
           reason = err === null ? data : `${err.name}(${err.args.join(",")})`;
         }
       }
@@ -334,6 +335,244 @@ async function sentTxs(
   return { sent, reverted };
 }
 
+/** One faults run: the devnet behind its switchable proxy and the relayer's incarnations so far. */
+interface FaultRun {
+  readonly d: Devnet;
+  readonly proxy: SwitchableProxy;
+  readonly startBlock: number;
+  readonly rand: () => number;
+  /** Every relayer process started; the last is the live one. */
+  readonly incarnations: RelayerProcess[];
+  /** Starts a relayer incarnation on the kept data directory, through the proxy. */
+  spawn(): RelayerProcess;
+}
+
+const live = (run: FaultRun): RelayerProcess => run.incarnations.at(-1)!;
+
+/** Every request pre-signed (explicit nonces, fixed gas): the sender only broadcasts. */
+async function presignRequests(d: Devnet, model: Devnet["models"][string]): Promise<string[]> {
+  const params = Array.from({ length: N }, (_, i) => {
+    const x = Array.from({ length: 8 }, (_, j) => (((i * 8 + j) % 23) - 11) / 8);
+    return inlineParams(
+      model,
+      encodeTensors([{ name: "x", dtype: "fixed64", scale: SCALE, dims: [1, 8], data: toFixed(x, SCALE) }]),
+    );
+  });
+  return signRequestTxs(d, params, 4n);
+}
+
+/** The load: one request every 1/RATE s (absolute targets: a slow send does not drift the rate). */
+async function sendAtRate(d: Devnet, raws: readonly string[], tSend: number, load: { sending: boolean }) {
+  const hashes: string[] = [];
+  for (let i = 0; i < N; i++) {
+    const wait = tSend + (i * 1_000) / RATE - Date.now();
+    if (wait > 0) await sleep(wait);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        hashes.push(await rpc<string>(d.url, "eth_sendRawTransaction", [raws[i]!]));
+        break;
+      } catch (e) {
+        if (attempt >= 4) throw e;
+        await sleep(500);
+      }
+    }
+  }
+  load.sending = false;
+  return hashes;
+}
+
+interface FaultLog {
+  readonly ends: number[];
+  kills: number;
+  drops: number;
+  afterLoad: number;
+}
+
+/** One fault: SIGKILL and restart the live relayer, or cut the RPC proxy for DROP_MS. */
+async function strike(
+  run: FaultRun,
+  f: Fault,
+  log: FaultLog,
+  ctx: { tSend: number; underLoad: boolean; w: Watcher },
+) {
+  const { tSend, underLoad, w } = ctx;
+  const at = Date.now() - tSend;
+  const tail = `(${w.answered.size}/${w.created.size} answered)${underLoad ? "" : ", after the load"}`;
+  if (f.kind === "kill") {
+    const r = live(run);
+    const ticks = r.lines().filter((l) => l.includes('"msg":"progress"')).length;
+    await r.kill("SIGKILL");
+    await sleep(200 + Math.floor(run.rand() * 800));
+    run.spawn();
+    log.ends.push(Date.now());
+    log.kills++;
+    console.log(
+      `faults: kill ${log.kills} at ${(at / 1000).toFixed(1)} s, after ${ticks} busy ticks of that incarnation ${tail}`,
+    );
+  } else {
+    await run.proxy.down();
+    await sleep(DROP_MS);
+    await run.proxy.up();
+    log.ends.push(Date.now());
+    log.drops++;
+    console.log(`faults: RPC drop ${log.drops} at ${(at / 1000).toFixed(1)} s for ${DROP_MS} ms ${tail}`);
+  }
+}
+
+/** The schedule's faults, each at its time from `tSend`. */
+async function injectFaults(
+  run: FaultRun,
+  schedule: readonly Fault[],
+  tSend: number,
+  load: { sending: boolean },
+  w: Watcher,
+): Promise<FaultLog> {
+  const log: FaultLog = { ends: [], kills: 0, drops: 0, afterLoad: 0 };
+  for (const f of schedule) {
+    const wait = tSend + f.atMs - Date.now();
+    if (wait > 0) await sleep(wait);
+    // Strike only a live incarnation (its chain loop started: state restored, the first tick — re-sending
+    // persisted transactions, syncing the backlog, computing, submitting — under way; start-up time varies
+    // with machine load), at a random point up to 1.5 s later: mid-sync, mid-batch, mid-transaction or
+    // between them. Waiting for an answer first would push the faults past the load (a restart costs ~8 s
+    // on 2 busy cores).
+    try {
+      await live(run).waitFor((l) => l.includes("chain loop started"), 60_000);
+    } catch {
+      console.warn(`faults: relayer incarnation not started in 60 s; ${f.kind} anyway`);
+    }
+    await sleep(Math.floor(run.rand() * 1_500));
+    const underLoad = load.sending;
+    if (!underLoad) log.afterLoad++;
+    await strike(run, f, log, { tSend, underLoad, w });
+  }
+  return log;
+}
+
+/** Every request transaction mined (and not reverted) within 60 s. */
+async function waitMined(d: Devnet, hashes: readonly string[]): Promise<void> {
+  const mineDeadline = Date.now() + 60_000;
+  for (const h of hashes) {
+    for (;;) {
+      const r = await d.provider.getTransactionReceipt(h);
+      if (r !== null) {
+        if (r.status !== 1) throw new FaultsError("NOT_SENT", `request tx ${h} reverted`);
+        break;
+      }
+      if (Date.now() > mineDeadline) throw new FaultsError("NOT_SENT", `request tx ${h} not mined in 60 s`);
+      await sleep(POLL_MS);
+    }
+  }
+}
+
+/** Waits (bounded) until every slot of every request is answered, then lets stray duplicates land. */
+async function drainAnswers(d: Devnet, startBlock: number, w: Watcher): Promise<Tally> {
+  const tDrain = Date.now();
+  let state = await chainState(d, startBlock);
+  let t = tally(state.created, state.answers);
+  while (t.lost > 0 && Date.now() - tDrain < DRAIN_TIMEOUT_MS) {
+    await sleep(500);
+    state = await chainState(d, startBlock);
+    t = tally(state.created, state.answers);
+  }
+  console.log(
+    `faults: ${t.requests - t.lost}/${t.requests} answered ${((Date.now() - tDrain) / 1000).toFixed(1)} s after the faults`,
+  );
+  // Let a stray duplicate (a resent transaction still in the mempool) land before the final count.
+  await sleep(3 * BLOCK_MS + 1_000);
+  await w.poll();
+  await w.stop();
+  state = await chainState(d, startBlock);
+  return tally(state.created, state.answers);
+}
+
+function recordFaults(figures: Record<string, number>): void {
+  recordBenchmarks("Faults under load", figures, {
+    description:
+      `${N} MLP requests (k = 1, inline input) at ${RATE}/s to a local hardhat node mining every ${BLOCK_MS} ms, served by ` +
+      `the real relayer process (one operator, its data directory kept across restarts) reaching the node through a ` +
+      `switchable TCP proxy; meanwhile the relayer is SIGKILLed (whole process group, at a random point once its chain loop runs) and ` +
+      `restarted ${KILLS} times and the proxy refuses and cuts connections ${DROPS} times for ${DROP_MS / 1000} s, at ` +
+      `seeded random points (seed ${SEED}). Counted from chain logs after every request is answered: lost = requests ` +
+      `with an assigned slot without AnswerSubmitted, duplicated = slots answered more than once, revertedTxs = ` +
+      `reverted transactions from the operator's signer. recoveryP99Ms: per fault, end of the fault → every request ` +
+      `mined before it answered (wall clock, includes the relayer's start-up), worst of the faults; latencyP99Ms: ` +
+      `request mined → answer mined over the whole run (250 ms polling).` +
+      (QUICK ? " (quick run: fewer requests and faults)" : ""),
+    targets: {
+      "faults.lost": { max: 0 },
+      "faults.duplicated": { max: 0 },
+      "faults.revertedTxs": { max: 0 },
+    },
+  });
+}
+
+/** Counts, records and checks the run: no request lost, none answered twice. */
+async function score(run: FaultRun, w: Watcher, log: FaultLog, t: Tally, t0: number, relayerLog: string) {
+  const { d, startBlock } = run;
+  const txs = await sentTxs(d, startBlock, d.operators[0]!.signerAddress);
+  const recovery = recoveryTimes(log.ends, w.created, w.answered);
+  const latencies = [...w.created].flatMap(([id, c]) => {
+    const a = w.answered.get(id);
+    return a === undefined ? [] : [Math.max(0, a - c)];
+  });
+  const figures: Record<string, number> = {
+    "faults.requests": t.requests,
+    "faults.lost": t.lost,
+    "faults.duplicated": t.duplicated,
+    "faults.revertedTxs": txs.reverted.length,
+    "faults.kills": log.kills,
+    "faults.rpcDrops": log.drops,
+    "faults.answerTxs": txs.sent,
+  };
+  if (recovery.every(Number.isFinite)) figures["faults.recoveryP99Ms"] = Math.round(percentile(recovery, 99));
+  if (latencies.length > 0) figures["faults.latencyP99Ms"] = Math.round(percentile(latencies, 99));
+  console.log(figures);
+  console.log(
+    `faults: recovery per fault (ms): ${recovery.map((r) => (Number.isFinite(r) ? Math.round(r) : "never")).join(", ")}; ` +
+      `${run.incarnations.length} relayer incarnations; watcher errors ${w.errors}; total ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  for (const r of txs.reverted) console.log(`faults: reverted answer tx ${r.hash}: ${r.reason}`);
+  if (t.stray > 0) console.log(`faults: ${t.stray} answers to requests outside the run`);
+  recordFaults(figures);
+  if (t.requests !== N) throw new FaultsError("NOT_SENT", `${t.requests} requests created, ${N} sent`);
+  if (t.lost > 0 || t.duplicated > 0)
+    throw new FaultsError(
+      "LOST_OR_DUPLICATED",
+      `${t.lost} lost (${t.lostIds.slice(0, 20).join(",")}), ${t.duplicated} duplicated ` +
+        `(${t.duplicatedIds.slice(0, 20).join(",")}); relayer logs in ${path.relative(REPO_ROOT, relayerLog)}`,
+    );
+}
+
+/** The devnet behind a proxy, mining every BLOCK_MS, and the first relayer incarnation following it. */
+async function startFaultRun(
+  d: Devnet,
+  proxy: SwitchableProxy,
+  rand: () => number,
+  tmp: string,
+  incarnations: RelayerProcess[],
+): Promise<FaultRun> {
+  await rpc(d.url, "evm_setAutomine", [false]);
+  await rpc(d.url, "evm_setIntervalMining", [BLOCK_MS]);
+  const startBlock = await d.provider.getBlockNumber();
+  const dataDir = path.join(tmp, "relayer");
+  const spawn = (): RelayerProcess => {
+    const r = startRelayerProcess(
+      d.relayerEnv(0, {
+        VERDICT_RPC_URL: `http://127.0.0.1:${proxy.port}`,
+        VERDICT_DATA_DIR: dataDir,
+        VERDICT_START_BLOCK: String(startBlock),
+        VERDICT_POLL_INTERVAL_MS: "200",
+      }),
+    );
+    incarnations.push(r);
+    return r;
+  };
+  const run: FaultRun = { d, proxy, startBlock, rand, incarnations, spawn };
+  await spawn().waitFor((l) => l.includes("chain loop started"), 90_000);
+  return run;
+}
+
 async function main(): Promise<void> {
   const t0 = Date.now();
   const mlp = generatedModel("mlp-8x16x4");
@@ -341,6 +580,7 @@ async function main(): Promise<void> {
   const logDir = path.join(REPO_ROOT, ".verdict/bench/logs");
   mkdirSync(logDir, { recursive: true });
   const relayerLog = path.join(logDir, "faults-relayer.log");
+  // One seeded stream: the schedule first, then the random delays of the strikes.
   const rand = seededRandom(SEED);
   const windowMs = (N / RATE) * 1_000;
   const schedule = faultSchedule(rand, { kills: KILLS, drops: DROPS, windowMs, dropMs: DROP_MS });
@@ -351,7 +591,6 @@ async function main(): Promise<void> {
 
   let devnet: Devnet | undefined;
   let proxy: SwitchableProxy | undefined;
-  let relayer: RelayerProcess | undefined;
   let watcher: Watcher | undefined;
   const incarnations: RelayerProcess[] = [];
   const dumpRelayerLogs = (): void => {
@@ -366,216 +605,25 @@ async function main(): Promise<void> {
     console.log(`faults: devnet up in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     proxy = new SwitchableProxy(d.node.port);
     await proxy.up();
-    await rpc(d.url, "evm_setAutomine", [false]);
-    await rpc(d.url, "evm_setIntervalMining", [BLOCK_MS]);
-    const startBlock = await d.provider.getBlockNumber();
-    const dataDir = path.join(tmp, "relayer");
-    const spawn = (): RelayerProcess => {
-      const r = startRelayerProcess(
-        d.relayerEnv(0, {
-          VERDICT_RPC_URL: `http://127.0.0.1:${proxy!.port}`,
-          VERDICT_DATA_DIR: dataDir,
-          VERDICT_START_BLOCK: String(startBlock),
-          VERDICT_POLL_INTERVAL_MS: "200",
-        }),
-      );
-      incarnations.push(r);
-      return r;
-    };
-    relayer = spawn();
-    await relayer.waitFor((l) => l.includes("chain loop started"), 90_000);
-
-    // Pre-sign every request (explicit nonces, fixed gas): the sender only broadcasts.
-    const model = d.models[mlp.name]!;
-    const wallet = new Wallet(d.requester.key);
-    let nonce = await d.provider.getTransactionCount(d.requester.address, "pending");
-    const fee = await d.provider.getFeeData();
-    const raws: string[] = [];
-    for (let i = 0; i < N; i++) {
-      const x = Array.from({ length: 8 }, (_, j) => (((i * 8 + j) % 23) - 11) / 8);
-      const params = inlineParams(
-        model,
-        encodeTensors([{ name: "x", dtype: "fixed64", scale: SCALE, dims: [1, 8], data: toFixed(x, SCALE) }]),
-      );
-      raws.push(
-        await wallet.signTransaction({
-          type: 2,
-          chainId: d.chainId,
-          to: d.addresses.coordinator,
-          data: d.coordinator.interface.encodeFunctionData("requestInference", [params]),
-          nonce: nonce++,
-          gasLimit: 2_000_000n,
-          maxFeePerGas: (fee.maxFeePerGas ?? 10_000_000_000n) * 4n,
-          maxPriorityFeePerGas: fee.maxPriorityFeePerGas ?? 1_000_000_000n,
-        }),
-      );
-    }
-
-    watcher = new Watcher(d, startBlock, d.requester.address.toLowerCase());
+    const run = await startFaultRun(d, proxy, rand, tmp, incarnations);
+    const raws = await presignRequests(d, d.models[mlp.name]!);
+    watcher = new Watcher(d, run.startBlock, d.requester.address.toLowerCase());
     watcher.start();
-    const w = watcher;
-
-    // ---- sender: one request every 1/RATE s (absolute targets: a slow send does not drift the rate)
     const tSend = Date.now();
-    const hashes: string[] = [];
-    let sending = true;
-    let afterLoad = 0;
-    const sender = (async () => {
-      for (let i = 0; i < N; i++) {
-        const wait = tSend + (i * 1_000) / RATE - Date.now();
-        if (wait > 0) await sleep(wait);
-        for (let attempt = 0; ; attempt++) {
-          try {
-            hashes.push(await rpc<string>(d.url, "eth_sendRawTransaction", [raws[i]!]));
-            break;
-          } catch (e) {
-            if (attempt >= 4) throw e;
-            await sleep(500);
-          }
-        }
-      }
-      sending = false;
-    })();
-
-    // ---- faults
-    const faultEnds: number[] = [];
-    let kills = 0;
-    let drops = 0;
-    const faults = (async () => {
-      for (const f of schedule) {
-        const wait = tSend + f.atMs - Date.now();
-        if (wait > 0) await sleep(wait);
-        // Strike only a live incarnation (its chain loop started: state restored, the first tick — re-sending
-        // persisted transactions, syncing the backlog, computing, submitting — under way; start-up time varies
-        // with machine load), at a random point up to 1.5 s later: mid-sync, mid-batch, mid-transaction or
-        // between them. Waiting for an answer first would push the faults past the load (a restart costs ~8 s
-        // on 2 busy cores).
-        const r = relayer!;
-        try {
-          await r.waitFor((l) => l.includes("chain loop started"), 60_000);
-        } catch {
-          console.warn(`faults: relayer incarnation not started in 60 s; ${f.kind} anyway`);
-        }
-        await sleep(Math.floor(rand() * 1_500));
-        const underLoad = sending;
-        if (!underLoad) afterLoad++;
-        if (f.kind === "kill") {
-          const at = Date.now() - tSend;
-          const ticks = r.lines().filter((l) => l.includes('"msg":"progress"')).length;
-          await r.kill("SIGKILL");
-          await sleep(200 + Math.floor(rand() * 800));
-          relayer = spawn();
-          faultEnds.push(Date.now());
-          kills++;
-          console.log(
-            `faults: kill ${kills} at ${(at / 1000).toFixed(1)} s, after ${ticks} busy ticks of that incarnation ` +
-              `(${w.answered.size}/${w.created.size} answered)${underLoad ? "" : ", after the load"}`,
-          );
-        } else {
-          const at = Date.now() - tSend;
-          await proxy!.down();
-          await sleep(DROP_MS);
-          await proxy!.up();
-          faultEnds.push(Date.now());
-          drops++;
-          console.log(
-            `faults: RPC drop ${drops} at ${(at / 1000).toFixed(1)} s for ${DROP_MS} ms (${w.answered.size}/${w.created.size} answered)${underLoad ? "" : ", after the load"}`,
-          );
-        }
-      }
-    })();
-    await Promise.all([sender, faults]);
-    const sendSeconds = (Date.now() - tSend) / 1000;
+    const load = { sending: true };
+    const [hashes, log] = await Promise.all([
+      sendAtRate(d, raws, tSend, load),
+      injectFaults(run, schedule, tSend, load, watcher),
+    ]);
     console.log(
-      `faults: ${hashes.length} requests sent; faults done at ${sendSeconds.toFixed(1)} s` +
-        (afterLoad > 0 ? ` (${afterLoad} of them after the last request was sent)` : ""),
+      `faults: ${hashes.length} requests sent; faults done at ${((Date.now() - tSend) / 1000).toFixed(1)} s` +
+        (log.afterLoad > 0 ? ` (${log.afterLoad} of them after the last request was sent)` : ""),
     );
-
-    // ---- every request mined?
-    const mineDeadline = Date.now() + 60_000;
-    for (const h of hashes) {
-      for (;;) {
-        const r = await d.provider.getTransactionReceipt(h);
-        if (r !== null) {
-          if (r.status !== 1) throw new FaultsError("NOT_SENT", `request tx ${h} reverted`);
-          break;
-        }
-        if (Date.now() > mineDeadline) throw new FaultsError("NOT_SENT", `request tx ${h} not mined in 60 s`);
-        await sleep(POLL_MS);
-      }
-    }
-
-    // ---- drain: every slot of every request answered (bounded)
-    const tDrain = Date.now();
-    let state = await chainState(d, startBlock);
-    let t = tally(state.created, state.answers);
-    while (t.lost > 0 && Date.now() - tDrain < DRAIN_TIMEOUT_MS) {
-      await sleep(500);
-      state = await chainState(d, startBlock);
-      t = tally(state.created, state.answers);
-    }
-    console.log(
-      `faults: ${t.requests - t.lost}/${t.requests} answered ${((Date.now() - tDrain) / 1000).toFixed(1)} s after the faults`,
-    );
-    // Let a stray duplicate (a resent transaction still in the mempool) land before the final count.
-    await sleep(3 * BLOCK_MS + 1_000);
-    await w.poll();
-    await w.stop();
-    state = await chainState(d, startBlock);
-    t = tally(state.created, state.answers);
-    const txs = await sentTxs(d, startBlock, d.operators[0]!.signerAddress);
-    const recovery = recoveryTimes(faultEnds, w.created, w.answered);
-    const latencies = [...w.created].flatMap(([id, c]) => {
-      const a = w.answered.get(id);
-      return a === undefined ? [] : [Math.max(0, a - c)];
-    });
-
-    const figures: Record<string, number> = {
-      "faults.requests": t.requests,
-      "faults.lost": t.lost,
-      "faults.duplicated": t.duplicated,
-      "faults.revertedTxs": txs.reverted.length,
-      "faults.kills": kills,
-      "faults.rpcDrops": drops,
-      "faults.answerTxs": txs.sent,
-    };
-    if (recovery.every(Number.isFinite))
-      figures["faults.recoveryP99Ms"] = Math.round(percentile(recovery, 99));
-    if (latencies.length > 0) figures["faults.latencyP99Ms"] = Math.round(percentile(latencies, 99));
-    console.log(figures);
-    console.log(
-      `faults: recovery per fault (ms): ${recovery.map((r) => (Number.isFinite(r) ? Math.round(r) : "never")).join(", ")}; ` +
-        `${incarnations.length} relayer incarnations; watcher errors ${w.errors}; total ${((Date.now() - t0) / 1000).toFixed(1)} s`,
-    );
-    for (const r of txs.reverted) console.log(`faults: reverted answer tx ${r.hash}: ${r.reason}`);
-    if (t.stray > 0) console.log(`faults: ${t.stray} answers to requests outside the run`);
-
-    recordBenchmarks("Faults under load", figures, {
-      description:
-        `${N} MLP requests (k = 1, inline input) at ${RATE}/s to a local hardhat node mining every ${BLOCK_MS} ms, served by ` +
-        `the real relayer process (one operator, its data directory kept across restarts) reaching the node through a ` +
-        `switchable TCP proxy; meanwhile the relayer is SIGKILLed (whole process group, at a random point once its chain loop runs) and ` +
-        `restarted ${KILLS} times and the proxy refuses and cuts connections ${DROPS} times for ${DROP_MS / 1000} s, at ` +
-        `seeded random points (seed ${SEED}). Counted from chain logs after every request is answered: lost = requests ` +
-        `with an assigned slot without AnswerSubmitted, duplicated = slots answered more than once, revertedTxs = ` +
-        `reverted transactions from the operator's signer. recoveryP99Ms: per fault, end of the fault → every request ` +
-        `mined before it answered (wall clock, includes the relayer's start-up), worst of the faults; latencyP99Ms: ` +
-        `request mined → answer mined over the whole run (250 ms polling).` +
-        (QUICK ? " (quick run: fewer requests and faults)" : ""),
-      targets: {
-        "faults.lost": { max: 0 },
-        "faults.duplicated": { max: 0 },
-        "faults.revertedTxs": { max: 0 },
-      },
-    });
-    if (t.requests !== N) throw new FaultsError("NOT_SENT", `${t.requests} requests created, ${N} sent`);
-    if (t.lost > 0 || t.duplicated > 0)
-      throw new FaultsError(
-        "LOST_OR_DUPLICATED",
-        `${t.lost} lost (${t.lostIds.slice(0, 20).join(",")}), ${t.duplicated} duplicated ` +
-          `(${t.duplicatedIds.slice(0, 20).join(",")}); relayer logs in ${path.relative(REPO_ROOT, relayerLog)}`,
-      );
+    await waitMined(d, hashes);
+    const t = await drainAnswers(d, run.startBlock, watcher);
+    await score(run, watcher, log, t, t0, relayerLog);
   } catch (e) {
+    const relayer = incarnations.at(-1);
     if (relayer !== undefined)
       console.error(
         `relayer's last log lines:\n${[...relayer.lines().slice(-20), relayer.stderr().slice(-1_500)]

@@ -59,6 +59,17 @@ export function formatTick(v: number): string {
   return trim(v);
 }
 
+/** Horizontal grid lines and labels at `yTicks` (plot width `pw`, `py` mapping a value to its y pixel). */
+function yGrid(yTicks: readonly number[], py: (y: number) => number, pw: number): string[] {
+  return yTicks.flatMap((t) => {
+    const y = py(t).toFixed(1);
+    return [
+      `<line x1="${MARGIN.left}" x2="${MARGIN.left + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`,
+      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(t)}</text>`,
+    ];
+  });
+}
+
 /** About `count` "nice" ticks (1, 2, 5 × 10^n steps) covering [lo, hi]. */
 export function niceTicks(lo: number, hi: number, count = 5): number[] {
   if (hi <= lo) hi = lo + 1;
@@ -116,13 +127,7 @@ export function lineChart(o: LineChartOptions): string {
 
   const out = frame(width, height, o.title);
   // grid + y ticks
-  for (const t of yTicks) {
-    const y = py(t).toFixed(1);
-    out.push(
-      `<line x1="${MARGIN.left}" x2="${MARGIN.left + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`,
-      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(t)}</text>`,
-    );
-  }
+  out.push(...yGrid(yTicks, py, pw));
   // x ticks
   const xTicks = o.logX
     ? Array.from({ length: x1 - x0 + 1 }, (_, i) => 10 ** (x0 + i))
@@ -183,13 +188,7 @@ export function histogram(o: HistogramOptions): string {
   const px = (x: number): number => MARGIN.left + ((x - lo) / span) * pw;
   const py = (y: number): number => MARGIN.top + ph - (y / yMax) * ph;
   const out = frame(width, height, o.title);
-  for (const t of yTicks) {
-    const y = py(t).toFixed(1);
-    out.push(
-      `<line x1="${MARGIN.left}" x2="${MARGIN.left + pw}" y1="${y}" y2="${y}" stroke="#e5e5e5"/>`,
-      `<text x="${MARGIN.left - 6}" y="${y}" text-anchor="end" dominant-baseline="middle">${formatTick(t)}</text>`,
-    );
-  }
+  out.push(...yGrid(yTicks, py, pw));
   const bw = pw / bins;
   counts.forEach((c, i) => {
     const x = MARGIN.left + i * bw;

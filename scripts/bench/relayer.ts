@@ -59,20 +59,23 @@ import {
   generatedModel,
   inlineParams,
   rpc,
+  signRequestTxs,
   sileroModel,
   startDevnet,
   startRelayerProcess,
   uriParams,
   type Devnet,
+  type DevnetModel,
+  type RelayerProcess,
 } from "../lib/devnet.js";
 import { recordBenchmarks } from "./record.js";
+import { sleep } from "../../sdk/retry.js";
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
 
 const QUICK = process.argv.includes("--quick") || process.env.VERDICT_BENCH_QUICK === "1";
 /** Inference worker threads of the relayer (and of the bare heavy run). */
 const WORKERS = defaultWorkers();
 const SCALE = 6;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const fixed = (name: string, dims: number[], values: ArrayLike<number>): Tensor => ({
   name,
   dtype: "fixed64",
@@ -100,24 +103,7 @@ async function sendRequests(
   params: readonly ICoordinator.RequestParamsStruct[],
   parallel = 16,
 ): Promise<string[]> {
-  const wallet = new Wallet(d.requester.key);
-  let nonce = await d.provider.getTransactionCount(d.requester.address, "pending");
-  const fee = await d.provider.getFeeData();
-  const raws: string[] = [];
-  for (const p of params) {
-    raws.push(
-      await wallet.signTransaction({
-        type: 2,
-        chainId: d.chainId,
-        to: d.addresses.coordinator,
-        data: d.coordinator.interface.encodeFunctionData("requestInference", [p]),
-        nonce: nonce++,
-        gasLimit: 2_000_000n,
-        maxFeePerGas: (fee.maxFeePerGas ?? 10_000_000_000n) * 2n,
-        maxPriorityFeePerGas: fee.maxPriorityFeePerGas ?? 1_000_000_000n,
-      }),
-    );
-  }
+  const raws = await signRequestTxs(d, params, 2n);
   const hashes: string[] = new Array<string>(params.length);
   let next = 0;
   await Promise.all(
@@ -472,7 +458,56 @@ function percentile(xs: readonly number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0;
 }
 
-async function main(): Promise<void> {
+/** One bench run: the devnet, its relayer process, the models, and the figures gathered so far. */
+interface Run {
+  readonly devnet: Devnet;
+  readonly relayer: RelayerProcess;
+  readonly tmp: string;
+  readonly mlp: DevnetModel;
+  readonly silero: DevnetModel;
+  readonly heavy: DevnetModel;
+  /** The heavy model's input. */
+  readonly x: Float32Array;
+  readonly figures: Record<string, number>;
+  readonly notes: string[];
+  phase(label: string): void;
+}
+
+type Progress = { time: string } & Record<"phaseMs" | "computeMs" | "submitMs", Record<string, number>>;
+
+/** The relayer's progress lines since wall time `t0` (VERDICT_BENCH_VERBOSE=1: every one). */
+function relayerProgress(
+  relayer: RelayerProcess,
+  label: string,
+  t0: number,
+): Record<string, Record<string, number>> {
+  const start = performance.timeOrigin + t0;
+  const all = relayer
+    .lines()
+    .filter((l) => l.includes('"msg":"progress"'))
+    .map((l) => JSON.parse(l) as Progress);
+  const before = all.filter((l) => Date.parse(l.time) < start - 5).at(-1);
+  const after = all.filter((l) => Date.parse(l.time) >= start - 5);
+  const last = after.at(-1);
+  if (last === undefined) return {};
+  // Where the relayer's time went during the run (differences of its cumulative counters).
+  const delta = (k: keyof Omit<Progress, "time">): Record<string, number> =>
+    Object.fromEntries(Object.entries(last[k]).map(([n, v]) => [n, v - (before?.[k][n] ?? 0)]));
+  const out = { loop: delta("phaseMs"), compute: delta("computeMs"), submit: delta("submitMs") };
+  console.log(`  ${label}: relayer ms over ${after.length} progress lines: ` + JSON.stringify(out));
+  if (process.env.VERDICT_BENCH_VERBOSE === "1") {
+    for (const l of after) {
+      const rest = Object.fromEntries(
+        Object.entries(l).filter(([k]) => !["phaseMs", "computeMs", "submitMs"].includes(k)),
+      );
+      console.log(`    +${((Date.parse(l.time) - start) / 1000).toFixed(2)} s ${JSON.stringify(rest)}`);
+    }
+  }
+  return out;
+}
+
+/** The devnet with the three models and one relayer process following it. */
+async function startRun(): Promise<Run> {
   const started = performance.now();
   const phase = (label: string): void =>
     console.log(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${label}`);
@@ -498,265 +533,255 @@ async function main(): Promise<void> {
         : {}),
     }),
   );
-  const figures: Record<string, number> = {};
-  const notes: string[] = [];
-  type Progress = { time: string } & Record<"phaseMs" | "computeMs" | "submitMs", Record<string, number>>;
-  /** The relayer's progress lines since wall time `t0` (VERDICT_BENCH_VERBOSE=1: every one). */
-  const relayerProgress = (label: string, t0: number): Record<string, Record<string, number>> => {
-    const start = performance.timeOrigin + t0;
-    const all = relayer
-      .lines()
-      .filter((l) => l.includes('"msg":"progress"'))
-      .map((l) => JSON.parse(l) as Progress);
-    const before = all.filter((l) => Date.parse(l.time) < start - 5).at(-1);
-    const after = all.filter((l) => Date.parse(l.time) >= start - 5);
-    const last = after.at(-1);
-    if (last === undefined) return {};
-    // Where the relayer's time went during the run (differences of its cumulative counters).
-    const delta = (k: keyof Omit<Progress, "time">): Record<string, number> =>
-      Object.fromEntries(Object.entries(last[k]).map(([n, v]) => [n, v - (before?.[k][n] ?? 0)]));
-    const out = { loop: delta("phaseMs"), compute: delta("computeMs"), submit: delta("submitMs") };
-    console.log(`  ${label}: relayer ms over ${after.length} progress lines: ` + JSON.stringify(out));
-    if (process.env.VERDICT_BENCH_VERBOSE === "1") {
-      for (const l of after) {
-        const rest = Object.fromEntries(
-          Object.entries(l).filter(([k]) => !["phaseMs", "computeMs", "submitMs"].includes(k)),
-        );
-        console.log(`    +${((Date.parse(l.time) - start) / 1000).toFixed(2)} s ${JSON.stringify(rest)}`);
-      }
-    }
-    return out;
-  };
-  const relayerTail = (): string =>
-    [...relayer.lines().slice(-15), relayer.stderr().slice(-1_500)].filter(Boolean).join("\n");
-  // The heavy model's input, and the bare onnxruntime process (started now, used in the heavy phase).
   const x = Float32Array.from(
     { length: HEAVY_MODEL.input },
     (_, i) => Math.round((((i * 7919) % 1000) / 1000 - 0.5) * 4096) / 4096,
   );
-  let bare: Awaited<ReturnType<typeof bareThreads>> | undefined;
-  const bareStarted = bareThreads(heavy.file, x, WORKERS);
-  bareStarted.then(
-    (b) => (bare = b),
-    () => undefined, // reported where it is awaited
-  );
-  try {
-    phase("devnet and relayer started");
-    // Warm up: model loads, first answer.
-    // Warm up: model loads (the heavy model's too: loading is not throughput), first answers.
-    const warm = [
-      inlineParams(
-        devnet.models[mlp.name]!,
-        encodeTensors([fixed("x", [1, 8], new Float32Array(8).fill(0.5))]),
+  return { devnet, relayer, tmp, mlp, silero, heavy, x, figures: {}, notes: [], phase };
+}
+
+/** Warm up: model loads (the heavy model's too: loading is not throughput), first answers. */
+async function warmUp({ devnet, mlp, heavy, x }: Run): Promise<void> {
+  const warm = [
+    inlineParams(
+      devnet.models[mlp.name]!,
+      encodeTensors([fixed("x", [1, 8], new Float32Array(8).fill(0.5))]),
+    ),
+    inlineParams(devnet.models[heavy.name]!, encodeTensors([fixed("x", [1, HEAVY_MODEL.input], x)])),
+  ];
+  const w = await burst(devnet, warm);
+  await drain(devnet, w.block, 2, w.t0, 120_000);
+}
+
+/** MLP throughput: a burst mined in one block, answered as fast as the relayer can. Returns the inputs. */
+async function mlpThroughput(run: Run): Promise<Uint8Array[]> {
+  const { devnet, mlp, figures } = run;
+  run.phase("mlp throughput");
+  const nMlp = QUICK ? 300 : 2_000;
+  const mlpInputs = Array.from({ length: nMlp }, (_, i) =>
+    encodeTensors([
+      fixed(
+        "x",
+        [1, 8],
+        Array.from({ length: 8 }, (_, j) => ((i + j) % 13) / 8 - 0.75),
       ),
-      inlineParams(devnet.models[heavy.name]!, encodeTensors([fixed("x", [1, HEAVY_MODEL.input], x)])),
-    ];
-    const w = await burst(devnet, warm);
-    await drain(devnet, w.block, 2, w.t0, 120_000);
-
-    // ---- MLP throughput
-    phase("mlp throughput");
-    const nMlp = QUICK ? 300 : 2_000;
-    const mlpInputs = Array.from({ length: nMlp }, (_, i) =>
-      encodeTensors([
-        fixed(
-          "x",
-          [1, 8],
-          Array.from({ length: 8 }, (_, j) => ((i + j) % 13) / 8 - 0.75),
-        ),
-      ]),
-    );
-    const mlpParams = mlpInputs.map((input) => inlineParams(devnet.models[mlp.name]!, input));
-    const b1 = await burst(devnet, mlpParams);
-    const s1 = await drain(devnet, b1.block, nMlp, b1.t0, 300_000);
-    figures["relayer.mlp.throughputRps"] = Math.round(nMlp / s1);
-    figures["relayer.node.ceilingRps"] = Math.round(nMlp / (b1.mineMs / 1000));
+    ]),
+  );
+  const mlpParams = mlpInputs.map((input) => inlineParams(devnet.models[mlp.name]!, input));
+  const b1 = await burst(devnet, mlpParams);
+  const s1 = await drain(devnet, b1.block, nMlp, b1.t0, 300_000);
+  figures["relayer.mlp.throughputRps"] = Math.round(nMlp / s1);
+  figures["relayer.node.ceilingRps"] = Math.round(nMlp / (b1.mineMs / 1000));
+  console.log(
+    `mlp: ${nMlp} answered in ${s1.toFixed(2)} s; the node mined the ${nMlp} requests in ${b1.mineMs.toFixed(0)} ms`,
+  );
+  await breakdown(devnet, b1.block, b1.t0, "mlp");
+  const mp = relayerProgress(run.relayer, "mlp", b1.t0);
+  if (mp.loop?.["compute"] !== undefined && mp.compute?.["jobs"] !== undefined) {
     console.log(
-      `mlp: ${nMlp} answered in ${s1.toFixed(2)} s; the node mined the ${nMlp} requests in ${b1.mineMs.toFixed(0)} ms`,
+      `  mlp: the relayer computed+signed+persisted ${mp.compute["jobs"]} answers in ${Math.round(mp.loop["compute"])} ms ` +
+        `of compute phases (${Math.round(mp.compute["jobs"] / (mp.loop["compute"] / 1000))}/s while computing)`,
     );
-    await breakdown(devnet, b1.block, b1.t0, "mlp");
-    const mp = relayerProgress("mlp", b1.t0);
-    if (mp.loop?.["compute"] !== undefined && mp.compute?.["jobs"] !== undefined) {
-      console.log(
-        `  mlp: the relayer computed+signed+persisted ${mp.compute["jobs"]} answers in ${Math.round(mp.loop["compute"])} ms ` +
-          `of compute phases (${Math.round(mp.compute["jobs"] / (mp.loop["compute"] / 1000))}/s while computing)`,
-      );
+  }
+  return mlpInputs;
+}
+
+/** Resolves when request `id` (created in `fromBlock`) has an answer log; pushes its latency since `t0`. */
+async function answerLatency(
+  d: Devnet,
+  id: bigint,
+  fromBlock: number,
+  t0: number,
+  lat: number[],
+): Promise<void> {
+  const topic = "0x" + id.toString(16).padStart(64, "0");
+  for (;;) {
+    const logs = await d.provider.getLogs({
+      address: d.addresses.coordinator,
+      fromBlock,
+      toBlock: "latest",
+      topics: [ANSWER_SUBMITTED, topic],
+    });
+    if (logs.length > 0) {
+      lat.push(performance.now() - t0);
+      return;
     }
+    await sleep(25);
+  }
+}
 
-    // ---- MLP latency at a steady modest rate (automine)
-    phase("mlp latency");
-    await rpc(devnet.url, "evm_setIntervalMining", [0]);
-    await rpc(devnet.url, "evm_setAutomine", [true]);
-    const nLat = QUICK ? 20 : 100;
-    const lat: number[] = [];
-    const pending: Promise<void>[] = [];
-    for (let i = 0; i < nLat; i++) {
-      const p = inlineParams(
-        devnet.models[mlp.name]!,
-        encodeTensors([fixed("x", [1, 8], new Float32Array(8).fill(i / nLat))]),
-      );
-      const [hash] = await sendRequests(devnet, [p], 1);
-      const receipt = await devnet.provider.waitForTransaction(hash!);
-      const t0 = performance.now();
-      const id = createdRequestsIn(receipt!.logs)[0]!.requestId;
-      pending.push(
-        (async () => {
-          const topic = "0x" + id.toString(16).padStart(64, "0");
-          for (;;) {
-            const logs = await devnet.provider.getLogs({
-              address: devnet.addresses.coordinator,
-              fromBlock: receipt!.blockNumber,
-              toBlock: "latest",
-              topics: [ANSWER_SUBMITTED, topic],
-            });
-            if (logs.length > 0) {
-              lat.push(performance.now() - t0);
-              return;
-            }
-            await sleep(25);
-          }
-        })(),
-      );
-      await sleep(200);
-    }
-    await Promise.all(pending);
-    figures["relayer.mlp.latencyP50Ms"] = Math.round(percentile(lat, 50));
-    figures["relayer.mlp.latencyP99Ms"] = Math.round(percentile(lat, 99));
-    mkdirSync(path.dirname(LATENCY_SAMPLES), { recursive: true });
-    writeFileSync(LATENCY_SAMPLES, JSON.stringify(lat.map((v) => Math.round(v * 10) / 10)) + "\n");
-    console.log(`latency: ${lat.length} samples -> ${path.relative(process.cwd(), LATENCY_SAMPLES)}`);
+/** MLP latency at a steady modest rate (automine): one request every 200 ms. */
+async function mlpLatency(run: Run): Promise<void> {
+  const { devnet, mlp, figures } = run;
+  run.phase("mlp latency");
+  await rpc(devnet.url, "evm_setIntervalMining", [0]);
+  await rpc(devnet.url, "evm_setAutomine", [true]);
+  const nLat = QUICK ? 20 : 100;
+  const lat: number[] = [];
+  const pending: Promise<void>[] = [];
+  for (let i = 0; i < nLat; i++) {
+    const p = inlineParams(
+      devnet.models[mlp.name]!,
+      encodeTensors([fixed("x", [1, 8], new Float32Array(8).fill(i / nLat))]),
+    );
+    const [hash] = await sendRequests(devnet, [p], 1);
+    const receipt = await devnet.provider.waitForTransaction(hash!);
+    const t0 = performance.now();
+    const id = createdRequestsIn(receipt!.logs)[0]!.requestId;
+    pending.push(answerLatency(devnet, id, receipt!.blockNumber, t0, lat));
+    await sleep(200);
+  }
+  await Promise.all(pending);
+  figures["relayer.mlp.latencyP50Ms"] = Math.round(percentile(lat, 50));
+  figures["relayer.mlp.latencyP99Ms"] = Math.round(percentile(lat, 99));
+  mkdirSync(path.dirname(LATENCY_SAMPLES), { recursive: true });
+  writeFileSync(LATENCY_SAMPLES, JSON.stringify(lat.map((v) => Math.round(v * 10) / 10)) + "\n");
+  console.log(`latency: ${lat.length} samples -> ${path.relative(process.cwd(), LATENCY_SAMPLES)}`);
+}
 
-    // ---- Silero throughput (inputs by hash + URI)
-    phase("silero throughput");
-    const frame = Float32Array.from(
-      { length: 512 },
-      (_, i) => Math.round(0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000) * 4096) / 4096,
-    );
-    const sInput = encodeTensors([
-      fixed("input", [1, 512], frame),
-      { name: "sr", dtype: "int64", scale: 0, dims: [], data: [16000n] },
-      fixed("state", [2, 1, 128], new Float32Array(256)),
-    ]);
-    const sFile = path.join(tmp, "silero.vtn1");
-    writeFileSync(sFile, sInput);
-    const nSil = QUICK ? 150 : 1_000;
-    const silParams = Array.from({ length: nSil }, () =>
-      uriParams(devnet.models[silero.name]!, sInput, pathToFileURL(sFile).href),
-    );
-    const b2 = await burst(devnet, silParams);
-    const s2 = await drain(devnet, b2.block, nSil, b2.t0, 300_000);
-    figures["relayer.silero.throughputRps"] = Math.round(nSil / s2);
-    console.log(`silero: ${nSil} in ${s2.toFixed(2)} s`);
-    await breakdown(devnet, b2.block, b2.t0, "silero");
-    relayerProgress("silero", b2.t0);
+/** Silero throughput, inputs by hash + file:// URI. */
+async function sileroThroughput(run: Run): Promise<void> {
+  const { devnet, silero, figures, tmp } = run;
+  run.phase("silero throughput");
+  const frame = Float32Array.from(
+    { length: 512 },
+    (_, i) => Math.round(0.3 * Math.sin((2 * Math.PI * 220 * i) / 16000) * 4096) / 4096,
+  );
+  const sInput = encodeTensors([
+    fixed("input", [1, 512], frame),
+    { name: "sr", dtype: "int64", scale: 0, dims: [], data: [16000n] },
+    fixed("state", [2, 1, 128], new Float32Array(256)),
+  ]);
+  const sFile = path.join(tmp, "silero.vtn1");
+  writeFileSync(sFile, sInput);
+  const nSil = QUICK ? 150 : 1_000;
+  const silParams = Array.from({ length: nSil }, () =>
+    uriParams(devnet.models[silero.name]!, sInput, pathToFileURL(sFile).href),
+  );
+  const b2 = await burst(devnet, silParams);
+  const s2 = await drain(devnet, b2.block, nSil, b2.t0, 300_000);
+  figures["relayer.silero.throughputRps"] = Math.round(nSil / s2);
+  console.log(`silero: ${nSil} in ${s2.toFixed(2)} s`);
+  await breakdown(devnet, b2.block, b2.t0, "silero");
+  relayerProgress(run.relayer, "silero", b2.t0);
+}
 
-    // ---- Heavy model: served (steady state) vs bare onnxruntime in the same number of threads
-    phase("heavy model");
-    bare = await bareStarted;
-    // Single-thread time per inference, then enough requests for ~3 s (quick) / ~10 s of bare work.
-    const msPerInference = ((await bare.run(10, true)) / 10) * 1000;
-    const workSeconds = QUICK ? 3 : 10;
-    // Clamped: a calibration taken during a load spike must not shrink the steady-state window.
-    const nHeavy = Math.max(
-      QUICK ? 100 : 300,
-      Math.min(2_000, Math.round((workSeconds * 1000 * WORKERS) / msPerInference)),
-    );
-    const mark = (): CpuMark => {
-      const u = process.cpuUsage();
-      return {
-        t: performance.now(),
-        node: groupCpuSeconds(devnet.node.child.pid),
-        relayer: groupCpuSeconds(relayer.child.pid),
-        bare: groupCpuSeconds(bare?.pid),
-        bench: (u.user + u.system) / 1e6,
-        machine: machineCpuSeconds(),
-      };
-    };
-    const m0 = mark();
-    const bare1 = await bare.run(Math.floor(nHeavy / 2));
-    const m1 = mark();
-    const b3 = await burst(
-      devnet,
-      Array.from({ length: nHeavy }, (_, i) =>
-        inlineParams(
-          devnet.models[heavy.name]!,
-          encodeTensors([
-            fixed(
-              "x",
-              [1, HEAVY_MODEL.input],
-              x.map((v, j) => (j === 0 ? i / 4096 : v)),
-            ),
+type Bare = Awaited<ReturnType<typeof bareThreads>>;
+
+/** The CPU seconds of the node, the relayer, the bare process, this bench and the machine, now. */
+function cpuMark(run: Run, bare: Bare | undefined): CpuMark {
+  const u = process.cpuUsage();
+  return {
+    t: performance.now(),
+    node: groupCpuSeconds(run.devnet.node.child.pid),
+    relayer: groupCpuSeconds(run.relayer.child.pid),
+    bare: groupCpuSeconds(bare?.pid),
+    bench: (u.user + u.system) / 1e6,
+    machine: machineCpuSeconds(),
+  };
+}
+
+/** How many heavy requests make ~3 s (quick) / ~10 s of bare work, from a single-thread calibration. */
+async function heavyCount(
+  bare: Bare,
+): Promise<{ nHeavy: number; msPerInference: number; workSeconds: number }> {
+  // Single-thread time per inference, then enough requests for ~3 s (quick) / ~10 s of bare work.
+  const msPerInference = ((await bare.run(10, true)) / 10) * 1000;
+  const workSeconds = QUICK ? 3 : 10;
+  // Clamped: a calibration taken during a load spike must not shrink the steady-state window.
+  const nHeavy = Math.max(
+    QUICK ? 100 : 300,
+    Math.min(2_000, Math.round((workSeconds * 1000 * WORKERS) / msPerInference)),
+  );
+  return { nHeavy, msPerInference, workSeconds };
+}
+
+/** `nHeavy` heavy requests served by the relayer: the steady-state and end-to-end rates. */
+async function heavyServed(run: Run, nHeavy: number, bare: Bare) {
+  const { devnet, relayer, heavy, x } = run;
+  const b3 = await burst(
+    devnet,
+    Array.from({ length: nHeavy }, (_, i) =>
+      inlineParams(
+        devnet.models[heavy.name]!,
+        encodeTensors([
+          fixed(
+            "x",
+            [1, HEAVY_MODEL.input],
+            x.map((v, j) => (j === 0 ? i / 4096 : v)),
+          ),
+        ]),
+      ),
+    ),
+  );
+  const m2 = cpuMark(run, bare);
+  const th0 = threadCpu(relayer.child.pid);
+  const steps = await drainTimed(devnet, b3.block, nHeavy, b3.t0, 600_000);
+  const m3 = cpuMark(run, bare);
+  const th1 = threadCpu(relayer.child.pid);
+  console.log(
+    "  relayer threads, served (cores): " +
+      JSON.stringify(
+        Object.fromEntries(
+          Object.entries(th1).map(([k, v]) => [
+            k,
+            Math.round(((v - (th0[k] ?? 0)) / ((m3.t - m2.t) / 1000)) * 100) / 100,
           ]),
         ),
       ),
-    );
-    const m2 = mark();
-    const th0 = threadCpu(relayer.child.pid);
-    const steps = await drainTimed(devnet, b3.block, nHeavy, b3.t0, 600_000);
-    const m3 = mark();
-    const th1 = threadCpu(relayer.child.pid);
-    console.log(
-      "  relayer threads, served (cores): " +
-        JSON.stringify(
-          Object.fromEntries(
-            Object.entries(th1).map(([k, v]) => [
-              k,
-              Math.round(((v - (th0[k] ?? 0)) / ((m3.t - m2.t) / 1000)) * 100) / 100,
-            ]),
-          ),
-        ),
-    );
-    const first = steps.find((st) => st.count >= 10) ?? steps[0]!;
-    const last = steps.at(-1)!;
-    const served = (last.count - first.count) / ((last.t - first.t) / 1000);
-    const endToEnd = nHeavy / ((last.t - b3.t0) / 1000);
-    await breakdown(devnet, b3.block, b3.t0, "heavy");
-    relayerProgress("heavy", b3.t0);
-    const m4 = mark();
-    const bare2 = await bare.run(nHeavy - Math.floor(nHeavy / 2));
-    const m5 = mark();
-    console.log(`  cpu, bare (before): ${coresUsed(m0, m1)}`);
-    console.log(`  cpu, served:        ${coresUsed(m2, m3)}`);
-    console.log(`  cpu, bare (after):  ${coresUsed(m4, m5)}`);
-    const bareRate = nHeavy / (bare1 + bare2);
-    figures["relayer.heavy.servedOverBare"] = Math.round((served / bareRate) * 100) / 100;
-    console.log(
-      `heavy: ${msPerInference.toFixed(1)} ms/inference single-thread; ${nHeavy} requests; served ${served.toFixed(2)}/s ` +
-        `steady state (answers ${first.count}..${last.count} over ${((last.t - first.t) / 1000).toFixed(2)} s; ` +
-        `${endToEnd.toFixed(2)}/s end to end), bare ${bareRate.toFixed(2)}/s in ${WORKERS} threads ` +
-        `(${(nHeavy / 2 / bare1).toFixed(2)}/s before, ${((nHeavy - Math.floor(nHeavy / 2)) / bare2).toFixed(2)}/s after)`,
-    );
-    notes.push(
-      `Heavy: ${HEAVY_MODEL.name} ([1,${HEAVY_MODEL.input}] inline → [1,${HEAVY_MODEL.output}], ${HEAVY_MODEL.depth} GEMVs over one ` +
-        `1024² weight), ${msPerInference.toFixed(0)} ms per inference single-threaded in this run; ${nHeavy} requests ` +
-        `(~${workSeconds} s of bare work). Served = answered requests per second in steady state, from the first block ` +
-        `with ≥ 10 answers to the last answer (${endToEnd.toFixed(1)}/s end to end including the first answer's latency); ` +
-        `bare = the same number of inferences with plain onnxruntime in ${WORKERS} worker threads (same session options, ` +
-        "one session each), half before and half after the served run, the relayer idling.",
-    );
-    await bare.close();
-    bare = undefined;
-    await relayer.kill("SIGTERM");
+  );
+  const first = steps.find((st) => st.count >= 10) ?? steps[0]!;
+  const last = steps.at(-1)!;
+  const served = (last.count - first.count) / ((last.t - first.t) / 1000);
+  const endToEnd = nHeavy / ((last.t - b3.t0) / 1000);
+  await breakdown(devnet, b3.block, b3.t0, "heavy");
+  relayerProgress(relayer, "heavy", b3.t0);
+  return { served, endToEnd, first, last, cpu: coresUsed(m2, m3) };
+}
 
-    // ---- The relayer's pipeline alone (no chain): compute + sign + persist over a backlog of MLP jobs
-    phase("relayer pipeline");
-    const nPipe = QUICK ? 600 : 4_000;
-    const pipeInputs = Array.from({ length: nPipe }, (_, i) => mlpInputs[i % mlpInputs.length]!);
-    const pipe = await pipelineRate(devnet, mlp.hash, pipeInputs, path.join(tmp, "pipeline"));
-    figures["relayer.mlp.pipelineRps"] = Math.round(pipe);
-    console.log(`pipeline: ${nPipe} MLP answers computed+signed+persisted at ${pipe.toFixed(0)}/s`);
-  } catch (e) {
-    console.error(`relayer's last log lines:\n${relayerTail()}`);
-    throw e;
-  } finally {
-    await bare?.close();
-    await relayer.kill();
-    await devnet.stop();
-    if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
-  }
+/** Heavy model: served (steady state) vs bare onnxruntime in the same number of threads, half before, half after. */
+async function heavyVsBare(run: Run, bare: Bare): Promise<void> {
+  run.phase("heavy model");
+  const { nHeavy, msPerInference, workSeconds } = await heavyCount(bare);
+  const m0 = cpuMark(run, bare);
+  const bare1 = await bare.run(Math.floor(nHeavy / 2));
+  const m1 = cpuMark(run, bare);
+  const { served, endToEnd, first, last, cpu } = await heavyServed(run, nHeavy, bare);
+  const m4 = cpuMark(run, bare);
+  const bare2 = await bare.run(nHeavy - Math.floor(nHeavy / 2));
+  const m5 = cpuMark(run, bare);
+  console.log(`  cpu, bare (before): ${coresUsed(m0, m1)}`);
+  console.log(`  cpu, served:        ${cpu}`);
+  console.log(`  cpu, bare (after):  ${coresUsed(m4, m5)}`);
+  const bareRate = nHeavy / (bare1 + bare2);
+  run.figures["relayer.heavy.servedOverBare"] = Math.round((served / bareRate) * 100) / 100;
+  console.log(
+    `heavy: ${msPerInference.toFixed(1)} ms/inference single-thread; ${nHeavy} requests; served ${served.toFixed(2)}/s ` +
+      `steady state (answers ${first.count}..${last.count} over ${((last.t - first.t) / 1000).toFixed(2)} s; ` +
+      `${endToEnd.toFixed(2)}/s end to end), bare ${bareRate.toFixed(2)}/s in ${WORKERS} threads ` +
+      `(${(nHeavy / 2 / bare1).toFixed(2)}/s before, ${((nHeavy - Math.floor(nHeavy / 2)) / bare2).toFixed(2)}/s after)`,
+  );
+  run.notes.push(
+    `Heavy: ${HEAVY_MODEL.name} ([1,${HEAVY_MODEL.input}] inline → [1,${HEAVY_MODEL.output}], ${HEAVY_MODEL.depth} GEMVs over one ` +
+      `1024² weight), ${msPerInference.toFixed(0)} ms per inference single-threaded in this run; ${nHeavy} requests ` +
+      `(~${workSeconds} s of bare work). Served = answered requests per second in steady state, from the first block ` +
+      `with ≥ 10 answers to the last answer (${endToEnd.toFixed(1)}/s end to end including the first answer's latency); ` +
+      `bare = the same number of inferences with plain onnxruntime in ${WORKERS} worker threads (same session options, ` +
+      "one session each), half before and half after the served run, the relayer idling.",
+  );
+}
 
-  phase("done");
-  console.log(figures);
+/** The relayer's pipeline alone (no chain): compute + sign + persist over a backlog of MLP jobs. */
+async function pipeline(run: Run, mlpInputs: readonly Uint8Array[]): Promise<void> {
+  run.phase("relayer pipeline");
+  const nPipe = QUICK ? 600 : 4_000;
+  const pipeInputs = Array.from({ length: nPipe }, (_, i) => mlpInputs[i % mlpInputs.length]!);
+  const pipe = await pipelineRate(run.devnet, run.mlp.hash, pipeInputs, path.join(run.tmp, "pipeline"));
+  run.figures["relayer.mlp.pipelineRps"] = Math.round(pipe);
+  console.log(`pipeline: ${nPipe} MLP answers computed+signed+persisted at ${pipe.toFixed(0)}/s`);
+}
+
+function record(figures: Record<string, number>, notes: readonly string[]): void {
   recordBenchmarks("Relayer", figures, {
     description:
       "Real relayer process against a local hardhat node (scripts/lib/devnet.ts), one operator, 2 shared cores, " +
@@ -780,6 +805,43 @@ async function main(): Promise<void> {
       "relayer.heavy.servedOverBare": { min: 0.9 },
     },
   });
+}
+
+async function main(): Promise<void> {
+  const run = await startRun();
+  const { devnet, relayer, tmp } = run;
+  // The bare onnxruntime process is started now and used in the heavy phase.
+  let bare: Bare | undefined;
+  const bareStarted = bareThreads(run.heavy.file, run.x, WORKERS);
+  bareStarted.then(
+    (b) => (bare = b),
+    () => undefined, // reported where it is awaited
+  );
+  try {
+    run.phase("devnet and relayer started");
+    await warmUp(run);
+    const mlpInputs = await mlpThroughput(run);
+    await mlpLatency(run);
+    await sileroThroughput(run);
+    bare = await bareStarted;
+    await heavyVsBare(run, bare);
+    await bare.close();
+    bare = undefined;
+    await relayer.kill("SIGTERM");
+    await pipeline(run, mlpInputs);
+  } catch (e) {
+    const tail = [...relayer.lines().slice(-15), relayer.stderr().slice(-1_500)].filter(Boolean).join("\n");
+    console.error(`relayer's last log lines:\n${tail}`);
+    throw e;
+  } finally {
+    await bare?.close();
+    await relayer.kill();
+    await devnet.stop();
+    if (existsSync(tmp)) rmSync(tmp, { recursive: true, force: true });
+  }
+  run.phase("done");
+  console.log(run.figures);
+  record(run.figures, run.notes);
 }
 
 await main();

@@ -144,14 +144,20 @@ const figures: Record<string, number> = {};
   }
 }
 
-// ------------------------------------------------------------------ operators
-{
+/** A protocol with 10 operators and the BenchCrowd helper that adds operators and requests in bulk. */
+async function protocolWithCrowd() {
   const p = await deployProtocol({ operators: 10 });
-  const { ethers } = p;
-  const crowd = (await ethers.deployContract("BenchCrowd", [
+  const crowd = (await p.ethers.deployContract("BenchCrowd", [
     await p.token.getAddress(),
     await p.staking.getAddress(),
   ])) as unknown as BenchCrowd;
+  return { p, crowd };
+}
+
+// ------------------------------------------------------------------ operators
+{
+  const { p, crowd } = await protocolWithCrowd();
+  const { ethers } = p;
   await (await p.token.connect(p.deployer).transfer(await crowd.getAddress(), STAKE * 1000n)).wait();
   const harness = (await ethers.deployContract("StakingDrawHarness", [
     await p.staking.getAddress(),
@@ -188,12 +194,7 @@ const figures: Record<string, number> = {};
 
 // ------------------------------------------------------------------ open requests
 {
-  const p = await deployProtocol({ operators: 10 });
-  const { ethers } = p;
-  const crowd = (await ethers.deployContract("BenchCrowd", [
-    await p.token.getAddress(),
-    await p.staking.getAddress(),
-  ])) as unknown as BenchCrowd;
+  const { p, crowd } = await protocolWithCrowd();
   const coordinator = await p.coordinator.getAddress();
   await (await p.token.connect(p.deployer).approve(coordinator, parseEther("100000"))).wait();
   await (

@@ -29,6 +29,7 @@ import type { ICoordinator } from "../../types/ethers-contracts/contracts/reques
 import { createdRequestIn, requestGasLimit, type CreatedRequest } from "../../sdk/requests.js";
 import { rpcProvider } from "../../sdk/rpc.js";
 import { SILERO_PATH, SILERO_SCALE, SILERO_SCHEMA } from "./silero.js";
+import { sleep } from "../../sdk/retry.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HARDHAT_CLI = path.join(REPO_ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -78,8 +79,6 @@ export async function rpc<T = unknown>(
   if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
   return body.result as T;
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Kills a detached child's whole process group (ignores a group that is already gone). */
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
@@ -334,7 +333,10 @@ async function admitReferees(
   for (const c of calls) await (await timelock.execute(courtAddress, 0, c.data, zero, c.salt)).wait();
 }
 
-async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet> {
+type DeployedAddresses = Devnet["addresses"] & { readonly timelock: string; readonly refereeCourt: string };
+
+/** The Ignition module deployed on `node` (journal removed afterwards); the contracts' addresses. */
+async function deployContracts(node: HardhatNode, options: DevnetOptions): Promise<DeployedAddresses> {
   const { network } = await import("hardhat");
   const { default: VerdictModule } = await import("../../deploy/Verdict.js");
   await rpc(node.url, "evm_setBlockGasLimit", [
@@ -344,15 +346,10 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
   // Ignition journals deployments to http networks on disk: use a throw-away id, removed afterwards.
   const deploymentId = `devnet-${node.port}-${Date.now()}`;
   const ignitionDir = path.join(REPO_ROOT, "ignition");
-  let deployed: {
-    token: { getAddress(): Promise<string> };
-    staking: { getAddress(): Promise<string> };
-    registry: { getAddress(): Promise<string> };
-    coordinator: { getAddress(): Promise<string> };
-    disputes: { getAddress(): Promise<string> };
-    refereeCourt: { getAddress(): Promise<string> };
-    timelock: { getAddress(): Promise<string> };
-  };
+  let deployed: Record<
+    "token" | "staking" | "registry" | "coordinator" | "disputes" | "refereeCourt" | "timelock",
+    { getAddress(): Promise<string> }
+  >;
   try {
     deployed = await connection.ignition.deploy(VerdictModule, {
       deploymentId,
@@ -366,29 +363,28 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     rmSync(path.join(ignitionDir, "deployments", deploymentId), { recursive: true, force: true });
     await connection.close();
   }
-  const addresses = {
+  return {
     token: await deployed.token.getAddress(),
     staking: await deployed.staking.getAddress(),
     registry: await deployed.registry.getAddress(),
     coordinator: await deployed.coordinator.getAddress(),
     disputes: await deployed.disputes.getAddress(),
+    timelock: await deployed.timelock.getAddress(),
+    refereeCourt: await deployed.refereeCourt.getAddress(),
   };
+}
 
-  // sdk/rpc.ts: log reads in bounded ranges (as against a hosted provider), no response cache.
-  const chainId = BigInt(await rpc<string>(node.url, "eth_chainId"));
-  const provider: JsonRpcProvider = rpcProvider(node.url, chainId, {
-    pollingIntervalMs: 100,
-    timeoutMs: 300_000,
-  });
-  const deployer = new NonceManager(devAccount(0, provider));
-  const requesterHd = devAccount(1, provider);
-  const modelOwner = devAccount(2, provider);
+/** `count` operators (dev accounts 3..), each staking STAKE with a fresh signer key funded with ETH. */
+async function registerOperators(
+  provider: JsonRpcProvider,
+  deployer: NonceManager,
+  addresses: Devnet["addresses"],
+  count: number,
+): Promise<DevnetOperator[]> {
   const token = OPGToken__factory.connect(addresses.token, deployer);
   const staking = Staking__factory.connect(addresses.staking, provider);
-  const registry = ModelRegistry__factory.connect(addresses.registry, modelOwner);
-
   const operators: DevnetOperator[] = [];
-  for (let i = 0; i < (options.operators ?? 1); i++) {
+  for (let i = 0; i < count; i++) {
     const account = devAccount(3 + i, provider);
     const signer = new Wallet(keccak256(new TextEncoder().encode(`verdict-devnet-signer-${i}`)), provider);
     await (await token.transfer(account.address, STAKE)).wait();
@@ -408,7 +404,16 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
   }
   // Draws read weights as they stood at the start of the weight epoch: move to the next one.
   await provider.send("hardhat_mine", [`0x${(await staking.EPOCH_BLOCKS()).toString(16)}`]);
+  return operators;
+}
 
+/** The options' models registered by the model owner (dev account 2). */
+async function registerModels(
+  provider: JsonRpcProvider,
+  addresses: Devnet["addresses"],
+  options: DevnetOptions,
+) {
+  const registry = ModelRegistry__factory.connect(addresses.registry, devAccount(2, provider));
   const models: Devnet["models"] = {};
   for (const m of options.models ?? [generatedModel("mlp-8x16x4")]) {
     const uri = options.uriOf?.(m) ?? `file://${m.file}`;
@@ -429,16 +434,19 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     ).wait();
     models[m.name] = { ...m, uri };
   }
-  await admitReferees(
-    node,
-    deployer,
-    await deployed.timelock.getAddress(),
-    await deployed.refereeCourt.getAddress(),
-    (options.models ?? []).filter((m) => m.referee !== undefined),
-  );
+  return models;
+}
 
-  const prepaid = FEE * (options.prepaidRequests ?? 100_000n);
-  await (await token.transfer(requesterHd.address, prepaid)).wait();
+/** The requester (dev account 1) gets `prepaid` OPG and deposits it all in the coordinator's escrow. */
+async function fundRequester(
+  deployer: NonceManager,
+  requesterHd: HDNodeWallet,
+  addresses: Devnet["addresses"],
+  prepaid: bigint,
+) {
+  await (
+    await OPGToken__factory.connect(addresses.token, deployer).transfer(requesterHd.address, prepaid)
+  ).wait();
   await (
     await OPGToken__factory.connect(addresses.token, requesterHd).approve(addresses.coordinator, prepaid)
   ).wait();
@@ -448,13 +456,63 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
       prepaid,
     )
   ).wait();
+}
+
+/** Operator `i`'s relayer environment against this devnet, with `extra` on top. */
+function relayerEnvOf(
+  node: HardhatNode,
+  chainId: bigint,
+  addresses: Devnet["addresses"],
+  operators: readonly DevnetOperator[],
+  deployBlock: number,
+): Devnet["relayerEnv"] {
+  return (i, extra = {}) => {
+    const op = operators[i];
+    if (op === undefined) throw new Error(`no operator ${i}`);
+    return {
+      VERDICT_RPC_URL: node.url,
+      VERDICT_CHAIN_ID: chainId.toString(),
+      VERDICT_COORDINATOR_ADDRESS: addresses.coordinator,
+      VERDICT_STAKING_ADDRESS: addresses.staking,
+      VERDICT_REGISTRY_ADDRESS: addresses.registry,
+      VERDICT_OPERATOR_ADDRESS: op.address,
+      VERDICT_SIGNER_KEY: op.signerKey,
+      VERDICT_CONFIRMATIONS: "0",
+      VERDICT_POLL_INTERVAL_MS: "200",
+      VERDICT_START_BLOCK: String(deployBlock),
+      VERDICT_METRICS_PORT: "0",
+      VERDICT_LOG_LEVEL: "info",
+      ...extra,
+    };
+  };
+}
+
+async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet> {
+  const { timelock, refereeCourt, ...addresses } = await deployContracts(node, options);
+  // sdk/rpc.ts: log reads in bounded ranges (as against a hosted provider), no response cache.
+  const chainId = BigInt(await rpc<string>(node.url, "eth_chainId"));
+  const provider: JsonRpcProvider = rpcProvider(node.url, chainId, {
+    pollingIntervalMs: 100,
+    timeoutMs: 300_000,
+  });
+  const deployer = new NonceManager(devAccount(0, provider));
+  const requesterHd = devAccount(1, provider);
+  const operators = await registerOperators(provider, deployer, addresses, options.operators ?? 1);
+  const models = await registerModels(provider, addresses, options);
+  await admitReferees(
+    node,
+    deployer,
+    timelock,
+    refereeCourt,
+    (options.models ?? []).filter((m) => m.referee !== undefined),
+  );
+  await fundRequester(deployer, requesterHd, addresses, FEE * (options.prepaidRequests ?? 100_000n));
   const requesterWallet = new NonceManager(requesterHd);
   const coordinator = Coordinator__factory.connect(addresses.coordinator, requesterWallet);
   const deployBlock = await provider.getBlockNumber();
   if ((options.blockIntervalMs ?? 1000) > 0) {
     await rpc(node.url, "evm_setIntervalMining", [options.blockIntervalMs ?? 1000]);
   }
-
   return {
     node,
     url: node.url,
@@ -467,25 +525,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     deployBlock,
     coordinator,
     requesterWallet,
-    relayerEnv(i, extra = {}) {
-      const op = operators[i];
-      if (op === undefined) throw new Error(`no operator ${i}`);
-      return {
-        VERDICT_RPC_URL: node.url,
-        VERDICT_CHAIN_ID: chainId.toString(),
-        VERDICT_COORDINATOR_ADDRESS: addresses.coordinator,
-        VERDICT_STAKING_ADDRESS: addresses.staking,
-        VERDICT_REGISTRY_ADDRESS: addresses.registry,
-        VERDICT_OPERATOR_ADDRESS: op.address,
-        VERDICT_SIGNER_KEY: op.signerKey,
-        VERDICT_CONFIRMATIONS: "0",
-        VERDICT_POLL_INTERVAL_MS: "200",
-        VERDICT_START_BLOCK: String(deployBlock),
-        VERDICT_METRICS_PORT: "0",
-        VERDICT_LOG_LEVEL: "info",
-        ...extra,
-      };
-    },
+    relayerEnv: relayerEnvOf(node, chainId, addresses, operators, deployBlock),
     async stop() {
       provider.destroy();
       if (options.node === undefined) await node.stop();
@@ -621,4 +661,34 @@ export function startRelayerProcess(env: Record<string, string>): RelayerProcess
       await exited(child);
     },
   };
+}
+
+/**
+ * `requestInference` transactions for `params`, signed locally by the requester key with explicit nonces
+ * from the pending count, 2M gas and `feeFactor` × the node's max fee: ready for eth_sendRawTransaction.
+ */
+export async function signRequestTxs(
+  d: Devnet,
+  params: readonly ICoordinator.RequestParamsStruct[],
+  feeFactor: bigint,
+): Promise<string[]> {
+  const wallet = new Wallet(d.requester.key);
+  let nonce = await d.provider.getTransactionCount(d.requester.address, "pending");
+  const fee = await d.provider.getFeeData();
+  const raws: string[] = [];
+  for (const p of params) {
+    raws.push(
+      await wallet.signTransaction({
+        type: 2,
+        chainId: d.chainId,
+        to: d.addresses.coordinator,
+        data: d.coordinator.interface.encodeFunctionData("requestInference", [p]),
+        nonce: nonce++,
+        gasLimit: 2_000_000n,
+        maxFeePerGas: (fee.maxFeePerGas ?? 10_000_000_000n) * feeFactor,
+        maxPriorityFeePerGas: fee.maxPriorityFeePerGas ?? 1_000_000_000n,
+      }),
+    );
+  }
+  return raws;
 }

@@ -312,3 +312,51 @@ export async function fundSigners(devnet: Devnet, amount: bigint): Promise<void>
   const token = OPGToken__factory.connect(devnet.addresses.token, devAccount(0, devnet.provider));
   for (const o of devnet.operators) await (await token.transfer(o.signerAddress, amount)).wait();
 }
+
+/** A deadline `seconds` after the devnet's latest block (for requests an attack lets run out). */
+export async function deadlineIn(devnet: Devnet, seconds: number): Promise<bigint> {
+  const head = await devnet.provider.getBlock("latest");
+  return BigInt((head?.timestamp ?? 0) + seconds);
+}
+
+/** What an attack is scored against: the stakes, the requester's balance and the block before it. */
+export interface Ledger {
+  /** The block the attack starts from (for answers and logs since). */
+  readonly from: number;
+  /** OPG the operators' pools lost since the ledger was opened. */
+  stakeLoss(): Promise<number>;
+  /** The requester's net in OPG since the ledger was opened, plus `paidElsewhere` (fees not the attack's). */
+  requesterNetOpg(paidElsewhere?: bigint): Promise<number>;
+}
+
+export async function openLedger(devnet: Devnet): Promise<Ledger> {
+  const before = await stakes(devnet);
+  const balance = await requesterBalance(devnet);
+  const from = await devnet.provider.getBlockNumber();
+  return {
+    from,
+    stakeLoss: () => stakeLoss(devnet, before),
+    requesterNetOpg: async (paidElsewhere = 0n) =>
+      Number(formatEther((await requesterBalance(devnet)) - balance + paidElsewhere)),
+  };
+}
+
+/**
+ * Runs `fn` on a fresh bed with `operators` operators whose relayer processes (each with `env`) follow the
+ * chain; the bed is stopped however `fn` ends. `prepare` runs on the bed before the relayers start.
+ */
+export async function withRunningBed<T>(
+  opts: { operators?: number; env?: Record<string, string>; prepare?: (bed: AttackBed) => Promise<void> },
+  fn: (bed: AttackBed) => Promise<T>,
+): Promise<T> {
+  const operators = opts.operators ?? 1;
+  const bed = await attackBed(operators);
+  try {
+    await opts.prepare?.(bed);
+    const relayers = Array.from({ length: operators }, (_, i) => bed.startRelayer(i, opts.env));
+    for (const r of relayers) await r.waitFor((l) => l.includes("chain loop started"), 120_000);
+    return await fn(bed);
+  } finally {
+    await bed.stop();
+  }
+}

@@ -210,70 +210,63 @@ function writeIfChanged(file: string, bytes: Uint8Array | string): boolean {
   return true;
 }
 
-/** Generates every model and the manifest; returns the manifest. Idempotent. */
-export function generateModels(dir = GENERATED_DIR, log: (line: string) => void = () => {}): Manifest {
-  mkdirSync(dir, { recursive: true });
-  const models: ModelEntry[] = [];
-  for (const spec of FLOAT_MODELS) {
-    const bytes = floatModel(spec);
-    const file = `${spec.name}.onnx`;
-    const written = writeIfChanged(path.join(dir, file), bytes);
-    log(`${written ? "wrote" : "kept "} ${file} (${bytes.length} bytes)`);
+/** The entry fields every model shares, for `bytes` written to `<dir>/<name>.onnx`. */
+function writtenModel(
+  dir: string,
+  name: string,
+  kind: ModelEntry["kind"],
+  bytes: Uint8Array,
+  log: (line: string) => void,
+  extra = "",
+) {
+  const file = `${name}.onnx`;
+  const written = writeIfChanged(path.join(dir, file), bytes);
+  log(`${written ? "wrote" : "kept "} ${file} (${bytes.length} bytes)${extra}`);
+  return {
+    name,
+    kind,
+    file,
+    sha256: sha256(bytes),
+    bytes: bytes.length,
+    committed: bytes.length <= COMMIT_LIMIT_BYTES,
+  };
+}
+
+function floatEntries(dir: string, log: (line: string) => void): ModelEntry[] {
+  const models: ModelEntry[] = FLOAT_MODELS.map((spec) => {
     const L = spec.layers.length - 1;
-    models.push({
-      name: spec.name,
-      kind: "float-mlp",
-      file,
-      sha256: sha256(bytes),
-      bytes: bytes.length,
-      committed: bytes.length <= COMMIT_LIMIT_BYTES,
+    return {
+      ...writtenModel(dir, spec.name, "float-mlp", floatModel(spec), log),
       layers: spec.layers,
       inputs: [{ name: "x", dtype: "float32", shape: [spec.batch, spec.layers[0]!] }],
       outputs: [{ name: "y", dtype: "float32", shape: [spec.batch, spec.layers[L]!] }],
       outputScale: 6,
       valueScale: 1,
-    });
-  }
-  {
-    const spec = HEAVY_MODEL;
-    const bytes = deepModel(spec);
-    const file = `${spec.name}.onnx`;
-    const written = writeIfChanged(path.join(dir, file), bytes);
-    log(`${written ? "wrote" : "kept "} ${file} (${bytes.length} bytes)`);
-    models.push({
-      name: spec.name,
-      kind: "float-mlp",
-      file,
-      sha256: sha256(bytes),
-      bytes: bytes.length,
-      committed: bytes.length <= COMMIT_LIMIT_BYTES,
-      // Widths only (the `depth` hidden layers share one width×width weight; see the name).
-      layers: [spec.input, spec.width, spec.output],
-      inputs: [{ name: "x", dtype: "float32", shape: [1, spec.input] }],
-      outputs: [{ name: "y", dtype: "float32", shape: [1, spec.output] }],
-      outputScale: 6,
-      valueScale: 1,
-    });
-  }
-  for (const spec of INT_MODELS) {
+    };
+  });
+  const spec = HEAVY_MODEL;
+  models.push({
+    ...writtenModel(dir, spec.name, "float-mlp", deepModel(spec), log),
+    // Widths only (the `depth` hidden layers share one width×width weight; see the name).
+    layers: [spec.input, spec.width, spec.output],
+    inputs: [{ name: "x", dtype: "float32", shape: [1, spec.input] }],
+    outputs: [{ name: "y", dtype: "float32", shape: [1, spec.output] }],
+    outputScale: 6,
+    valueScale: 1,
+  });
+  return models;
+}
+
+function integerEntries(dir: string, log: (line: string) => void): ModelEntry[] {
+  return INT_MODELS.map((spec) => {
     const mlp = integerMlpFor(spec.name);
-    const bytes = integerModel(spec.name, mlp);
     const blob = packIntegerMlp(mlp);
-    const file = `${spec.name}.onnx`;
     const weightsFile = `${spec.name}.weights.bin`;
-    const written = writeIfChanged(path.join(dir, file), bytes);
+    const bytes = integerModel(spec.name, mlp);
     writeIfChanged(path.join(dir, weightsFile), blob);
-    log(
-      `${written ? "wrote" : "kept "} ${file} (${bytes.length} bytes), ${weightsFile} (${blob.length} bytes)`,
-    );
     const L = spec.layers.length - 1;
-    models.push({
-      name: spec.name,
-      kind: "int-mlp",
-      file,
-      sha256: sha256(bytes),
-      bytes: bytes.length,
-      committed: bytes.length <= COMMIT_LIMIT_BYTES,
+    return {
+      ...writtenModel(dir, spec.name, "int-mlp", bytes, log, `, ${weightsFile} (${blob.length} bytes)`),
       layers: spec.layers,
       inputs: [{ name: "x", dtype: "int64", shape: [1, spec.layers[0]!] }],
       outputs: [{ name: "y", dtype: "int64", shape: [1, spec.layers[L]!] }],
@@ -286,8 +279,14 @@ export function generateModels(dir = GENERATED_DIR, log: (line: string) => void 
         weightsFile,
         weightsSha256: sha256(blob),
       },
-    });
-  }
+    };
+  });
+}
+
+/** Generates every model and the manifest; returns the manifest. Idempotent. */
+export function generateModels(dir = GENERATED_DIR, log: (line: string) => void = () => {}): Manifest {
+  mkdirSync(dir, { recursive: true });
+  const models = [...floatEntries(dir, log), ...integerEntries(dir, log)];
   const manifest: Manifest = { version: 1, irVersion: IR_VERSION, opset: OPSET_VERSION, models };
   writeIfChanged(path.join(dir, path.basename(MANIFEST_PATH)), JSON.stringify(manifest, null, 2) + "\n");
   return manifest;

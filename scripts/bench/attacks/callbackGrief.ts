@@ -3,10 +3,10 @@
  * for 0 OPG. Now a request with a callback needs a fee per operator covering the callback's gas at the governed
  * callback gas price.
  */
-import { ZeroAddress, keccak256 } from "ethers";
 import type { Attack } from "../attacks.js";
 import { encodeTensors } from "../../../sdk/tensor.js";
 import { deployProtocol, makeRequest, signedAnswer } from "../../../test/helpers/protocol.js";
+import { callbackRequest, registerZeroFeeModel } from "../../../test/helpers/attack-beds.js";
 
 const attack: Attack = {
   description:
@@ -19,39 +19,15 @@ const attack: Attack = {
   run: async () => {
     const p = await deployProtocol();
     const burner = await p.ethers.deployContract("GasBurningConsumer");
-    const zeroFee = keccak256(new TextEncoder().encode("zero-fee-model"));
-    await (
-      await p.registry.connect(p.modelOwner).register({
-        modelHash: zeroFee,
-        uris: ["file://models/zero.onnx"],
-        ioSchema: '{"inputs":[],"outputs":[]}',
-        outputScale: 6,
-        tolerance: 0n,
-        feePerInference: 0n,
-        royaltyBps: 0,
-        disputeWindow: 60,
-        defaultRedundancy: 1,
-        referee: ZeroAddress,
-        modelCardHash: keccak256(new TextEncoder().encode("card")),
-      })
-    ).wait();
+    const zeroFee = await registerZeroFeeModel(p);
     const gasLimit = 300_000;
     const price = (await p.coordinator.params()).callbackGasPrice * 10n ** 9n; // OPG wei per gas
     let accepted = true;
     try {
       await (
-        await p.coordinator.connect(p.requester).requestInference({
-          modelHash: zeroFee,
-          input: new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0]),
-          inputHash: "0x" + "00".repeat(32),
-          inputURI: "",
-          redundancy: 0,
-          maxFee: 0n,
-          deadline: 0n,
-          callback: await burner.getAddress(),
-          callbackGasLimit: gasLimit,
-          finality: 0,
-        })
+        await p.coordinator
+          .connect(p.requester)
+          .requestInference(callbackRequest(zeroFee, await burner.getAddress(), gasLimit))
       ).wait();
     } catch {
       accepted = false;

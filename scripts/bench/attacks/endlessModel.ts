@@ -8,7 +8,7 @@
  */
 import type { Attack } from "../attacks.js";
 import { inlineParams, request } from "../../lib/devnet.js";
-import { attackBed, honestLatencies, int64Input, percentile } from "../../lib/node-attack.js";
+import { honestLatencies, int64Input, percentile, withRunningBed } from "../../lib/node-attack.js";
 
 const attack: Attack = {
   description:
@@ -17,12 +17,9 @@ const attack: Attack = {
   targets: {
     "attacks.endlessModel.stalledRequests": { max: 0 },
   },
-  async run(_connection, quick) {
-    const bed = await attackBed(1);
-    try {
+  run: (_connection, quick) =>
+    withRunningBed({ env: { VERDICT_INFERENCE_TIMEOUT_MS: "5000" } }, async (bed) => {
       const { devnet } = bed;
-      const relayer = bed.startRelayer(0, { VERDICT_INFERENCE_TIMEOUT_MS: "5000" });
-      await relayer.waitFor((l) => l.includes("chain loop started"), 120_000);
       const n = quick ? 5 : 12;
       await honestLatencies(bed, 1, 60_000); // loads the honest model
       const baseline = await honestLatencies(bed, n, 60_000);
@@ -45,10 +42,7 @@ const attack: Attack = {
         "relayer.hostile.otherRequestsP99Ms": Math.round(percentile(finite(during), 99)),
         "relayer.hostile.baselineP99Ms": Math.round(percentile(finite(baseline), 99)),
       };
-    } finally {
-      await bed.stop();
-    }
-  },
+    }),
 };
 
 export default attack;

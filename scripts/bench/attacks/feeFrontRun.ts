@@ -7,6 +7,7 @@
 import type { Attack } from "../attacks.js";
 import { FEE, makeRequest } from "../../../test/helpers/protocol.js";
 import { deployDisputeProtocol } from "../../../test/helpers/disputes.js";
+import { sleep } from "../../../sdk/retry.js";
 
 const OPG = 10n ** 18n;
 
@@ -20,7 +21,7 @@ async function run(): Promise<Record<string, number>> {
   await p.connection.provider.request({ method: "evm_setAutomine", params: [false] });
   const raise = await p.registry.connect(p.modelOwner).setFee(p.modelHash, FEE * 100n);
   const victim = makeRequest(p, { maxFee: FEE * 100n });
-  await new Promise((r) => setTimeout(r, 200));
+  await sleep(200);
   await p.connection.provider.request({ method: "evm_mine", params: [] });
   await p.connection.provider.request({ method: "evm_setAutomine", params: [true] });
   await raise.wait();

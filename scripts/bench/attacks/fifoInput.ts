@@ -10,17 +10,16 @@ import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import type { Attack } from "../attacks.js";
-import { formatEther, toUtf8Bytes } from "ethers";
+import { toUtf8Bytes } from "ethers";
 import { request, uriParams } from "../../lib/devnet.js";
 import {
   answeredWithin,
-  attackBed,
+  deadlineIn,
   expireAfterDeadline,
   FEE,
   honestLatencies,
-  requesterBalance,
-  stakeLoss,
-  stakes,
+  openLedger,
+  withRunningBed,
 } from "../../lib/node-attack.js";
 
 const attack: Attack = {
@@ -32,39 +31,28 @@ const attack: Attack = {
     "attacks.fifoInput.honestLossOpg": { max: 0 },
     "attacks.fifoInput.attackerNetOpg": { max: 0 },
   },
-  async run() {
-    const bed = await attackBed(1);
-    try {
+  run: () =>
+    withRunningBed({}, async (bed) => {
       const { devnet } = bed;
-      const relayer = bed.startRelayer(0);
-      await relayer.waitFor((l) => l.includes("chain loop started"), 120_000);
       const fifo = path.join(bed.inputsDir, "fifo");
       execFileSync("mkfifo", [fifo]);
-      const before = await stakes(devnet);
-      const balance = await requesterBalance(devnet);
-      const from = await devnet.provider.getBlockNumber();
-      const head = await devnet.provider.getBlock("latest");
+      const ledger = await openLedger(devnet);
       const created = await request(
         devnet,
         uriParams(devnet.models[bed.honest.name]!, toUtf8Bytes("anything"), pathToFileURL(fifo).href, {
-          deadline: BigInt((head?.timestamp ?? 0) + 300),
+          deadline: await deadlineIn(devnet, 300),
         }),
       );
       const honest = await honestLatencies(bed, 4, 60_000);
-      await answeredWithin(devnet, created.requestId, from, 30_000);
+      await answeredWithin(devnet, created.requestId, ledger.from, 30_000);
       await expireAfterDeadline(devnet, created.requestId, created.request);
       return {
         "attacks.fifoInput.stalledRequests": honest.filter((x) => !Number.isFinite(x)).length,
-        "attacks.fifoInput.honestLossOpg": await stakeLoss(devnet, before),
+        "attacks.fifoInput.honestLossOpg": await ledger.stakeLoss(),
         // The same account paid the honest requests' fees (one model fee each, k = 1): not the attack's cost.
-        "attacks.fifoInput.attackerNetOpg": Number(
-          formatEther((await requesterBalance(devnet)) - balance + BigInt(honest.length) * FEE),
-        ),
+        "attacks.fifoInput.attackerNetOpg": await ledger.requesterNetOpg(BigInt(honest.length) * FEE),
       };
-    } finally {
-      await bed.stop();
-    }
-  },
+    }),
 };
 
 export default attack;

@@ -18,6 +18,7 @@ import {
   revealVotes,
   saltOf,
 } from "../../../test/helpers/disputes.js";
+import { refereeParts, riggedModelTerms } from "../../../test/helpers/attack-beds.js";
 
 const OPG = 10n ** 18n;
 
@@ -36,13 +37,7 @@ async function run(): Promise<Record<string, number>> {
   const p = await deployDisputeProtocol({ operators: 10 });
   const owner = p.modelOwner;
   const ownerAddress = await owner.getAddress();
-  const parts = {
-    layers: entry.layers,
-    divisors: entry.integer!.divisors,
-    inputBound: BigInt(entry.integer!.inputBound),
-    inputName: entry.inputs[0]!.name,
-    outputName: entry.outputs[0]!.name,
-  };
+  const parts = refereeParts(entry);
   const genuine = await deployIntegerRefereeFromParts(p.deployer, {
     ...parts,
     weights: readPackedWeights(entry),
@@ -52,21 +47,7 @@ async function run(): Promise<Record<string, number>> {
     weights: riggedWeights(entry, readPackedWeights(entry)),
   });
   const modelHash = "0x" + entry.sha256;
-  await (
-    await p.registry.connect(owner).register({
-      modelHash,
-      uris: [`file://models/generated/${entry.file}`],
-      ioSchema: '{"inputs":[],"outputs":[]}',
-      outputScale: entry.outputScale,
-      tolerance: 0n,
-      feePerInference: FEE,
-      royaltyBps: 500,
-      disputeWindow: 60,
-      defaultRedundancy: 3,
-      referee: rigged.refereeAddress,
-      modelCardHash: keccak256(new TextEncoder().encode("rigged")),
-    })
-  ).wait();
+  await (await p.registry.connect(owner).register(riggedModelTerms(entry, rigged.refereeAddress, 3))).wait();
   const input = integerInput(
     entry,
     Array.from({ length: 16 }, (_, i) => BigInt(i * 97 - 600)),

@@ -6,7 +6,8 @@
  */
 import type { Attack } from "../attacks.js";
 import { inlineParams, request } from "../../lib/devnet.js";
-import { answersSince, attackBed, honestLatencies, uint8Input } from "../../lib/node-attack.js";
+import { sleep } from "../../../sdk/retry.js";
+import { answersSince, honestLatencies, uint8Input, withRunningBed } from "../../lib/node-attack.js";
 
 const attack: Attack = {
   description:
@@ -16,18 +17,15 @@ const attack: Attack = {
     "attacks.modelExfiltration.secretsLeaked": { max: 0 },
     "attacks.modelExfiltration.stalledRequests": { max: 0 },
   },
-  async run() {
-    const bed = await attackBed(1);
-    try {
+  run: () =>
+    withRunningBed({}, async (bed) => {
       const { devnet } = bed;
-      const relayer = bed.startRelayer(0);
-      await relayer.waitFor((l) => l.includes("chain loop started"), 120_000);
       const from = await devnet.provider.getBlockNumber();
       for (const m of [bed.exfil, bed.exfilAbsolute]) {
         await request(devnet, inlineParams(devnet.models[m.name]!, uint8Input("x", [1], [0n])));
       }
       const honest = await honestLatencies(bed, 3, 60_000);
-      await new Promise((r) => setTimeout(r, 3_000));
+      await sleep(3_000);
       const secret = Buffer.from(bed.secret).toString("hex");
       const key = devnet.operators[0]!.signerKey.slice(2).toLowerCase();
       // Any 8-byte window of the secret (or 8 bytes of the raw key) in any posted output is a leak.
@@ -43,10 +41,7 @@ const attack: Attack = {
         "attacks.modelExfiltration.secretsLeaked": leaked,
         "attacks.modelExfiltration.stalledRequests": honest.filter((x) => !Number.isFinite(x)).length,
       };
-    } finally {
-      await bed.stop();
-    }
-  },
+    }),
 };
 
 export default attack;

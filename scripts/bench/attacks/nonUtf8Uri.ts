@@ -6,16 +6,14 @@
  * process; after the deadline anyone tries `expire`.
  */
 import type { Attack } from "../attacks.js";
-import { formatEther } from "ethers";
 import {
   answeredWithin,
-  attackBed,
+  deadlineIn,
   expireAfterDeadline,
+  openLedger,
   requestWithRawUri,
-  requesterBalance,
-  stakeLoss,
-  stakes,
   uint8Input,
+  withRunningBed,
 } from "../../lib/node-attack.js";
 
 const attack: Attack = {
@@ -26,33 +24,24 @@ const attack: Attack = {
     "attacks.nonUtf8Uri.honestLossOpg": { max: 0 },
     "attacks.nonUtf8Uri.attackerNetOpg": { max: 0 },
   },
-  async run() {
-    const bed = await attackBed(1);
-    try {
+  run: () =>
+    withRunningBed({}, async (bed) => {
       const { devnet } = bed;
-      const relayer = bed.startRelayer(0);
-      await relayer.waitFor((l) => l.includes("chain loop started"), 120_000);
-      const before = await stakes(devnet);
-      const balance = await requesterBalance(devnet);
-      const from = await devnet.provider.getBlockNumber();
-      const head = await devnet.provider.getBlock("latest");
+      const ledger = await openLedger(devnet);
       const created = await requestWithRawUri(
         devnet,
         devnet.models[bed.honest.name]!,
         uint8Input("x", [1], [0n]),
         Uint8Array.of(0x68, 0x74, 0x74, 0x70, 0x73, 0x3a, 0xc3, 0x28, 0xff),
-        { deadline: BigInt((head?.timestamp ?? 0) + 300) },
+        { deadline: await deadlineIn(devnet, 300) },
       );
-      await answeredWithin(devnet, created.requestId, from, 60_000);
+      await answeredWithin(devnet, created.requestId, ledger.from, 60_000);
       await expireAfterDeadline(devnet, created.requestId, created.request);
       return {
-        "attacks.nonUtf8Uri.honestLossOpg": await stakeLoss(devnet, before),
-        "attacks.nonUtf8Uri.attackerNetOpg": Number(formatEther((await requesterBalance(devnet)) - balance)),
+        "attacks.nonUtf8Uri.honestLossOpg": await ledger.stakeLoss(),
+        "attacks.nonUtf8Uri.attackerNetOpg": await ledger.requesterNetOpg(),
       };
-    } finally {
-      await bed.stop();
-    }
-  },
+    }),
 };
 
 export default attack;

@@ -9,17 +9,17 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Attack } from "../attacks.js";
-import { formatEther, parseEther } from "ethers";
+import { parseEther } from "ethers";
 import { request, uriParams } from "../../lib/devnet.js";
+import { sleep } from "../../../sdk/retry.js";
 import { Disputes__factory } from "../../../types/ethers-contracts/index.js";
 import {
   answeredWithin,
-  attackBed,
   fundSigners,
   honestInput,
-  requesterBalance,
-  stakeLoss,
-  stakes,
+  openLedger,
+  withRunningBed,
+  type AttackBed,
 } from "../../lib/node-attack.js";
 
 const attack: Attack = {
@@ -32,7 +32,6 @@ const attack: Attack = {
     "attacks.withdrawnInput.disputesOpened": { max: 0 },
   },
   async run() {
-    const bed = await attackBed(2);
     const input = honestInput(7);
     let served = 0;
     const server = createServer((_req, res) => {
@@ -41,53 +40,46 @@ const attack: Attack = {
       else res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const duty = {
+      VERDICT_WATCHTOWER_SHARE: "1",
+      VERDICT_CHALLENGER: "1",
+      VERDICT_CHALLENGER_BOND_BUDGET: "1000",
+    };
+    const prepare = (bed: AttackBed): Promise<void> => fundSigners(bed.devnet, parseEther("1000"));
     try {
-      const { devnet } = bed;
-      await fundSigners(devnet, parseEther("1000"));
-      const duty = {
-        VERDICT_WATCHTOWER_SHARE: "1",
-        VERDICT_CHALLENGER: "1",
-        VERDICT_CHALLENGER_BOND_BUDGET: "1000",
-      };
-      const relayers = [bed.startRelayer(0, duty), bed.startRelayer(1, duty)];
-      for (const r of relayers) await r.waitFor((l) => l.includes("chain loop started"), 120_000);
-      const before = await stakes(devnet);
-      const balance = await requesterBalance(devnet);
-      const from = await devnet.provider.getBlockNumber();
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/input.vtn1`;
-      const created = await request(devnet, uriParams(devnet.models[bed.honest.name]!, input, url));
-      const answer = await answeredWithin(devnet, created.requestId, from, 60_000);
-      if (answer === undefined) throw new Error("the honest operator did not answer");
-      // The other operator's watchtower re-executes (and fails to fetch); give it a few polls.
-      await new Promise((r) => setTimeout(r, 8_000));
-      const opened = await devnet.provider.getLogs({
-        fromBlock: from,
-        toBlock: "latest",
-        topics: [],
+      return await withRunningBed({ operators: 2, env: duty, prepare }, async (bed) => {
+        const { devnet } = bed;
+        const ledger = await openLedger(devnet);
+        const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/input.vtn1`;
+        const created = await request(devnet, uriParams(devnet.models[bed.honest.name]!, input, url));
+        const answer = await answeredWithin(devnet, created.requestId, ledger.from, 60_000);
+        if (answer === undefined) throw new Error("the honest operator did not answer");
+        // The other operator's watchtower re-executes (and fails to fetch); give it a few polls.
+        await sleep(8_000);
+        return {
+          "attacks.withdrawnInput.honestLossOpg": await ledger.stakeLoss(),
+          "attacks.withdrawnInput.attackerNetOpg": await ledger.requesterNetOpg(),
+          "attacks.withdrawnInput.disputesOpened": await disputesOpenedSince(devnet, ledger.from),
+          "attacks.withdrawnInput.inputFetches": served,
+        };
       });
-      const disputesInterface = Disputes__factory.createInterface();
-      const disputes = opened.filter((l) => {
-        try {
-          return (
-            disputesInterface.parseLog({ topics: [...l.topics], data: l.data })?.name === "DisputeOpened"
-          );
-        } catch {
-          return false;
-        }
-      }).length;
-      return {
-        "attacks.withdrawnInput.honestLossOpg": await stakeLoss(devnet, before),
-        "attacks.withdrawnInput.attackerNetOpg": Number(
-          formatEther((await requesterBalance(devnet)) - balance),
-        ),
-        "attacks.withdrawnInput.disputesOpened": disputes,
-        "attacks.withdrawnInput.inputFetches": served,
-      };
     } finally {
       await new Promise<void>((r) => server.close(() => r()));
-      await bed.stop();
     }
   },
 };
+
+/** DisputeOpened events since `from`. */
+async function disputesOpenedSince(devnet: AttackBed["devnet"], from: number): Promise<number> {
+  const logs = await devnet.provider.getLogs({ fromBlock: from, toBlock: "latest", topics: [] });
+  const disputesInterface = Disputes__factory.createInterface();
+  return logs.filter((l) => {
+    try {
+      return disputesInterface.parseLog({ topics: [...l.topics], data: l.data })?.name === "DisputeOpened";
+    } catch {
+      return false;
+    }
+  }).length;
+}
 
 export default attack;

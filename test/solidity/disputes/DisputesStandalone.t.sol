@@ -40,16 +40,17 @@ contract DisputesStandaloneTest is Test {
     }
 
     function _addresses() internal view returns (address[8] memory) {
-        return [
-            address(token),
-            address(this),
-            STAKING,
-            REGISTRY,
-            address(0xC4EC),
-            address(this),
-            ARBITER,
-            randomness
-        ];
+        return
+            [
+                address(token),
+                address(this),
+                STAKING,
+                REGISTRY,
+                address(0xC4EC),
+                address(this),
+                ARBITER,
+                randomness
+            ];
     }
 
     function setUp() public {
@@ -123,9 +124,20 @@ contract DisputesStandaloneTest is Test {
     function testVoteKeys() public view {
         bytes32 a = keccak256("a");
         bytes32 b = keccak256("b");
-        assertEq(bytes32(disputes.voteKey(1, a)), bytes32(disputes.voteKey(1, b)), "invalid votes count together");
+        assertEq(
+            bytes32(disputes.voteKey(1, a)),
+            bytes32(disputes.voteKey(1, b)),
+            "invalid votes count together"
+        );
         assertTrue(disputes.voteKey(0, a) != disputes.voteKey(0, b), "results differ by output");
-        assertTrue(disputes.voteKey(0, bytes32(0)) != disputes.voteKey(1, bytes32(0)), "outcome is in the key");
-        assertEq(bytes32(disputes.voteKey(0, a)), bytes32(bytes31(keccak256(abi.encode(uint8(0), a)))), "formula");
+        assertTrue(
+            disputes.voteKey(0, bytes32(0)) != disputes.voteKey(1, bytes32(0)),
+            "outcome is in the key"
+        );
+        assertEq(
+            bytes32(disputes.voteKey(0, a)),
+            bytes32(bytes31(keccak256(abi.encode(uint8(0), a)))),
+            "formula"
+        );
     }
 }

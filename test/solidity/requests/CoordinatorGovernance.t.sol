@@ -38,7 +38,14 @@ contract GovernanceTest is Test {
     function _params()
         internal
         view
-        returns (uint16 treasuryBps, uint16 missBps, uint32 cap, uint32 defDeadline, uint32 maxDeadline, uint32 jail)
+        returns (
+            uint16 treasuryBps,
+            uint16 missBps,
+            uint32 cap,
+            uint32 defDeadline,
+            uint32 maxDeadline,
+            uint32 jail
+        )
     {
         (, treasuryBps, missBps, cap, defDeadline, maxDeadline, jail, , ) = coordinator.params();
     }
@@ -50,10 +57,28 @@ contract GovernanceTest is Test {
 
     function test_constructorRefusesZeroGovernanceOrTreasury() public {
         AgreementChecker checker = new AgreementChecker();
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0));
-        new Coordinator(IERC20(address(token)), IStaking(address(1)), registry, checker, address(0), TREASURY);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0));
-        new Coordinator(IERC20(address(token)), IStaking(address(1)), registry, checker, address(this), address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0)
+        );
+        new Coordinator(
+            IERC20(address(token)),
+            IStaking(address(1)),
+            registry,
+            checker,
+            address(0),
+            TREASURY
+        );
+        vm.expectRevert(
+            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0)
+        );
+        new Coordinator(
+            IERC20(address(token)),
+            IStaking(address(1)),
+            registry,
+            checker,
+            address(this),
+            address(0)
+        );
     }
 
     function test_strangersCannotGovern() public {
@@ -81,15 +106,25 @@ contract GovernanceTest is Test {
         bytes32 before = _paramsHash();
         uint16 maxTreasury = coordinator.MAX_TREASURY_BPS();
         vm.expectRevert(
-            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("treasuryBps"), maxTreasury + 1)
+            abi.encodeWithSelector(
+                ICoordinator.InvalidParameter.selector,
+                bytes32("treasuryBps"),
+                maxTreasury + 1
+            )
         );
         coordinator.setTreasury(TREASURY, maxTreasury + 1);
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("treasury"), 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("treasury"), 0)
+        );
         coordinator.setTreasury(address(0), 100);
 
         uint32 maxCap = coordinator.MAX_CALLBACK_GAS_CAP();
         vm.expectRevert(
-            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("callbackGasCap"), maxCap + 1)
+            abi.encodeWithSelector(
+                ICoordinator.InvalidParameter.selector,
+                bytes32("callbackGasCap"),
+                maxCap + 1
+            )
         );
         coordinator.setCallbackGasCap(maxCap + 1);
 
@@ -103,15 +138,25 @@ contract GovernanceTest is Test {
 
         uint16 maxMiss = coordinator.MAX_MISS_PENALTY_BPS();
         vm.expectRevert(
-            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("missPenaltyBps"), maxMiss + 1)
+            abi.encodeWithSelector(
+                ICoordinator.InvalidParameter.selector,
+                bytes32("missPenaltyBps"),
+                maxMiss + 1
+            )
         );
         coordinator.setMissPenalty(maxMiss + 1, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("missJailDuration"), 30 days + 1)
+            abi.encodeWithSelector(
+                ICoordinator.InvalidParameter.selector,
+                bytes32("missJailDuration"),
+                30 days + 1
+            )
         );
         coordinator.setMissPenalty(0, 30 days + 1);
 
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0));
+        vm.expectRevert(
+            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0)
+        );
         coordinator.transferGovernance(address(0));
         assertEq(_paramsHash(), before, "a refused value changed a parameter");
     }
@@ -121,7 +166,14 @@ contract GovernanceTest is Test {
         coordinator.setCallbackGasCap(2_000_000);
         coordinator.setDeadlines(60, 7 days);
         coordinator.setMissPenalty(500, 30 days);
-        (uint16 treasuryBps, uint16 missBps, uint32 cap, uint32 defDeadline, uint32 maxDeadline, uint32 jail) = _params();
+        (
+            uint16 treasuryBps,
+            uint16 missBps,
+            uint32 cap,
+            uint32 defDeadline,
+            uint32 maxDeadline,
+            uint32 jail
+        ) = _params();
         assertEq(coordinator.treasury(), address(0x7EA6), "treasury");
         assertEq(treasuryBps, 2_000, "treasuryBps");
         assertEq(cap, 2_000_000, "callbackGasCap");
