@@ -91,7 +91,7 @@ interface ICoordinator {
     ///           paid or penalised: 6 INPUT_UNAVAILABLE (the input URI cannot be fetched or does not hash to
     ///           inputHash), 9 MODEL_UNAVAILABLE (the model bytes cannot be fetched or do not hash to
     ///           modelHash), 10 DECLINED (not opted in to the model, or beyond the operator's resource
-    ///           limits), 11 OUTPUT_TOO_LARGE (the output exceeds MAX_OUTPUT).
+    ///           limits), 11 OUTPUT_TOO_LARGE (the output exceeds maxOutput).
     ///         Code 8 (UNDECIDED) is delivered only by the dispute contract. Any other code is rejected.
     struct Answer {
         uint8 index; // position of the operator in request.operators

@@ -357,10 +357,10 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
 
     /// @dev The attested hash: keccak256 of a RESULT's output, or the reason code itself, which must be one
     ///      of the outcome's defined codes (so no reason can pose as an output hash).
-    function _outputHash(Answer calldata answer) private pure returns (bytes32) {
+    function _outputHash(Answer calldata answer) private view returns (bytes32) {
         uint8 outcome = answer.outcome;
         if (outcome == OUTCOME_RESULT) {
-            if (answer.output.length > MAX_OUTPUT) revert OutputTooLarge(answer.output.length, MAX_OUTPUT);
+            if (answer.output.length > MIN_OUTPUT_LIMIT) _checkOutputSize(answer.output.length);
             return keccak256(answer.output);
         }
         if (outcome > OUTCOME_CANNOT_SERVE) revert BadOutcome(outcome);
@@ -556,6 +556,11 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
 
     /// @notice Sets the callback gas price, in gwei of OPG per gas. Timelocked.
     function setCallbackGasPrice(uint32) external {
+        _forward();
+    }
+
+    /// @notice Sets the largest output an answer may carry, in bytes. Timelocked.
+    function setMaxOutput(uint32) external {
         _forward();
     }
 

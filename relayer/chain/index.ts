@@ -21,6 +21,7 @@ import { lyingRunner } from "./dev-lie.js";
 import { DutiesDb } from "./duties-db.js";
 import { DisputeDuties } from "./juror.js";
 import { fetchPolicyOf } from "../service.js";
+import { SIGNER_BALANCE_REFRESH_MS } from "../metrics.js";
 import { NonceManager } from "./nonce.js";
 import { ChainDb, type DisputeCandidate } from "./store.js";
 import { Submitter } from "./submitter.js";
@@ -211,6 +212,7 @@ export async function startChainRelayer(
     confirmations: config.confirmations,
     startBlock: config.startBlock,
     juror: config.juror,
+    metrics,
     sender: { nonces, maxFeePerGas: config.maxFeePerGas, stuckMs: config.stuckTxMs },
   });
   const challenger = config.challenger
@@ -249,6 +251,11 @@ export async function startChainRelayer(
   const recovered = submitter.recover();
   if (recovered > 0) log.info({ recovered }, "re-attached computed answers to their persisted transactions");
 
+  const stopBalance = metrics.trackSignerBalance(
+    () => provider.getBalance(signer.address),
+    SIGNER_BALANCE_REFRESH_MS,
+    (e) => log.debug({ err: e instanceof Error ? e.message : String(e) }, "signer balance not read"),
+  );
   let stopping = false;
   let failures = 0;
   /** Cumulative wall time per loop phase (ms), logged with each progress line. */
@@ -351,6 +358,7 @@ export async function startChainRelayer(
     chainDb,
     async stop() {
       stopping = true;
+      stopBalance();
       wake?.();
       await loop;
       await dutiesRound;
