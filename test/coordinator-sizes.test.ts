@@ -31,10 +31,12 @@ import {
 
 const KiB = 1024;
 
+/** Bytes of a VTN1 int64 tensor "y" besides its elements. */
+const HEADER = encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [0], data: [] }]).length;
+
 /** A VTN1 int64 tensor as close to `bytes` as whole elements allow (never above it). */
 function outputNear(bytes: number, value = 1n, change?: { at: number; by: bigint }): Uint8Array {
-  const overhead = encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [0], data: [] }]).length;
-  const n = Math.floor((bytes - overhead) / 8);
+  const n = Math.floor((bytes - HEADER) / 8);
   const data = Array.from({ length: n }, (_, i) => value + BigInt(i % 1000));
   if (change) data[change.at] = data[change.at]! + change.by;
   return encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [n], data }]);
@@ -50,31 +52,29 @@ const maxOutputData = (p: Protocol, limit: number): string =>
   p.coordinator.interface.encodeFunctionData("setMaxOutput", [limit]);
 
 describe("Coordinator: outputs of real size under a governed limit", function () {
-  it("answers, agrees within tolerance, finalizes and pays a 64 KiB output", async function () {
-    const p = await deployProtocol({ redundancy: 2, tolerance: 2n });
+  it("answers, agrees, finalizes and pays a 64 KiB output (k = 2, agreement by hash)", async function () {
+    const p = await deployProtocol({ redundancy: 2 });
     expect(await p.coordinator.maxOutput()).to.equal(64n * 1024n);
-    const a = outputNear(64 * KiB);
-    const b = outputNear(64 * KiB, 1n, { at: 4_000, by: 1n }); // differs by 1 <= tolerance 2
-    expect(a.length).to.be.within(64 * KiB - 8, 64 * KiB);
+    const out = outputNear(64 * KiB);
+    expect(out.length).to.be.within(64 * KiB - 8, 64 * KiB);
     const created = await makeRequest(p, { redundancy: 2 });
     const requester = await p.requester.getAddress();
     const escrow0 = await p.coordinator.balanceOf(requester);
-
-    const first = await gasOf(
-      p.coordinator.submitAnswer(
-        created.requestId,
-        created.request,
-        await signedAnswer(p, created, 0, a),
-        "0x",
-      ),
-    );
-    // The second answer differs from the anchor: it carries the anchor's output as its reference.
-    const second = await gasOf(
-      p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 1, b), a),
-    );
-    const st = await p.coordinator.requestState(created.requestId);
-    expect(st.status).to.equal(RequestStatus.Answered); // agreed: no dispute
-    console.log(`      gas: 64 KiB first answer ${first}, agreeing second answer with reference ${second}`);
+    const gas: bigint[] = [];
+    for (const i of [0, 1]) {
+      gas.push(
+        await gasOf(
+          p.coordinator.submitAnswer(
+            created.requestId,
+            created.request,
+            await signedAnswer(p, created, i, out),
+            "0x",
+          ),
+        ),
+      );
+    }
+    expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Answered);
+    console.log(`      gas: 64 KiB answers ${gas.join(", ")}`);
 
     await increaseTime(p, 61);
     await expect(p.coordinator.finalize(created.requestId, created.request, "0x")).to.emit(
@@ -88,6 +88,43 @@ describe("Coordinator: outputs of real size under a governed limit", function ()
       expect(rec.accruedFees).to.be.greaterThan(0n);
     }
     expect(await p.coordinator.balanceOf(requester)).to.equal(escrow0); // both served: no refund
+  });
+
+  it("with a tolerance, k x output stays within MAX_COMPARED_BYTES so the comparison fits one transaction", async function () {
+    const p = await deployProtocol({ redundancy: 2, tolerance: 2n });
+    expect(await p.coordinator.MAX_COMPARED_BYTES()).to.equal(40n * 1024n);
+    const limit = (40 * KiB) / 2; // k = 2
+    const created = await makeRequest(p, { redundancy: 2 });
+    const before = await p.coordinator.requestState(created.requestId);
+    await expect(
+      p.coordinator.submitAnswer(
+        created.requestId,
+        created.request,
+        await signedAnswer(p, created, 0, new Uint8Array(limit + 1).fill(1)),
+        "0x",
+      ),
+    )
+      .to.be.revertedWithCustomError(p.coordinator, "OutputTooLarge")
+      .withArgs(limit + 1, limit);
+    expect(await p.coordinator.requestState(created.requestId)).to.deep.equal(before);
+
+    // At the limit, the worst case: the outputs differ (within tolerance) only in their last element, so
+    // the whole output is compared. It fits one transaction with room to spare.
+    const a = outputNear(limit);
+    const n = (a.length - HEADER) / 8;
+    const b = outputNear(limit, 1n, { at: n - 1, by: 2n });
+    await p.coordinator.submitAnswer(
+      created.requestId,
+      created.request,
+      await signedAnswer(p, created, 0, a),
+      "0x",
+    );
+    const compared = await gasOf(
+      p.coordinator.submitAnswer(created.requestId, created.request, await signedAnswer(p, created, 1, b), a),
+    );
+    expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Answered);
+    expect(compared).to.be.lessThan(16_777_216n / 2n);
+    console.log(`      gas: a 20 KiB answer compared within tolerance ${compared}`);
   });
 
   it("refuses an output one byte over the limit with OutputTooLarge and leaves everything as it was", async function () {
@@ -225,5 +262,45 @@ describe("Coordinator: outputs of real size under a governed limit", function ()
     expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Corrected);
     expect(await p.staking.poolAssets(liar.address)).to.be.lessThan(pool0);
     expect(await p.coordinator.balanceOf(requester)).to.equal(escrow0 + FEE); // the fee comes back
+  });
+  it("a dispute at the compared limit (40 KiB, tolerance 2) compares the whole output within one transaction", async function () {
+    const p = await deployDisputeProtocol({ tolerance: 2n });
+    const challenger = p.others[0]!;
+    await fundChallenger(p, challenger, parseEther("100000"));
+    const answered = outputNear(40 * KiB, 5n);
+    const n = (answered.length - HEADER) / 8;
+    // The jurors' output differs from the operator's only in the last element, within tolerance: the
+    // operator is right, which takes a comparison of every element.
+    const majority = outputNear(40 * KiB, 5n, { at: n - 1, by: 1n });
+    const created = await makeRequest(p);
+    const honest = assigned(p, created, 0);
+    await (
+      await p.coordinator.submitAnswer(
+        created.requestId,
+        created.request,
+        await signedAnswer(p, created, 0, answered),
+        "0x",
+      )
+    ).wait();
+    await (
+      await p.disputes.connect(challenger).openDispute(created.requestId, created.request, majority)
+    ).wait();
+    const jurors = await drawJury(p, created);
+    const vote = (juror: string): Vote => ({
+      outcome: 0,
+      outputHash: keccak256(majority),
+      salt: saltOf(juror, 1),
+    });
+    await commitVotes(p, created.requestId, 1, jurors, vote);
+    await increaseTime(p, 61);
+    await revealVotes(p, created.requestId, jurors, vote);
+    await increaseTime(p, 61);
+    const pool0 = await p.staking.poolAssets(honest.address);
+    const settled = await gasOf(p.disputes.settle(created.requestId, created.request, majority, [answered]));
+    console.log(`      gas: settle comparing a 40 KiB output within tolerance ${settled}`);
+    expect(settled).to.be.lessThan(16_777_216n);
+    expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Finalized);
+    expect(await p.staking.poolAssets(honest.address)).to.be.greaterThanOrEqual(pool0); // not slashed
+    expect((await p.coordinator.operatorRecord(honest.address)).lost).to.equal(0n);
   });
 });

@@ -69,7 +69,12 @@ interface Answer {
   output: Uint8Array;
 }
 
-async function answerOf(devnet: Devnet, requestId: bigint, fromBlock: number, relayer: RelayerProcess): Promise<Answer> {
+async function answerOf(
+  devnet: Devnet,
+  requestId: bigint,
+  fromBlock: number,
+  relayer: RelayerProcess,
+): Promise<Answer> {
   const deadline = Date.now() + 120_000;
   for (;;) {
     const logs: Log[] = await devnet.provider.getLogs({
@@ -111,7 +116,10 @@ describe("relayer: outputs above 4 KiB, limited by the chain's maxOutput", funct
     devnet = await startDevnet({ operators: 1, models: [model] });
     const start = await devnet.provider.getBlockNumber();
     relayer = startRelayerProcess(
-      devnet.relayerEnv(0, { VERDICT_DATA_DIR: path.join(tmp, "relayer"), VERDICT_START_BLOCK: String(start) }),
+      devnet.relayerEnv(0, {
+        VERDICT_DATA_DIR: path.join(tmp, "relayer"),
+        VERDICT_START_BLOCK: String(start),
+      }),
     );
     expect(await devnet.coordinator.maxOutput()).to.equal(65_536n);
 

@@ -33,6 +33,11 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     uint32 public constant MIN_OUTPUT_LIMIT = 4_096;
     uint32 public constant MAX_OUTPUT_LIMIT = 120 * 1024;
     uint32 public constant DEFAULT_MAX_OUTPUT = 64 * 1024;
+    /// @notice For a model with a tolerance, k × output size may not exceed this: agreement within a tolerance
+    ///         is checked element by element (~250 gas a byte, in `submitAnswer` and in a dispute's `settle`,
+    ///         which may compare all k answers), and every check must fit one transaction (EIP-7825: 2^24 gas),
+    ///         or an honest answer could not be posted and a dispute could not be settled.
+    uint32 public constant MAX_COMPARED_BYTES = 40 * 1024;
     /// @notice Largest k: answers are tracked in 8-bit masks.
     uint8 public constant MAX_REDUNDANCY = 8;
     uint16 public constant MAX_TREASURY_BPS = 2_000;
@@ -127,9 +132,15 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
         registry = registry_;
     }
 
-    /// @dev Refuses a RESULT output above the governed limit; callers skip it up to MIN_OUTPUT_LIMIT.
-    function _checkOutputSize(uint256 size) internal view {
+    /// @dev Refuses a RESULT output above the request's limit: the governed `maxOutput`, and for a model with
+    ///      a tolerance at most MAX_COMPARED_BYTES / k. Callers skip it up to MIN_OUTPUT_LIMIT (never above
+    ///      either limit: MAX_COMPARED_BYTES / MAX_REDUNDANCY = 5,120).
+    function _checkOutputSize(uint256 size, Request calldata req) internal view {
         uint256 max = maxOutput;
+        if (req.tolerance != 0) {
+            uint256 compared = MAX_COMPARED_BYTES / req.redundancy;
+            if (compared < max) max = compared;
+        }
         if (size > max) revert OutputTooLarge(size, max);
     }
 

@@ -57,6 +57,17 @@ import type { ChainDb, StoredRequest } from "./store.js";
  * `maxOutput` decides (a larger output is the OUTPUT_TOO_LARGE cannot-serve outcome).
  */
 export const MIN_OUTPUT_LIMIT = 4_096;
+/** The coordinator's MAX_COMPARED_BYTES: for a model with a tolerance, k × output size stays within it. */
+export const MAX_COMPARED_BYTES = 40 * 1024;
+
+/**
+ * The largest output the coordinator accepts for a request (CoordinatorState._checkOutputSize): the governed
+ * `maxOutput`, and for a model with a tolerance at most MAX_COMPARED_BYTES / k.
+ */
+export function outputLimit(maxOutput: number, req: { tolerance: bigint; redundancy: bigint }): number {
+  if (req.tolerance === 0n || req.redundancy <= 0n) return maxOutput;
+  return Math.min(maxOutput, Math.floor(MAX_COMPARED_BYTES / Number(req.redundancy)));
+}
 /** Default largest input (inline or fetched), checked before any decoding. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 /** Tries of a transient cannot-serve failure (a fetch) before it is answered as such. */
@@ -255,11 +266,11 @@ export class Computer {
       const res = await this.#o.runner.run(model, input);
       if (res.output.length > MIN_OUTPUT_LIMIT) {
         // Read fresh: governance may move the limit at any time (an RPC failure here is retried as such).
-        const max = Number(await this.#coordinator.maxOutput());
+        const max = outputLimit(Number(await this.#coordinator.maxOutput()), req.request);
         if (res.output.length > max) {
           throw new CannotServeError(
             CannotServeReason.OUTPUT_TOO_LARGE,
-            `output is ${res.output.length} bytes, above the coordinator's maxOutput of ${max}`,
+            `output is ${res.output.length} bytes, above the coordinator's limit of ${max} for this request`,
             false,
           );
         }

@@ -225,11 +225,12 @@ export class Submitter {
   }
 
   /**
-   * With k > 1, the first answer's output must accompany ours when the hashes differ. Read from its
-   * AnswerSubmitted log; empty when we are first or agree byte for byte.
+   * With k > 1 and a tolerance, the first answer's output must accompany ours when the hashes differ. Read
+   * from its AnswerSubmitted log; empty when we are first or agree byte for byte, or when the model has no
+   * tolerance (the hashes decide: the coordinator never reads it).
    */
   async #reference(job: Job, req: StoredRequest): Promise<Uint8Array> {
-    if (req.request.redundancy <= 1n) return new Uint8Array();
+    if (req.request.redundancy <= 1n || req.request.tolerance === 0n) return new Uint8Array();
     const logs = await this.#o.provider.getLogs({
       address: this.#o.coordinator,
       fromBlock: req.blockNumber,
