@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { encodeBytes32String, keccak256, parseEther, type Signer } from "ethers";
 import { encodeTensors } from "../sdk/tensor.js";
 import { RequestStatus } from "../sdk/requests.js";
+import { MAX_COMPARED_BYTES, MIN_OUTPUT_LIMIT, outputLimit } from "../relayer/chain/compute.js";
 import {
   FEE,
   assigned,
@@ -93,8 +94,13 @@ describe("Coordinator: outputs of real size under a governed limit", function ()
   it("with a tolerance, k x output stays within MAX_COMPARED_BYTES so the comparison fits one transaction", async function () {
     const p = await deployProtocol({ redundancy: 2, tolerance: 2n });
     expect(await p.coordinator.MAX_COMPARED_BYTES()).to.equal(40n * 1024n);
+    // The relayer's twin of the rule (it answers OUTPUT_TOO_LARGE beyond it) is the chain's.
+    expect(BigInt(MAX_COMPARED_BYTES)).to.equal(await p.coordinator.MAX_COMPARED_BYTES());
+    expect(BigInt(MIN_OUTPUT_LIMIT)).to.equal(await p.coordinator.MIN_OUTPUT_LIMIT());
     const limit = (40 * KiB) / 2; // k = 2
     const created = await makeRequest(p, { redundancy: 2 });
+    expect(outputLimit(64 * KiB, created.request)).to.equal(limit);
+    expect(outputLimit(64 * KiB, { ...created.request, tolerance: 0n })).to.equal(64 * KiB);
     const before = await p.coordinator.requestState(created.requestId);
     await expect(
       p.coordinator.submitAnswer(
