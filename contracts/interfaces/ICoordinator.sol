@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IVerdictErrors} from "./IVerdictErrors.sol";
+
 /// @title ICoordinator
 /// @notice The request path: requests with escrowed fees, assignment, signed answers, dispute windows,
 ///         finalization, expiry, and the hooks through which the dispute contract settles a dispute.
-interface ICoordinator {
+interface ICoordinator is IVerdictErrors {
     /// @notice The state machine of a request (docs/protocol.md). Finalized, Rejected, Expired and
     ///         Corrected are terminal: every request reaches exactly one of them.
     enum Status {
@@ -129,8 +131,6 @@ interface ICoordinator {
     error NotEnoughGasForCallback(uint256 gasLeft, uint256 needed);
     error BadWrongMask(uint8 wrongMask, uint8 redundancy);
     error NotFeeCollector(address caller);
-    error InvalidParameter(bytes32 name, uint256 value);
-    error NotGovernance(address caller);
     error NotDisputeContract(address caller);
     error NotRegistry(address caller);
     /// @notice The model's fee per operator does not cover the callback's gas at `callbackGasPrice`.

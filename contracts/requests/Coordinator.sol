@@ -38,7 +38,8 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         address governance_,
         address treasury_
     ) CoordinatorState(token_, staking_, registry_) EIP712("Verdict", "1") {
-        if (governance_ == address(0) || treasury_ == address(0)) revert InvalidParameter("governance", 0);
+        if (governance_ == address(0)) revert InvalidParameter("governance", 0);
+        if (treasury_ == address(0)) revert InvalidParameter("treasury", 0);
         agreementChecker = agreementChecker_;
         settlement = address(new Settlement(token_, staking_, registry_));
         governance = governance_;
