@@ -4,6 +4,9 @@
  * - histogram: verdict_relayer_answer_latency_seconds (request seen -> answer confirmed)
  * - gauges: verdict_relayer_queue_depth{state}, verdict_relayer_chain_lag_blocks,
  *   verdict_relayer_last_poll_timestamp_seconds
+ * - alerting (docs/operations.md, "Alerts"): verdict_signer_balance_wei (the signer's gas balance, refreshed
+ *   every `balanceRefreshMs` by `trackSignerBalance`), verdict_missed_duties_total{duty} (answer, commit,
+ *   reveal: a duty this operator can be penalised for, missed)
  * `GET /metrics` serves the registry; `GET /healthz` answers 200 while the last successful chain poll
  * is at most `healthMaxStalenessMs` old, else 503 (also 503 before the first poll).
  */
@@ -11,6 +14,13 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { RelayerError } from "./errors.js";
+
+/** Duties an operator can miss (and be penalised for): verdict_missed_duties_total's `duty` label. */
+export const MISSED_DUTIES = ["answer", "commit", "reveal"] as const;
+export type MissedDuty = (typeof MISSED_DUTIES)[number];
+
+/** Default refresh period of verdict_signer_balance_wei. */
+export const SIGNER_BALANCE_REFRESH_MS = 60_000;
 
 export interface MetricsOptions {
   /** Also export process metrics (CPU, memory, event loop). Default true. */
@@ -27,6 +37,8 @@ export class RelayerMetrics {
   readonly queueDepth: Gauge<"state">;
   readonly chainLag: Gauge;
   readonly lastPoll: Gauge;
+  readonly signerBalance: Gauge;
+  readonly missedDuties: Counter<"duty">;
   readonly #now: () => number;
   #lastPollOkAt: number | undefined;
 
@@ -72,6 +84,18 @@ export class RelayerMetrics {
       help: "Unix time of the last successful chain poll",
       registers,
     });
+    this.signerBalance = new Gauge({
+      name: "verdict_signer_balance_wei",
+      help: "Native gas balance of the operator's signer, in wei (alert well before it cannot pay for answers)",
+      registers,
+    });
+    this.missedDuties = new Counter({
+      name: "verdict_missed_duties_total",
+      help: "Duties missed: answer (deadline passed unanswered), commit and reveal (juror deadlines)",
+      labelNames: ["duty"],
+      registers,
+    });
+    for (const duty of MISSED_DUTIES) this.missedDuties.inc({ duty }, 0);
     if (options.defaultMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: "verdict_relayer_" });
   }
@@ -91,6 +115,33 @@ export class RelayerMetrics {
 
   setQueueDepth(counts: Readonly<Record<"pending" | "computed" | "submitted", number>>): void {
     for (const [state, n] of Object.entries(counts)) this.queueDepth.set({ state }, n);
+  }
+
+  /** Records a duty this operator missed (it may be penalised for it). */
+  missedDuty(duty: MissedDuty): void {
+    this.missedDuties.inc({ duty });
+  }
+
+  /**
+   * Refreshes verdict_signer_balance_wei now and every `intervalMs` from `read` (e.g. provider.getBalance
+   * of the signer). A failed read keeps the last value (the RPC's health has its own metrics). Returns a
+   * function that stops the refresh.
+   */
+  trackSignerBalance(
+    read: () => Promise<bigint>,
+    intervalMs: number,
+    onError?: (e: unknown) => void,
+  ): () => void {
+    const refresh = (): void => {
+      read().then(
+        (wei) => this.signerBalance.set(Number(wei)),
+        (e: unknown) => onError?.(e),
+      );
+    };
+    refresh();
+    const timer = setInterval(refresh, intervalMs);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   /** Milliseconds since the last successful poll; undefined before the first. */

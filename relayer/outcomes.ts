@@ -22,6 +22,7 @@
  * bytes32, set `CANNOT_SERVE_OUTCOME_ON_CHAIN` to true: every cannot-serve reason is then posted as
  * outcome 2.
  */
+import { reasonInfo } from "../sdk/reasons.js";
 import { RelayerError } from "./errors.js";
 
 /** Attestation outcomes (the uint8 `outcome` of an attestation). */
@@ -39,17 +40,15 @@ export const CannotServeReason = {
   MODEL_UNAVAILABLE: 9,
   /** This operator cannot run the job: deadline, memory, an unsafe or unloadable model. */
   DECLINED: 10,
-  /** The canonical output exceeds the coordinator's MAX_OUTPUT. */
+  /** The canonical output exceeds the coordinator's governed maxOutput. */
   OUTPUT_TOO_LARGE: 11,
 } as const;
 export type CannotServeReason = (typeof CannotServeReason)[keyof typeof CannotServeReason];
 
-export const CANNOT_SERVE_NAMES: Readonly<Record<CannotServeReason, string>> = {
-  6: "INPUT_UNAVAILABLE",
-  9: "MODEL_UNAVAILABLE",
-  10: "DECLINED",
-  11: "OUTPUT_TOO_LARGE",
-};
+/** Names of the cannot-serve reasons, from the SDK's one table (sdk/reasons.ts). */
+export const CANNOT_SERVE_NAMES = Object.fromEntries(
+  Object.values(CannotServeReason).map((c) => [c, reasonInfo(c)?.name ?? String(c)]),
+) as Readonly<Record<CannotServeReason, string>>;
 
 /** Whether the coordinator accepts outcome 2 (CANNOT_SERVE). Flip when the "coord" branch lands. */
 export const CANNOT_SERVE_OUTCOME_ON_CHAIN = true;

@@ -47,7 +47,7 @@ export const ReasonCode = {
   MODEL_UNAVAILABLE: 9,
   /** CANNOT_SERVE: not opted in to the model, or beyond the operator's resource or time limits. */
   DECLINED: 10,
-  /** CANNOT_SERVE: the output is larger than the coordinator's MAX_OUTPUT. */
+  /** CANNOT_SERVE: the output is larger than the coordinator's maxOutput. */
   OUTPUT_TOO_LARGE: 11,
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

@@ -21,3 +21,4 @@ export * from "./client.js";
 export * from "./abi/index.js";
 export * from "./abi/typed.js";
 export * from "./abi/contracts.js";
+export * from "./reasons.js";

@@ -268,11 +268,11 @@ describe("Coordinator: forbidden transitions leave funds and state intact", func
     expect(await balances(p)).to.deep.equal(before);
 
     const created = await makeRequest(p);
-    const big = new Uint8Array(4097);
+    const big = new Uint8Array(65_537); // the governed limit's default is 64 KiB (was a 4,096 constant)
     const answer = await signedAnswer(p, created, 0, big);
     await expect(p.coordinator.submitAnswer(created.requestId, created.request, answer, "0x"))
       .to.be.revertedWithCustomError(p.coordinator, "OutputTooLarge")
-      .withArgs(4097, 4096);
+      .withArgs(65_537, 65_536);
   });
 
   it("refuses to expire early, then refunds in full; nobody served it, so nobody is penalised", async function () {

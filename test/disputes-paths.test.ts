@@ -576,7 +576,7 @@ describe("Disputes: bad input leaves state and funds intact", function () {
     const bad = p.disputes.interface.encodeFunctionData("setParameters", [
       await paramsWith(p, { arbiterTimeout: 60 }),
     ]);
-    await rejectsWith(governed(p, await p.disputes.getAddress(), bad), "InvalidParameters");
+    await rejectsWith(governed(p, await p.disputes.getAddress(), bad), "InvalidParameter");
     expect((await p.disputes.parameters()).arbiterTimeout).to.equal(params.arbiterTimeout);
   });
 });

@@ -2,6 +2,16 @@
 import type { Command } from "commander";
 import { CliError, EXIT_CHAIN, parseRequestId, toJson, withSpinner } from "../support.js";
 import type { Ctx } from "../lib/context.js";
+import { describeAttestedReason } from "../../sdk/reasons.js";
+
+/** An answer's or a correction's reason code, named and explained (empty for a RESULT). */
+function reasonOf(args: Record<string, unknown>): string {
+  const outcome = args.outcome;
+  const hash = args.outputHash ?? args.output;
+  if ((typeof outcome !== "number" && typeof outcome !== "bigint") || typeof hash !== "string") return "";
+  const why = describeAttestedReason(outcome, hash);
+  return why === undefined ? "" : ` reason="${why}"`;
+}
 
 export function register(program: Command, ctx: Ctx): void {
   program
@@ -24,7 +34,7 @@ export function register(program: Command, ctx: Ctx): void {
             .filter(([k]) => !["request", "input", "output", "signature"].includes(k))
             .map(([k, v]) => `${k}=${typeof v === "object" ? toJson(v).replace(/\s+/g, "") : String(v)}`)
             .join(" ");
-          lines.push(`  #${e.blockNumber} ${e.source}.${e.name} ${args}`);
+          lines.push(`  #${e.blockNumber} ${e.source}.${e.name} ${args}${reasonOf(e.args)}`);
         }
         lines.push("checks:");
         for (const c of verification.checks)

@@ -21,7 +21,7 @@ import {
   withSpinner,
 } from "../support.js";
 import { iso, type Ctx } from "../lib/context.js";
-import { printResult } from "../lib/print.js";
+import { answerLine, printResult } from "../lib/print.js";
 import type { Session } from "../lib/session.js";
 
 interface RequestOpts {
@@ -185,6 +185,7 @@ async function status(ctx: Ctx, id: string): Promise<void> {
     `deadline: ${iso(st.deadline)}`,
   ];
   if (st.windowEnds > 0n) lines.push(`dispute window ends: ${iso(st.windowEnds)}`);
+  if (st.answered > 0) for (const a of (await s.client.trail(requestId)).answers) lines.push(answerLine(a));
   ctx.out(lines.join("\n"));
 }
 

@@ -1,15 +1,24 @@
 /** How results print: decoded tensors with fixed64 as exact decimals. */
 import type { InferenceResult } from "../../sdk/client.js";
-import { ReasonCode } from "../../sdk/eip712.js";
+import { Outcome } from "../../sdk/eip712.js";
+import type { TrailAnswer } from "../../sdk/trail.js";
 import { fixedToDecimal } from "../../sdk/fixed.js";
+import { describeAttestedReason, describeReason } from "../../sdk/reasons.js";
 import { toJson } from "../support.js";
 import type { Ctx } from "./context.js";
 
-/** "3 DTYPE_MISMATCH": the code with its name from the SDK's table, or the raw bytes32 if unknown. */
+/** "3 DTYPE_MISMATCH: …": the code with its name and meaning (sdk/reasons.ts), or the raw bytes32 if unknown. */
 function reasonName(r: InferenceResult): string {
   if (r.reasonCode === undefined) return String(r.output);
-  const name = Object.entries(ReasonCode).find(([, v]) => v === r.reasonCode)?.[0];
-  return name ? `${r.reasonCode} ${name}` : String(r.reasonCode);
+  return describeReason(r.reasonCode);
+}
+
+/** One answer of a request: "answer #0 by 0x…: result 0x<hash>" or "…: cannot serve — 11 OUTPUT_TOO_LARGE: …". */
+export function answerLine(a: TrailAnswer): string {
+  const head = `answer #${a.index} by ${a.operator}: `;
+  if (a.outcome === Outcome.RESULT) return head + `result ${a.outputHash}`;
+  const kind = a.outcome === Outcome.INVALID_INPUT ? "invalid input" : "cannot serve";
+  return head + `${kind} — ${describeAttestedReason(a.outcome, a.outputHash) ?? a.outputHash}`;
 }
 
 export function printResult(ctx: Ctx, r: InferenceResult): void {

@@ -5,15 +5,15 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {ICoordinator, IDisputeHook} from "../interfaces/ICoordinator.sol";
 import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
-import {IRefereeCourt} from "../referee/IRefereeCourt.sol";
-import {ReentrancyLock} from "../libraries/ReentrancyLock.sol";
+import {IRefereeCourt} from "../interfaces/IRefereeCourt.sol";
 import {AgreementChecker} from "../requests/AgreementChecker.sol";
 import {DisputeMath} from "./DisputeMath.sol";
-import {IDisputes} from "./IDisputes.sol";
-import {IStakingDisputes} from "./IDisputeDeps.sol";
+import {IDisputes} from "../interfaces/IDisputes.sol";
+import {IStakingDisputes} from "../interfaces/IDisputeDeps.sol";
 import {JuryLib} from "./JuryLib.sol";
 
 /// @title Disputes
@@ -30,7 +30,7 @@ import {JuryLib} from "./JuryLib.sol";
 ///      coordinator's commitment, so opening a dispute writes one storage slot. Payouts (challenger,
 ///      jurors, requester compensation) are credited and pulled with {claim}; the contract is deployed with
 ///      a 1-wei float (deploy/Verdict.ts) so its token balance never returns to zero.
-contract Disputes is IDisputes, IDisputeHook, ReentrancyLock {
+contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using DisputeMath for DisputeMath.Params;

@@ -4,11 +4,12 @@ pragma solidity 0.8.30;
 import {ICoordinator} from "../interfaces/ICoordinator.sol";
 import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
-import {IRefereeCourt} from "../referee/IRefereeCourt.sol";
+import {IRefereeCourt} from "../interfaces/IRefereeCourt.sol";
 import {AgreementChecker} from "../requests/AgreementChecker.sol";
 import {DisputeMath} from "./DisputeMath.sol";
-import {IStakingDisputes} from "./IDisputeDeps.sol";
-import {IDisputes} from "./IDisputes.sol";
+import {IStakingDisputes} from "../interfaces/IDisputeDeps.sol";
+import {IDisputes} from "../interfaces/IDisputes.sol";
+import {IVerdictErrors} from "../interfaces/IVerdictErrors.sol";
 
 /// @title JuryLib
 /// @notice The committee of a dispute (seating, commit, reveal, tally, closing a round) and the judgement
@@ -285,9 +286,9 @@ library JuryLib {
     }
 
     /// @notice Replaces the dispute parameters with `p` if every one lies within its bounds
-    ///         ({DisputeMath.valid}); else reverts `InvalidParameters`.
+    ///         ({DisputeMath.valid}); else reverts `InvalidParameter("disputeParameters", 0)`.
     function setParameters(DisputeMath.Params storage target, DisputeMath.Params calldata p) public {
-        if (!DisputeMath.valid(p)) revert IDisputes.InvalidParameters();
+        if (!DisputeMath.valid(p)) revert IVerdictErrors.InvalidParameter("disputeParameters", 0);
         target.minBond = p.minBond;
         target.slashFloor = p.slashFloor;
         target.feeMultipleBps = p.feeMultipleBps;

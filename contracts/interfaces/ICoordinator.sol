@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IVerdictErrors} from "./IVerdictErrors.sol";
+
 /// @title ICoordinator
 /// @notice The request path: requests with escrowed fees, assignment, signed answers, dispute windows,
 ///         finalization, expiry, and the hooks through which the dispute contract settles a dispute.
-interface ICoordinator {
+interface ICoordinator is IVerdictErrors {
     /// @notice The state machine of a request (docs/protocol.md). Finalized, Rejected, Expired and
     ///         Corrected are terminal: every request reaches exactly one of them.
     enum Status {
@@ -91,7 +93,7 @@ interface ICoordinator {
     ///           paid or penalised: 6 INPUT_UNAVAILABLE (the input URI cannot be fetched or does not hash to
     ///           inputHash), 9 MODEL_UNAVAILABLE (the model bytes cannot be fetched or do not hash to
     ///           modelHash), 10 DECLINED (not opted in to the model, or beyond the operator's resource
-    ///           limits), 11 OUTPUT_TOO_LARGE (the output exceeds MAX_OUTPUT).
+    ///           limits), 11 OUTPUT_TOO_LARGE (the output exceeds maxOutput).
     ///         Code 8 (UNDECIDED) is delivered only by the dispute contract. Any other code is rejected.
     struct Answer {
         uint8 index; // position of the operator in request.operators
@@ -129,8 +131,6 @@ interface ICoordinator {
     error NotEnoughGasForCallback(uint256 gasLeft, uint256 needed);
     error BadWrongMask(uint8 wrongMask, uint8 redundancy);
     error NotFeeCollector(address caller);
-    error InvalidParameter(bytes32 name, uint256 value);
-    error NotGovernance(address caller);
     error NotDisputeContract(address caller);
     error NotRegistry(address caller);
     /// @notice The model's fee per operator does not cover the callback's gas at `callbackGasPrice`.

@@ -3,14 +3,15 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
+import {IVerdictErrors} from "./IVerdictErrors.sol";
+
 /// @title IStaking
 /// @notice Operators, delegation as shares of an operator's pool, fee rewards, slashing and the capped,
 ///         stake-weighted draw of operators. The request coordinator and the dispute contracts talk to
 ///         staking only through this interface.
-interface IStaking {
+interface IStaking is IVerdictErrors {
     // ---------------------------------------------------------------- errors
     error ZeroAmount();
-    error ZeroAddress();
     error UnknownOperator(address operator);
     error AlreadyRegistered(address operator);
     error CommissionTooHigh(uint256 commissionBps, uint256 maxBps);
@@ -27,7 +28,6 @@ interface IStaking {
     error ExitNotReady(address operator, uint64 readyAt);
     error NotEnoughOperators(uint256 requested, uint256 eligible);
     error TooManyOperators(uint256 capacity);
-    error InvalidParameter(bytes32 name, uint256 value);
     error SignerInUse(address signer);
     /// @notice A slasher-only call from an address that is not one of the two fixed slashers.
     error NotSlasher(address caller);

@@ -64,7 +64,7 @@ library VerdictTypes {
     bytes32 internal constant REASON_MODEL_UNAVAILABLE = bytes32(uint256(9));
     /// @notice CANNOT_SERVE: the operator has not opted in to this model or cannot run it (resources, time).
     bytes32 internal constant REASON_DECLINED = bytes32(uint256(10));
-    /// @notice CANNOT_SERVE: the output is larger than the coordinator's MAX_OUTPUT.
+    /// @notice CANNOT_SERVE: the output is larger than the coordinator's maxOutput.
     bytes32 internal constant REASON_OUTPUT_TOO_LARGE = bytes32(uint256(11));
 
     /// @notice True when `reason` is a defined INVALID_INPUT code (1..5, 7) or CANNOT_SERVE code (6, 9..11).

@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IReferee} from "../interfaces/IReferee.sol";
-import {IRefereeCourt} from "./IRefereeCourt.sol";
+import {IRefereeCourt} from "../interfaces/IRefereeCourt.sol";
 
 /// @title RefereeCourt
 /// @notice The admission registry of on-chain referees and the place they are run (docs/referee.md,

@@ -38,7 +38,8 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         address governance_,
         address treasury_
     ) CoordinatorState(token_, staking_, registry_) EIP712("Verdict", "1") {
-        if (governance_ == address(0) || treasury_ == address(0)) revert InvalidParameter("governance", 0);
+        if (governance_ == address(0)) revert InvalidParameter("governance", 0);
+        if (treasury_ == address(0)) revert InvalidParameter("treasury", 0);
         agreementChecker = agreementChecker_;
         settlement = address(new Settlement(token_, staking_, registry_));
         governance = governance_;
@@ -288,7 +289,7 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         if (st.answeredMask & bit != 0) revert AlreadyAnswered(requestId, index);
 
         uint8 outcome = answer.outcome;
-        bytes32 outputHash = _outputHash(answer);
+        bytes32 outputHash = _outputHash(req, answer);
         address operator = req.operators[index];
         _checkAttestation(requestId, req, operator, answer, outputHash);
 
@@ -357,10 +358,10 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
 
     /// @dev The attested hash: keccak256 of a RESULT's output, or the reason code itself, which must be one
     ///      of the outcome's defined codes (so no reason can pose as an output hash).
-    function _outputHash(Answer calldata answer) private pure returns (bytes32) {
+    function _outputHash(Request calldata req, Answer calldata answer) private view returns (bytes32) {
         uint8 outcome = answer.outcome;
         if (outcome == OUTCOME_RESULT) {
-            if (answer.output.length > MAX_OUTPUT) revert OutputTooLarge(answer.output.length, MAX_OUTPUT);
+            if (answer.output.length > MIN_OUTPUT_LIMIT) _checkOutputSize(answer.output.length, req);
             return keccak256(answer.output);
         }
         if (outcome > OUTCOME_CANNOT_SERVE) revert BadOutcome(outcome);
@@ -402,7 +403,8 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
 
     /// @dev Compares a served answer with the anchor, outcome first: an INVALID_INPUT answer agrees with an
     ///      INVALID_INPUT anchor (whatever the two reasons) and never with a RESULT; two RESULTs agree when
-    ///      their hashes are equal or the outputs agree within tolerance (`referenceOutput` is the anchor's).
+    ///      their hashes are equal or, for a model with a tolerance, the outputs agree within it
+    ///      (`referenceOutput` is the anchor's).
     function _agrees(
         uint256 requestId,
         Request calldata req,
@@ -417,6 +419,9 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
             return anchorInvalid && outcome == OUTCOME_INVALID_INPUT;
         bytes32 anchorHash = _answers[requestId][st.anchor];
         if (anchorHash == outputHash) return true;
+        // Tolerance 0: VTN1 is canonical, so agreement is byte equality and the hashes decide (no reference,
+        // no element-by-element scan, whose gas grows with the output: docs/protocol.md, "Output size").
+        if (req.tolerance == 0) return false;
         if (keccak256(referenceOutput) != anchorHash) revert ReferenceMismatch(requestId);
         return agreementChecker.agree(referenceOutput, output, req.tolerance);
     }
@@ -556,6 +561,11 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
 
     /// @notice Sets the callback gas price, in gwei of OPG per gas. Timelocked.
     function setCallbackGasPrice(uint32) external {
+        _forward();
+    }
+
+    /// @notice Sets the largest output an answer may carry, in bytes. Timelocked.
+    function setMaxOutput(uint32) external {
         _forward();
     }
 

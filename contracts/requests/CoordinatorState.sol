@@ -19,12 +19,25 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     /// @notice The timelocked governance (a TimelockController): sets parameters, never moves funds. The
     ///         deployer holds it while wiring the protocol, then hands it to the timelock.
     address public governance;
+    /// @notice Largest output a RESULT answer may carry, in bytes: governed within
+    ///         [MIN_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT] by {setMaxOutput}, default DEFAULT_MAX_OUTPUT. Packed
+    ///         with `governance`; read only for outputs above MIN_OUTPUT_LIMIT.
+    uint32 public maxOutput = DEFAULT_MAX_OUTPUT;
 
     /// @notice Largest inline input, in bytes (fits a 32 ms Silero VAD frame with its state). Larger inputs
     ///         travel as hash + URI.
     uint256 public constant MAX_INLINE_INPUT = 8_192;
-    /// @notice Largest output an answer may carry, in bytes.
-    uint256 public constant MAX_OUTPUT = 4_096;
+    /// @notice Bounds and default of the governed output limit {maxOutput}, in bytes. Outputs up to the
+    ///         floor are always accepted (no storage read); the ceiling keeps one answer (about 1.1 KiB of
+    ///         calldata besides its output) inside the 128 KiB transaction size public mempools accept.
+    uint32 public constant MIN_OUTPUT_LIMIT = 4_096;
+    uint32 public constant MAX_OUTPUT_LIMIT = 120 * 1024;
+    uint32 public constant DEFAULT_MAX_OUTPUT = 64 * 1024;
+    /// @notice For a model with a tolerance, k × output size may not exceed this: agreement within a tolerance
+    ///         is checked element by element (~250 gas a byte, in `submitAnswer` and in a dispute's `settle`,
+    ///         which may compare all k answers), and every check must fit one transaction (EIP-7825: 2^24 gas),
+    ///         or an honest answer could not be posted and a dispute could not be settled.
+    uint32 public constant MAX_COMPARED_BYTES = 40 * 1024;
     /// @notice Largest k: answers are tracked in 8-bit masks.
     uint8 public constant MAX_REDUNDANCY = 8;
     uint16 public constant MAX_TREASURY_BPS = 2_000;
@@ -117,6 +130,18 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     constructor(IERC20 token_, IStaking staking_, IModelRegistry registry_) Escrow(token_) {
         staking = staking_;
         registry = registry_;
+    }
+
+    /// @dev Refuses a RESULT output above the request's limit: the governed `maxOutput`, and for a model with
+    ///      a tolerance at most MAX_COMPARED_BYTES / k. Callers skip it up to MIN_OUTPUT_LIMIT (never above
+    ///      either limit: MAX_COMPARED_BYTES / MAX_REDUNDANCY = 5,120).
+    function _checkOutputSize(uint256 size, Request calldata req) internal view {
+        uint256 max = maxOutput;
+        if (req.tolerance != 0) {
+            uint256 compared = MAX_COMPARED_BYTES / req.redundancy;
+            if (compared < max) max = compared;
+        }
+        if (size > max) revert OutputTooLarge(size, max);
     }
 
     function _inputHashOf(RequestParams calldata p) internal pure returns (bytes32) {

@@ -5,14 +5,14 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IEscrow} from "../interfaces/IEscrow.sol";
-import {ReentrancyLock} from "../libraries/ReentrancyLock.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 /// @title Escrow
 /// @notice Prepaid OPG balances: deposit (or deposit with an EIP-2612 permit), withdraw, and the internal
 ///         debits and credits the request coordinator makes when it locks a fee, refunds it or pays it out.
 ///         Every token the coordinator holds is a balance here, a fee locked in an open request, or a fee
 ///         accrued to an operator's pool and not yet collected by staking.
-abstract contract Escrow is IEscrow, ReentrancyLock {
+abstract contract Escrow is IEscrow, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
     /// @notice The fee token (OPG).

@@ -298,6 +298,14 @@ contract Settlement is CoordinatorState, EIP712 {
         emit ParameterChanged("callbackGasPrice", price);
     }
 
+    /// @notice Sets the largest output a RESULT answer may carry, in bytes (MIN_OUTPUT_LIMIT ..
+    ///         MAX_OUTPUT_LIMIT). Answers already posted are not affected. Timelocked.
+    function setMaxOutput(uint32 limit) external onlyGovernance {
+        if (limit < MIN_OUTPUT_LIMIT || limit > MAX_OUTPUT_LIMIT) revert InvalidParameter("maxOutput", limit);
+        maxOutput = limit;
+        emit ParameterChanged("maxOutput", limit);
+    }
+
     /// @notice Hands governance to `newGovernance` (the timelock, after deployment).
     function transferGovernance(address newGovernance) external onlyGovernance {
         if (newGovernance == address(0)) revert InvalidParameter("governance", 0);

@@ -3,7 +3,8 @@
  * hash + URI, through the bounded fetch of relayer/fetch.ts), runs the model in the inference children,
  * and signs the attestation; the signed answer is persisted before it is ever sent. Outcomes
  * (relayer/outcomes.ts):
- * - a result whose VTN1 output fits the coordinator's MAX_OUTPUT (4096 bytes): outcome 0;
+ * - a result whose VTN1 output fits the coordinator's governed `maxOutput` (read from the chain when the
+ *   output is above MIN_OUTPUT_LIMIT, 4,096 bytes; default 64 KiB): outcome 0;
  * - the input is at fault (relayer/inference/runner.ts reason codes 1..5, 7): INVALID_INPUT (outcome 1);
  * - the operator cannot serve (input or model unavailable, output too large, deadline or memory limit,
  *   unsafe model): the cannot-serve outcome, in the encoding the chain accepts today
@@ -29,7 +30,13 @@ import {
   type ReasonCode,
 } from "../../sdk/eip712.js";
 import { VerdictError } from "../../sdk/errors.js";
-import { ModelRegistry__factory, type ModelRegistry } from "../../types/ethers-contracts/index.js";
+import { describeReason } from "../../sdk/reasons.js";
+import {
+  Coordinator__factory,
+  ModelRegistry__factory,
+  type Coordinator,
+  type ModelRegistry,
+} from "../../types/ethers-contracts/index.js";
 import { InvalidInputError, RelayerError } from "../errors.js";
 import { boundedFetch, DEFAULT_FETCH_POLICY, FetchError, type FetchPolicy } from "../fetch.js";
 import type { InferenceRunner, ModelRef } from "../inference/runner.js";
@@ -46,8 +53,22 @@ import {
 import type { ComputedPayload, Job, Outcome, RelayerDb } from "../db/jobs.js";
 import type { ChainDb, StoredRequest } from "../db/requests.js";
 
-/** The coordinator's MAX_OUTPUT: a larger output is the OUTPUT_TOO_LARGE cannot-serve outcome. */
-export const MAX_OUTPUT_BYTES = 4_096;
+/**
+ * The coordinator's MIN_OUTPUT_LIMIT: outputs up to this size always fit; above it the chain's governed
+ * `maxOutput` decides (a larger output is the OUTPUT_TOO_LARGE cannot-serve outcome).
+ */
+export const MIN_OUTPUT_LIMIT = 4_096;
+/** The coordinator's MAX_COMPARED_BYTES: for a model with a tolerance, k × output size stays within it. */
+export const MAX_COMPARED_BYTES = 40 * 1024;
+
+/**
+ * The largest output the coordinator accepts for a request (CoordinatorState._checkOutputSize): the governed
+ * `maxOutput`, and for a model with a tolerance at most MAX_COMPARED_BYTES / k.
+ */
+export function outputLimit(maxOutput: number, req: { tolerance: bigint; redundancy: bigint }): number {
+  if (req.tolerance === 0n || req.redundancy <= 0n) return maxOutput;
+  return Math.min(maxOutput, Math.floor(MAX_COMPARED_BYTES / Number(req.redundancy)));
+}
 /** Default largest input (inline or fetched), checked before any decoding. */
 export const MAX_INPUT_BYTES = 8 * 1024 * 1024;
 /** Tries of a transient cannot-serve failure (a fetch) before it is answered as such. */
@@ -177,6 +198,7 @@ export interface ComputeProfile {
 export class Computer {
   readonly #o: ComputeOptions;
   readonly #registry: ModelRegistry;
+  readonly #coordinator: Coordinator;
   readonly #models = new Map<string, Promise<ModelRef>>();
   readonly #now: () => number;
   readonly #signer: AttestationSigner;
@@ -197,6 +219,7 @@ export class Computer {
   constructor(o: ComputeOptions) {
     this.#o = o;
     this.#registry = ModelRegistry__factory.connect(o.registry, o.provider);
+    this.#coordinator = Coordinator__factory.connect(o.coordinator, o.provider);
     this.#now = o.now ?? Date.now;
     this.#signer = new AttestationSigner(o.signer, o.chainId, o.coordinator);
   }
@@ -242,12 +265,16 @@ export class Computer {
       }
       const model = await this.model(req.request.modelHash);
       const res = await this.#o.runner.run(model, input);
-      if (res.output.length > MAX_OUTPUT_BYTES) {
-        throw new CannotServeError(
-          CannotServeReason.OUTPUT_TOO_LARGE,
-          `output is ${res.output.length} bytes, above the coordinator's ${MAX_OUTPUT_BYTES}`,
-          false,
-        );
+      if (res.output.length > MIN_OUTPUT_LIMIT) {
+        // Read fresh: governance may move the limit at any time (an RPC failure here is retried as such).
+        const max = outputLimit(Number(await this.#coordinator.maxOutput()), req.request);
+        if (res.output.length > max) {
+          throw new CannotServeError(
+            CannotServeReason.OUTPUT_TOO_LARGE,
+            `output is ${res.output.length} bytes, above the coordinator's limit of ${max} for this request`,
+            false,
+          );
+        }
       }
       return { outcome: 0, output: res.output, outputHash: res.outputHash };
     } catch (e) {
@@ -377,7 +404,12 @@ export class Computer {
         if (ans.outcome !== 0) {
           metrics.invalid.inc({ reason: String(ans.reason) });
           logger.info(
-            { requestId: id.toString(), outcome: ans.outcome, reason: ans.reason },
+            {
+              requestId: id.toString(),
+              outcome: ans.outcome,
+              reason: ans.reason,
+              why: ans.reason === undefined ? undefined : describeReason(ans.reason),
+            },
             ans.outcome === 1 ? "invalid input: attesting INVALID_INPUT" : "attesting CANNOT_SERVE",
           );
         }
@@ -404,7 +436,10 @@ export class Computer {
       return undefined;
     }
     const hash = codeToBytes32(enc.code);
-    log.warn({ reason: name, err: e.message, outcome: enc.outcome, code: enc.code }, "cannot serve");
+    log.warn(
+      { reason: name, err: e.message, outcome: enc.outcome, code: enc.code, why: describeReason(enc.code) },
+      "cannot serve",
+    );
     return {
       outcome: enc.outcome as Outcome,
       output: Buffer.from(hash.slice(2), "hex"),
@@ -427,6 +462,7 @@ export class Computer {
     if (headTime > 0 && BigInt(headTime) >= req.request.deadline) {
       db.markDropped(id, "deadline passed before the answer was computed");
       metrics.failed.inc({ stage: "deadline" });
+      metrics.missedDuty("answer");
       log.warn({ deadline: req.request.deadline.toString() }, "job dropped: deadline passed");
       return false;
     }

@@ -23,6 +23,7 @@ import { lyingRunner } from "./dev-lie.js";
 import { DutiesDb } from "../db/duties.js";
 import { DisputeDuties } from "./juror.js";
 import { fetchPolicyOf } from "../service.js";
+import { SIGNER_BALANCE_REFRESH_MS } from "../metrics.js";
 import { NonceManager } from "./nonce.js";
 import { ChainDb, type DisputeCandidate } from "../db/requests.js";
 import { Submitter } from "./submitter.js";
@@ -55,6 +56,8 @@ type Config = RelayerContext["config"];
 /** What the loop drives: the chain follower, the computers, the submitter and the dispute duties. */
 interface ChainParts {
   provider: JsonRpcProvider;
+  /** The relayer's signer, whose gas balance is watched (verdict_signer_balance_wei). */
+  signerAddress: string;
   chainDb: ChainDb;
   dutiesDb: DutiesDb;
   sync: ChainSync;
@@ -154,6 +157,7 @@ function makeDutiesRound(
     confirmations: config.confirmations,
     startBlock: config.startBlock,
     juror: config.juror,
+    metrics,
     sender: { nonces, maxFeePerGas: config.maxFeePerGas, stuckMs: config.stuckTxMs },
   });
   const challenger = config.challenger
@@ -245,7 +249,18 @@ function makeParts(
     { provider, signer, chainDb, dutiesDb, honest, nonces, log },
     onDisputeCandidate,
   );
-  return { provider, chainDb, dutiesDb, sync, computer, honest, submitter, dutiesRound, wakeup };
+  return {
+    provider,
+    signerAddress: signer.address,
+    chainDb,
+    dutiesDb,
+    sync,
+    computer,
+    honest,
+    submitter,
+    dutiesRound,
+    wakeup,
+  };
 }
 
 /** Cumulative wall time per loop phase (ms), logged with each progress line. */
@@ -319,6 +334,11 @@ function makeTick(
 function runLoop(ctx: RelayerContext, parts: ChainParts, log: Logger): ChainRelayer {
   const { config, db } = ctx;
   const { wakeup, computer, honest, chainDb, dutiesDb, provider } = parts;
+  const stopBalance = ctx.metrics.trackSignerBalance(
+    () => provider.getBalance(parts.signerAddress),
+    SIGNER_BALANCE_REFRESH_MS,
+    (e) => log.debug({ err: e instanceof Error ? e.message : String(e) }, "signer balance not read"),
+  );
   let stopping = false;
   let failures = 0;
   const phaseMs: PhaseMs = { sync: 0, track: 0, compute: 0, submit: 0, duties: 0 };
@@ -367,6 +387,7 @@ function runLoop(ctx: RelayerContext, parts: ChainParts, log: Logger): ChainRela
     chainDb,
     async stop() {
       stopping = true;
+      stopBalance();
       wakeup.wake?.();
       await loop;
       await dutiesRound;

@@ -31,6 +31,7 @@ import {
   type Coordinator,
   type Disputes,
 } from "../../types/ethers-contracts/index.js";
+import type { RelayerMetrics } from "../metrics.js";
 import type { Computer } from "./compute.js";
 import type { DutiesDb, StoredBallot } from "../db/duties.js";
 import { DutyRevert, dutySender, type DutySender, type DutySenderOptions } from "./duty-tx.js";
@@ -83,6 +84,8 @@ export interface DisputeDutiesOptions {
   /** How duty transactions are sent: the shared nonce manager and fee cap. */
   sender?: DutySenderOptions;
   maxRange?: number;
+  /** Where missed commits and reveals are counted (verdict_missed_duties_total). */
+  metrics?: RelayerMetrics;
 }
 
 export class DisputeDuties {
@@ -262,6 +265,7 @@ export class DisputeDuties {
     }
     if (headTime > b.commitDeadline) {
       duties.setBallotState(b.disputeId, b.round, "missed", "commit deadline passed");
+      this.#o.metrics?.missedDuty("commit");
       log.error({ commitDeadline: b.commitDeadline, headTime }, "juror missed the commit deadline");
       return;
     }
@@ -320,6 +324,7 @@ export class DisputeDuties {
     }
     if (headTime >= b.revealDeadline) {
       duties.setBallotState(b.disputeId, b.round, "missed", "reveal deadline passed");
+      this.#o.metrics?.missedDuty("reveal");
       log.error({ revealDeadline: b.revealDeadline, headTime }, "juror missed the reveal deadline");
       return;
     }

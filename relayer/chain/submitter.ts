@@ -80,6 +80,12 @@ const PERMANENT = new Set([
 
 /** EIP-7825's per-transaction gas cap (Osaka): a transaction with a larger gas limit is refused. */
 export const MAX_TX_GAS = 16_777_216n;
+/**
+ * Largest calldata of a batch: public mempools (geth's txpool) refuse transactions above 128 KiB, and
+ * outputs up to the coordinator's maxOutput (64 KiB by default) make that reachable in a few answers.
+ * A single answer above it is still sent alone (docs/protocol.md, "Output size").
+ */
+export const MAX_TX_CALLDATA_BYTES = 124 * 1024;
 
 /** Node rejections that re-sending the same transaction can never overcome. */
 const PERMANENT_REJECTION =
@@ -170,14 +176,20 @@ export class Submitter {
     return block < MAX_TX_GAS ? block : MAX_TX_GAS;
   }
 
-  /** The longest prefix of `entries` whose gas bound fits one transaction (at least one entry). */
+  /**
+   * The longest prefix of `entries` whose gas bound and calldata size fit one transaction (at least one
+   * entry).
+   */
   async #fit(entries: Entry[]): Promise<Entry[]> {
     const ceiling = await this.#gasCeiling();
     let n = entries.length;
     for (;;) {
       const bound = this.#gasBound(entries.slice(0, n));
-      if (bound <= ceiling || n <= 1) break;
-      n = Math.max(1, Math.min(n - 1, Number((BigInt(n) * ceiling) / bound)));
+      const size = (this.#calldata(entries.slice(0, n)).length - 2) / 2;
+      if ((bound <= ceiling && size <= MAX_TX_CALLDATA_BYTES) || n <= 1) break;
+      const byGas = Number((BigInt(n) * ceiling) / bound);
+      const bySize = Math.floor((n * MAX_TX_CALLDATA_BYTES) / size);
+      n = Math.max(1, Math.min(n - 1, byGas, bySize));
     }
     return n === entries.length ? entries : entries.slice(0, n);
   }
@@ -196,11 +208,12 @@ export class Submitter {
   }
 
   /**
-   * With k > 1, the first answer's output must accompany ours when the hashes differ. Read from its
-   * AnswerSubmitted log; empty when we are first or agree byte for byte.
+   * With k > 1 and a tolerance, the first answer's output must accompany ours when the hashes differ. Read
+   * from its AnswerSubmitted log; empty when we are first or agree byte for byte, or when the model has no
+   * tolerance (the hashes decide: the coordinator never reads it).
    */
   async #reference(job: Job, req: StoredRequest): Promise<Uint8Array> {
-    if (req.request.redundancy <= 1n) return new Uint8Array();
+    if (req.request.redundancy <= 1n || req.request.tolerance === 0n) return new Uint8Array();
     const logs = await this.#o.provider.getLogs({
       address: this.#o.coordinator,
       fromBlock: req.blockNumber,
@@ -247,8 +260,13 @@ export class Submitter {
   #gasBound(entries: readonly Entry[]): bigint {
     const bytes = BigInt((this.#calldata(entries).length - 2) / 2);
     let gas = 21_000n + 16n * bytes + 150_000n;
-    for (const e of entries) gas += 120_000n + BigInt(e.req.request.callbackGasLimit) + 40_000n;
-    return gas;
+    for (const e of entries) {
+      gas += 120_000n + BigInt(e.req.request.callbackGasLimit) + 40_000n;
+      // Large outputs: logged and hashed (~12 gas a byte); a reference is also decoded and compared.
+      gas += 12n * BigInt(e.job.output?.length ?? 0) + 48n * BigInt(e.reference.length);
+    }
+    const floor = 21_000n + 40n * bytes; // EIP-7623: the calldata floor a transaction must cover
+    return gas > floor ? gas : floor;
   }
 
   /** Gas of the batch (eth_estimateGas: also the simulation, it fails when the batch would revert). */
@@ -312,6 +330,7 @@ export class Submitter {
           : `${err.name}(${err.args})`;
     db.markDropped(id, `simulation: ${reason}`);
     metrics.failed.inc({ stage: "submit" });
+    if (err.name === "AnswerAfterDeadline") metrics.missedDuty("answer");
     logger.warn(
       { requestId: id.toString(), error: err.name, args: err.args },
       "answer dropped: it can never succeed",

@@ -1,9 +1,11 @@
 /**
  * Gas of the request path (issue 4): request with a prepaid 64-byte input, a signed answer (signature check
  * included, no callback), a single finalize and a batch of 10. Receipt gasUsed on Hardhat's EVM.
+ * Output size (issue 17.6): the marginal gas of a KiB of output, from answers of 1 KiB and 64 KiB.
  */
 import { recordBenchmarks } from "./record.js";
 import { deployProtocol, increaseTime, makeRequest, signedAnswer } from "../../test/helpers/protocol.js";
+import { keccak256 } from "ethers";
 import { encodeTensors } from "../../sdk/tensor.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
 
@@ -90,11 +92,44 @@ const batchGas = await gasOf(
 );
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
+/** `size` pseudo-random bytes, none zero (the dearer calldata byte: an upper bound per KiB). */
+function outputOf(size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  for (let i = 0; i < size; i += 32) {
+    const block = Buffer.from(keccak256(new TextEncoder().encode(`output-${i}`)).slice(2), "hex");
+    for (let j = 0; j < 32 && i + j < size; j++) out[i + j] = block[j]! | 1;
+  }
+  return out;
+}
+
+/** Median submitAnswer gas of three requests answered with a `kib` KiB output. */
+async function answerGasAt(kib: number): Promise<number> {
+  const gas: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const c = await makeRequest(p, { input });
+    gas.push(
+      await gasOf(
+        p.coordinator.submitAnswer(
+          c.requestId,
+          c.request,
+          await signedAnswer(p, c, 0, outputOf(kib * 1024)),
+          "0x",
+        ),
+      ),
+    );
+  }
+  return median(gas);
+}
+const answer1KiB = await answerGasAt(1);
+const answer64KiB = await answerGasAt(64);
+
 const figures = {
   "gas.requestInference.prepaid64B": median(requestGas),
   "gas.submitAnswer": median(answerGas),
   "gas.finalize.single": finalizeSingle,
   "gas.finalize.batch10.perRequest": Math.round(batchGas / batch.length),
+  "gas.submitAnswer.output64KiB": answer64KiB,
+  "gas.submitAnswer.perOutputKiB": Math.round((answer64KiB - answer1KiB) / 63),
 };
 console.table(figures);
 recordBenchmarks("Request path", figures, {

@@ -3,15 +3,16 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Disputes} from "../../../contracts/disputes/Disputes.sol";
-import {IDisputes} from "../../../contracts/disputes/IDisputes.sol";
-import {IStakingDisputes} from "../../../contracts/disputes/IDisputeDeps.sol";
+import {IDisputes} from "../../../contracts/interfaces/IDisputes.sol";
+import {IStakingDisputes} from "../../../contracts/interfaces/IDisputeDeps.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {IRandomnessSource} from "../../../contracts/interfaces/IRandomnessSource.sol";
-import {IRefereeCourt} from "../../../contracts/referee/IRefereeCourt.sol";
+import {IRefereeCourt} from "../../../contracts/interfaces/IRefereeCourt.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
 import {OPGToken} from "../../../contracts/token/OPGToken.sol";
 import {Test} from "../utils/Test.sol";
+import {IVerdictErrors} from "../../../contracts/interfaces/IVerdictErrors.sol";
 
 /// @notice Disputes' own guards, checked without a protocol around it: this test is both the governance and
 ///         the "coordinator" address (only the coordinator may open a bond-free dispute). Requests are the
@@ -63,7 +64,7 @@ contract DisputesStandaloneTest is Test {
         for (uint256 i = 0; i < 8; ++i) {
             address[8] memory a = _addresses();
             a[i] = address(0);
-            vm.expectRevert(IDisputes.ZeroAddress.selector);
+            vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
             this.deployWith(a);
         }
     }
@@ -103,21 +104,21 @@ contract DisputesStandaloneTest is Test {
     }
 
     function testArbiterAndGovernanceHandOver() public {
-        vm.expectRevert(IDisputes.ZeroAddress.selector);
+        vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
         disputes.setArbiter(address(0));
-        vm.expectRevert(abi.encodeWithSelector(IDisputes.NotGovernance.selector, STRANGER));
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.NotGovernance.selector, STRANGER));
         vm.prank(STRANGER);
         disputes.setArbiter(STRANGER);
         assertEq(disputes.arbiter(), ARBITER, "arbiter unchanged");
         disputes.setArbiter(address(0xA4C));
         assertEq(disputes.arbiter(), address(0xA4C), "arbiter set");
 
-        vm.expectRevert(IDisputes.ZeroAddress.selector);
+        vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
         disputes.transferGovernance(address(0));
         assertEq(disputes.governance(), address(this), "governance unchanged");
         disputes.transferGovernance(address(0x60F));
         assertEq(disputes.governance(), address(0x60F), "governance handed over");
-        vm.expectRevert(abi.encodeWithSelector(IDisputes.NotGovernance.selector, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.NotGovernance.selector, address(this)));
         disputes.setArbiter(ARBITER);
     }
 

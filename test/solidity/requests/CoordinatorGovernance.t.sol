@@ -10,6 +10,7 @@ import {Coordinator} from "../../../contracts/requests/Coordinator.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
 import {OPGToken} from "../../../contracts/token/OPGToken.sol";
 import {Test} from "../utils/Test.sol";
+import {IVerdictErrors} from "../../../contracts/interfaces/IVerdictErrors.sol";
 
 /// @notice The coordinator's timelocked parameters and the registry's lookups of unknown models: every
 ///         out-of-bounds value and every stranger is refused with a typed error and leaves the parameters as
@@ -58,7 +59,7 @@ contract GovernanceTest is Test {
     function test_constructorRefusesZeroGovernanceOrTreasury() public {
         AgreementChecker checker = new AgreementChecker();
         vm.expectRevert(
-            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0)
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("governance"), 0)
         );
         new Coordinator(
             IERC20(address(token)),
@@ -68,8 +69,9 @@ contract GovernanceTest is Test {
             address(0),
             TREASURY
         );
+        // A zero treasury is named as such (it was reported as "governance").
         vm.expectRevert(
-            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0)
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("treasury"), 0)
         );
         new Coordinator(
             IERC20(address(token)),
@@ -83,7 +85,7 @@ contract GovernanceTest is Test {
 
     function test_strangersCannotGovern() public {
         bytes32 before = _paramsHash();
-        bytes memory notGov = abi.encodeWithSelector(ICoordinator.NotGovernance.selector, STRANGER);
+        bytes memory notGov = abi.encodeWithSelector(IVerdictErrors.NotGovernance.selector, STRANGER);
         vm.prank(STRANGER);
         vm.expectRevert(notGov);
         coordinator.setTreasury(STRANGER, 0);
@@ -107,21 +109,21 @@ contract GovernanceTest is Test {
         uint16 maxTreasury = coordinator.MAX_TREASURY_BPS();
         vm.expectRevert(
             abi.encodeWithSelector(
-                ICoordinator.InvalidParameter.selector,
+                IVerdictErrors.InvalidParameter.selector,
                 bytes32("treasuryBps"),
                 maxTreasury + 1
             )
         );
         coordinator.setTreasury(TREASURY, maxTreasury + 1);
         vm.expectRevert(
-            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("treasury"), 0)
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("treasury"), 0)
         );
         coordinator.setTreasury(address(0), 100);
 
         uint32 maxCap = coordinator.MAX_CALLBACK_GAS_CAP();
         vm.expectRevert(
             abi.encodeWithSelector(
-                ICoordinator.InvalidParameter.selector,
+                IVerdictErrors.InvalidParameter.selector,
                 bytes32("callbackGasCap"),
                 maxCap + 1
             )
@@ -129,17 +131,19 @@ contract GovernanceTest is Test {
         coordinator.setCallbackGasCap(maxCap + 1);
 
         bytes32 deadline = bytes32("deadline");
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, deadline, 600));
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, deadline, 600));
         coordinator.setDeadlines(0, 600); // no default
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, deadline, 600));
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, deadline, 600));
         coordinator.setDeadlines(601, 600); // default beyond the longest
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, deadline, 7 days + 1));
+        vm.expectRevert(
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, deadline, 7 days + 1)
+        );
         coordinator.setDeadlines(600, 7 days + 1); // longest beyond a week
 
         uint16 maxMiss = coordinator.MAX_MISS_PENALTY_BPS();
         vm.expectRevert(
             abi.encodeWithSelector(
-                ICoordinator.InvalidParameter.selector,
+                IVerdictErrors.InvalidParameter.selector,
                 bytes32("missPenaltyBps"),
                 maxMiss + 1
             )
@@ -147,7 +151,7 @@ contract GovernanceTest is Test {
         coordinator.setMissPenalty(maxMiss + 1, 0);
         vm.expectRevert(
             abi.encodeWithSelector(
-                ICoordinator.InvalidParameter.selector,
+                IVerdictErrors.InvalidParameter.selector,
                 bytes32("missJailDuration"),
                 30 days + 1
             )
@@ -155,7 +159,7 @@ contract GovernanceTest is Test {
         coordinator.setMissPenalty(0, 30 days + 1);
 
         vm.expectRevert(
-            abi.encodeWithSelector(ICoordinator.InvalidParameter.selector, bytes32("governance"), 0)
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("governance"), 0)
         );
         coordinator.transferGovernance(address(0));
         assertEq(_paramsHash(), before, "a refused value changed a parameter");
@@ -184,7 +188,7 @@ contract GovernanceTest is Test {
 
         coordinator.transferGovernance(address(0x71E10C));
         assertEq(coordinator.governance(), address(0x71E10C), "governance");
-        vm.expectRevert(abi.encodeWithSelector(ICoordinator.NotGovernance.selector, address(this)));
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.NotGovernance.selector, address(this)));
         coordinator.setCallbackGasCap(1); // the old governance is out
     }
 

@@ -7,6 +7,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {StakingBase} from "./StakingBase.sol";
+import {IVerdictErrors} from "../../../contracts/interfaces/IVerdictErrors.sol";
 
 contract StakingTest is StakingBase {
     // ------------------------------------------------------------ registration
@@ -86,7 +87,7 @@ contract StakingTest is StakingBase {
             address(0),
             0,
             MIN_SELF,
-            abi.encodeWithSelector(IStaking.ZeroAddress.selector)
+            abi.encodeWithSelector(IVerdictErrors.ZeroAddress.selector)
         );
         // commission above bound
         _expectRegisterRevert(
@@ -387,11 +388,11 @@ contract StakingTest is StakingBase {
 
     function testParameterBounds() public {
         vm.expectRevert(
-            abi.encodeWithSelector(IStaking.InvalidParameter.selector, bytes32("slashCapBps"), 10_001)
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("slashCapBps"), 10_001)
         );
         staking.setParameter("slashCapBps", 10_001);
         vm.expectRevert(
-            abi.encodeWithSelector(IStaking.InvalidParameter.selector, bytes32("exitDelay"), 8 days)
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("exitDelay"), 8 days)
         );
         staking.setParameter("exitDelay", 8 days);
         vm.expectRevert(abi.encodeWithSelector(Staking.UnknownParameter.selector, bytes32("nope")));

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IFeeSource, IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {StakingBase} from "../staking/StakingBase.sol";
+import {IVerdictErrors} from "../../../contracts/interfaces/IVerdictErrors.sol";
 
 /// @dev A hostile fee source: on collection it calls back into staking (the guard must stop it).
 contract ReentrantFeeSource is IFeeSource {
@@ -35,9 +36,9 @@ contract StakingEdgesTest is StakingBase {
     bytes32 internal constant P_WEIGHT_CAP = "weightCapBps";
 
     function testConstructorRejectsZeroAddresses() public {
-        vm.expectRevert(IStaking.ZeroAddress.selector);
+        vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
         new Staking(IERC20(address(0)), address(this));
-        vm.expectRevert(IStaking.ZeroAddress.selector);
+        vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
         new Staking(IERC20(address(token)), address(0));
     }
 
@@ -124,7 +125,7 @@ contract StakingEdgesTest is StakingBase {
         vm.expectRevert(IStaking.ZeroAmount.selector);
         staking.slash(OP1, 0, uint64(block.timestamp));
         vm.expectRevert(
-            abi.encodeWithSelector(IStaking.InvalidParameter.selector, bytes32("jailUntil"), block.timestamp)
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("jailUntil"), block.timestamp)
         );
         staking.jail(OP1, uint64(block.timestamp));
         Staking.OperatorInfo memory info = staking.getOperator(OP1);
@@ -134,7 +135,7 @@ contract StakingEdgesTest is StakingBase {
     }
 
     function _expectBadParameter(bytes32 name, uint256 value) internal {
-        vm.expectRevert(abi.encodeWithSelector(IStaking.InvalidParameter.selector, name, value));
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, name, value));
         staking.setParameter(name, value);
     }
 

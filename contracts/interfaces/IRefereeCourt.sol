@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IVerdictErrors} from "./IVerdictErrors.sol";
+
 /// @title IRefereeCourt
 /// @notice Which on-chain referees count (docs/referee.md, "Admission"): governance (the timelock) admits a
 ///         referee for one model, bound to the EXTCODEHASH of the referee and of its weights contract. A
 ///         referee counts only while it is admitted for that model, is the model's registered referee, and
 ///         both code hashes still match; otherwise the dispute is left to the committee.
-interface IRefereeCourt {
+interface IRefereeCourt is IVerdictErrors {
     /// @notice An admission, as governance made it.
     struct Admission {
         address referee;
@@ -15,8 +17,6 @@ interface IRefereeCourt {
         bytes32 weightsCodeHash; // EXTCODEHASH of the weights contract at admission
     }
 
-    error NotGovernance(address caller);
-    error ZeroAddress();
     /// @notice The model has no referee that counts (none registered, not admitted, or its code changed).
     error NoReferee(bytes32 modelHash);
     /// @notice The referee named is not the model's registered referee.

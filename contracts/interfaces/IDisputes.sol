@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {DisputeMath} from "./DisputeMath.sol";
+import {DisputeMath} from "../disputes/DisputeMath.sol";
+import {IVerdictErrors} from "./IVerdictErrors.sol";
 
 /// @title IDisputes
 /// @notice Types, errors and events of the dispute contract (docs/disputes.md). A dispute's id is the id of
 ///         the request it disputes: a request can be disputed once.
-interface IDisputes {
+interface IDisputes is IVerdictErrors {
     /// @notice Open: waiting for the jury draw (its randomness ticket is taken) or the referee. Voting: a
     ///         committee round runs. Arbitration: the rounds ran out; only the arbiter (or the referee) can
     ///         decide. Refereed: an admitted referee decided; its verdict can be appealed to the committee
@@ -74,11 +75,8 @@ interface IDisputes {
         BallotState state;
     }
 
-    error NotGovernance(address caller);
     error NotArbiter(address caller);
     error NotCoordinator(address caller);
-    error ZeroAddress();
-    error InvalidParameters();
     error DisputeExists(uint256 disputeId);
     error WrongPhase(uint256 disputeId, Phase phase);
     error RequestMismatch(uint256 disputeId);
