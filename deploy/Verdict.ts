@@ -27,6 +27,9 @@ export default buildModule("Verdict", (m) => {
   const staking = m.contract("Staking", [token, deployer]);
   const registry = m.contract("ModelRegistry", []);
   const agreementChecker = m.contract("AgreementChecker", []);
+  // Operator draws use block hashes: right for a local chain and, with its proposer caveat, L1. A deployment on
+  // a rollup deploys a VRF or beacon adapter instead (docs/threat-model.md, "Selection nobody can steer").
+  const randomness = m.contract("BlockhashRandomness", []);
   const coordinator = m.contract("Coordinator", [
     token,
     staking,
@@ -34,6 +37,7 @@ export default buildModule("Verdict", (m) => {
     agreementChecker,
     deployer,
     treasury,
+    randomness,
   ]);
 
   const wireFees = m.call(staking, "setFeeSource", [coordinator]);
@@ -75,5 +79,5 @@ export default buildModule("Verdict", (m) => {
   m.call(staking, "renounceRole", [adminRole, deployer], { id: "renounceAdmin", after: [dropParams] });
   m.call(coordinator, "transferGovernance", [timelock], { after: [disputeHook] });
 
-  return { token, timelock, staking, registry, agreementChecker, coordinator, disputes };
+  return { token, timelock, staking, registry, agreementChecker, randomness, coordinator, disputes };
 });

@@ -96,6 +96,11 @@ interface IStaking {
         address[] calldata exclude
     ) external view returns (address[] memory);
 
+    /// @notice The weight epoch whose frozen weights {selectOperators} draws with, and the block it started
+    ///         at. A draw seeded by block T is valid only while `startBlock <= T + 1` (the weights were fixed
+    ///         before the seed was known); the coordinator takes a new ticket otherwise.
+    function weightEpoch() external view returns (uint64 epoch, uint64 startBlock);
+
     // ---------------------------------------------------------------- protocol roles
     /// @notice Slashes up to `amount` from the whole pool of `operator` (bounded by the per-window cap),
     ///         transfers what was taken to the caller and jails the operator until `jailUntil` (0: no jail).

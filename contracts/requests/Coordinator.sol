@@ -9,15 +9,17 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {ICoordinator, IDisputeHook} from "../interfaces/ICoordinator.sol";
 import {IModelRegistry, ITermsListener} from "../interfaces/IModelRegistry.sol";
+import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {IStaking, IFeeSource} from "../interfaces/IStaking.sol";
 import {IVerdictConsumer} from "../interfaces/IVerdictConsumer.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
 import {AgreementChecker} from "./AgreementChecker.sol";
+import {Assignment} from "./Assignment.sol";
 import {Escrow} from "./Escrow.sol";
 
 /// @title Coordinator
-/// @notice The request path of Verdict. A requester escrows `k × fee`; k operators are drawn from staking;
-///         each posts an EIP-712 attestation of its output (anyone may carry it); answers that disagree
+/// @notice The request path of Verdict. A requester escrows `k × fee`; k operators are drawn from staking
+///         once the request's randomness exists ({assign}); each posts an EIP-712 attestation of its output (anyone may carry it); answers that disagree
 ///         open a dispute; after the dispute window anyone finalizes and the fee splits into royalty,
 ///         treasury and the operators' pools. Past the deadline without all answers, anyone expires the
 ///         request: full refund, missing operators penalised.
@@ -53,6 +55,8 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
     IStaking public immutable staking;
     IModelRegistry public immutable registry;
     AgreementChecker public immutable agreementChecker;
+    /// @notice Where operator draws get their randomness (chosen by the deployment, never changed).
+    IRandomnessSource public immutable randomness;
 
     /// @notice Governed parameters (set by the timelocked governance). Packed in one slot.
     struct Params {
@@ -105,12 +109,14 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         IModelRegistry registry_,
         AgreementChecker agreementChecker_,
         address governance_,
-        address treasury_
+        address treasury_,
+        IRandomnessSource randomness_
     ) Escrow(token_) EIP712("Verdict", "1") {
         if (governance_ == address(0) || treasury_ == address(0)) revert InvalidParameter("governance", 0);
         staking = staking_;
         registry = registry_;
         agreementChecker = agreementChecker_;
+        randomness = randomness_;
         governance = governance_;
         treasury = treasury_;
         params = Params({
@@ -207,18 +213,17 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         Params memory cfg = params;
         requestId = cfg.nextRequestId;
         params.nextRequestId = cfg.nextRequestId + 1;
-        // Randomness: prevrandao mixed with the request id. A block proposer could bias it by withholding
-        // a block; docs/threat-model.md discusses the cost of that.
-        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, requestId, requester, inputHash)));
-        Request memory req = _buildRequest(requester, p, inputHash, seed, cfg);
+        Request memory req = _buildRequest(requester, p, inputHash, cfg);
+        // No draw here: the operators are drawn by {assign} from randomness that does not exist yet.
+        uint40 ticket = Assignment.ticket(randomness);
         _states[requestId] = RequestState({
             commitment: bytes24(_commitHash(req)),
-            status: Status.Assigned,
+            status: Status.Requested,
             answeredMask: 0,
             invalidMask: 0,
-            windowEnds: 0
+            windowEnds: ticket // while Requested: the randomness ticket
         });
-        emit RequestCreated(requestId, requester, p.modelHash, _packCreated(req, seed, p));
+        emit RequestCreated(requestId, requester, p.modelHash, _packCreated(req, ticket, p));
 
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
         if (prepaid) {
@@ -228,13 +233,12 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         }
     }
 
-    /// @dev Checks the parameters against the model's terms and the governed bounds, and draws operators.
-    ///      Each calldata field is read once.
+    /// @dev Checks the parameters against the model's terms and the governed bounds. The operators stay empty
+    ///      until {assign}. Each calldata field is read once.
     function _buildRequest(
         address requester,
         RequestParams calldata p,
         bytes32 inputHash,
-        uint256 seed,
         Params memory cfg
     ) private returns (Request memory req) {
         bytes32 modelHash = p.modelHash;
@@ -271,7 +275,6 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         req.treasuryBps = cfg.treasuryBps;
         req.redundancy = k;
         req.finality = p.finality;
-        req.operators = staking.selectOperators(seed, k, new address[](0));
     }
 
     /// @dev The model's terms: this coordinator's copy, else the registry's (copied when the registry will tell
@@ -290,15 +293,14 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
     }
 
     /// @dev The `packed` payload of {RequestCreated} (layout in ICoordinator): the request's fields that the
-    ///      topics do not carry, the seed, the operators and the input (or its hash and URI), unpadded.
+    ///      topics do not carry, the randomness ticket and the input (or its hash and URI), unpadded.
     function _packCreated(
         Request memory req,
-        uint256 seed,
+        uint256 ticket,
         RequestParams calldata p
     ) private pure returns (bytes memory out) {
         bool inlineInput = p.input.length != 0;
         bytes calldata tail = inlineInput ? p.input : bytes(p.inputURI);
-        address[] memory operators = req.operators;
         address callback = req.callback;
         bytes32 inputHash = req.inputHash;
         uint256 terms =
@@ -320,17 +322,8 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
             mstore(ptr, shl(96, callback))
             mstore(add(ptr, 20), terms)
             mstore(add(ptr, 52), flags)
-            mstore(add(ptr, 63), seed)
+            mstore(add(ptr, 63), ticket)
             let at := add(ptr, 95)
-            let n := mload(operators)
-            for {
-                let i := 0
-            } lt(i, n) {
-                i := add(i, 1)
-            } {
-                mstore(at, shl(96, mload(add(operators, shl(5, add(i, 1))))))
-                at := add(at, 20)
-            }
             // An inline input's hash is keccak256 of the bytes that follow; a URI comes after its hash.
             if iszero(inlineInput) {
                 mstore(at, inputHash)
@@ -574,12 +567,16 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
     }
 
     /// @notice Expires a request whose deadline passed before all k answers arrived: the requester gets
-    ///         the whole fee back and every assigned operator that did not answer is penalised.
+    ///         the whole fee back and every assigned operator that did not answer is penalised. A request whose
+    ///         operators were never drawn is refunded in full and penalises nobody.
     function expire(uint256 requestId, Request calldata req) external nonReentrant {
         RequestState memory st = _load(requestId, req);
-        if (st.status != Status.Assigned) revert WrongStatus(requestId, st.status);
+        // assignment: a never-assigned (Requested) request expires too; it has no operators (req.operators is
+        // empty), so nobody is penalised, and its ticket (kept in windowEnds) is cleared.
+        if (st.status != Status.Assigned && st.status != Status.Requested) revert WrongStatus(requestId, st.status);
         if (block.timestamp <= req.deadline) revert DeadlineNotPassed(requestId, req.deadline);
         st.status = Status.Expired;
+        st.windowEnds = 0;
         _states[requestId] = st;
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
         _credit(req.requester, price);
@@ -587,7 +584,7 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         uint8 missedMask = 0;
         uint256 slashed = 0;
         Params memory cfg = params;
-        for (uint256 i = 0; i < req.redundancy; ++i) {
+        for (uint256 i = 0; i < req.operators.length; ++i) {
             if (st.answeredMask & (1 << i) != 0) continue;
             missedMask |= uint8(1 << i);
             address operator = req.operators[i];
@@ -598,6 +595,66 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         emit RequestExpired(requestId, price, missedMask, slashed);
         // Slashed stake for a missed deadline is burned: the requester is already made whole.
         if (slashed > 0) ERC20Burnable(address(feeToken)).burn(slashed);
+    }
+
+    // ================================================================ assignment
+
+    /// @inheritdoc ICoordinator
+    function assign(uint256 requestId, Request calldata req) external nonReentrant returns (bool assigned) {
+        return _assign(requestId, req, true);
+    }
+
+    /// @inheritdoc ICoordinator
+    function assignBatch(
+        uint256[] calldata requestIds,
+        Request[] calldata reqs
+    ) external nonReentrant returns (uint256 assigned) {
+        uint256 n = requestIds.length;
+        if (reqs.length != n) revert RequestMismatch(0);
+        for (uint256 i = 0; i < n; ++i) {
+            if (_assign(requestIds[i], reqs[i], false)) ++assigned;
+        }
+    }
+
+    /// @dev Draws and commits the operators of a Requested request, or renews its ticket. `strict`: revert
+    ///      (single {assign}) rather than skip (batch) when the request cannot be assigned now.
+    function _assign(uint256 requestId, Request calldata req, bool strict) private returns (bool) {
+        RequestState memory st = _load(requestId, req);
+        if (st.status != Status.Requested) {
+            if (strict) revert WrongStatus(requestId, st.status);
+            return false;
+        }
+        if (block.timestamp > req.deadline) {
+            if (strict) revert AssignmentTooLate(requestId, req.deadline);
+            return false;
+        }
+        uint256 ticket = st.windowEnds;
+        (Assignment.Outcome outcome, address[] memory operators, bytes32 seed) = Assignment.draw(
+            randomness,
+            staking,
+            requestId,
+            ticket,
+            req.redundancy
+        );
+        if (outcome == Assignment.Outcome.NotReady) {
+            if (strict) revert IRandomnessSource.RandomnessNotReady(ticket);
+            return false;
+        }
+        if (outcome == Assignment.Outcome.Renew) {
+            st.windowEnds = Assignment.ticket(randomness);
+            _states[requestId] = st;
+            emit TicketRenewed(requestId, st.windowEnds);
+            return false;
+        }
+        _states[requestId] = RequestState({
+            commitment: Assignment.commitment(req, operators),
+            status: Status.Assigned,
+            answeredMask: 0,
+            invalidMask: 0,
+            windowEnds: 0
+        });
+        emit OperatorsAssigned(requestId, operators, ticket, seed);
+        return true;
     }
 
     // ================================================================ dispute hooks

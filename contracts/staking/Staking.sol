@@ -671,6 +671,13 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @inheritdoc IStaking
+    /// @dev PLACEHOLDER (task "draw"): one epoch since genesis, weights live. The staking task replaces it with
+    ///      the real frozen-weight epochs.
+    function weightEpoch() external pure returns (uint64 epoch, uint64 startBlock) {
+        return (0, 0);
+    }
+
+    /// @inheritdoc IStaking
     function selectOperators(
         uint256 seed,
         uint256 k,
