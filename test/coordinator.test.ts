@@ -249,10 +249,6 @@ describe("Coordinator: forbidden transitions leave funds and state intact", func
       p.coordinator,
       "RedundancyOutOfBounds",
     );
-    await expect(makeRequest(p, { redundancy: 4 })).to.be.revertedWithCustomError(
-      p.staking,
-      "NotEnoughOperators",
-    );
     await expect(makeRequest(p, { deadline: 1n })).to.be.revertedWithCustomError(
       p.coordinator,
       "DeadlineOutOfBounds",
@@ -260,6 +256,17 @@ describe("Coordinator: forbidden transitions leave funds and state intact", func
     await expect(
       makeRequest(p, { callback: ZeroAddress.replace(/0$/, "1"), callbackGasLimit: 300_001 }),
     ).to.be.revertedWithCustomError(p.coordinator, "CallbackGasTooHigh");
+    expect(await balances(p)).to.deep.equal(before);
+
+    // k above the eligible operators: the request escrows (the draw is later), its draw is refused, and once
+    // its deadline passes it is refunded in full with nobody penalised (changed with issue 16: the draw used
+    // to run, and fail, inside the request).
+    const tooMany = await makeRequest(p, { redundancy: 4, assign: false });
+    await expect(
+      p.coordinator.assign(tooMany.requestId, tooMany.request),
+    ).to.be.revertedWithCustomError(p.staking, "NotEnoughOperators");
+    await increaseTime(p, 11 * 60);
+    await p.coordinator.expire(tooMany.requestId, tooMany.request);
     expect(await balances(p)).to.deep.equal(before);
 
     const created = await makeRequest(p);

@@ -20,7 +20,12 @@ import {
   verdictDomain,
   type ReasonCode,
 } from "../../sdk/eip712.js";
-import { createdRequestIn, type CreatedRequest } from "../../sdk/requests.js";
+import {
+  assignmentsIn,
+  createdRequestIn,
+  withAssignment,
+  type CreatedRequest,
+} from "../../sdk/requests.js";
 
 export type Connection = Awaited<ReturnType<typeof network.create>>;
 export type Ethers = Connection["ethers"];
@@ -162,9 +167,14 @@ export interface RequestOptions {
   finality?: number;
   from?: Signer;
   payNow?: boolean;
+  /** Draw its operators right after (default true): `assign` in the next block. */
+  assign?: boolean;
 }
 
-/** Makes a request and returns it as committed. */
+/**
+ * Makes a request and, unless `assign: false`, draws its operators (`assign`, in the next block: automine makes
+ * one block per transaction, so the ticket's block hash exists by then). Returns the request as committed.
+ */
 export async function makeRequest(p: Protocol, o: RequestOptions = {}): Promise<CreatedRequest> {
   const params: ICoordinator.RequestParamsStruct = {
     modelHash: p.modelHash,
@@ -182,7 +192,20 @@ export async function makeRequest(p: Protocol, o: RequestOptions = {}): Promise<
   const tx = o.payNow ? await c.requestInferencePayNow(params) : await c.requestInference(params);
   const receipt = await tx.wait();
   if (!receipt) throw new Error("no receipt");
-  return createdRequestIn(receipt.logs);
+  const created = createdRequestIn(receipt.logs);
+  return o.assign === false ? created : assignRequest(p, created);
+}
+
+/** Draws the operators of a created request (`assign`, sent by `from`, default the deployer). */
+export async function assignRequest(p: Protocol, created: CreatedRequest, from?: Signer): Promise<CreatedRequest> {
+  const tx = await p.coordinator
+    .connect(from ?? p.deployer)
+    .assign(created.requestId, created.request, { gasLimit: 1_000_000n });
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error("no receipt");
+  const a = assignmentsIn(receipt.logs)[0];
+  if (a === undefined) throw new Error(`request ${created.requestId} was not assigned (ticket renewed?)`);
+  return withAssignment(created, a);
 }
 
 /** The operator object assigned at `index` of a request. */
