@@ -248,7 +248,17 @@ export function readTensorFile(file: string, cwd: string): Uint8Array {
 
 // ------------------------------------------------------------------ errors
 
-const STATUS = ["None", "Assigned", "Answered", "Disputed", "Finalized", "Rejected", "Expired", "Corrected"];
+const STATUS = [
+  "None",
+  "Assigned",
+  "Answered",
+  "Disputed",
+  "Finalized",
+  "Rejected",
+  "Expired",
+  "Corrected",
+  "Requested",
+];
 const when = (ts: unknown): string => new Date(Number(ts) * 1000).toISOString();
 
 /** Sentences for the protocol's custom errors. */
@@ -278,6 +288,10 @@ const SENTENCES: Record<string, (a: readonly unknown[]) => string> = {
   DeadlineOutOfBounds: (a) => `The deadline ${when(a[0])} must be between ${when(a[1])} and ${when(a[2])}.`,
   WindowOpen: (a) => `Request ${String(a[0])} is still in its dispute window until ${when(a[1])}.`,
   WindowClosed: (a) => `The dispute window of request ${String(a[0])} closed at ${when(a[1])}.`,
+  AssignmentTooLate: (a) =>
+    `Request ${String(a[0])} passed its deadline ${when(a[1])} before its operators were drawn; expire it for a full refund.`,
+  RandomnessNotReady: (a) =>
+    `The randomness of ticket ${String(a[0])} does not exist yet: the operators can be drawn from the next block.`,
   DeadlineNotPassed: (a) => `Request ${String(a[0])} cannot expire before its deadline ${when(a[1])}.`,
   AlreadyRegistered: (a) => `${String(a[0])} is already a registered operator.`,
   UnknownOperator: (a) => `${String(a[0])} is not a registered operator.`,

@@ -93,7 +93,7 @@ export interface CreatedRequest {
 }
 
 /** Size of the fixed part of `RequestCreated.packed` (ICoordinator, docs/protocol.md). */
-const PACKED_FIXED = 95;
+const PACKED_FIXED = 68;
 
 /** The fields of a request carried by `RequestCreated` in its topics and its `packed` payload. */
 export interface CreatedPayload {
@@ -108,7 +108,7 @@ const uint = (hex: string, from: number, size: number): bigint => BigInt(dataSli
 /**
  * Decodes the `packed` payload of `RequestCreated` (big-endian, no padding): callback (20) ‖ feePerOperator (12)
  * ‖ deadline (8) ‖ tolerance (8) ‖ disputeWindow (4) ‖ callbackGasLimit (4) ‖ royaltyBps (2) ‖ treasuryBps (2) ‖
- * redundancy (1) ‖ finality (1) ‖ inputKind (1) ‖ ticket (32) ‖ then the inline input (inputKind 0; inputHash =
+ * redundancy (1) ‖ finality (1) ‖ inputKind (1) ‖ ticket (5) ‖ then the inline input (inputKind 0; inputHash =
  * its keccak256) or inputHash (32) ‖ the input URI in UTF-8 (inputKind 1). `requester` and `modelHash` come from
  * the event's topics; the operators are not drawn yet (empty). Throws BAD_EVENT on a malformed payload.
  */
@@ -142,7 +142,7 @@ export function decodeCreatedPayload(requester: string, modelHash: string, packe
     },
     input,
     inputURI: kind === 1 ? toUtf8String(dataSlice(packed, opsEnd + 32)) : "",
-    ticket: uint(packed, 63, 32),
+    ticket: uint(packed, 63, 5),
   };
 }
 
@@ -167,7 +167,7 @@ export function encodeCreatedPayload(p: CreatedPayload): string {
     be(r.redundancy, 1),
     be(r.finality, 1),
     be(inline ? 0n : 1n, 1),
-    be(p.ticket, 32),
+    be(p.ticket, 5),
     ...(inline ? [p.input] : [r.inputHash, toUtf8Bytes(p.inputURI)]),
   ]);
 }
@@ -243,7 +243,10 @@ export function assignmentsIn(logs: readonly Log[]): Assignment[] {
 /** The created request completed by its draw: the request as committed from then on. */
 export function withAssignment(created: CreatedRequest, a: Assignment): CreatedRequest {
   if (a.requestId !== created.requestId) {
-    throw new VerdictError("BAD_EVENT", `assignment of request ${a.requestId} given for ${created.requestId}`);
+    throw new VerdictError(
+      "BAD_EVENT",
+      `assignment of request ${a.requestId} given for ${created.requestId}`,
+    );
   }
   return {
     ...created,

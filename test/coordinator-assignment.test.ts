@@ -7,6 +7,7 @@
 import { expect } from "chai";
 import { AbiCoder, ZeroAddress, keccak256 } from "ethers";
 import { RequestStatus, unassignedRequest, type CommittedRequest } from "../sdk/requests.js";
+import { BlockhashRandomness__factory } from "../types/ethers-contracts/index.js";
 import {
   FEE,
   assignRequest,
@@ -50,15 +51,15 @@ describe("Coordinator: assignment (operator draw after the request)", function (
     expect(after.windowEnds).to.equal(0n);
     expect(after.commitment).to.equal(await p.coordinator.commitmentOf(assigned.request));
     // Only one assign succeeds; the batch form skips what is already assigned.
-    await expect(
-      p.coordinator.assign(created.requestId, created.request),
-    ).to.be.revertedWithCustomError(p.coordinator, "RequestMismatch");
-    await expect(
-      p.coordinator.assign(created.requestId, assigned.request),
-    ).to.be.revertedWithCustomError(p.coordinator, "WrongStatus");
-    expect(
-      await p.coordinator.assignBatch.staticCall([created.requestId], [assigned.request]),
-    ).to.equal(0n);
+    await expect(p.coordinator.assign(created.requestId, created.request)).to.be.revertedWithCustomError(
+      p.coordinator,
+      "RequestMismatch",
+    );
+    await expect(p.coordinator.assign(created.requestId, assigned.request)).to.be.revertedWithCustomError(
+      p.coordinator,
+      "WrongStatus",
+    );
+    expect(await p.coordinator.assignBatch.staticCall([created.requestId], [assigned.request])).to.equal(0n);
   });
 
   it("refuses the shortcut: an assign in the request's own block draws nothing", async function () {
@@ -123,9 +124,10 @@ describe("Coordinator: assignment (operator draw after the request)", function (
     const pools = await Promise.all(p.operators.map((o) => p.staking.poolAssets(o.address)));
     const created = await makeRequest(p, { assign: false });
     expect(await requesterBalance(p)).to.equal(before - FEE);
-    await expect(
-      p.coordinator.expire(created.requestId, created.request),
-    ).to.be.revertedWithCustomError(p.coordinator, "DeadlineNotPassed");
+    await expect(p.coordinator.expire(created.requestId, created.request)).to.be.revertedWithCustomError(
+      p.coordinator,
+      "DeadlineNotPassed",
+    );
     await increaseTime(p, 11 * 60);
     await expect(p.coordinator.assign(created.requestId, created.request))
       .to.be.revertedWithCustomError(p.coordinator, "AssignmentTooLate")
@@ -141,9 +143,10 @@ describe("Coordinator: assignment (operator draw after the request)", function (
     expect(st.status).to.equal(RequestStatus.Expired);
     expect(st.windowEnds).to.equal(0n);
     // An unassigned request cannot be answered.
-    await expect(
-      p.coordinator.expire(created.requestId, created.request),
-    ).to.be.revertedWithCustomError(p.coordinator, "WrongStatus");
+    await expect(p.coordinator.expire(created.requestId, created.request)).to.be.revertedWithCustomError(
+      p.coordinator,
+      "WrongStatus",
+    );
   });
 
   it("renews a ticket whose block hash expired (256 blocks) and draws from the new one", async function () {
@@ -159,6 +162,21 @@ describe("Coordinator: assignment (operator draw after the request)", function (
     const assigned = await assignRequest(p, created);
     expect(assigned.assignment!.ticket).to.equal(BigInt(receipt.blockNumber));
     expect(assigned.request.operators).to.have.length(1);
+  });
+
+  it("draws the same way through an external source (BlockhashRandomness), which names the ticket", async function () {
+    const q = await deployProtocol({ operators: 3, externalRandomness: true });
+    const source = BlockhashRandomness__factory.connect(await q.coordinator.randomness(), q.ethers.provider);
+    const created = await makeRequest(q, { assign: false });
+    const receipt = await q.ethers.provider.getTransactionReceipt(created.transactionHash);
+    expect(created.ticket).to.equal(BigInt(receipt!.blockNumber));
+    const [ready] = await source.randomness(created.ticket, { blockTag: receipt!.blockNumber });
+    expect(ready).to.equal(false);
+    const assigned = await assignRequest(q, created);
+    const hash = (await q.ethers.provider.getBlock(Number(created.ticket)))!.hash!;
+    expect(assigned.seed).to.equal(
+      BigInt(keccak256(coder.encode(["bytes32", "uint256"], [hash, created.requestId]))),
+    );
   });
 
   it("assigns a batch, skipping entries that are not ready, already assigned or mismatched in status", async function () {

@@ -262,9 +262,10 @@ describe("Coordinator: forbidden transitions leave funds and state intact", func
     // its deadline passes it is refunded in full with nobody penalised (changed with issue 16: the draw used
     // to run, and fail, inside the request).
     const tooMany = await makeRequest(p, { redundancy: 4, assign: false });
-    await expect(
-      p.coordinator.assign(tooMany.requestId, tooMany.request),
-    ).to.be.revertedWithCustomError(p.staking, "NotEnoughOperators");
+    await expect(p.coordinator.assign(tooMany.requestId, tooMany.request)).to.be.revertedWithCustomError(
+      p.staking,
+      "NotEnoughOperators",
+    );
     await increaseTime(p, 11 * 60);
     await p.coordinator.expire(tooMany.requestId, tooMany.request);
     expect(await balances(p)).to.deep.equal(before);

@@ -119,7 +119,7 @@ interface ICoordinator {
     ///         packed (big-endian, no padding; docs/protocol.md, "RequestCreated"; `sdk/requests.ts` decodes it):
     ///         callback (20) ‖ feePerOperator (12) ‖ deadline (8) ‖ tolerance (8) ‖ disputeWindow (4) ‖
     ///         callbackGasLimit (4) ‖ royaltyBps (2) ‖ treasuryBps (2) ‖ redundancy (1) ‖ finality (1) ‖
-    ///         inputKind (1) ‖ ticket (32) ‖ then, for inputKind 0, the inline input (inputHash = its
+    ///         inputKind (1) ‖ ticket (5) ‖ then, for inputKind 0, the inline input (inputHash = its
     ///         keccak256), for inputKind 1, inputHash (32) ‖ the input URI (UTF-8). The committed request has no
     ///         operators until {OperatorsAssigned}.
     event RequestCreated(

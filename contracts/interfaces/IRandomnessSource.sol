@@ -11,7 +11,8 @@ pragma solidity 0.8.30;
 ///
 ///         A ticket is a block number T: the value must be unknowable to anyone acting in a block before T,
 ///         and stake weights fixed at the start of block T + 1 or earlier may be drawn with it (the coordinator
-///         checks `IStaking.weightEpoch().startBlock <= T + 1`). Tickets must stay below 2^40.
+///         checks `IStaking.weightEpoch().startBlock <= T + 1`). Tickets must stay below 2^40. The coordinator
+///         treats a source of address(0) as {BlockhashRandomness} built in (same rule, no external calls).
 ///
 ///         Shape of a VRF or beacon adapter (e.g. Chainlink VRF v2.5, drand via a relay, an L1 RANDAO oracle):
 ///         - `requestRandomness()` sends at most one request to the oracle per block (the first caller in block

@@ -18,8 +18,11 @@ library Assignment {
         Renew // the ticket expired or the weight epoch moved past it: a new ticket is needed
     }
 
-    /// @notice A ticket from `source`, checked to fit the 40 bits the request state keeps it in.
+    /// @notice A ticket from `source`, checked to fit the 40 bits the request state keeps it in. `source`
+    ///         address(0) is the built-in block-hash source: {BlockhashRandomness}'s rule without its two external
+    ///         calls per request (the ticket is the current block; its hash is the value).
     function ticket(IRandomnessSource source) internal returns (uint40) {
+        if (address(source) == address(0)) return uint40(block.number);
         uint256 t = source.requestRandomness();
         if (t >> 40 != 0) revert ICoordinator.TicketOutOfRange(t);
         return uint40(t);
@@ -35,19 +38,35 @@ library Assignment {
         uint256 ticket_,
         uint256 k
     ) internal view returns (Outcome outcome, address[] memory operators, bytes32 seed) {
-        (bool ready, bool expired, bytes32 value) = source.randomness(ticket_);
+        (bool ready, bool expired, bytes32 value) = _randomness(source, ticket_);
         if (expired) return (Outcome.Renew, operators, seed);
         if (!ready) return (Outcome.NotReady, operators, seed);
-        (, uint64 startBlock) = staking.weightEpoch();
-        if (startBlock > ticket_ + 1) return (Outcome.Renew, operators, seed);
+        // An epoch never starts after the current block, so in block ticket + 1 (a prompt draw) the check holds
+        // without asking staking.
+        if (block.number > ticket_ + 1) {
+            (, uint64 startBlock) = staking.weightEpoch();
+            if (startBlock > ticket_ + 1) return (Outcome.Renew, operators, seed);
+        }
         seed = keccak256(abi.encode(value, requestId));
         operators = staking.selectOperators(uint256(seed), k, new address[](0));
     }
 
-    /// @notice The commitment of `req` (committed with no operators) once `operators` are filled in:
-    ///         bytes24(keccak256(abi.encode(req with operators))), built from the calldata words.
-    /// @dev `req` was checked against its commitment first (which ABI-decodes every field), so its 13 static
-    ///      words are clean and can be copied as they are.
+    /// @dev `source.randomness(ticket_)`, or the built-in block-hash rule for address(0) (see {ticket}).
+    function _randomness(
+        IRandomnessSource source,
+        uint256 ticket_
+    ) private view returns (bool ready, bool expired, bytes32 value) {
+        if (address(source) != address(0)) return source.randomness(ticket_);
+        if (block.number <= ticket_) return (false, false, bytes32(0));
+        if (block.number - ticket_ > 256) return (false, true, bytes32(0));
+        return (true, false, blockhash(ticket_));
+    }
+
+    /// @notice The commitment of `req` with `operators` in place of its own: bytes24(keccak256(abi.encode(req
+    ///         with operators))), built from the calldata words. With no operators it is the commitment a
+    ///         request is created with, which {assign} checks; with the drawn ones, the one it stores.
+    /// @dev The static words are hashed as they are: when the result equals a commitment the coordinator built
+    ///      from clean values, the words are those clean values.
     function commitment(
         ICoordinator.Request calldata req,
         address[] memory operators

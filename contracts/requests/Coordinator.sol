@@ -55,7 +55,8 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
     IStaking public immutable staking;
     IModelRegistry public immutable registry;
     AgreementChecker public immutable agreementChecker;
-    /// @notice Where operator draws get their randomness (chosen by the deployment, never changed).
+    /// @notice Where operator draws get their randomness (chosen by the deployment, never changed); address(0)
+    ///         is the built-in block-hash source ({Assignment.ticket}).
     IRandomnessSource public immutable randomness;
 
     /// @notice Governed parameters (set by the timelocked governance). Packed in one slot.
@@ -314,7 +315,8 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
                 (uint256(req.treasuryBps) << 192) |
                 (uint256(req.redundancy) << 184) |
                 (uint256(req.finality) << 176) |
-                (inlineInput ? 0 : uint256(1) << 168);
+                (inlineInput ? 0 : uint256(1) << 168) |
+                (ticket << 128); // < 2^40 (Assignment.ticket)
         assembly ("memory-safe") {
             out := mload(0x40)
             let ptr := add(out, 0x20)
@@ -322,8 +324,7 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
             mstore(ptr, shl(96, callback))
             mstore(add(ptr, 20), terms)
             mstore(add(ptr, 52), flags)
-            mstore(add(ptr, 63), ticket)
-            let at := add(ptr, 95)
+            let at := add(ptr, 68)
             // An inline input's hash is keccak256 of the bytes that follow; a URI comes after its hash.
             if iszero(inlineInput) {
                 mstore(at, inputHash)
@@ -573,7 +574,8 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
         RequestState memory st = _load(requestId, req);
         // assignment: a never-assigned (Requested) request expires too; it has no operators (req.operators is
         // empty), so nobody is penalised, and its ticket (kept in windowEnds) is cleared.
-        if (st.status != Status.Assigned && st.status != Status.Requested) revert WrongStatus(requestId, st.status);
+        if (st.status != Status.Assigned && st.status != Status.Requested)
+            revert WrongStatus(requestId, st.status);
         if (block.timestamp <= req.deadline) revert DeadlineNotPassed(requestId, req.deadline);
         st.status = Status.Expired;
         st.windowEnds = 0;
@@ -619,7 +621,10 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
     /// @dev Draws and commits the operators of a Requested request, or renews its ticket. `strict`: revert
     ///      (single {assign}) rather than skip (batch) when the request cannot be assigned now.
     function _assign(uint256 requestId, Request calldata req, bool strict) private returns (bool) {
-        RequestState memory st = _load(requestId, req);
+        // As {_load}, with the commitment rebuilt from the calldata words (cheaper than re-encoding them).
+        RequestState memory st = _states[requestId];
+        if (st.status == Status.None) revert UnknownRequest(requestId);
+        if (st.commitment != Assignment.commitment(req, new address[](0))) revert RequestMismatch(requestId);
         if (st.status != Status.Requested) {
             if (strict) revert WrongStatus(requestId, st.status);
             return false;

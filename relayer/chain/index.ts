@@ -11,6 +11,7 @@ import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonR
 import { VerdictError } from "../../sdk/errors.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import type { RelayerContext } from "../service.js";
+import { Assigner } from "./assigner.js";
 import { Challenger } from "./challenger.js";
 import { Computer } from "./compute.js";
 import { lyingRunner } from "./dev-lie.js";
@@ -134,6 +135,14 @@ export async function startChainRelayer(
     startBlock: config.startBlock,
     watchShare: config.watchtowerShare,
   });
+  // Any relayer draws the operators of requests whose randomness exists (issue 16; assigner.ts).
+  const assigner = new Assigner({
+    provider,
+    signer,
+    coordinator: config.coordinatorAddress,
+    sync,
+    logger: log,
+  });
   const computerOptions = {
     provider,
     db,
@@ -241,6 +250,7 @@ export async function startChainRelayer(
   };
   const tick = async (): Promise<boolean> => {
     const polled = await timed("sync", () => sync.poll());
+    await timed("sync", () => assigner.run(polled.head, polled.headTime));
     const confirmed = await timed("track", () => submitter.track(polled.head));
     // Answers go out while later ones are still being computed: a full batch at once, a partial one
     // after EARLY_SUBMIT_MS (only persisted answers are ever submitted).

@@ -20,12 +20,7 @@ import {
   verdictDomain,
   type ReasonCode,
 } from "../../sdk/eip712.js";
-import {
-  assignmentsIn,
-  createdRequestIn,
-  withAssignment,
-  type CreatedRequest,
-} from "../../sdk/requests.js";
+import { assignmentsIn, createdRequestIn, withAssignment, type CreatedRequest } from "../../sdk/requests.js";
 
 export type Connection = Awaited<ReturnType<typeof network.create>>;
 export type Ethers = Connection["ethers"];
@@ -65,6 +60,8 @@ export interface ProtocolOptions {
   disputeWindow?: number;
   royaltyBps?: number;
   modelHash?: string;
+  /** Deploy a BlockhashRandomness contract as the coordinator's randomness source (default: the built-in one). */
+  externalRandomness?: boolean;
 }
 
 /** Deploys and wires everything. */
@@ -73,8 +70,14 @@ export async function deployProtocol(opts: ProtocolOptions = {}): Promise<Protoc
   const { ethers } = connection;
   const [deployer, requester, modelOwner, treasury, ...rest] = await ethers.getSigners();
   if (!deployer || !requester || !modelOwner || !treasury) throw new Error("not enough accounts");
+  const randomness =
+    opts.externalRandomness === true
+      ? await (await ethers.deployContract("BlockhashRandomness")).getAddress()
+      : "0x0000000000000000000000000000000000000000";
   const deployed = await connection.ignition.deploy(VerdictModule, {
-    parameters: { Verdict: { timelockDelay: TIMELOCK_DELAY, treasury: await treasury.getAddress() } },
+    parameters: {
+      Verdict: { timelockDelay: TIMELOCK_DELAY, treasury: await treasury.getAddress(), randomness },
+    },
   });
   const token = (await ethers.getContractAt(
     "OPGToken",
@@ -197,7 +200,11 @@ export async function makeRequest(p: Protocol, o: RequestOptions = {}): Promise<
 }
 
 /** Draws the operators of a created request (`assign`, sent by `from`, default the deployer). */
-export async function assignRequest(p: Protocol, created: CreatedRequest, from?: Signer): Promise<CreatedRequest> {
+export async function assignRequest(
+  p: Protocol,
+  created: CreatedRequest,
+  from?: Signer,
+): Promise<CreatedRequest> {
   const tx = await p.coordinator
     .connect(from ?? p.deployer)
     .assign(created.requestId, created.request, { gasLimit: 1_000_000n });
