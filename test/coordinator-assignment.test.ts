@@ -53,8 +53,10 @@ describe("Coordinator: assignment (operator draw after the request)", function (
     // Only one assign succeeds; the batch form skips what is already assigned.
     await expect(p.coordinator.assign(created.requestId, created.request)).to.be.revertedWithCustomError(
       p.coordinator,
-      "RequestMismatch",
+      "WrongStatus",
     );
+    // A racing relayer's batch with the request as created skips it instead of reverting.
+    expect(await p.coordinator.assignBatch.staticCall([created.requestId], [created.request])).to.equal(0n);
     await expect(p.coordinator.assign(created.requestId, assigned.request)).to.be.revertedWithCustomError(
       p.coordinator,
       "WrongStatus",
@@ -195,6 +197,11 @@ describe("Coordinator: assignment (operator draw after the request)", function (
     expect(new Set(events[1]!.args.operators as string[]).size).to.equal(3);
     await expect(
       p.coordinator.assignBatch([a.requestId], [a.request, b.request]),
+    ).to.be.revertedWithCustomError(p.coordinator, "RequestMismatch");
+    // A tampered request is refused, not drawn.
+    const c = await makeRequest(p, { assign: false });
+    await expect(
+      p.coordinator.assign(c.requestId, { ...c.request, feePerOperator: 1n }),
     ).to.be.revertedWithCustomError(p.coordinator, "RequestMismatch");
     expect(unassignedRequest(done.request).operators).to.deep.equal([]);
   });

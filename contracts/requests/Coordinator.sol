@@ -621,14 +621,15 @@ contract Coordinator is ICoordinator, IFeeSource, ITermsListener, Escrow, EIP712
     /// @dev Draws and commits the operators of a Requested request, or renews its ticket. `strict`: revert
     ///      (single {assign}) rather than skip (batch) when the request cannot be assigned now.
     function _assign(uint256 requestId, Request calldata req, bool strict) private returns (bool) {
-        // As {_load}, with the commitment rebuilt from the calldata words (cheaper than re-encoding them).
+        // As {_load}, with the commitment rebuilt from the calldata words (cheaper than re-encoding them). The
+        // status comes first: a request another caller already drew is skipped by a batch, whatever `req` says.
         RequestState memory st = _states[requestId];
         if (st.status == Status.None) revert UnknownRequest(requestId);
-        if (st.commitment != Assignment.commitment(req, new address[](0))) revert RequestMismatch(requestId);
         if (st.status != Status.Requested) {
             if (strict) revert WrongStatus(requestId, st.status);
             return false;
         }
+        if (st.commitment != Assignment.commitment(req, new address[](0))) revert RequestMismatch(requestId);
         if (block.timestamp > req.deadline) {
             if (strict) revert AssignmentTooLate(requestId, req.deadline);
             return false;
