@@ -50,6 +50,7 @@ await (
 ).wait();
 
 const requestGas: number[] = [];
+const assignGas: number[] = [];
 const created: CreatedRequest[] = [];
 for (let i = 0; i < 11; i++) {
   const params = {
@@ -68,18 +69,23 @@ for (let i = 0; i < 11; i++) {
   const receipt = await tx.wait();
   if (!receipt) throw new Error("no receipt");
   requestGas.push(Number(receipt.gasUsed));
-  const { createdRequestIn } = await import("../../sdk/requests.js");
-  created.push(createdRequestIn(receipt.logs));
+  const { createdRequestIn, assignmentsIn, withAssignment } = await import("../../sdk/requests.js");
+  const c = createdRequestIn(receipt.logs);
+  // The draw as a prompt relayer makes it: `assign` in the next block (the ticket's block hash exists from then
+  // on, and the weight epoch cannot have moved past it, so staking is not asked).
+  const assigned = await (await p.coordinator.assign(c.requestId, c.request)).wait();
+  if (!assigned) throw new Error("no receipt");
+  assignGas.push(Number(assigned.gasUsed));
+  created.push(withAssignment(c, assignmentsIn(assigned.logs)[0]!));
 }
-// The draw: one `assign` per request, in the block after it (the ticket's block hash exists from then on).
-const assignGas: number[] = [];
-for (const [i, c] of created.entries()) {
-  const tx = await p.coordinator.assign(c.requestId, c.request);
-  const receipt = await tx.wait();
+// A late draw (two or more blocks after the request): the weight epoch is checked (IStaking.weightEpoch).
+const assignLateGas: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const c = await makeRequest(p, { input, assign: false });
+  await p.connection.networkHelpers.mine(2);
+  const receipt = await (await p.coordinator.assign(c.requestId, c.request)).wait();
   if (!receipt) throw new Error("no receipt");
-  assignGas.push(Number(receipt.gasUsed));
-  const { assignmentsIn, withAssignment } = await import("../../sdk/requests.js");
-  created[i] = withAssignment(c, assignmentsIn(receipt.logs)[0]!);
+  assignLateGas.push(Number(receipt.gasUsed));
 }
 const assignGas3: number[] = [];
 for (let i = 0; i < 5; i++) {
@@ -128,6 +134,7 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 const figures = {
   "gas.requestInference.prepaid64B": median(requestGas),
   "gas.assign.k1": median(assignGas),
+  "gas.assign.k1.late": median(assignLateGas),
   "gas.assign.k3": median(assignGas3),
   "gas.lifecycle.k1": median(requestGas) + median(assignGas) + median(answerGas) + finalizeSingle,
   "selection.addedLatencyBlocks": latency,
@@ -141,7 +148,7 @@ recordBenchmarks("Request path", figures, {
     "Receipt gas of the request path with k = 1 among 10 equally staked operators: `requestInference` paid from a prepaid " +
     "balance with a 64-byte inline input (the model's terms come from the coordinator's copy, taken on the model's " +
     "first request; the operator draw is a separate step since issue 16), `assign` (the draw from the ticket's " +
-    "block hash, k = 1 and k = 3), `submitAnswer` with its EIP-712 signature " +
+    "block hash, k = 1 and k = 3, in the block after the request as a prompt relayer sends it; .late: two blocks later, when the weight epoch is read from staking), `submitAnswer` with its EIP-712 signature " +
     "check and no callback, `finalize` of one request, and `finalizeBatch` of 10 divided by 10. Medians of " +
     "11 requests after a warm-up that has paid every operator once. Anchors: Ritual Infernet create ~142k, deliver ~210k gas; Chainlink " +
     "Functions' documented 185k fulfilment overhead. gas.lifecycle.k1 = request + assign + answer + finalize. " +
