@@ -19,10 +19,12 @@ import StakingArtifact from "../artifacts/contracts/staking/Staking.sol/Staking.
 import { VerdictError } from "./errors.js";
 import {
   RequestStatus,
+  assignmentsIn,
   coordinatorInterface,
   createdRequestsIn,
   parseCoordinatorLog,
   statusName,
+  withAssignment,
   type CreatedRequest,
 } from "./requests.js";
 
@@ -140,21 +142,34 @@ function order(
   return a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
 }
 
-/** The coordinator's `RequestCreated` for `requestId`; throws REQUEST_NOT_FOUND if there is none. */
+/** The request from the logs of its id: `RequestCreated`, completed by its `OperatorsAssigned` if any. */
+function createdWithAssignment(logs: readonly Log[], requestId: bigint): CreatedRequest | undefined {
+  const created = createdRequestsIn(logs).find((c) => c.requestId === requestId);
+  const assignment = assignmentsIn(logs).find((a) => a.requestId === requestId);
+  return created && assignment ? withAssignment(created, assignment) : created;
+}
+
+const CREATED_OR_ASSIGNED = ["RequestCreated", "OperatorsAssigned"].map(
+  (name) => coordinatorInterface.getEvent(name)?.topicHash ?? "",
+);
+
+/**
+ * The coordinator's `RequestCreated` for `requestId`, with its operators once `OperatorsAssigned` drew them
+ * (until then `request.operators` is empty); throws REQUEST_NOT_FOUND if there is none.
+ */
 export async function findCreatedRequest(
   provider: Provider,
   coordinator: string,
   requestId: bigint,
   fromBlock = 0,
 ): Promise<CreatedRequest> {
-  const topic = coordinatorInterface.getEvent("RequestCreated")?.topicHash;
   const logs = await provider.getLogs({
     address: coordinator,
-    topics: [topic ?? null, toBeHex(requestId, 32)],
+    topics: [CREATED_OR_ASSIGNED, toBeHex(requestId, 32)],
     fromBlock,
     toBlock: "latest",
   });
-  const found = createdRequestsIn(logs)[0];
+  const found = createdWithAssignment(logs, requestId);
   if (!found) {
     throw new VerdictError("REQUEST_NOT_FOUND", `request ${requestId} does not exist on this coordinator`, {
       requestId: requestId.toString(),
@@ -175,7 +190,7 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
     provider.getNetwork(),
     provider.getLogs({ address: coordinator, topics: [null, idTopic], fromBlock, toBlock: "latest" }),
   ]);
-  const created = createdRequestsIn(coordLogs)[0];
+  const created = createdWithAssignment(coordLogs, requestId);
   if (!created) {
     throw new VerdictError("REQUEST_NOT_FOUND", `request ${requestId} does not exist on this coordinator`, {
       requestId: requestId.toString(),
@@ -271,11 +286,14 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
   const slashes: TrailSlash[] = [];
   const jails: Trail["jails"] = [];
   let settlement: TrailSettlement | undefined;
-  let status: RequestStatus = RequestStatus.Assigned;
+  let status: RequestStatus = RequestStatus.Requested;
   for (const e of entries) {
     const a = e.args;
     if (e.source === "coordinator") {
       switch (e.name) {
+        case "OperatorsAssigned":
+          status = RequestStatus.Assigned;
+          break;
         case "AnswerSubmitted":
           answers.push({
             index: Number(a.index),

@@ -180,12 +180,20 @@ export async function verifyTrail(trail: Trail, opts: { signerAt: SignerAt }): P
   // Assignment.
   const k = Number(req.redundancy);
   const distinct = new Set(req.operators.map((o) => o.toLowerCase())).size;
-  const assignOk = req.operators.length === k && distinct === k;
-  checks.push({
-    ok: assignOk,
-    label: `assignment: ${k} distinct operator(s), seed ${created.seed.toString(16).slice(0, 16)}…`,
-    detail: req.operators.join(", "),
-  });
+  if (created.assignment === undefined) {
+    // Not drawn (yet): nothing may have been answered.
+    checks.push({
+      ok: trail.answers.length === 0,
+      label: `assignment: not drawn yet (ticket ${created.ticket}), no answers`,
+    });
+  } else {
+    const assignOk = req.operators.length === k && distinct === k;
+    checks.push({
+      ok: assignOk,
+      label: `assignment: ${k} distinct operator(s), ticket ${created.assignment.ticket}, seed ${created.seed.toString(16).slice(0, 16)}…`,
+      detail: req.operators.join(", "),
+    });
+  }
 
   // Answers.
   const seen = new Set<number>();

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 
 import {ICoordinator} from "../interfaces/ICoordinator.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IVerdictConsumer} from "../interfaces/IVerdictConsumer.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
@@ -51,6 +52,9 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
 
     IStaking public immutable staking;
     IModelRegistry public immutable registry;
+    /// @notice Where operator draws get their randomness (chosen by the deployment, never changed); address(0)
+    ///         is the built-in block-hash source ({Assignment-ticket}).
+    IRandomnessSource public immutable randomness;
 
     /// @notice Governed parameters (set by the timelocked governance). Packed in one slot.
     struct Params {
@@ -114,9 +118,15 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     ///      drops it on every change.
     mapping(bytes32 modelHash => uint256 packedTerms) internal _terms;
 
-    constructor(IERC20 token_, IStaking staking_, IModelRegistry registry_) Escrow(token_) {
+    constructor(
+        IERC20 token_,
+        IStaking staking_,
+        IModelRegistry registry_,
+        IRandomnessSource randomness_
+    ) Escrow(token_) {
         staking = staking_;
         registry = registry_;
+        randomness = randomness_;
     }
 
     function _inputHashOf(RequestParams calldata p) internal pure returns (bytes32) {

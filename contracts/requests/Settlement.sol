@@ -7,8 +7,10 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
+import {Assignment} from "./Assignment.sol";
 import {CoordinatorState} from "./CoordinatorState.sol";
 
 /// @title Settlement
@@ -21,8 +23,9 @@ contract Settlement is CoordinatorState, EIP712 {
     constructor(
         IERC20 token_,
         IStaking staking_,
-        IModelRegistry registry_
-    ) CoordinatorState(token_, staking_, registry_) EIP712("Verdict", "1") {}
+        IModelRegistry registry_,
+        IRandomnessSource randomness_
+    ) CoordinatorState(token_, staking_, registry_, randomness_) EIP712("Verdict", "1") {}
 
     /// @notice Checks a signed request for {Coordinator-requestInferenceSigned} (which creates the request
     ///         after this returns): the signature deadline, the requester's next nonce (consumed) and the
@@ -120,15 +123,19 @@ contract Settlement is CoordinatorState, EIP712 {
         }
     }
 
-    /// @notice Expires a request whose deadline passed before all k answers arrived: the requester gets
-    ///         the whole fee back. A missing operator is penalised only when another drawn operator served
+    /// @notice Expires a request whose deadline passed before all k answers arrived (or before its operators
+    ///         were drawn): the requester gets the whole fee back. A missing operator is penalised only when another drawn operator served
     ///         the request (so it was answerable): a slash of `missPenaltyBps`, and a jail once it has
     ///         `missesToJail` such misses within `missWindow`. When nobody served it, nobody is penalised.
     function expire(uint256 requestId, Request calldata req) external nonReentrant {
         RequestState memory st = _load(requestId, req);
-        if (st.status != Status.Assigned) revert WrongStatus(requestId, st.status);
+        // A never-assigned (Requested) request expires too: it has no operators (req.operators is empty), so
+        // nobody is penalised, and its ticket (kept in windowEnds) is cleared.
+        if (st.status != Status.Assigned && st.status != Status.Requested)
+            revert WrongStatus(requestId, st.status);
         if (block.timestamp <= req.deadline) revert DeadlineNotPassed(requestId, req.deadline);
         st.status = Status.Expired;
+        st.windowEnds = 0;
         _states[requestId] = st;
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
         _credit(req.requester, price);
@@ -136,7 +143,7 @@ contract Settlement is CoordinatorState, EIP712 {
         bool answerable = st.answeredMask & ~st.unservedMask != 0;
         uint8 missedMask = 0;
         uint256 slashed = 0;
-        for (uint256 i = 0; i < req.redundancy; ++i) {
+        for (uint256 i = 0; i < req.operators.length; ++i) {
             if (st.answeredMask & (1 << i) != 0) continue;
             missedMask |= uint8(1 << i);
             if (answerable) slashed += _penaliseMiss(req.operators[i]);
@@ -145,6 +152,74 @@ contract Settlement is CoordinatorState, EIP712 {
         emit RequestExpired(requestId, price, missedMask, slashed);
         // Slashed stake for a missed deadline is burned: the requester is already made whole.
         if (slashed > 0) ERC20Burnable(address(feeToken)).burn(slashed);
+    }
+
+    // ---------------------------------------------------------------- assignment
+
+    /// @notice Draws the k operators of a Requested request from its ticket's randomness, for
+    ///         {Coordinator-assign}: reverts when it cannot be assigned now; a stale ticket is renewed instead.
+    function assign(uint256 requestId, Request calldata req) external nonReentrant returns (bool assigned) {
+        return _assign(requestId, req, true);
+    }
+
+    /// @notice {assign} for many requests, for {Coordinator-assignBatch}: entries not assignable now (not
+    ///         Requested, not ready, past their deadline) are skipped.
+    function assignBatch(
+        uint256[] calldata requestIds,
+        Request[] calldata reqs
+    ) external nonReentrant returns (uint256 assigned) {
+        uint256 n = requestIds.length;
+        if (reqs.length != n) revert RequestMismatch(0);
+        for (uint256 i = 0; i < n; ++i) {
+            if (_assign(requestIds[i], reqs[i], false)) ++assigned;
+        }
+    }
+
+    /// @dev Draws and commits the operators of a Requested request, or renews its ticket. `strict`: revert
+    ///      (single {assign}) rather than skip (batch) when the request cannot be assigned now.
+    function _assign(uint256 requestId, Request calldata req, bool strict) private returns (bool) {
+        // As {_load}, with the commitment rebuilt from the calldata words (cheaper than re-encoding them). The
+        // status comes first: a request another caller already drew is skipped by a batch, whatever `req` says.
+        RequestState memory st = _states[requestId];
+        if (st.status == Status.None) revert UnknownRequest(requestId);
+        if (st.status != Status.Requested) {
+            if (strict) revert WrongStatus(requestId, st.status);
+            return false;
+        }
+        if (st.commitment != Assignment.commitment(req, new address[](0))) revert RequestMismatch(requestId);
+        if (block.timestamp > req.deadline) {
+            if (strict) revert AssignmentTooLate(requestId, req.deadline);
+            return false;
+        }
+        uint256 ticket = st.windowEnds;
+        (Assignment.Outcome outcome, address[] memory operators, bytes32 seed) = Assignment.draw(
+            randomness,
+            staking,
+            requestId,
+            ticket,
+            req.redundancy
+        );
+        if (outcome == Assignment.Outcome.NotReady) {
+            if (strict) revert IRandomnessSource.RandomnessNotReady(ticket);
+            return false;
+        }
+        if (outcome == Assignment.Outcome.Renew) {
+            st.windowEnds = Assignment.ticket(randomness);
+            _states[requestId] = st;
+            emit TicketRenewed(requestId, st.windowEnds);
+            return false;
+        }
+        _states[requestId] = RequestState({
+            commitment: Assignment.commitment(req, operators),
+            status: Status.Assigned,
+            answeredMask: 0,
+            invalidMask: 0,
+            unservedMask: 0,
+            anchor: 0,
+            windowEnds: 0
+        });
+        emit OperatorsAssigned(requestId, operators, ticket, seed);
+        return true;
     }
 
     /// @dev One penalised miss: counted, slashed `missPenaltyBps` of the pool, jailed at the window's

@@ -15,6 +15,7 @@ import { FetchRequest, JsonRpcProvider, Network, type JsonRpcPayload, type JsonR
 import { VerdictError } from "../../sdk/errors.js";
 import { Staking__factory } from "../../types/ethers-contracts/index.js";
 import type { RelayerContext } from "../service.js";
+import { Assigner } from "./assigner.js";
 import { Challenger } from "./challenger.js";
 import { Computer } from "./compute.js";
 import { lyingRunner } from "./dev-lie.js";
@@ -149,6 +150,14 @@ export async function startChainRelayer(
     lastWake = now;
     wake?.();
   };
+  // Any relayer draws the operators of requests whose randomness exists (issue 16; assigner.ts).
+  const assigner = new Assigner({
+    provider,
+    signer,
+    coordinator: config.coordinatorAddress,
+    sync,
+    logger: log,
+  });
   const computerOptions = {
     provider,
     fetchPolicy: fetchPolicyOf(config),
@@ -279,6 +288,7 @@ export async function startChainRelayer(
   let persistedSeen = computer.persisted;
   const tick = async (): Promise<boolean> => {
     const polled = await timed("sync", () => sync.poll());
+    await timed("sync", () => assigner.run(polled.head, polled.headTime));
     const confirmed = await timed("track", () => submitter.track(polled.head));
     // Computing runs in the background: this only starts due jobs in free slots.
     computer.pump();

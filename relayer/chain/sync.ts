@@ -1,14 +1,23 @@
 /**
  * Chain following: polls the coordinator's logs from the persisted cursor up to head − confirmations,
  * records each processed range's last block hash, detects reorgs by re-checking the cursor's hash and
- * rewinds to the last block whose stored hash still matches. Requests assigned to this operator become
- * `pending` jobs (with the committed request persisted for later calls); others are ignored, except
- * that a share of other operators' answers is queued for the watchtower. Starting without a cursor
- * back-fills from VERDICT_START_BLOCK (0 when unset): open requests assigned to us are served.
+ * rewinds to the last block whose stored hash still matches. A request's operators are drawn after it is
+ * created (`OperatorsAssigned`, issue 16): created requests wait in memory as `unassigned` (any relayer may
+ * send their `assign`, see assigner.ts), and requests drawn to this operator become `pending` jobs (with the
+ * committed request persisted for later calls); others are ignored, except that a share of other operators'
+ * answers is queued for the watchtower. Starting without a cursor back-fills from VERDICT_START_BLOCK (0 when
+ * unset): open requests assigned to us are served.
  */
 import type { JsonRpcProvider, Log } from "ethers";
 import type { Logger } from "pino";
-import { coordinatorInterface, createdRequestsIn, operatorIndex } from "../../sdk/requests.js";
+import {
+  assignmentsIn,
+  coordinatorInterface,
+  createdRequestsIn,
+  operatorIndex,
+  withAssignment,
+  type CreatedRequest,
+} from "../../sdk/requests.js";
 import { StoreError } from "../errors.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { RelayerDb } from "../store/db.js";
@@ -16,6 +25,9 @@ import type { ChainDb } from "./store.js";
 
 export const REQUEST_CREATED = coordinatorInterface.getEvent("RequestCreated")?.topicHash ?? "";
 export const ANSWER_SUBMITTED = coordinatorInterface.getEvent("AnswerSubmitted")?.topicHash ?? "";
+export const OPERATORS_ASSIGNED = coordinatorInterface.getEvent("OperatorsAssigned")?.topicHash ?? "";
+/** Created requests kept while waiting for their draw; the oldest are dropped beyond this. */
+const MAX_UNASSIGNED = 10_000;
 
 export interface SyncOptions {
   provider: JsonRpcProvider;
@@ -46,6 +58,8 @@ export interface PollResult {
 export class ChainSync {
   readonly #o: SyncOptions;
   readonly #blockTimes = new Map<number, number>();
+  /** Created requests whose operators are not drawn yet, by id (insertion order: oldest first). */
+  readonly unassigned = new Map<bigint, CreatedRequest>();
   /** Unix seconds of the latest head seen (deadline checks). */
   headTime = 0;
 
@@ -72,7 +86,7 @@ export class ChainSync {
         address: this.#o.coordinator,
         fromBlock: from,
         toBlock: to,
-        topics: [[REQUEST_CREATED, ANSWER_SUBMITTED]],
+        topics: [[REQUEST_CREATED, OPERATORS_ASSIGNED, ANSWER_SUBMITTED]],
       });
       newJobs += await this.#process(logs);
       const block = await provider.getBlock(to);
@@ -135,12 +149,41 @@ export class ChainSync {
     return t;
   }
 
+  /** The `RequestCreated` of `requestId`, looked up by its id topic (created before this process saw it). */
+  async #findCreated(requestId: bigint, toBlock: number): Promise<CreatedRequest | undefined> {
+    const logs = await this.#o.provider.getLogs({
+      address: this.#o.coordinator,
+      fromBlock: this.#o.startBlock ?? 0,
+      toBlock,
+      topics: [REQUEST_CREATED, "0x" + requestId.toString(16).padStart(64, "0")],
+    });
+    return createdRequestsIn(logs).find((c) => c.requestId === requestId);
+  }
+
   async #process(logs: readonly Log[]): Promise<number> {
     const { db, chainDb, operator, logger } = this.#o;
     const share = this.#o.watchShare ?? 0;
     const random = this.#o.random ?? Math.random;
     let added = 0;
-    const created = createdRequestsIn(logs);
+    for (const c of createdRequestsIn(logs)) {
+      this.unassigned.set(c.requestId, c);
+      if (this.unassigned.size > MAX_UNASSIGNED) {
+        const oldest = this.unassigned.keys().next();
+        if (oldest.done !== true) this.unassigned.delete(oldest.value);
+      }
+    }
+    // The draws of the range, each completing its created request (read back by id if seen before a restart).
+    const created: CreatedRequest[] = [];
+    for (const a of assignmentsIn(logs)) {
+      const c = this.unassigned.get(a.requestId) ?? (await this.#findCreated(a.requestId, a.blockNumber));
+      this.unassigned.delete(a.requestId);
+      if (c === undefined) {
+        logger.warn({ requestId: a.requestId.toString() }, "assignment of an unknown request ignored");
+        continue;
+      }
+      // The job is seen at its draw's block (deadline checks and reorgs count from there).
+      created.push({ ...withAssignment(c, a), blockNumber: a.blockNumber, blockHash: a.blockHash });
+    }
     const mine: { c: (typeof created)[number]; index: number; time: number }[] = [];
     for (const c of created) {
       const index = operatorIndex(c.request, operator);

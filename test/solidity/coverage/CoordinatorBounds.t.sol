@@ -7,6 +7,7 @@ import {Staking} from "../../../contracts/staking/Staking.sol";
 import {ModelRegistry} from "../../../contracts/models/ModelRegistry.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
+import {IRandomnessSource} from "../../../contracts/interfaces/IRandomnessSource.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
 import {Coordinator} from "../../../contracts/requests/Coordinator.sol";
@@ -39,10 +40,11 @@ contract CoordinatorBoundsTest is Test {
             IModelRegistry(address(registry)),
             new AgreementChecker(),
             address(this),
-            TREASURY
+            TREASURY,
+            IRandomnessSource(address(0))
         );
         staking.setFeeSource(address(coordinator));
-        staking.grantRole(staking.SLASHER_ROLE(), address(coordinator));
+        staking.setSlashers(address(coordinator), address(0xD15));
         registry.setTermsListener(address(coordinator));
         for (uint256 i; i < 3; ++i) {
             token.transfer(ops[i], 20_000 ether);
@@ -113,8 +115,7 @@ contract CoordinatorBoundsTest is Test {
         bytes memory input = abi.encodePacked(bytes5(0x56544e3100));
         id = coordinator.nextRequestId();
         bytes32 inputHash = keccak256(input);
-        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, id, REQUESTER, inputHash)));
-        address[] memory drawn = staking.selectOperators(seed, 2, new address[](0));
+        uint256 ticket = block.number; // the built-in block-hash source: the request's own block
         (, uint16 treasuryBps, , , uint32 defaultDeadline, , , , ) = coordinator.params();
         vm.prank(REQUESTER);
         coordinator.requestInference(
@@ -141,6 +142,12 @@ contract CoordinatorBoundsTest is Test {
         r.treasuryBps = treasuryBps;
         r.redundancy = 2;
         r.finality = ICoordinator.Finality.Fast;
+        assertEq(bytes32(coordinator.requestState(id).commitment), bytes32(coordinator.commitmentOf(r)), "requested");
+        // The draw: one block later, from the ticket's block hash and the request id only.
+        vm.roll(block.number + 1);
+        uint256 seed = uint256(keccak256(abi.encode(blockhash(ticket), id)));
+        address[] memory drawn = staking.selectOperators(seed, 2, new address[](0));
+        assertTrue(coordinator.assign(id, r), "assign");
         r.operators = drawn;
         assertEq(bytes32(coordinator.requestState(id).commitment), bytes32(coordinator.commitmentOf(r)), "commitment");
     }

@@ -10,6 +10,7 @@ import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
 import {Coordinator} from "../../../contracts/requests/Coordinator.sol";
+import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {Disputes} from "../../../contracts/disputes/Disputes.sol";
 import {IDisputes} from "../../../contracts/disputes/IDisputes.sol";
 import {IStakingDisputes} from "../../../contracts/disputes/IDisputeDeps.sol";
@@ -409,8 +410,7 @@ contract DisputesHandler is Test {
         });
         uint256 id = coordinator.nextRequestId();
         bytes32 inputHash = keccak256(input);
-        uint256 drawSeed = uint256(keccak256(abi.encode(block.prevrandao, id, a, inputHash)));
-        address[] memory drawn = staking.selectOperators(drawSeed, k, new address[](0));
+        uint256 ticket = block.number; // BlockhashRandomness: the request's own block
         vm.prank(a);
         uint256 got = payNow ? coordinator.requestInferencePayNow(p) : coordinator.requestInference(p);
         _expect(got == id);
@@ -425,6 +425,12 @@ contract DisputesHandler is Test {
         r.treasuryBps = 500;
         r.redundancy = k;
         r.finality = ICoordinator.Finality.Fast;
+        _expect(coordinator.requestState(id).commitment == coordinator.commitmentOf(r));
+        // The draw: one block later, from the ticket's block hash and the request id only.
+        vm.roll(block.number + 1);
+        uint256 drawSeed = uint256(keccak256(abi.encode(blockhash(ticket), id)));
+        address[] memory drawn = staking.selectOperators(drawSeed, k, new address[](0));
+        _expect(coordinator.assign(id, r));
         r.operators = drawn;
         _expect(coordinator.requestState(id).commitment == coordinator.commitmentOf(r));
         Tracked storage t = _tracked[id];
@@ -986,7 +992,8 @@ contract DisputesInvariantTest is Test {
             IModelRegistry(address(registry)),
             checker,
             address(this),
-            TREASURY
+            TREASURY,
+            new BlockhashRandomness()
         );
         // Wired as deploy/Verdict.ts wires it.
         staking.setFeeSource(address(coordinator));
