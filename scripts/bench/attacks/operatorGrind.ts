@@ -12,7 +12,7 @@
 import { AbiCoder, keccak256, type Signer } from "ethers";
 import type { Attack } from "../attacks.js";
 import { FEE, deployProtocol, type Protocol } from "../../../test/helpers/protocol.js";
-import { assignmentsIn } from "../../../sdk/requests.js";
+import { RequestStatus, assignmentsIn } from "../../../sdk/requests.js";
 
 const coder = AbiCoder.defaultAbiCoder();
 
@@ -98,7 +98,8 @@ export async function operatorGrind(
     };
     const sent = await (await p.coordinator.connect(chosen.from).requestInference(params)).wait();
     if (sent === null) throw new Error("no receipt");
-    if ((await p.coordinator.requestState(id)).status !== 8n) throw new Error("request not Requested");
+    if ((await p.coordinator.requestState(id)).status !== BigInt(RequestStatus.Requested))
+      throw new Error("request not Requested");
     const { createdRequestIn } = await import("../../../sdk/requests.js");
     const created = createdRequestIn(sent.logs);
     // The attacker draws itself, as early as it can (it gains nothing by waiting: the value is fixed).
