@@ -53,6 +53,7 @@ contract CoordinatorBoundsTest is Test {
             staking.registerOperator(vm.addr(keys[i]), 1_000, "x", 20_000 ether);
             vm.stopPrank();
         }
+        vm.roll(block.number + staking.EPOCH_BLOCKS()); // the registered weights count from the next epoch
         string[] memory uris = new string[](1);
         uris[0] = "file://m.onnx";
         registry.register(
