@@ -10,12 +10,16 @@ import { id } from "ethers";
  * - timelockDelay: seconds every parameter change waits (default 2 days).
  * - treasury: receives the treasury cut (default: the deployer).
  * - randomness: the IRandomnessSource of operator draws (default address(0): the built-in block-hash source).
+ * - callbackGasPrice: gwei of OPG per gas of a request's callback that its fee must cover (default 10).
  */
 export default buildModule("Verdict", (m) => {
   const deployer = m.getAccount(0);
   const supply = m.getParameter("supply", 1_000_000_000n * 10n ** 18n);
   const timelockDelay = m.getParameter("timelockDelay", 2 * 24 * 3600);
   const treasury = m.getParameter("treasury", deployer);
+  // OPG (in gwei) charged per gas of a request's callback, so an answering operator never pays for it
+  // (issue 15.9). Governed afterwards through the timelock; devnets use a low price.
+  const callbackGasPrice = m.getParameter("callbackGasPrice", 10);
 
   const token = m.contract("OPGToken", [deployer, supply]);
   // Proposer: the deployer (hand it to a multisig later); executor: anyone, once the delay has passed.
@@ -79,7 +83,10 @@ export default buildModule("Verdict", (m) => {
     after: [grantParams],
   });
   m.call(staking, "renounceRole", [adminRole, deployer], { id: "renounceAdmin", after: [dropParams] });
-  m.call(coordinator, "transferGovernance", [timelock], { after: [disputeHook] });
+  const callbackPrice = m.call(coordinator, "setCallbackGasPrice", [callbackGasPrice], {
+    after: [disputeHook],
+  });
+  m.call(coordinator, "transferGovernance", [timelock], { after: [disputeHook, callbackPrice] });
 
   return { token, timelock, staking, registry, agreementChecker, coordinator, disputes, refereeCourt };
 });

@@ -52,7 +52,7 @@ export const CANNOT_SERVE_NAMES: Readonly<Record<CannotServeReason, string>> = {
 };
 
 /** Whether the coordinator accepts outcome 2 (CANNOT_SERVE). Flip when the "coord" branch lands. */
-export const CANNOT_SERVE_OUTCOME_ON_CHAIN = false;
+export const CANNOT_SERVE_OUTCOME_ON_CHAIN = true;
 
 /** The legacy (outcome 1) reason code of each cannot-serve reason that has one. */
 const LEGACY: Partial<Record<CannotServeReason, number>> = {

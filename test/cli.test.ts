@@ -481,6 +481,8 @@ describe("verdict CLI", function () {
       await fundGas(signer.address);
       extraOperators.push({ address: acct.address, signerKey: signer.privateKey });
     }
+    // Draws read weights frozen at the start of a 64-block epoch: the new operators count from the next one.
+    await devnet.provider.send("hardhat_mine", ["0x41"]);
   };
   const signerKeyOf = (operator: string): string => {
     const op = [...extraOperators, ...devnet.operators].find((o) => o.address === operator);
@@ -671,7 +673,7 @@ describe("verdict CLI", function () {
         "--callback",
         callback,
         "--callback-gas",
-        "123456",
+        "50000",
         "--finality",
         "final",
       ],
@@ -680,7 +682,7 @@ describe("verdict CLI", function () {
     expect(cb.code, cb.stderr).to.equal(0);
     const r = (await created(requestIdOf(cb))).request;
     expect(r.callback).to.equal(callback);
-    expect(r.callbackGasLimit).to.equal(123456n);
+    expect(r.callbackGasLimit).to.equal(50000n);
     expect(r.finality).to.equal(1n);
     const noGas = await cli(
       ["request", "--model", modelHash, "--input", "input.json", "--callback", callback],
@@ -706,39 +708,23 @@ describe("verdict CLI", function () {
     expect(tooMuch.stderr).to.contain("A callback gas limit of 999999 is above the cap of 300000.");
   });
 
-  it("operator unjail: refused (decoded) while the term runs, then restores the operator", async function () {
-    const req = await cli(
-      ["request", "--model", modelHash, "--input", "input.json"],
-      as(devnet.requester.key),
-    );
-    expect(req.code, req.stderr).to.equal(0);
-    const id = requestIdOf(req);
-    const [assigned] = (await created(id)).request.operators;
-    const op = devnet.operators.find((o) => o.address === assigned);
-    if (!op) throw new Error("unknown operator");
-    await advance(11 * 60);
-    expect((await cli(["expire", id.toString()], as(devnet.requester.key))).code).to.equal(0);
-    expect((await cli(["operator", "info", op.address])).stdout).to.contain("(jailed until");
-
+  // An expiry nobody answered no longer jails anyone (docs/protocol.md, "Penalties"): jailing now takes
+  // repeated misses of answerable requests, which this chain-level CLI test cannot stage cheaply; the
+  // contract side is covered by test/coordinator-penalties.test.ts. Here: the command and its decoded refusal.
+  it("operator unjail: a free operator's unjail is refused with a decoded, typed error", async function () {
+    const op = devnet.operators[0]!;
+    expect((await cli(["operator", "info", op.address])).stdout).not.to.contain("jailed");
     const early = await cli(["--json", "operator", "unjail"], as(op.accountKey));
     expect(early.code).to.equal(1);
     const e = jsonErr(early);
-    expect(e.code).to.equal("REVERT_StillJailed");
-    expect(e.message).to.match(
-      new RegExp(`^Operator ${op.address} stays jailed until \\d{4}-.*; unjail after that\\.$`),
-    );
+    expect(e.code).to.equal("REVERT_NotJailed");
+    expect(e.message).to.equal(`Operator ${op.address} is not jailed.`);
     expect(e.details)
       .to.have.property("selector")
       .that.matches(/^0x[0-9a-f]{8}$/);
-
-    await advance(3601);
-    const un = await cli(["operator", "unjail"], as(op.accountKey));
-    expect(un.code, un.stderr).to.equal(0);
-    expect(un.stdout).to.contain(`operator ${op.address} is no longer jailed`);
-    expect((await cli(["operator", "info", op.address])).stdout).not.to.contain("jailed");
-    const twice = await cli(["operator", "unjail"], as(op.accountKey));
-    expect(twice.code).to.equal(1);
-    expect(twice.stderr).to.contain(`Operator ${op.address} is not jailed.`);
+    const plain = await cli(["operator", "unjail"], as(op.accountKey));
+    expect(plain.code).to.equal(1);
+    expect(plain.stderr).to.contain(`Operator ${op.address} is not jailed.`);
   });
 
   it("operator rotate-signer / apply-signer", async function () {
@@ -881,8 +867,11 @@ describe("verdict CLI", function () {
     );
     const esc = await cli(["dispute", "escalate", id.toString()], withDisputes);
     expect(esc.code, esc.stderr).to.equal(0);
-    // Round 2 needs 7 jurors; too few are eligible, so the arbiter decides.
-    expect(esc.stdout).to.contain(`dispute ${id}: Arbitration`);
+    // Escalation takes a new randomness ticket; the next round is drawn from it. Round 2 needs 7 jurors; too
+    // few are eligible, so the draw hands the dispute to the arbiter.
+    const round2 = await cli(["dispute", "draw", id.toString()], withDisputes);
+    expect(round2.code, round2.stderr).to.equal(0);
+    expect(round2.stdout).to.contain(`dispute ${id}: Arbitration`);
     const waiting = await cli(["dispute", "settle", id.toString()], withDisputes);
     expect(waiting.code).to.equal(1);
     expect(waiting.stderr).to.contain(`Dispute ${id} waits for the arbiter until`);

@@ -355,6 +355,19 @@ describe("Penalties: cannot serve (15.3)", function () {
   });
 });
 
+describe("Penalties: only the coordinator suspends a model", function () {
+  it("a stranger or the model's owner cannot call ModelRegistry.suspend", async function () {
+    const p = await deployProtocol();
+    for (const who of [p.others[0]!, p.modelOwner]) {
+      await expect(p.registry.connect(who).suspend(p.modelHash)).to.be.revertedWithCustomError(
+        p.registry,
+        "NotTermsListener",
+      );
+    }
+    expect((await p.registry.terms(p.modelHash)).active).to.equal(true);
+  });
+});
+
 describe("Penalties: operators never pay for others' callbacks (15.9)", function () {
   it("a zero-fee model cannot carry a callback; a fee covering the callback gas can", async function () {
     const p = await deployProtocol();

@@ -206,10 +206,15 @@ describe("Disputes: committee", function () {
     expect(await p.disputes.pendingBurn()).to.equal(burned);
     await (await p.disputes.burnPending()).wait();
     expect(await p.token.totalSupply()).to.equal(supply0 - burned);
-    // The operator's pool: commission (10%) to the operator, the rest to the shares.
+    // The operator's pool: commission (10%) to the operator, the rest to the shares. Paying the bond into the
+    // pool first distributes the request's fee accrued for it (royalty and treasury 5% each off the fee).
     const commission = (toOperators * 1000n) / BPS;
+    const feeCommission = ((FEE - (FEE * 1000n) / BPS) * 1000n) / BPS;
+    // The request's fee reaches the pool when staking next collects it (the settlement may book it after the
+    // bond was paid in): collect it now, so the figure does not depend on that order.
+    await (await p.staking.syncRewards(honest.address)).wait();
     expect((await p.staking.getOperator(honest.address)).commissionClaimable).to.equal(
-      commission0 + commission,
+      commission0 + commission + feeCommission,
     );
     // The request was paid out as usual.
     expect((await p.coordinator.requestState(created.requestId)).status).to.equal(RequestStatus.Finalized);

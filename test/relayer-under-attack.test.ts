@@ -91,13 +91,16 @@ describe("relayer under attack (hardhat node + relayer process + onnxruntime)", 
     }
     expect(byId.get(exfil.requestId)?.outcome ?? -1).to.not.equal(0);
     expect(byId.get(exfilAbs.requestId)?.outcome ?? -1).to.not.equal(0);
-    // Timeouts and failed allocations are never "invalid input" (the requester's fault).
-    expect(byId.get(endless.requestId)).to.equal(undefined);
-    expect(byId.get(huge.requestId)).to.equal(undefined);
+    // Timeouts and failed allocations are never "invalid input" (the requester's fault): the operator's own
+    // "cannot serve" (outcome 2, DECLINED = 10), if posted yet.
+    for (const id of [endless.requestId, huge.requestId]) {
+      const a = byId.get(id);
+      if (a !== undefined) expect([a.outcome, BigInt(a.output)]).to.deep.equal([2, 10n]);
+    }
     const log = relayer.lines().join("\n");
     expect(log).to.include("DECLINED");
-    // The non-UTF-8 URI and the file:// URI are answered as "input unavailable" (legacy reason 6).
-    expect(unUtf8?.outcome).to.equal(1);
+    // The non-UTF-8 URI and the file:// URI are answered "cannot serve: input unavailable" (outcome 2, code 6).
+    expect(unUtf8?.outcome).to.equal(2);
     expect(BigInt(unUtf8!.output)).to.equal(6n);
     expect(BigInt(byId.get(fileUri.requestId)?.output ?? "0x0")).to.equal(6n);
 

@@ -4,7 +4,7 @@
  * dispute's phase needs and assembles its arguments from the request's trail.
  */
 import type { Command } from "commander";
-import { type Contract, ZeroAddress, hexlify, keccak256 } from "ethers";
+import { type Contract, ZeroAddress, hexlify, id, keccak256 } from "ethers";
 import { Outcome } from "../../sdk/eip712.js";
 import { CliError, EXIT_CHAIN, opg, parseAddress, parseRequestId, readTensorFile } from "../support.js";
 import { iso, type Ctx } from "../lib/context.js";
@@ -77,8 +77,33 @@ async function draw(ctx: Ctx, id: string): Promise<void> {
   const s = await ctx.session(true);
   const d = s.disputes();
   const created = await s.client.findRequest(requestId);
+  await untilRandomness(async () => {
+    await d.getFunction("drawJury").staticCall(requestId, created.request);
+  });
   await s.send("drawing the jury…", () => d.getFunction("drawJury")(requestId, created.request));
   await report(ctx, d, requestId);
+}
+
+/**
+ * A jury is drawn from the randomness ticket the dispute took, readable from the block after it: until then
+ * `drawJury` reverts RandomnessNotReady. Waits (up to `limitMs`) for the chain to produce that block rather
+ * than failing a user who asked a moment too early; any other revert is thrown at once.
+ */
+/** Selector of IRandomnessSource.RandomnessNotReady(uint256), reverted by the jury draw (in JuryLib). */
+const RANDOMNESS_NOT_READY = id("RandomnessNotReady(uint256)").slice(0, 10);
+
+async function untilRandomness(simulate: () => Promise<void>, limitMs = 60_000): Promise<void> {
+  const until = Date.now() + limitMs;
+  for (;;) {
+    try {
+      await simulate();
+      return;
+    } catch (err) {
+      const data = String((err as { data?: unknown }).data ?? "");
+      if (!data.startsWith(RANDOMNESS_NOT_READY) || Date.now() > until) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
 }
 
 async function escalate(ctx: Ctx, id: string): Promise<void> {

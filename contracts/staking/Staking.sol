@@ -1099,13 +1099,7 @@ contract Staking is IStaking, AccessControl {
     ///      then be missing: {recap}). O(MAX_HEAVY) memory work, ⌈count/3⌉ slots.
     function _refreshCap(uint256 index, uint256 units, uint256 tag) private {
         uint256 n = _heavyCount;
-        uint256[] memory hi = new uint256[](n + 1);
-        uint256[] memory hw = new uint256[](n + 1);
-        for (uint256 i; i < n; ++i) {
-            uint256 e = (_heavy[i / 3] >> ((i % 3) * 80)) & ((1 << 80) - 1);
-            hi[i] = e & 0xFFFFFF;
-            hw[i] = e >> 24;
-        }
+        (uint256[] memory hi, uint256[] memory hw) = _loadHeavy(n);
         if (index != type(uint256).max) {
             bool found;
             for (uint256 i; i < n; ++i) {
@@ -1130,19 +1124,7 @@ contract Staking is IStaking, AccessControl {
                 }
             }
         }
-        // Sort by weight, heaviest first (insertion sort over at most MAX_HEAVY entries).
-        for (uint256 i = 1; i < n; ++i) {
-            uint256 wi = hw[i];
-            uint256 ii = hi[i];
-            uint256 j = i;
-            while (j > 0 && hw[j - 1] < wi) {
-                hw[j] = hw[j - 1];
-                hi[j] = hi[j - 1];
-                --j;
-            }
-            hw[j] = wi;
-            hi[j] = ii;
-        }
+        _sortHeavy(hi, hw, n);
         while (n > 0 && hw[n - 1] == 0) --n;
         // Write back, heaviest first (the entries that left are the zero-weight ones).
         uint256 packed;
@@ -1156,6 +1138,33 @@ contract Staking is IStaking, AccessControl {
         if (n % 3 != 0) _heavy[n / 3] = packed;
         _heavyCount = uint8(n);
         _tree.setValue(_waterFill(hw, n), tag);
+    }
+
+    /// @dev Sorts the first `n` entries by weight, heaviest first (insertion sort, n ≤ MAX_HEAVY).
+    function _sortHeavy(uint256[] memory hi, uint256[] memory hw, uint256 n) private pure {
+        for (uint256 i = 1; i < n; ++i) {
+            uint256 wi = hw[i];
+            uint256 ii = hi[i];
+            uint256 j = i;
+            while (j > 0 && hw[j - 1] < wi) {
+                hw[j] = hw[j - 1];
+                hi[j] = hi[j - 1];
+                --j;
+            }
+            hw[j] = wi;
+            hi[j] = ii;
+        }
+    }
+
+    /// @dev The heavy set's `n` entries (indices, weights) in memory, with room for one more.
+    function _loadHeavy(uint256 n) private view returns (uint256[] memory hi, uint256[] memory hw) {
+        hi = new uint256[](n + 1);
+        hw = new uint256[](n + 1);
+        for (uint256 i; i < n; ++i) {
+            uint256 e = (_heavy[i / 3] >> ((i % 3) * 80)) & ((1 << 80) - 1);
+            hi[i] = e & 0xFFFFFF;
+            hw[i] = e >> 24;
+        }
     }
 
     /// @dev The water-filled cap over the latest tree, given its heaviest weights `hw[0..n)` (descending).

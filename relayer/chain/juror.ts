@@ -41,7 +41,7 @@ const DISPUTE_OPENED = disputesInterface.getEvent("DisputeOpened").topicHash;
 const DISPUTE_RESOLVED = disputesInterface.getEvent("DisputeResolved").topicHash;
 
 /** On-chain phases and ballot states (IDisputes enums, in order). */
-export const Phase = { None: 0, Open: 1, Voting: 2, Arbitration: 3, Settled: 4 } as const;
+export const Phase = { None: 0, Open: 1, Voting: 2, Arbitration: 3, Settled: 4, Refereed: 5 } as const;
 export const BallotOnChain = { None: 0, Drawn: 1, Committed: 2, Revealed: 3 } as const;
 
 /** JuryLib.voteKey: the key a revealed vote is counted under (bytes31, 0x + 62 hex digits). */
@@ -366,8 +366,11 @@ export class DisputeDuties {
       }
       return;
     }
+    if (phase === Phase.Refereed) return; // an admitted referee decided: its appeal window runs (docs/disputes.md)
     if (phase === Phase.Open) {
-      if (role !== "challenger") return;
+      // The jury is drawn from the randomness ticket the dispute took; anyone who keeps the dispute may draw it
+      // (after an escalation, or in an automatic dispute nobody challenged); before the ticket's value
+      // exists the call reverts RandomnessNotReady and is tried again next poll.
       try {
         const r = await this.sender().send(
           "drawJury",
@@ -377,7 +380,9 @@ export class DisputeDuties {
         log.info({ txHash: r.hash }, "jury drawn");
       } catch (e) {
         if (!(e instanceof DutyRevert)) throw e;
-        log.warn({ reason: e.reason }, "drawJury would revert");
+        if (/RandomnessNotReady/.test(String(e.reason)))
+          log.debug("jury randomness not ready; retrying next poll");
+        else log.warn({ reason: e.reason }, "drawJury would revert");
       }
       return;
     }

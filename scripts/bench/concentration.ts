@@ -77,7 +77,7 @@ const stakes = Array.from({ length: OPERATORS }, () => {
 });
 const totalStake = stakes.reduce((a, b) => a + b, 0n);
 await (await token.transfer(await crowd.getAddress(), totalStake)).wait();
-for (let i = 0; i < OPERATORS; i += 50) await (await crowd.registerMany(stakes.slice(i, i + 50))).wait();
+for (let i = 0; i < OPERATORS; i += 20) await (await crowd.registerMany(stakes.slice(i, i + 20))).wait();
 if (Number(await staking.eligibleCount()) !== OPERATORS) throw new Error("operators not registered");
 const EPOCH_BLOCKS = Number(await staking.EPOCH_BLOCKS());
 /** Weights count for draws from the next weight epoch. */
@@ -231,8 +231,8 @@ await (
     split.reduce((a, b) => a + b, 0n),
   )
 ).wait();
-for (let i = 0; i < split.length; i += 50)
-  await (await sybilCrowd.registerMany(split.slice(i, i + 50))).wait();
+for (let i = 0; i < split.length; i += 20)
+  await (await sybilCrowd.registerMany(split.slice(i, i + 20))).wait();
 await nextEpoch();
 const sybilOps: string[] = [];
 for (let i = 0; i < split.length; i++) sybilOps.push(await sybil.staking.operatorAt(i));

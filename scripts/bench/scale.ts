@@ -88,9 +88,9 @@ async function addDelegators(crowd: BenchCrowd, operator: string, count: number)
 
 /** Registers `count` operators (self-stakes varying a little, as in staking.ts), 50 per transaction. */
 async function addOperators(crowd: BenchCrowd, count: number, offset: number): Promise<void> {
-  for (let done = 0; done < count; done += 50) {
+  for (let done = 0; done < count; done += 20) {
     const stakes = Array.from(
-      { length: Math.min(50, count - done) },
+      { length: Math.min(20, count - done) },
       (_, i) => STAKE - BigInt((offset + done + i) % 97) * 10n ** 18n,
     );
     await (await crowd.registerMany(stakes)).wait();
@@ -134,6 +134,9 @@ const figures: Record<string, number> = {};
     await (await token.transfer(address, DELEGATION)).wait();
     await (await token.connect(me).approve(await staking.getAddress(), DELEGATION)).wait();
     figures[`gas.scale.delegate.delegators${n}`] = await gasOf(staking.connect(me).delegate(op, DELEGATION));
+    // New shares earn only once active (activationDelay): let them activate, then pay a reward to claim.
+    await networkHelpers.time.increase(Number(await staking.activationDelay()) + 1);
+    await (await staking.syncRewards(op)).wait();
     await (await staking.notifyReward(op, parseEther("10"))).wait();
     figures[`gas.scale.claim.delegators${n}`] = await gasOf(staking.connect(me).claimRewards(op));
     const shares = await staking.sharesOf(op, address);
@@ -172,6 +175,8 @@ const figures: Record<string, number> = {};
   let seed = 1n;
   for (const n of OPERATORS) {
     await addOperators(crowd, n - count, count);
+    // Draws read the weights frozen at the start of a 64-block epoch: measure with the new operators in it.
+    await ethers.provider.send("hardhat_mine", ["0x41"]);
     count = n;
     if (Number(await p.staking.eligibleCount()) !== n) throw new Error(`expected ${n} eligible operators`);
     let total = 0;

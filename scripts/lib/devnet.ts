@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { readFileSync, rmSync, existsSync, readdirSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -350,7 +350,6 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
   // Ignition journals deployments to http networks on disk: use a throw-away id, removed afterwards.
   const deploymentId = `devnet-${node.port}-${Date.now()}`;
   const ignitionDir = path.join(REPO_ROOT, "ignition");
-  const hadIgnitionDir = existsSync(ignitionDir);
   let deployed: {
     token: { getAddress(): Promise<string> };
     staking: { getAddress(): Promise<string> };
@@ -363,17 +362,14 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
   try {
     deployed = await connection.ignition.deploy(VerdictModule, {
       deploymentId,
-      parameters: { Verdict: { timelockDelay: 60 } },
+      // A devnet's callback gas price is 1 gwei of OPG per gas (10 on a real deployment): the example dApp's
+      // 120k-gas callback then fits the devnet models' 0.001 OPG fee.
+      parameters: { Verdict: { timelockDelay: 60, callbackGasPrice: 1 } },
     });
   } finally {
+    // Only this deployment's journal: devnets run side by side (benchmarks in two lanes), and removing the
+    // whole directory would pull another's journal from under it. Empty directories are invisible to git.
     rmSync(path.join(ignitionDir, "deployments", deploymentId), { recursive: true, force: true });
-    if (!hadIgnitionDir) rmSync(ignitionDir, { recursive: true, force: true });
-    else if (
-      existsSync(path.join(ignitionDir, "deployments")) &&
-      readdirSync(path.join(ignitionDir, "deployments")).length === 0
-    ) {
-      rmSync(path.join(ignitionDir, "deployments"), { recursive: true, force: true });
-    }
     await connection.close();
   }
   const addresses = {
