@@ -166,6 +166,42 @@ describe("Coordinator: assignment (operator draw after the request)", function (
     expect(assigned.request.operators).to.have.length(1);
   });
 
+  it("stake moved while a draw is pending does not change it; a draw after the next epoch starts takes a new ticket", async function () {
+    const { ethers } = p;
+    const epochBlocks = Number(await p.staking.EPOCH_BLOCKS());
+    // Start early in an epoch, so the request, the stake moves and the draw all fall inside it.
+    const head = await ethers.provider.getBlockNumber();
+    const toNext = epochBlocks - ((head + 1) % epochBlocks);
+    await p.connection.networkHelpers.mine(toNext + 1);
+    const pending = await makeRequest(p, { input: INPUT, redundancy: 3, assign: false });
+    const late = await makeRequest(p, { input: INPUT, assign: false });
+    // Anyone knows the draw from the block after the ticket on: predict it now, with the weights as they stand.
+    const hash = (await ethers.provider.getBlock(Number(pending.ticket)))!.hash!;
+    const seed = BigInt(keccak256(coder.encode(["bytes32", "uint256"], [hash, pending.requestId])));
+    const predicted = await p.staking.selectOperators(seed, 3, []);
+    // The predicted operators now leave (no new assignments for them): were stake read live, none of them
+    // could be drawn any more.
+    for (const addr of predicted) {
+      const op = p.operators.find((o) => o.address === addr)!;
+      await (await p.staking.connect(op.account).deactivate()).wait();
+    }
+    const drawn = await assignRequest(p, pending, p.others[1]);
+    expect(drawn.request.operators).to.deep.equal([...predicted]);
+    const now = await ethers.provider.getBlockNumber();
+    expect(Math.floor(now / epochBlocks), "still the ticket's epoch").to.equal(
+      Math.floor(Number(pending.ticket) / epochBlocks),
+    );
+    // The other request waits past the epoch boundary: its ticket's value was public before the new epoch's
+    // weights were fixed, so it is not drawn from; a new ticket is taken and the next draw reads the new weights.
+    await p.connection.networkHelpers.mine(epochBlocks);
+    const tx = await p.coordinator.assign(late.requestId, late.request);
+    const receipt = (await tx.wait())!;
+    await expect(tx).to.emit(p.coordinator, "TicketRenewed").withArgs(late.requestId, receipt.blockNumber);
+    await expect(tx).not.to.emit(p.coordinator, "OperatorsAssigned");
+    const redrawn = await assignRequest(p, late);
+    expect(predicted).not.to.include(redrawn.request.operators[0]);
+  });
+
   it("draws the same way through an external source (BlockhashRandomness), which names the ticket", async function () {
     const q = await deployProtocol({ operators: 3, externalRandomness: true });
     const source = BlockhashRandomness__factory.connect(await q.coordinator.randomness(), q.ethers.provider);
