@@ -475,8 +475,9 @@ export class VerdictClient {
 
   /**
    * Draws the operators of a created request: returns at once if `OperatorsAssigned` is already on chain, else
-   * simulates `assignBatch` on the pending block (the ticket's value must exist) and sends it; racing relayers
-   * are harmless (the batch form skips a request that is already assigned). Polls every `pollMs` until drawn;
+   * simulates `assign` on the pending block (the ticket's value must exist, or the ticket must be stale and due
+   * for renewal) and sends it as `assignBatch`; racing relayers are harmless (the batch form skips a request that
+   * is already assigned). Polls every `pollMs` until drawn;
    * NOT_ASSIGNABLE when the request left the Requested state undrawn (expired), TIMEOUT after `timeoutMs`.
    */
   async assign(
@@ -501,9 +502,11 @@ export class VerdictClient {
         );
       }
       const coordinator = this.coordinator.connect(this.requireSigner());
-      const ready = await coordinator.assignBatch
-        .staticCall([id], [found.request], { blockTag: "pending" })
-        .then((n) => n === 1n)
+      // `assign` returns true (drawn) or false (a stale ticket is renewed: worth sending too, or the request
+      // would wait for a draw no simulation shows) and reverts when nothing can happen yet.
+      const ready = await coordinator.assign
+        .staticCall(id, found.request, { blockTag: "pending" })
+        .then(() => true)
         .catch(() => false);
       if (ready) {
         const gasLimit = 400_000n + 120_000n * found.request.redundancy;

@@ -150,14 +150,6 @@ export async function startChainRelayer(
     lastWake = now;
     wake?.();
   };
-  // Any relayer draws the operators of requests whose randomness exists (issue 16; assigner.ts).
-  const assigner = new Assigner({
-    provider,
-    signer,
-    coordinator: config.coordinatorAddress,
-    sync,
-    logger: log,
-  });
   const computerOptions = {
     provider,
     fetchPolicy: fetchPolicyOf(config),
@@ -191,6 +183,15 @@ export async function startChainRelayer(
         })
       : honest;
   const nonces = new NonceManager(provider, signer.address);
+  // Any relayer draws the operators of requests whose randomness exists (issue 16; assigner.ts).
+  const assigner = new Assigner({
+    provider,
+    signer,
+    coordinator: config.coordinatorAddress,
+    sync,
+    logger: log,
+    sender: { nonces, maxFeePerGas: config.maxFeePerGas, stuckMs: config.stuckTxMs },
+  });
   const submitter = new Submitter({
     provider,
     nonces,

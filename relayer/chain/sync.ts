@@ -2,8 +2,9 @@
  * Chain following: polls the coordinator's logs from the persisted cursor up to head − confirmations,
  * records each processed range's last block hash, detects reorgs by re-checking the cursor's hash and
  * rewinds to the last block whose stored hash still matches. A request's operators are drawn after it is
- * created (`OperatorsAssigned`, issue 16): created requests wait in memory as `unassigned` (any relayer may
- * send their `assign`, see assigner.ts), and requests drawn to this operator become `pending` jobs (with the
+ * created (`OperatorsAssigned`, issue 16): created requests wait as `unassigned` (in memory and in chain.db, so a
+ * restart still draws them; any relayer may send their `assign`, see assigner.ts; `TicketRenewed` updates their
+ * ticket), and requests drawn to this operator become `pending` jobs (with the
  * committed request persisted for later calls); others are ignored, except that a share of other operators'
  * answers is queued for the watchtower. Starting without a cursor back-fills from VERDICT_START_BLOCK (0 when
  * unset): open requests assigned to us are served.
@@ -26,6 +27,7 @@ import type { ChainDb } from "./store.js";
 export const REQUEST_CREATED = coordinatorInterface.getEvent("RequestCreated")?.topicHash ?? "";
 export const ANSWER_SUBMITTED = coordinatorInterface.getEvent("AnswerSubmitted")?.topicHash ?? "";
 export const OPERATORS_ASSIGNED = coordinatorInterface.getEvent("OperatorsAssigned")?.topicHash ?? "";
+export const TICKET_RENEWED = coordinatorInterface.getEvent("TicketRenewed")?.topicHash ?? "";
 /** Created requests kept while waiting for their draw; the oldest are dropped beyond this. */
 const MAX_UNASSIGNED = 10_000;
 
@@ -65,6 +67,14 @@ export class ChainSync {
 
   constructor(options: SyncOptions) {
     this.#o = options;
+    // Requests created before a restart and not drawn yet: still ours to draw (and to serve if drawn to us).
+    for (const c of options.chainDb.unassigned()) this.unassigned.set(c.requestId, c);
+  }
+
+  /** Forgets a request waiting for its draw (past its deadline: `expire` refunds it, nobody draws it). */
+  dropUnassigned(id: bigint): void {
+    this.unassigned.delete(id);
+    this.#o.chainDb.deleteUnassigned(id);
   }
 
   /** One poll: reorg check, then scan up to `head − confirmations` in ranges. */
@@ -86,7 +96,7 @@ export class ChainSync {
         address: this.#o.coordinator,
         fromBlock: from,
         toBlock: to,
-        topics: [[REQUEST_CREATED, OPERATORS_ASSIGNED, ANSWER_SUBMITTED]],
+        topics: [[REQUEST_CREATED, OPERATORS_ASSIGNED, TICKET_RENEWED, ANSWER_SUBMITTED]],
       });
       newJobs += await this.#process(logs);
       const block = await provider.getBlock(to);
@@ -123,6 +133,7 @@ export class ChainSync {
           db.forgetUnsubmittedJobsAbove(n);
         });
         chainDb.forgetRequestsAbove(n);
+        this.#forgetUnassignedAbove(n);
         return;
       }
     }
@@ -137,6 +148,11 @@ export class ChainSync {
       db.forgetUnsubmittedJobsAbove(start);
     });
     chainDb.forgetRequestsAbove(start);
+    this.#forgetUnassignedAbove(start);
+  }
+
+  #forgetUnassignedAbove(block: number): void {
+    for (const [id, c] of this.unassigned) if (c.blockNumber > block) this.unassigned.delete(id);
   }
 
   async #blockTime(n: number): Promise<number> {
@@ -165,18 +181,33 @@ export class ChainSync {
     const share = this.#o.watchShare ?? 0;
     const random = this.#o.random ?? Math.random;
     let added = 0;
-    for (const c of createdRequestsIn(logs)) {
-      this.unassigned.set(c.requestId, c);
-      if (this.unassigned.size > MAX_UNASSIGNED) {
-        const oldest = this.unassigned.keys().next();
-        if (oldest.done !== true) this.unassigned.delete(oldest.value);
+    // Created requests and renewed tickets, persisted before the cursor moves past them (a crash re-reads them).
+    chainDb.batch(() => {
+      for (const c of createdRequestsIn(logs)) {
+        this.unassigned.set(c.requestId, c);
+        chainDb.putUnassigned(c);
+        if (this.unassigned.size > MAX_UNASSIGNED) {
+          const oldest = this.unassigned.keys().next();
+          if (oldest.done !== true) this.dropUnassigned(oldest.value);
+        }
       }
-    }
-    // The draws of the range, each completing its created request (read back by id if seen before a restart).
+      for (const log of logs) {
+        if (log.topics[0] !== TICKET_RENEWED) continue;
+        const p = coordinatorInterface.parseLog({ topics: [...log.topics], data: log.data });
+        const c = p === null ? undefined : this.unassigned.get(BigInt(p.args.requestId as bigint));
+        if (p === null || c === undefined) continue;
+        const renewed = { ...c, ticket: BigInt(p.args.ticket as bigint) };
+        this.unassigned.set(c.requestId, renewed);
+        chainDb.putUnassigned(renewed);
+      }
+    });
+    // The draws of the range, each completing its created request (read back by id if never seen here).
     const created: CreatedRequest[] = [];
+    const drawnIds: bigint[] = [];
     for (const a of assignmentsIn(logs)) {
       const c = this.unassigned.get(a.requestId) ?? (await this.#findCreated(a.requestId, a.blockNumber));
       this.unassigned.delete(a.requestId);
+      drawnIds.push(a.requestId);
       if (c === undefined) {
         logger.warn({ requestId: a.requestId.toString() }, "assignment of an unknown request ignored");
         continue;
@@ -233,6 +264,8 @@ export class ChainSync {
         }
       });
     }
+    // Drawn requests leave the persisted unassigned set once their jobs are recorded.
+    if (drawnIds.length > 0) chainDb.batch(() => drawnIds.forEach((id) => chainDb.deleteUnassigned(id)));
     if (share > 0) {
       for (const log of logs) {
         if (log.topics[0] !== ANSWER_SUBMITTED) continue;

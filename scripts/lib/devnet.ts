@@ -548,9 +548,10 @@ export async function assigned(
   for (;;) {
     const found = await findCreatedRequest(devnet.provider, address, created.requestId, created.blockNumber);
     if (found.assignment) return found;
-    const ready = await devnet.coordinator.assignBatch
-      .staticCall([created.requestId], [created.request], { blockTag: "pending" })
-      .then((n) => n === 1n)
+    // true: drawn, false: a stale ticket is renewed (sent too); a revert: nothing can happen yet.
+    const ready = await devnet.coordinator.assign
+      .staticCall(created.requestId, created.request, { blockTag: "pending" })
+      .then(() => true)
       .catch(() => false);
     if (ready) {
       const tx = await devnet.coordinator.assignBatch([created.requestId], [created.request], {
