@@ -510,10 +510,13 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         _forward();
     }
 
-    /// @notice Draws the k operators of a Requested request from its ticket's randomness (see
-    ///         {Settlement-assign}); anyone may call it.
-    function assign(uint256, Request calldata) external returns (bool) {
-        _forward();
+    /// @notice Draws the k operators of a Requested request from its ticket's randomness; anyone may call it
+    ///         (see {ICoordinator-assign}). Runs here, not in {Settlement}: it is on every request's path.
+    /// @dev No reentrancy lock: its only calls are views of staking and of the randomness source (STATICCALL),
+    ///      and the source's `requestRandomness` on a renewal, which the deployment chose (immutable) and which
+    ///      decides the draw anyway; every state write follows it.
+    function assign(uint256 requestId, Request calldata req) external returns (bool) {
+        return _assign(requestId, req, true);
     }
 
     /// @notice {assign} for many requests; entries not assignable now are skipped (see

@@ -10,7 +10,6 @@ import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
-import {Assignment} from "./Assignment.sol";
 import {CoordinatorState} from "./CoordinatorState.sol";
 
 /// @title Settlement
@@ -156,13 +155,13 @@ contract Settlement is CoordinatorState, EIP712 {
 
     // ---------------------------------------------------------------- assignment
 
-    /// @notice Draws the k operators of a Requested request from its ticket's randomness, for
-    ///         {Coordinator-assign}: reverts when it cannot be assigned now; a stale ticket is renewed instead.
-    function assign(uint256 requestId, Request calldata req) external nonReentrant returns (bool assigned) {
-        return _assign(requestId, req, true);
+    /// @notice Not served here: the coordinator draws a single request itself (no delegatecall on the
+    ///         lifecycle's path).
+    function assign(uint256, Request calldata) external pure returns (bool) {
+        revert UnknownRequest(0);
     }
 
-    /// @notice {assign} for many requests, for {Coordinator-assignBatch}: entries not assignable now (not
+    /// @notice {Coordinator-assign} for many requests, for {Coordinator-assignBatch}: entries not assignable now (not
     ///         Requested, not ready, past their deadline) are skipped.
     function assignBatch(
         uint256[] calldata requestIds,
@@ -173,53 +172,6 @@ contract Settlement is CoordinatorState, EIP712 {
         for (uint256 i = 0; i < n; ++i) {
             if (_assign(requestIds[i], reqs[i], false)) ++assigned;
         }
-    }
-
-    /// @dev Draws and commits the operators of a Requested request, or renews its ticket. `strict`: revert
-    ///      (single {assign}) rather than skip (batch) when the request cannot be assigned now.
-    function _assign(uint256 requestId, Request calldata req, bool strict) private returns (bool) {
-        // As {_load}, with the commitment rebuilt from the calldata words (cheaper than re-encoding them). The
-        // status comes first: a request another caller already drew is skipped by a batch, whatever `req` says.
-        RequestState memory st = _states[requestId];
-        if (st.status == Status.None) revert UnknownRequest(requestId);
-        if (st.status != Status.Requested) {
-            if (strict) revert WrongStatus(requestId, st.status);
-            return false;
-        }
-        if (st.commitment != Assignment.commitment(req, new address[](0))) revert RequestMismatch(requestId);
-        if (block.timestamp > req.deadline) {
-            if (strict) revert AssignmentTooLate(requestId, req.deadline);
-            return false;
-        }
-        uint256 ticket = st.windowEnds;
-        (Assignment.Outcome outcome, address[] memory operators, bytes32 seed) = Assignment.draw(
-            randomness,
-            staking,
-            requestId,
-            ticket,
-            req.redundancy
-        );
-        if (outcome == Assignment.Outcome.NotReady) {
-            if (strict) revert IRandomnessSource.RandomnessNotReady(ticket);
-            return false;
-        }
-        if (outcome == Assignment.Outcome.Renew) {
-            st.windowEnds = Assignment.ticket(randomness);
-            _states[requestId] = st;
-            emit TicketRenewed(requestId, st.windowEnds);
-            return false;
-        }
-        _states[requestId] = RequestState({
-            commitment: Assignment.commitment(req, operators),
-            status: Status.Assigned,
-            answeredMask: 0,
-            invalidMask: 0,
-            unservedMask: 0,
-            anchor: 0,
-            windowEnds: 0
-        });
-        emit OperatorsAssigned(requestId, operators, ticket, seed);
-        return true;
     }
 
     /// @dev One penalised miss: counted, slashed `missPenaltyBps` of the pool, jailed at the window's
@@ -295,6 +247,12 @@ contract Settlement is CoordinatorState, EIP712 {
     function setTreasury(address newTreasury, uint16 treasuryBps) external onlyGovernance {
         if (treasuryBps > MAX_TREASURY_BPS) revert InvalidParameter("treasuryBps", treasuryBps);
         if (newTreasury == address(0)) revert InvalidParameter("treasury", 0);
+        // Income accrued so far belongs to the treasury that earned it.
+        uint256 accrued = _treasuryAccrued;
+        if (accrued != 0) {
+            _treasuryAccrued = 0;
+            _credit(treasury, accrued);
+        }
         treasury = newTreasury;
         params.treasuryBps = treasuryBps;
         emit ParameterChanged("treasuryBps", treasuryBps);
