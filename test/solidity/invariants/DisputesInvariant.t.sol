@@ -451,7 +451,8 @@ contract DisputesHandler is Test {
         uint256 usedTicket;
         bytes32 seed;
         for (uint256 i; i < logs.length && !found; ++i) {
-            if (logs[i].topics.length < 2 || logs[i].topics[0] != ICoordinator.OperatorsAssigned.selector) continue;
+            if (logs[i].topics.length < 2 || logs[i].topics[0] != ICoordinator.OperatorsAssigned.selector)
+                continue;
             if (uint256(logs[i].topics[1]) != id) continue;
             (drawn, usedTicket, seed) = abi.decode(logs[i].data, (address[], uint256, bytes32));
             found = true;
