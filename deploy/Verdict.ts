@@ -9,6 +9,7 @@ import { id } from "ethers";
  * - supply: OPG fixed supply in wei (default 1e9 OPG), minted to the deployer.
  * - timelockDelay: seconds every parameter change waits (default 2 days).
  * - treasury: receives the treasury cut (default: the deployer).
+ * - randomness: the IRandomnessSource of operator draws (default address(0): the built-in block-hash source).
  * - callbackGasPrice: gwei of OPG per gas of a request's callback that its fee must cover (default 10).
  */
 export default buildModule("Verdict", (m) => {
@@ -31,6 +32,10 @@ export default buildModule("Verdict", (m) => {
   const staking = m.contract("Staking", [token, deployer]);
   const registry = m.contract("ModelRegistry", []);
   const agreementChecker = m.contract("AgreementChecker", []);
+  // Operator draws: address(0) is the coordinator's built-in block-hash source (BlockhashRandomness's rule without
+  // two external calls per request): right for a local chain and, with its proposer caveat, L1. A deployment on a
+  // rollup passes its VRF or beacon adapter (docs/threat-model.md, "Selection nobody can steer").
+  const randomness = m.getParameter("randomness", "0x0000000000000000000000000000000000000000");
   const coordinator = m.contract("Coordinator", [
     token,
     staking,
@@ -38,6 +43,7 @@ export default buildModule("Verdict", (m) => {
     agreementChecker,
     deployer,
     treasury,
+    randomness,
   ]);
 
   const wireFees = m.call(staking, "setFeeSource", [coordinator]);

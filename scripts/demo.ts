@@ -484,12 +484,17 @@ async function inputOf(d: Devnet, created: CreatedRequest): Promise<string> {
 
 /** Every request currently Answered, from the chain's events. */
 async function openAnswered(d: Devnet): Promise<CreatedRequest[]> {
-  const { createdRequestsIn } = await import("../sdk/requests.js");
+  const { assignmentsIn, createdRequestsIn, withAssignment } = await import("../sdk/requests.js");
   const logs = await d.provider.getLogs({ address: d.addresses.coordinator, fromBlock: d.deployBlock });
-  const all = createdRequestsIn(logs);
+  // Each request as committed now: RequestCreated completed by its draw (OperatorsAssigned).
+  const draws = new Map(assignmentsIn(logs).map((a) => [a.requestId, a]));
   const out: CreatedRequest[] = [];
-  for (const c of all)
-    if ((await statusOf(d.coordinator, c.requestId)) === RequestStatus.Answered) out.push(c);
+  for (const c of createdRequestsIn(logs)) {
+    const a = draws.get(c.requestId);
+    if (a === undefined) continue; // never drawn: never answered
+    if ((await statusOf(d.coordinator, c.requestId)) === RequestStatus.Answered)
+      out.push(withAssignment(c, a));
+  }
   return out;
 }
 

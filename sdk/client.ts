@@ -45,9 +45,11 @@ import {
 } from "./eip712.js";
 import {
   RequestStatus,
+  assignmentsIn,
   createdRequestIn,
   requestGasLimit,
   statusName,
+  withAssignment,
   type CreatedRequest,
 } from "./requests.js";
 import { decodeTensors, encodeTensors, type Tensor } from "./tensor.js";
@@ -66,6 +68,9 @@ export {
   RequestStatus,
   statusName,
   createdRequestIn,
+  assignmentsIn,
+  withAssignment,
+  type Assignment,
   type CreatedRequest,
   type CommittedRequest,
 } from "./requests.js";
@@ -466,7 +471,11 @@ export class VerdictClient {
     return { fee: model.feePerInference, k, total: model.feePerInference * BigInt(k) };
   }
 
-  /** Requests an inference paid from the escrow balance; returns the request as committed. */
+  /**
+   * Requests an inference paid from the escrow balance, then (unless `assign: false`) waits for its operator
+   * draw, sending `assign` itself once the ticket's value exists if no relayer did first. Returns the request
+   * as committed (with its operators once drawn).
+   */
   async request(input: RequestInput): Promise<CreatedRequest> {
     const bytes = input.input instanceof Uint8Array ? input.input : encodeTensors(input.input);
     const maxFee = input.maxFee ?? (await this.quote(input.modelHash, input.redundancy ?? 0)).total;
@@ -489,7 +498,58 @@ export class VerdictClient {
         return coordinator.requestInference(params, { gasLimit: requestGasLimit(estimate) });
       })(),
     );
-    return createdRequestIn(receipt.logs);
+    const created = createdRequestIn(receipt.logs);
+    return input.assign === false ? created : this.assign(created);
+  }
+
+  /**
+   * Draws the operators of a created request: returns at once if `OperatorsAssigned` is already on chain, else
+   * simulates `assign` on the pending block (the ticket's value must exist, or the ticket must be stale and due
+   * for renewal) and sends it as `assignBatch`; racing relayers are harmless (the batch form skips a request that
+   * is already assigned). Polls every `pollMs` until drawn;
+   * NOT_ASSIGNABLE when the request left the Requested state undrawn (expired), TIMEOUT after `timeoutMs`.
+   */
+  async assign(
+    created: CreatedRequest,
+    opts: { timeoutMs?: number; pollMs?: number } = {},
+  ): Promise<CreatedRequest> {
+    const timeoutMs = opts.timeoutMs ?? 120_000;
+    const pollMs = opts.pollMs ?? 500;
+    const started = Date.now();
+    const id = created.requestId;
+    for (;;) {
+      const found = await this.findRequest(id);
+      if (found.assignment) return found;
+      const status = Number((await this.coordinator.requestState(id)).status);
+      if (status !== RequestStatus.Requested) {
+        throw new VerdictError(
+          "NOT_ASSIGNABLE",
+          `request ${id} is ${statusName(status)} and was never assigned`,
+          {
+            requestId: id.toString(),
+          },
+        );
+      }
+      const coordinator = this.coordinator.connect(this.requireSigner());
+      // `assign` returns true (drawn) or false (a stale ticket is renewed: worth sending too, or the request
+      // would wait for a draw no simulation shows) and reverts when nothing can happen yet.
+      const ready = await coordinator.assign
+        .staticCall(id, found.request, { blockTag: "pending" })
+        .then(() => true)
+        .catch(() => false);
+      if (ready) {
+        const gasLimit = 400_000n + 120_000n * found.request.redundancy;
+        const receipt = await this.send(coordinator.assignBatch([id], [found.request], { gasLimit }));
+        const a = assignmentsIn(receipt.logs).find((x) => x.requestId === id);
+        if (a) return withAssignment(found, a);
+      }
+      if (Date.now() - started >= timeoutMs) {
+        throw new VerdictError("TIMEOUT", `request ${id} was not assigned after ${timeoutMs} ms`, {
+          requestId: id.toString(),
+        });
+      }
+      await new Promise((r) => setTimeout(r, pollMs));
+    }
   }
 
   /** Requests and waits for the result (see waitForResult). */

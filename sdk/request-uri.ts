@@ -20,6 +20,8 @@ export interface RequestTerms {
   finality?: Finality;
   callback?: string;
   callbackGasLimit?: number;
+  /** Wait for the operator draw (`assign`, sent by this client unless a relayer is first); default true. */
+  assign?: boolean;
 }
 
 export interface UriRequestInput extends RequestTerms {

@@ -1,6 +1,7 @@
 /**
- * The request as the coordinator committed it: parsed from `RequestCreated`, passed back to every later
- * call (answers, finalize, expire, disputes). The ABI comes from the build, never retyped.
+ * The request as the coordinator committed it: parsed from `RequestCreated` (with no operators), completed by
+ * `OperatorsAssigned` (the draw), passed back to every later call (assign, answers, finalize, expire,
+ * disputes). The ABI comes from the build, never retyped.
  */
 import {
   Interface,
@@ -34,6 +35,8 @@ export const RequestStatus = {
   Corrected: 7,
   /** Every drawn operator answered "cannot serve": refunded, nobody penalised. */
   Unserved: 8,
+  /** Escrowed, waiting for its operator draw (`assign`); appended to the enum, hence last. */
+  Requested: 9,
 } as const;
 export type RequestStatus = (typeof RequestStatus)[keyof typeof RequestStatus];
 export const statusName = (s: number): string =>
@@ -57,12 +60,13 @@ export interface CommittedRequest {
   operators: string[];
 }
 
-/** A request as created on chain, with what only the event carries. */
-export interface CreatedRequest {
+/** The operator draw of a request, from `OperatorsAssigned`. */
+export interface Assignment {
   requestId: bigint;
-  request: CommittedRequest;
-  input: string; // hex; "0x" when the input travels by hash + URI
-  inputURI: string;
+  operators: string[];
+  /** The randomness ticket the draw used (BlockhashRandomness: the block whose hash it used). */
+  ticket: bigint;
+  /** keccak256(abi.encode(ticket's value, requestId)): the seed `Staking.selectOperators` drew with. */
   seed: bigint;
   blockNumber: number;
   blockHash: string;
@@ -70,15 +74,36 @@ export interface CreatedRequest {
   logIndex: number;
 }
 
+/**
+ * A request as created on chain, with what only the events carry. Until its draw, `request.operators` is
+ * empty and `assignment` undefined (the request as committed then, which `assign` takes); {@link withAssignment}
+ * fills both in.
+ */
+export interface CreatedRequest {
+  requestId: bigint;
+  request: CommittedRequest;
+  input: string; // hex; "0x" when the input travels by hash + URI
+  inputURI: string;
+  /** The randomness ticket taken at creation (a renewal, `TicketRenewed`, replaces it on chain). */
+  ticket: bigint;
+  /** The draw's seed once assigned, else 0n. */
+  seed: bigint;
+  assignment?: Assignment;
+  blockNumber: number;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: number;
+}
+
 /** Size of the fixed part of `RequestCreated.packed` (ICoordinator, docs/protocol.md). */
-const PACKED_FIXED = 95;
+const PACKED_FIXED = 68;
 
 /** The fields of a request carried by `RequestCreated` in its topics and its `packed` payload. */
 export interface CreatedPayload {
   request: CommittedRequest;
   input: string;
   inputURI: string;
-  seed: bigint;
+  ticket: bigint;
 }
 
 const uint = (hex: string, from: number, size: number): bigint => BigInt(dataSlice(hex, from, from + size));
@@ -86,22 +111,20 @@ const uint = (hex: string, from: number, size: number): bigint => BigInt(dataSli
 /**
  * Decodes the `packed` payload of `RequestCreated` (big-endian, no padding): callback (20) ‖ feePerOperator (12)
  * ‖ deadline (8) ‖ tolerance (8) ‖ disputeWindow (4) ‖ callbackGasLimit (4) ‖ royaltyBps (2) ‖ treasuryBps (2) ‖
- * redundancy (1) ‖ finality (1) ‖ inputKind (1) ‖ seed (32) ‖ operators (20 × redundancy) ‖ then the inline
- * input (inputKind 0; inputHash = its keccak256) or inputHash (32) ‖ the input URI in UTF-8 (inputKind 1).
- * `requester` and `modelHash` come from the event's topics. Throws BAD_EVENT on a malformed payload.
+ * redundancy (1) ‖ finality (1) ‖ inputKind (1) ‖ ticket (5) ‖ then the inline input (inputKind 0; inputHash =
+ * its keccak256) or inputHash (32) ‖ the input URI in UTF-8 (inputKind 1). `requester` and `modelHash` come from
+ * the event's topics; the operators are not drawn yet (empty). Throws BAD_EVENT on a malformed payload.
  */
 export function decodeCreatedPayload(requester: string, modelHash: string, packed: string): CreatedPayload {
   const size = dataLength(packed);
   if (size < PACKED_FIXED) throw new VerdictError("BAD_EVENT", `RequestCreated payload of ${size} bytes`);
   const redundancy = uint(packed, 60, 1);
   const kind = Number(uint(packed, 62, 1));
-  const opsEnd = PACKED_FIXED + 20 * Number(redundancy);
+  const opsEnd = PACKED_FIXED;
   if (kind > 1 || size < opsEnd + (kind === 0 ? 1 : 32)) {
     throw new VerdictError("BAD_EVENT", "malformed RequestCreated payload");
   }
   const operators: string[] = [];
-  for (let at = PACKED_FIXED; at < opsEnd; at += 20)
-    operators.push(getAddress(dataSlice(packed, at, at + 20)));
   const input = kind === 0 ? dataSlice(packed, opsEnd) : "0x";
   return {
     request: {
@@ -125,14 +148,14 @@ export function decodeCreatedPayload(requester: string, modelHash: string, packe
     // (its operators would be penalised at expiry). Invalid UTF-8 decodes with U+FFFD replacements;
     // such a URI is unusable and the relayer answers "input unavailable" for it.
     inputURI: kind === 1 ? toUtf8String(dataSlice(packed, opsEnd + 32), Utf8ErrorFuncs.replace) : "",
-    seed: uint(packed, 63, 32),
+    ticket: uint(packed, 63, 5),
   };
 }
 
 /**
  * Encodes a `RequestCreated` payload: the inverse of {@link decodeCreatedPayload} (for tests and tools that
  * fabricate logs; the coordinator builds the same bytes). An inline input's hash is not carried: it is
- * keccak256 of the input.
+ * keccak256 of the input; the operators are not carried either (they come with `OperatorsAssigned`).
  */
 export function encodeCreatedPayload(p: CreatedPayload): string {
   const r = p.request;
@@ -150,8 +173,7 @@ export function encodeCreatedPayload(p: CreatedPayload): string {
     be(r.redundancy, 1),
     be(r.finality, 1),
     be(inline ? 0n : 1n, 1),
-    be(p.seed, 32),
-    ...r.operators,
+    be(p.ticket, 5),
     ...(inline ? [p.input] : [r.inputHash, toUtf8Bytes(p.inputURI)]),
   ]);
 }
@@ -184,6 +206,7 @@ export function createdRequestsIn(logs: readonly Log[]): CreatedRequest[] {
     out.push({
       requestId: BigInt(parsed.args.requestId as bigint),
       ...payload,
+      seed: 0n,
       blockNumber: log.blockNumber,
       blockHash: log.blockHash,
       transactionHash: log.transactionHash,
@@ -203,16 +226,58 @@ export function createdRequestIn(logs: readonly Log[]): CreatedRequest {
   return first;
 }
 
+/** Every `OperatorsAssigned` in `logs` (the draws). */
+export function assignmentsIn(logs: readonly Log[]): Assignment[] {
+  const out: Assignment[] = [];
+  for (const log of logs) {
+    const parsed = parseCoordinatorLog(log);
+    if (parsed?.name !== "OperatorsAssigned") continue;
+    out.push({
+      requestId: BigInt(parsed.args.requestId as bigint),
+      operators: (parsed.args.operators as string[]).map((o) => getAddress(o)),
+      ticket: BigInt(parsed.args.ticket as bigint),
+      seed: BigInt(parsed.args.seed as string),
+      blockNumber: log.blockNumber,
+      blockHash: log.blockHash,
+      transactionHash: log.transactionHash,
+      logIndex: log.index,
+    });
+  }
+  return out;
+}
+
+/** The created request completed by its draw: the request as committed from then on. */
+export function withAssignment(created: CreatedRequest, a: Assignment): CreatedRequest {
+  if (a.requestId !== created.requestId) {
+    throw new VerdictError(
+      "BAD_EVENT",
+      `assignment of request ${a.requestId} given for ${created.requestId}`,
+    );
+  }
+  return {
+    ...created,
+    request: { ...created.request, operators: [...a.operators] },
+    ticket: a.ticket,
+    seed: a.seed,
+    assignment: a,
+  };
+}
+
+/** The request as committed before its draw (no operators): what `assign` and an unassigned `expire` take. */
+export function unassignedRequest(req: CommittedRequest): CommittedRequest {
+  return { ...req, operators: [] };
+}
+
 /** The index of `operator` among the request's assigned operators, or -1. */
 export function operatorIndex(req: CommittedRequest, operator: string): number {
   return req.operators.findIndex((o) => o.toLowerCase() === operator.toLowerCase());
 }
 
 /**
- * Gas limit for a request transaction from its estimate. The operator draw depends on the seed, which
- * depends on the block the request lands in, so an estimate made against the previous block can fall
- * short when the real draw rejects a capped candidate a few more times (or, with k > 1, redraws a
- * duplicate). Each extra try costs a few thousand gas; this leaves room for dozens.
+ * Gas limit for a request or an `assign` transaction from its estimate. The operator draw (in `assign`) depends
+ * on the seed, which depends on the block whose hash the ticket names, so an estimate made before can fall short
+ * when the real draw rejects a capped candidate a few more times (or, with k > 1, redraws a duplicate). Each
+ * extra try costs a few thousand gas; this leaves room for dozens.
  */
 export function requestGasLimit(estimate: bigint): bigint {
   return (estimate * 3n) / 2n + 60_000n;

@@ -20,10 +20,12 @@ import { VerdictError } from "./errors.js";
 import { readerOf, type LogReader } from "./logs.js";
 import {
   RequestStatus,
+  assignmentsIn,
   coordinatorInterface,
   createdRequestsIn,
   parseCoordinatorLog,
   statusName,
+  withAssignment,
   type CreatedRequest,
 } from "./requests.js";
 
@@ -143,7 +145,21 @@ function order(
   return a.blockNumber - b.blockNumber || a.logIndex - b.logIndex;
 }
 
-/** The coordinator's `RequestCreated` for `requestId`; throws REQUEST_NOT_FOUND if there is none. */
+/** The request from the logs of its id: `RequestCreated`, completed by its `OperatorsAssigned` if any. */
+function createdWithAssignment(logs: readonly Log[], requestId: bigint): CreatedRequest | undefined {
+  const created = createdRequestsIn(logs).find((c) => c.requestId === requestId);
+  const assignment = assignmentsIn(logs).find((a) => a.requestId === requestId);
+  return created && assignment ? withAssignment(created, assignment) : created;
+}
+
+const CREATED_OR_ASSIGNED = ["RequestCreated", "OperatorsAssigned"].map(
+  (name) => coordinatorInterface.getEvent(name)?.topicHash ?? "",
+);
+
+/**
+ * The coordinator's `RequestCreated` for `requestId`, with its operators once `OperatorsAssigned` drew them
+ * (until then `request.operators` is empty); throws REQUEST_NOT_FOUND if there is none.
+ */
 export async function findCreatedRequest(
   provider: Provider,
   coordinator: string,
@@ -151,25 +167,20 @@ export async function findCreatedRequest(
   fromBlock = 0,
   logs: LogReader = readerOf(provider),
 ): Promise<CreatedRequest> {
-  const topic = coordinatorInterface.getEvent("RequestCreated")?.topicHash;
   const found = await logs.getLogs(provider, {
     address: coordinator,
-    topics: [topic ?? null, toBeHex(requestId, 32)],
+    topics: [CREATED_OR_ASSIGNED, toBeHex(requestId, 32)],
     fromBlock,
     toBlock: "latest",
   });
-  return createdOrThrow(found, requestId, coordinator);
-}
-
-function createdOrThrow(logs: readonly Log[], requestId: bigint, coordinator: string): CreatedRequest {
-  const found = createdRequestsIn(logs)[0];
-  if (!found) {
+  const created = createdWithAssignment(found, requestId);
+  if (!created) {
     throw new VerdictError("REQUEST_NOT_FOUND", `request ${requestId} does not exist on this coordinator`, {
       requestId: requestId.toString(),
       coordinator,
     });
   }
-  return found;
+  return created;
 }
 
 /** Rebuilds the whole trail of `requestId` from the chain's logs. */
@@ -285,11 +296,14 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
   const slashes: TrailSlash[] = [];
   const jails: Trail["jails"] = [];
   let settlement: TrailSettlement | undefined;
-  let status: RequestStatus = RequestStatus.Assigned;
+  let status: RequestStatus = RequestStatus.Requested;
   for (const e of entries) {
     const a = e.args;
     if (e.source === "coordinator") {
       switch (e.name) {
+        case "OperatorsAssigned":
+          status = RequestStatus.Assigned;
+          break;
         case "AnswerSubmitted":
           answers.push({
             index: Number(a.index),

@@ -182,9 +182,16 @@ function assignmentCheck(trail: Trail): Check {
   const req = created.request;
   const k = Number(req.redundancy);
   const distinct = new Set(req.operators.map((o) => o.toLowerCase())).size;
+  if (created.assignment === undefined) {
+    // Not drawn (yet): nothing may have been answered.
+    return {
+      ok: trail.answers.length === 0,
+      label: `assignment: not drawn yet (ticket ${created.ticket}), no answers`,
+    };
+  }
   return {
     ok: req.operators.length === k && distinct === k,
-    label: `assignment: ${k} distinct operator(s), seed ${created.seed.toString(16).slice(0, 16)}…`,
+    label: `assignment: ${k} distinct operator(s), ticket ${created.assignment.ticket}, seed ${created.seed.toString(16).slice(0, 16)}…`,
     detail: req.operators.join(", "),
   };
 }

@@ -65,9 +65,17 @@ describe("verdict CLI", function () {
   /** Answers every slot of `requestId` with `OUTPUT`, signed by the assigned operators' signer keys. */
   const answer = async (requestId: bigint): Promise<void> => {
     const coordinator = Coordinator__factory.connect(devnet.addresses.coordinator, devnet.provider);
-    const logs = await coordinator.queryFilter(coordinator.filters.RequestCreated(requestId));
-    const { createdRequestIn } = await import("../sdk/requests.js");
-    const created = createdRequestIn(logs);
+    // The request with its operators (RequestCreated completed by OperatorsAssigned): wait for the draw, which
+    // lands a block after the request (whoever sends `assign`: the CLI's --wait, the devnet).
+    const { RequestStatus } = await import("../sdk/requests.js");
+    for (
+      let i = 0;
+      i < 400 && (await coordinator.requestState(requestId)).status === BigInt(RequestStatus.Requested);
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 25));
+    const { findCreatedRequest } = await import("../sdk/trail.js");
+    const created = await findCreatedRequest(devnet.provider, devnet.addresses.coordinator, requestId);
     const out = encodeTensors(OUTPUT);
     for (const [index, operator] of created.request.operators.entries()) {
       const op = [...extraOperators, ...devnet.operators].find(

@@ -17,7 +17,7 @@ import {
   sileroInput,
   speechFrame,
 } from "../scripts/lib/silero.js";
-import { FEE, deployProtocol, signedAnswer, type Protocol } from "./helpers/protocol.js";
+import { FEE, assignRequest, deployProtocol, signedAnswer, type Protocol } from "./helpers/protocol.js";
 import { createdRequestIn } from "../sdk/requests.js";
 import type { VoiceActivityGate } from "../types/ethers-contracts/index.js";
 
@@ -73,7 +73,7 @@ describe("VoiceActivityGate: an example dApp acting on Silero VAD's answer", fun
   async function ask(frame: Float32Array) {
     const input = sileroInput(frame);
     const receipt = await (await gate.connect(p.requester).checkSpeech(input, parseEther("10"))).wait();
-    return { created: createdRequestIn(receipt!.logs), input };
+    return { created: await assignRequest(p, createdRequestIn(receipt!.logs)), input };
   }
 
   for (const [label, frame, expected] of [

@@ -267,6 +267,20 @@ describe("Coordinator: forbidden transitions leave funds and state intact", func
     ).to.be.revertedWithCustomError(p.coordinator, "CallbackGasTooHigh");
     expect(await balances(p)).to.deep.equal(before);
 
+    // k above the eligible operators (k = 3, within the bound, on a network of 2): the request escrows (the
+    // draw is later), its draw is refused, and once its deadline passes it is refunded in full with nobody
+    // penalised (changed with issue 16: the draw used to run, and fail, inside the request).
+    const few = await deployProtocol({ operators: 2 });
+    const fewBefore = await balances(few);
+    const tooMany = await makeRequest(few, { redundancy: 3, assign: false });
+    await expect(few.coordinator.assign(tooMany.requestId, tooMany.request)).to.be.revertedWithCustomError(
+      few.staking,
+      "NotEnoughOperators",
+    );
+    await increaseTime(few, 11 * 60);
+    await few.coordinator.expire(tooMany.requestId, tooMany.request);
+    expect(await balances(few)).to.deep.equal(fewBefore);
+
     const created = await makeRequest(p);
     const big = new Uint8Array(65_537); // the governed limit's default is 64 KiB (was a 4,096 constant)
     const answer = await signedAnswer(p, created, 0, big);

@@ -307,17 +307,39 @@ describe("Juries nobody can choose (16.1)", function () {
         "0x",
       )
     ).wait();
-    const opened = await (
-      await p.disputes.connect(challenger).openDispute(created.requestId, created.request, "0x")
-    ).wait();
+    // Choose the block, then draw: a drawJury sent into the very block that opens the dispute (and takes the
+    // ticket) is refused, because the ticket names that block and its hash does not exist inside it.
+    const provider = p.ethers.provider;
+    await provider.send("evm_setAutomine", [false]);
+    let openTx, earlyDraw;
+    try {
+      openTx = await p.disputes
+        .connect(challenger)
+        .openDispute(created.requestId, created.request, "0x", { gasLimit: 3_000_000 });
+      earlyDraw = await p.disputes
+        .connect(p.others[3]!)
+        .drawJury(created.requestId, created.request, { gasLimit: 5_000_000 });
+      await p.connection.networkHelpers.mine(1);
+    } finally {
+      await provider.send("evm_setAutomine", [true]);
+    }
+    const opened = await provider.getTransactionReceipt(openTx.hash);
+    const early = await provider.getTransactionReceipt(earlyDraw.hash);
+    expect(opened!.status).to.equal(1);
+    expect(early!.blockNumber, "same block").to.equal(opened!.blockNumber);
+    expect(early!.status, "the same-block draw reverted").to.equal(0);
     const [ticket, takenAt] = await p.disputes.ticketOf(created.requestId);
     expect(takenAt).to.equal(BigInt(opened!.blockNumber));
-    expect(ticket).to.equal(BigInt(opened!.blockNumber) + 1n);
+    // BlockhashRandomness: the ticket is the block that took it, whose hash nobody in it can know.
+    expect(ticket).to.equal(BigInt(opened!.blockNumber));
     const source = await p.ethers.getContractAt("BlockhashRandomness", await p.disputes.randomness());
-    // Choose the block, then draw: refused until the ticket's block exists.
-    await expect(p.disputes.drawJury(created.requestId, created.request))
+    // The reason, replayed in that block's context: the ticket's value is not ready.
+    await expect(
+      p.disputes.drawJury.staticCall(created.requestId, created.request, { blockTag: opened!.blockNumber }),
+    )
       .to.be.revertedWithCustomError(source, "RandomnessNotReady")
       .withArgs(ticket);
+    expect((await p.disputes.disputeOf(created.requestId)).phase).to.equal(Phase.Open);
     // Later, from any caller, the draw is the ticket's: seed = keccak(blockhash(ticket), id, round).
     await p.connection.networkHelpers.mine(5);
     const tx = await p.disputes.connect(p.others[3]!).drawJury(created.requestId, created.request);

@@ -80,6 +80,19 @@ class FakeChain {
     };
   }
 
+  /** The request's `RequestCreated` and, in the same block, its draw (`OperatorsAssigned`, issue 16). */
+  encodeLogs(l: FakeLog, logIndex: number): Record<string, unknown>[] {
+    const created = this.encodeLog(l, 2 * logIndex);
+    const ev = coordinatorInterface.getEvent("OperatorsAssigned")!;
+    const enc = coordinatorInterface.encodeEventLog(ev, [
+      l.requestId,
+      l.operators,
+      l.block,
+      keccak256("0x01"),
+    ]);
+    return [created, { ...created, data: enc.data, topics: enc.topics, logIndex: toBeHex(2 * logIndex + 1) }];
+  }
+
   encodeLog(l: FakeLog, logIndex: number): Record<string, unknown> {
     const requester = "0x" + "11".repeat(20);
     const packed = encodeCreatedPayload({
@@ -101,7 +114,7 @@ class FakeChain {
       },
       input: l.uri === undefined ? hexlify(Uint8Array.of(l.inputByte)) : "0x",
       inputURI: l.uri === undefined ? "" : "x",
-      seed: 1n,
+      ticket: BigInt(l.block),
     });
     // The URI is the payload's tail: swap in the raw bytes (the SDK's encoder only writes UTF-8).
     const payload = l.uri === undefined ? packed : packed.slice(0, -2) + hexlify(l.uri).slice(2);
@@ -139,7 +152,7 @@ class FakeChain {
       const to = Number(BigInt(f.toBlock));
       let out = this.logs
         .filter((l) => l.block >= from && l.block <= to && (l.block < this.forkFrom || true))
-        .map((l, i) => this.encodeLog(l, i));
+        .flatMap((l, i) => this.encodeLogs(l, i));
       if (this.order === "desc") out = out.reverse();
       if (this.duplicate) out = [...out, ...out];
       if (this.mode === "truncated-log")

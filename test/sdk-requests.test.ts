@@ -15,11 +15,12 @@ import {
   type CreatedPayload,
 } from "../sdk/requests.js";
 import { isVerdictError } from "../sdk/errors.js";
-import { deployProtocol, FEE, signedAnswer } from "./helpers/protocol.js";
+import { assignRequest, deployProtocol, FEE, signedAnswer } from "./helpers/protocol.js";
 import { encodeTensors } from "../sdk/tensor.js";
 
 const requester = getAddress("0x" + "ab".repeat(20));
 const modelHash = keccak256(toUtf8Bytes("model"));
+// The payload carries k but not the operators (drawn later: OperatorsAssigned), so they decode as [].
 const payload = (operators: string[], input: string, inputURI: string): CreatedPayload => ({
   request: {
     requester,
@@ -36,11 +37,11 @@ const payload = (operators: string[], input: string, inputURI: string): CreatedP
     treasuryBps: 2_000n,
     redundancy: BigInt(operators.length),
     finality: 1n,
-    operators,
+    operators: [],
   },
   input,
   inputURI,
-  seed: 2n ** 255n + 12_345n,
+  ticket: 2n ** 39n + 12_345n,
 });
 
 function logOf(requestId: bigint, packed: string): Log {
@@ -63,16 +64,16 @@ describe("SDK: RequestCreated payload", function () {
     for (const p of [payload(ops, "0x0102030405", ""), payload(ops.slice(0, 1), "0x", "ipfs://bafy/ü.vtn")]) {
       const packed = encodeCreatedPayload(p);
       const tail = p.input === "0x" ? 32 + toUtf8Bytes(p.inputURI).length : (p.input.length - 2) / 2;
-      expect((packed.length - 2) / 2).to.equal(95 + 20 * p.request.operators.length + tail);
+      expect((packed.length - 2) / 2).to.equal(68 + tail);
       expect(decodeCreatedPayload(requester, modelHash, packed)).to.deep.equal(p);
     }
   });
 
-  it("refuses a payload that is too short for its operators or has an unknown input kind", function () {
+  it("refuses a payload that is too short or has an unknown input kind", function () {
     const packed = encodeCreatedPayload(payload(ops, "0x01", ""));
     const bad = [
-      dataSlice(packed, 0, 90), // shorter than the fixed part
-      dataSlice(packed, 0, 95 + 20 * 2), // three operators announced, two present
+      dataSlice(packed, 0, 60), // shorter than the fixed part
+      dataSlice(packed, 0, 68), // an inline input of no bytes
       hexlify(Uint8Array.from([...Buffer.from(packed.slice(2), "hex")].map((b, i) => (i === 62 ? 2 : b)))),
     ];
     for (const b of bad) {
@@ -105,7 +106,7 @@ describe("SDK: RequestCreated payload", function () {
       callbackGasLimit: 0,
       finality: 1,
     });
-    const created = createdRequestIn((await tx.wait())!.logs);
+    const created = await assignRequest(p, createdRequestIn((await tx.wait())!.logs));
     expect(created.input).to.equal("0x");
     expect(created.inputURI).to.equal(uri);
     expect(created.request.inputHash).to.equal(inputHash);

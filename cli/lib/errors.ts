@@ -10,7 +10,18 @@ import { decodeRevertData as decodeCustomError, revertDataOf } from "../../sdk/r
 import { CliError, EXIT_CHAIN, EXIT_USER, opg } from "../support.js";
 import { allErrorsInterface } from "./abis.js";
 
-const STATUS = ["None", "Assigned", "Answered", "Disputed", "Finalized", "Rejected", "Expired", "Corrected"];
+const STATUS = [
+  "None",
+  "Assigned",
+  "Answered",
+  "Disputed",
+  "Finalized",
+  "Rejected",
+  "Expired",
+  "Corrected",
+  "Unserved",
+  "Requested",
+];
 const PHASE = ["None", "Open", "Voting", "Arbitration", "Settled"];
 const when = (ts: unknown): string => new Date(Number(ts) * 1000).toISOString();
 const s = (v: unknown): string => String(v);
@@ -42,6 +53,10 @@ export const SENTENCES: Readonly<Record<string, (a: readonly unknown[]) => strin
   CallbackWithoutGas: () => `A callback needs a gas limit: pass --callback-gas <n>.`,
   WindowOpen: (a) => `Request ${s(a[0])} is still in its dispute window until ${when(a[1])}.`,
   WindowClosed: (a) => `The dispute window of request ${s(a[0])} closed at ${when(a[1])}.`,
+  AssignmentTooLate: (a) =>
+    `Request ${s(a[0])} passed its deadline ${when(a[1])} before its operators were drawn; expire it for a full refund.`,
+  RandomnessNotReady: (a) =>
+    `The randomness of ticket ${s(a[0])} does not exist yet: the operators can be drawn from the next block.`,
   DeadlineNotPassed: (a) => `Request ${s(a[0])} cannot expire before its deadline ${when(a[1])}.`,
   AlreadyRegistered: (a) => `${s(a[0])} is already a registered operator.`,
   UnknownOperator: (a) => `${s(a[0])} is not a registered operator.`,

@@ -18,7 +18,8 @@ interface ICoordinator is IVerdictErrors {
         Rejected, // "invalid input" stood: the requester was refunded
         Expired, // deadline passed without all answers: refunded, missing operators penalised
         Corrected, // a dispute overturned the answer: refunded, corrected output delivered
-        Unserved // every operator answered "cannot serve": refunded, nobody penalised
+        Unserved, // every operator answered "cannot serve": refunded, nobody penalised
+        Requested // escrowed, waiting for its operator draw ({assign}); appended to keep the numbering above
     }
 
     enum Finality {
@@ -136,13 +137,14 @@ interface ICoordinator is IVerdictErrors {
     /// @notice The model's fee per operator does not cover the callback's gas at `callbackGasPrice`.
     error FeeBelowCallbackCost(uint256 feePerOperator, uint256 minFee);
 
-    /// @notice A request was created and assigned. `packed` carries the rest of the {Request}, the draw's
-    ///         seed and the input, tightly packed (big-endian, no padding; docs/protocol.md, "RequestCreated";
-    ///         `sdk/requests.ts` decodes it):
+    /// @notice A request was created (status Requested; its operators are drawn later by {assign}). `packed`
+    ///         carries the rest of the {Request}, the randomness ticket its draw will use and the input, tightly
+    ///         packed (big-endian, no padding; docs/protocol.md, "RequestCreated"; `sdk/requests.ts` decodes it):
     ///         callback (20) ‖ feePerOperator (12) ‖ deadline (8) ‖ tolerance (8) ‖ disputeWindow (4) ‖
     ///         callbackGasLimit (4) ‖ royaltyBps (2) ‖ treasuryBps (2) ‖ redundancy (1) ‖ finality (1) ‖
-    ///         inputKind (1) ‖ seed (32) ‖ operators (20 × redundancy) ‖ then, for inputKind 0, the inline
-    ///         input (inputHash = its keccak256), for inputKind 1, inputHash (32) ‖ the input URI (UTF-8).
+    ///         inputKind (1) ‖ ticket (5) ‖ then, for inputKind 0, the inline input (inputHash = its
+    ///         keccak256), for inputKind 1, inputHash (32) ‖ the input URI (UTF-8). The committed request has no
+    ///         operators until {OperatorsAssigned}.
     event RequestCreated(
         uint256 indexed requestId,
         address indexed requester,
@@ -211,6 +213,37 @@ interface ICoordinator is IVerdictErrors {
 
     /// @notice The output hash (or invalid-input reason code) operator `index` attested, or zero.
     function answerOf(uint256 requestId, uint256 index) external view returns (bytes32);
+
+    // ---------------------------------------------------------------- assignment (issue 16)
+
+    /// @notice {assign} after the request's deadline: nobody could answer in time, {expire} refunds it.
+    error AssignmentTooLate(uint256 requestId, uint64 deadline);
+    /// @notice The randomness source returned a ticket the request state cannot hold (≥ 2^40).
+    error TicketOutOfRange(uint256 ticket);
+
+    /// @notice The k operators of `requestId` were drawn, from `seed` = keccak256(abi.encode(value of
+    ///         `ticket`, requestId)): anyone can recompute the draw. The committed request now carries
+    ///         `operators` (in draw order); relayers learn their assignments from this event.
+    event OperatorsAssigned(uint256 indexed requestId, address[] operators, uint256 ticket, bytes32 seed);
+    /// @notice The request's randomness ticket expired (or the weight epoch moved past it) before anyone drew
+    ///         its operators: the draw will use `ticket` instead.
+    event TicketRenewed(uint256 indexed requestId, uint256 ticket);
+
+    /// @notice Draws the k operators of a Requested request from its ticket's randomness; anyone may call it
+    ///         (only one call succeeds). Reverts with `IRandomnessSource.RandomnessNotReady` before the value
+    ///         exists, so a draw can never run in the block that fixed its ticket. If the ticket expired or the
+    ///         weight epoch moved past it, takes a new ticket instead, emits {TicketRenewed} and returns false.
+    /// @param req The request as committed by {RequestCreated} (with no operators).
+    /// @return assigned True when the operators were drawn.
+    function assign(uint256 requestId, Request calldata req) external returns (bool assigned);
+
+    /// @notice {assign} for many requests; entries not assignable now (not Requested, not ready, past their
+    ///         deadline) are skipped, not reverted, so racing relayers do not fail each other's batches.
+    /// @return assigned How many were assigned.
+    function assignBatch(
+        uint256[] calldata requestIds,
+        Request[] calldata reqs
+    ) external returns (uint256 assigned);
 }
 
 /// @title IDisputeHook

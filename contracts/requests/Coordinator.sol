@@ -8,16 +8,18 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IDisputeHook} from "../interfaces/ICoordinator.sol";
 import {IModelRegistry, ITermsListener} from "../interfaces/IModelRegistry.sol";
+import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {IStaking, IFeeSource} from "../interfaces/IStaking.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
 import {AgreementChecker} from "./AgreementChecker.sol";
 import {CoordinatorState} from "./CoordinatorState.sol";
 import {Settlement} from "./Settlement.sol";
+import {Assignment} from "./Assignment.sol";
 
 /// @title Coordinator
-/// @notice The request path of Verdict. A requester escrows `k × fee`; k operators are drawn from staking;
-///         each posts an EIP-712 attestation of its output (anyone may carry it); answers that disagree
-///         open a dispute; after the dispute window anyone finalizes and the fee splits into royalty,
+/// @notice The request path of Verdict. A requester escrows `k × fee`; k operators are drawn from staking
+///         once the request's randomness exists ({assign}); each posts an EIP-712 attestation of its output
+///         (anyone may carry it); answers that disagree open a dispute; after the dispute window anyone finalizes and the fee splits into royalty,
 ///         treasury and the operators' pools. Past the deadline without all answers, anyone expires the
 ///         request: full refund, missing operators penalised.
 /// @dev A request costs one storage slot: the full {Request} is emitted once and passed back in calldata,
@@ -36,12 +38,13 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         IModelRegistry registry_,
         AgreementChecker agreementChecker_,
         address governance_,
-        address treasury_
-    ) CoordinatorState(token_, staking_, registry_) EIP712("Verdict", "1") {
+        address treasury_,
+        IRandomnessSource randomness_
+    ) CoordinatorState(token_, staking_, registry_, randomness_) EIP712("Verdict", "1") {
         if (governance_ == address(0)) revert InvalidParameter("governance", 0);
         if (treasury_ == address(0)) revert InvalidParameter("treasury", 0);
         agreementChecker = agreementChecker_;
-        settlement = address(new Settlement(token_, staking_, registry_));
+        settlement = address(new Settlement(token_, staking_, registry_, randomness_));
         governance = governance_;
         treasury = treasury_;
         params = Params({
@@ -96,20 +99,19 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         Params memory cfg = params;
         requestId = cfg.nextRequestId;
         params.nextRequestId = cfg.nextRequestId + 1;
-        // Randomness: prevrandao mixed with the request id. A block proposer could bias it by withholding
-        // a block; docs/threat-model.md discusses the cost of that.
-        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, requestId, requester, inputHash)));
-        Request memory req = _buildRequest(requester, p, inputHash, seed, cfg);
+        Request memory req = _buildRequest(requester, p, inputHash, cfg);
+        // No draw here: the operators are drawn by {assign} from randomness that does not exist yet.
+        uint40 ticket = Assignment.ticket(randomness);
         _states[requestId] = RequestState({
             commitment: bytes22(_commitHash(req)),
-            status: Status.Assigned,
+            status: Status.Requested,
             answeredMask: 0,
             invalidMask: 0,
             unservedMask: 0,
             anchor: 0,
-            windowEnds: 0
+            windowEnds: ticket // while Requested: the randomness ticket
         });
-        emit RequestCreated(requestId, requester, p.modelHash, _packCreated(req, seed, p));
+        emit RequestCreated(requestId, requester, p.modelHash, _packCreated(req, ticket, p));
 
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
         if (prepaid) {
@@ -119,13 +121,12 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         }
     }
 
-    /// @dev Checks the parameters against the model's terms and the governed bounds, and draws operators.
-    ///      Each calldata field is read once.
+    /// @dev Checks the parameters against the model's terms and the governed bounds. The operators stay empty
+    ///      until {assign}. Each calldata field is read once.
     function _buildRequest(
         address requester,
         RequestParams calldata p,
         bytes32 inputHash,
-        uint256 seed,
         Params memory cfg
     ) private returns (Request memory req) {
         bytes32 modelHash = p.modelHash;
@@ -171,7 +172,6 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         req.treasuryBps = cfg.treasuryBps;
         req.redundancy = k;
         req.finality = p.finality;
-        req.operators = staking.selectOperators(seed, k, new address[](0));
     }
 
     /// @dev The model's terms: this coordinator's copy, else the registry's (copied when the registry will tell
@@ -190,15 +190,14 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
     }
 
     /// @dev The `packed` payload of {RequestCreated} (layout in ICoordinator): the request's fields that the
-    ///      topics do not carry, the seed, the operators and the input (or its hash and URI), unpadded.
+    ///      topics do not carry, the randomness ticket and the input (or its hash and URI), unpadded.
     function _packCreated(
         Request memory req,
-        uint256 seed,
+        uint256 ticket,
         RequestParams calldata p
     ) private pure returns (bytes memory out) {
         bool inlineInput = p.input.length != 0;
         bytes calldata tail = inlineInput ? p.input : bytes(p.inputURI);
-        address[] memory operators = req.operators;
         address callback = req.callback;
         bytes32 inputHash = req.inputHash;
         uint256 terms =
@@ -212,7 +211,8 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
                 (uint256(req.treasuryBps) << 192) |
                 (uint256(req.redundancy) << 184) |
                 (uint256(req.finality) << 176) |
-                (inlineInput ? 0 : uint256(1) << 168);
+                (inlineInput ? 0 : uint256(1) << 168) |
+                (ticket << 128); // < 2^40 (Assignment.ticket)
         assembly ("memory-safe") {
             out := mload(0x40)
             let ptr := add(out, 0x20)
@@ -220,17 +220,7 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
             mstore(ptr, shl(96, callback))
             mstore(add(ptr, 20), terms)
             mstore(add(ptr, 52), flags)
-            mstore(add(ptr, 63), seed)
-            let at := add(ptr, 95)
-            let n := mload(operators)
-            for {
-                let i := 0
-            } lt(i, n) {
-                i := add(i, 1)
-            } {
-                mstore(at, shl(96, mload(add(operators, shl(5, add(i, 1))))))
-                at := add(at, 20)
-            }
+            let at := add(ptr, 68)
             // An inline input's hash is keccak256 of the bytes that follow; a URI comes after its hash.
             if iszero(inlineInput) {
                 mstore(at, inputHash)
@@ -519,8 +509,24 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
     }
 
     /// @notice Expires a request past its deadline: full refund; missing operators are penalised only when
-    ///         another drawn operator served it (see {Settlement-expire}).
+    ///         another drawn operator served it; a request never assigned penalises nobody (see
+    ///         {Settlement-expire}).
     function expire(uint256, Request calldata) external {
+        _forward();
+    }
+
+    /// @notice Draws the k operators of a Requested request from its ticket's randomness; anyone may call it
+    ///         (see {ICoordinator-assign}). Runs here, not in {Settlement}: it is on every request's path.
+    /// @dev No reentrancy lock: its only calls are views of staking and of the randomness source (STATICCALL),
+    ///      and the source's `requestRandomness` on a renewal, which the deployment chose (immutable) and which
+    ///      decides the draw anyway; every state write follows it.
+    function assign(uint256 requestId, Request calldata req) external returns (bool) {
+        return _assign(requestId, req, true);
+    }
+
+    /// @notice {assign} for many requests; entries not assignable now are skipped (see
+    ///         {Settlement-assignBatch}).
+    function assignBatch(uint256[] calldata, Request[] calldata) external returns (uint256) {
         _forward();
     }
 

@@ -2,12 +2,15 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {ICoordinator} from "../interfaces/ICoordinator.sol";
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {IVerdictConsumer} from "../interfaces/IVerdictConsumer.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
+import {Assignment} from "./Assignment.sol";
 import {Escrow} from "./Escrow.sol";
 
 /// @title CoordinatorState
@@ -64,6 +67,9 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
 
     IStaking public immutable staking;
     IModelRegistry public immutable registry;
+    /// @notice Where operator draws get their randomness (chosen by the deployment, never changed); address(0)
+    ///         is the built-in block-hash source ({Assignment-ticket}).
+    IRandomnessSource public immutable randomness;
 
     /// @notice Governed parameters (set by the timelocked governance). Packed in one slot.
     struct Params {
@@ -111,6 +117,10 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     }
     /// @notice Receives the treasury cut of every fee (as an escrow balance).
     address public treasury;
+    /// @dev Treasury income not yet moved into its `_balances` entry ({balanceOf} counts it; a withdrawal or
+    ///      a change of treasury moves it). It shares the treasury's slot, so a payout writes one slot instead
+    ///      of reading the treasury and then writing its balance.
+    uint96 internal _treasuryAccrued;
     /// @notice The dispute contract, told about disagreeing answers.
     address public disputeHook;
 
@@ -127,9 +137,15 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     ///      drops it on every change.
     mapping(bytes32 modelHash => uint256 packedTerms) internal _terms;
 
-    constructor(IERC20 token_, IStaking staking_, IModelRegistry registry_) Escrow(token_) {
+    constructor(
+        IERC20 token_,
+        IStaking staking_,
+        IModelRegistry registry_,
+        IRandomnessSource randomness_
+    ) Escrow(token_) {
         staking = staking_;
         registry = registry_;
+        randomness = randomness_;
     }
 
     /// @dev Refuses a RESULT output above the request's limit: the governed `maxOutput`, and for a model with
@@ -199,7 +215,7 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
             rec.served += 1;
         }
         if (royalty > 0) royaltiesOf[req.modelHash] += royalty;
-        _credit(treasury, treasuryCut + dust);
+        if (treasuryCut + dust != 0) _treasuryAccrued += SafeCast.toUint96(treasuryCut + dust);
         _credit(req.requester, price - earned);
         emit RequestFinalized(requestId, toOperators - dust, royalty, treasuryCut + dust, price - earned);
         if (req.finality == Finality.Final && req.callback != address(0)) {
@@ -270,7 +286,86 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     function _load(uint256 requestId, Request calldata req) internal view returns (RequestState memory st) {
         st = _states[requestId];
         if (st.status == Status.None) revert UnknownRequest(requestId);
-        if (st.commitment != bytes22(keccak256(abi.encode(req)))) revert RequestMismatch(requestId);
+        if (st.commitment != _commitment(req)) revert RequestMismatch(requestId);
+    }
+
+    /// @dev bytes22(keccak256(abi.encode(req))) built from the calldata words, without the ABI encoder's copy
+    ///      and checks (the request is passed back on every call: this is paid on each). The words are hashed as
+    ///      they are: when the result equals a commitment the coordinator built from clean values, the words
+    ///      are those clean values, and every later read of `req` sees them.
+    function _commitment(Request calldata req) internal pure returns (bytes22) {
+        address[] calldata operators = req.operators;
+        bytes32 h;
+        assembly ("memory-safe") {
+            let buf := mload(0x40)
+            mstore(buf, 0x20) // offset of the (dynamic) tuple
+            calldatacopy(add(buf, 0x20), req, 0x1a0) // the 13 static fields
+            mstore(add(buf, 0x1c0), 0x1c0) // offset of `operators` within the tuple
+            mstore(add(buf, 0x1e0), operators.length)
+            let size := shl(5, operators.length)
+            calldatacopy(add(buf, 0x200), operators.offset, size)
+            h := keccak256(buf, add(0x200, size))
+        }
+        return bytes22(h);
+    }
+
+    /// @dev Draws and commits the operators of a Requested request, or renews its ticket. `strict`: revert
+    ///      (single {assign}) rather than skip (batch) when the request cannot be assigned now.
+    function _assign(uint256 requestId, Request calldata req, bool strict) internal returns (bool) {
+        // As {_load}, with the commitment rebuilt from the calldata words (cheaper than re-encoding them). The
+        // status comes first: a request another caller already drew is skipped by a batch, whatever `req` says.
+        RequestState memory st = _states[requestId];
+        if (st.status == Status.None) revert UnknownRequest(requestId);
+        if (st.status != Status.Requested) {
+            if (strict) revert WrongStatus(requestId, st.status);
+            return false;
+        }
+        // A Requested request is committed without operators: `req.operators` must be empty to match.
+        if (st.commitment != _commitment(req)) revert RequestMismatch(requestId);
+        if (block.timestamp > req.deadline) {
+            if (strict) revert AssignmentTooLate(requestId, req.deadline);
+            return false;
+        }
+        uint256 ticket = st.windowEnds;
+        (Assignment.Outcome outcome, address[] memory operators, bytes32 seed) = Assignment.draw(
+            randomness,
+            staking,
+            requestId,
+            ticket,
+            req.redundancy
+        );
+        if (outcome == Assignment.Outcome.NotReady) {
+            if (strict) revert IRandomnessSource.RandomnessNotReady(ticket);
+            return false;
+        }
+        if (outcome == Assignment.Outcome.Renew) {
+            st.windowEnds = Assignment.ticket(randomness);
+            _states[requestId] = st;
+            emit TicketRenewed(requestId, st.windowEnds);
+            return false;
+        }
+        _states[requestId] = RequestState({
+            commitment: Assignment.commitment(req, operators),
+            status: Status.Assigned,
+            answeredMask: 0,
+            invalidMask: 0,
+            unservedMask: 0,
+            anchor: 0,
+            windowEnds: 0
+        });
+        emit OperatorsAssigned(requestId, operators, ticket, seed);
+        return true;
+    }
+
+    /// @dev The treasury's income kept in its slot ({_treasuryAccrued}).
+    function _accruedTo(address account) internal view override returns (uint256) {
+        return account == treasury ? _treasuryAccrued : 0;
+    }
+
+    function _collectAccrued(address account) internal override returns (uint256 amount) {
+        if (account != treasury) return 0;
+        amount = _treasuryAccrued;
+        _treasuryAccrued = 0;
     }
 
     function _recordDisputed(address[] calldata operators) internal {

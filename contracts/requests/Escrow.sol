@@ -18,8 +18,8 @@ abstract contract Escrow is IEscrow, ReentrancyGuardTransient {
     /// @notice The fee token (OPG).
     IERC20 public immutable feeToken;
 
-    /// @notice Withdrawable balance of each account: prepaid funds, refunds, royalties, treasury income.
-    mapping(address account => uint256) public balanceOf;
+    /// @dev Balance of each account (see {balanceOf}, which adds income kept elsewhere: {_accruedTo}).
+    mapping(address account => uint256) internal _balances;
 
     error ZeroAmount();
     error InsufficientBalance(address account, uint256 balance, uint256 needed);
@@ -60,25 +60,45 @@ abstract contract Escrow is IEscrow, ReentrancyGuardTransient {
         feeToken.safeTransfer(to, amount);
     }
 
+    /// @notice Withdrawable balance of `account`: prepaid funds, refunds, royalties, treasury income.
+    function balanceOf(address account) external view returns (uint256) {
+        return _balances[account] + _accruedTo(account);
+    }
+
     function _pullDeposit(address from, address account, uint256 amount) private {
         if (amount == 0) revert ZeroAmount();
-        balanceOf[account] += amount;
+        _balances[account] += amount;
         emit Deposited(from, account, amount);
         feeToken.safeTransferFrom(from, address(this), amount);
     }
 
     function _debit(address account, uint256 amount) internal {
-        uint256 balance = balanceOf[account];
-        if (balance < amount) revert InsufficientBalance(account, balance, amount);
-        unchecked {
-            balanceOf[account] = balance - amount;
+        uint256 balance = _balances[account];
+        if (balance < amount) {
+            balance += _collectAccrued(account); // income kept elsewhere joins the balance when it is needed
+            if (balance < amount) revert InsufficientBalance(account, balance, amount);
         }
+        unchecked {
+            _balances[account] = balance - amount;
+        }
+    }
+
+    /// @dev Income credited to `account` outside `_balances` (none here; the coordinator keeps the treasury's in
+    ///      the treasury's own slot). {balanceOf} counts it.
+    function _accruedTo(address) internal view virtual returns (uint256) {
+        return 0;
+    }
+
+    /// @dev Zeroes the income {_accruedTo} reports for `account` and returns it (the caller adds it to the
+    ///      balance it writes).
+    function _collectAccrued(address) internal virtual returns (uint256) {
+        return 0;
     }
 
     /// @dev Silent: every credit is explained by the coordinator's request event that caused it
     ///      (RequestFinalized, RequestRejected, RequestExpired, RequestCorrected), which carries the amounts.
     function _credit(address account, uint256 amount) internal {
         if (amount == 0) return;
-        balanceOf[account] += amount;
+        _balances[account] += amount;
     }
 }

@@ -7,6 +7,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
+import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
 import {IStaking} from "../interfaces/IStaking.sol";
 import {VerdictTypes} from "../libraries/VerdictTypes.sol";
 import {CoordinatorState} from "./CoordinatorState.sol";
@@ -21,8 +22,9 @@ contract Settlement is CoordinatorState, EIP712 {
     constructor(
         IERC20 token_,
         IStaking staking_,
-        IModelRegistry registry_
-    ) CoordinatorState(token_, staking_, registry_) EIP712("Verdict", "1") {}
+        IModelRegistry registry_,
+        IRandomnessSource randomness_
+    ) CoordinatorState(token_, staking_, registry_, randomness_) EIP712("Verdict", "1") {}
 
     /// @notice Checks a signed request for {Coordinator-requestInferenceSigned} (which creates the request
     ///         after this returns): the signature deadline, the requester's next nonce (consumed) and the
@@ -120,15 +122,19 @@ contract Settlement is CoordinatorState, EIP712 {
         }
     }
 
-    /// @notice Expires a request whose deadline passed before all k answers arrived: the requester gets
-    ///         the whole fee back. A missing operator is penalised only when another drawn operator served
+    /// @notice Expires a request whose deadline passed before all k answers arrived (or before its operators
+    ///         were drawn): the requester gets the whole fee back. A missing operator is penalised only when another drawn operator served
     ///         the request (so it was answerable): a slash of `missPenaltyBps`, and a jail once it has
     ///         `missesToJail` such misses within `missWindow`. When nobody served it, nobody is penalised.
     function expire(uint256 requestId, Request calldata req) external nonReentrant {
         RequestState memory st = _load(requestId, req);
-        if (st.status != Status.Assigned) revert WrongStatus(requestId, st.status);
+        // A never-assigned (Requested) request expires too: it has no operators (req.operators is empty), so
+        // nobody is penalised, and its ticket (kept in windowEnds) is cleared.
+        if (st.status != Status.Assigned && st.status != Status.Requested)
+            revert WrongStatus(requestId, st.status);
         if (block.timestamp <= req.deadline) revert DeadlineNotPassed(requestId, req.deadline);
         st.status = Status.Expired;
+        st.windowEnds = 0;
         _states[requestId] = st;
         uint256 price = uint256(req.feePerOperator) * req.redundancy;
         _credit(req.requester, price);
@@ -136,7 +142,7 @@ contract Settlement is CoordinatorState, EIP712 {
         bool answerable = st.answeredMask & ~st.unservedMask != 0;
         uint8 missedMask = 0;
         uint256 slashed = 0;
-        for (uint256 i = 0; i < req.redundancy; ++i) {
+        for (uint256 i = 0; i < req.operators.length; ++i) {
             if (st.answeredMask & (1 << i) != 0) continue;
             missedMask |= uint8(1 << i);
             if (answerable) slashed += _penaliseMiss(req.operators[i]);
@@ -145,6 +151,27 @@ contract Settlement is CoordinatorState, EIP712 {
         emit RequestExpired(requestId, price, missedMask, slashed);
         // Slashed stake for a missed deadline is burned: the requester is already made whole.
         if (slashed > 0) ERC20Burnable(address(feeToken)).burn(slashed);
+    }
+
+    // ---------------------------------------------------------------- assignment
+
+    /// @notice Not served here: the coordinator draws a single request itself (no delegatecall on the
+    ///         lifecycle's path).
+    function assign(uint256, Request calldata) external pure returns (bool) {
+        revert UnknownRequest(0);
+    }
+
+    /// @notice {Coordinator-assign} for many requests, for {Coordinator-assignBatch}: entries not assignable now (not
+    ///         Requested, not ready, past their deadline) are skipped.
+    function assignBatch(
+        uint256[] calldata requestIds,
+        Request[] calldata reqs
+    ) external nonReentrant returns (uint256 assigned) {
+        uint256 n = requestIds.length;
+        if (reqs.length != n) revert RequestMismatch(0);
+        for (uint256 i = 0; i < n; ++i) {
+            if (_assign(requestIds[i], reqs[i], false)) ++assigned;
+        }
     }
 
     /// @dev One penalised miss: counted, slashed `missPenaltyBps` of the pool, jailed at the window's
@@ -220,6 +247,12 @@ contract Settlement is CoordinatorState, EIP712 {
     function setTreasury(address newTreasury, uint16 treasuryBps) external onlyGovernance {
         if (treasuryBps > MAX_TREASURY_BPS) revert InvalidParameter("treasuryBps", treasuryBps);
         if (newTreasury == address(0)) revert InvalidParameter("treasury", 0);
+        // Income accrued so far belongs to the treasury that earned it.
+        uint256 accrued = _treasuryAccrued;
+        if (accrued != 0) {
+            _treasuryAccrued = 0;
+            _credit(treasury, accrued);
+        }
         treasury = newTreasury;
         params.treasuryBps = treasuryBps;
         emit ParameterChanged("treasuryBps", treasuryBps);

@@ -43,6 +43,10 @@ export interface DutySenderOptions {
   maxFeePerGas?: bigint;
   /** A duty transaction not mined after this long is re-priced (default 60 s). */
   stuckMs?: number;
+  /** Block the estimate runs on (default: the node's; "pending" for calls that need the next block). */
+  estimateBlockTag?: string;
+  /** Gas limit from the estimate (default: estimate × 1.2). */
+  gasLimit?: (estimate: bigint) => bigint;
 }
 
 export function dutySender(
@@ -66,7 +70,15 @@ export function dutySender(
     async send(label, to, data) {
       let gas: bigint;
       try {
-        gas = await provider.estimateGas({ from: signer.address, to, data });
+        gas =
+          options.estimateBlockTag === undefined
+            ? await provider.estimateGas({ from: signer.address, to, data })
+            : BigInt(
+                (await provider.send("eth_estimateGas", [
+                  { from: signer.address, to, data },
+                  options.estimateBlockTag,
+                ])) as string,
+              );
       } catch (e) {
         const reason = decodeRevert(e, ...ifaces)?.name;
         if (reason !== undefined || revertDataOf(e, { bare: true }) !== undefined)
@@ -74,7 +86,13 @@ export function dutySender(
         throw e; // an RPC failure: retried by the caller's next iteration
       }
       let fees: Fees = await currentFees(provider, cap);
-      const base = { type: 2, chainId: await chainId(), to, data, gasLimit: (gas * 12n) / 10n };
+      const base = {
+        type: 2,
+        chainId: await chainId(),
+        to,
+        data,
+        gasLimit: options.gasLimit?.(gas) ?? (gas * 12n) / 10n,
+      };
       nonces.dutyStarted();
       try {
         const nonce = await nonces.take(false);

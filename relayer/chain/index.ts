@@ -17,6 +17,7 @@ import { DEFAULT_LOG_RANGE } from "../../sdk/logs.js";
 import { rpcProvider } from "../../sdk/rpc.js";
 import { checkSetup } from "../setup.js";
 import type { RelayerContext } from "../service.js";
+import { Assigner } from "./assigner.js";
 import { Challenger } from "./challenger.js";
 import { Computer } from "./compute.js";
 import { lyingRunner } from "./dev-lie.js";
@@ -66,6 +67,8 @@ interface ChainParts {
   /** An honest computer for the duties (the same object unless VERDICT_DEV_LIE). */
   honest: Computer;
   submitter: Submitter;
+  /** Draws the operators of requests whose randomness exists (issue 16; assigner.ts). */
+  assigner: Assigner;
   /** One round of the re-execution duties (watchtower, challenger, juror, keeper). */
   dutiesRound: (head: number, headTime: number) => Promise<void>;
   /** Wakes the loop (set by the loop while it sleeps). */
@@ -227,6 +230,15 @@ function makeParts(
   };
   const { computer, honest } = makeComputers(ctx, { provider, signer, chainDb, sync, log }, onPersisted);
   const nonces = new NonceManager(provider, signer.address);
+  // Any relayer draws the operators of requests whose randomness exists (issue 16; assigner.ts).
+  const assigner = new Assigner({
+    provider,
+    signer,
+    coordinator: config.coordinatorAddress,
+    sync,
+    logger: log,
+    sender: { nonces, maxFeePerGas: config.maxFeePerGas, stuckMs: config.stuckTxMs },
+  });
   const submitter = new Submitter({
     provider,
     nonces,
@@ -258,6 +270,7 @@ function makeParts(
     computer,
     honest,
     submitter,
+    assigner,
     dutiesRound,
     wakeup,
   };
@@ -295,6 +308,7 @@ function makeTick(
   let persistedSeen = computer.persisted;
   return async () => {
     const polled = await timed(phaseMs, "sync", () => sync.poll());
+    await timed(phaseMs, "sync", () => parts.assigner.run(polled.head, polled.headTime));
     const confirmed = await timed(phaseMs, "track", () => submitter.track(polled.head));
     // Computing runs in the background: this only starts due jobs in free slots.
     computer.pump();

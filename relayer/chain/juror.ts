@@ -19,12 +19,7 @@
 import { randomBytes } from "node:crypto";
 import { AbiCoder, hexlify, keccak256, toBeHex, type JsonRpcProvider, type Log, type Wallet } from "ethers";
 import type { Logger } from "pino";
-import {
-  coordinatorInterface,
-  createdRequestsIn,
-  operatorIndex,
-  type CommittedRequest,
-} from "../../sdk/requests.js";
+import { coordinatorInterface, operatorIndex, type CommittedRequest } from "../../sdk/requests.js";
 import {
   Coordinator__factory,
   Disputes__factory,
@@ -36,7 +31,8 @@ import type { Computer } from "./compute.js";
 import type { DutiesDb, StoredBallot } from "../db/duties.js";
 import { DutyRevert, dutySender, type DutySender, type DutySenderOptions } from "./duty-tx.js";
 import type { ChainDb, StoredRequest } from "../db/requests.js";
-import { ANSWER_SUBMITTED, REQUEST_CREATED } from "./sync.js";
+import { ANSWER_SUBMITTED } from "./sync.js";
+import { findCreatedRequest } from "../../sdk/trail.js";
 import { voteCommitment } from "../../sdk/disputes.js";
 export { voteCommitment };
 
@@ -188,13 +184,13 @@ export class DisputeDuties {
       this.#requests.set(id, cached);
       return cached;
     }
-    const logs = await this.#o.provider.getLogs({
-      address: this.#o.coordinator,
-      fromBlock: this.#o.startBlock ?? 0,
-      toBlock: "latest",
-      topics: [REQUEST_CREATED, toBeHex(id, 32)],
-    });
-    const c = createdRequestsIn(logs)[0];
+    // RequestCreated completed by its draw (OperatorsAssigned): the request as committed.
+    const c = await findCreatedRequest(
+      this.#o.provider,
+      this.#o.coordinator,
+      id,
+      this.#o.startBlock ?? 0,
+    ).catch(() => undefined);
     if (c === undefined) throw new DutyRevert("request lookup", `no RequestCreated for ${id}`, undefined);
     const r: StoredRequest = {
       requestId: id,

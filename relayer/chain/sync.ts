@@ -1,15 +1,25 @@
 /**
  * Chain following: polls the coordinator's logs from the persisted cursor up to head − confirmations,
  * records each processed range's last block hash, detects reorgs by re-checking the cursor's hash and
- * rewinds to the last block whose stored hash still matches. Requests assigned to this operator become
- * `pending` jobs (with the committed request persisted for later calls); others are ignored, except
- * that a share of other operators' answers is queued for the watchtower. Starting without a cursor
- * back-fills from the start block (relayer/setup.ts: VERDICT_START_BLOCK, else the deployment's, else head −
- * confirmations): open requests assigned to us are served. Logs are read in bounded ranges (sdk/logs.ts).
+ * rewinds to the last block whose stored hash still matches. A request's operators are drawn after it is
+ * created (`OperatorsAssigned`, issue 16): created requests wait as `unassigned` (in memory and in chain.db, so a
+ * restart still draws them; any relayer may send their `assign`, see assigner.ts; `TicketRenewed` updates their
+ * ticket), and requests drawn to this operator become `pending` jobs (with the
+ * committed request persisted for later calls); others are ignored, except that a share of other operators'
+ * answers is queued for the watchtower. Starting without a cursor back-fills from the start block
+ * (relayer/setup.ts: VERDICT_START_BLOCK, else the deployment's, else head − confirmations): open requests
+ * assigned to us are served. Logs are read in bounded ranges (sdk/logs.ts).
  */
 import type { JsonRpcProvider, Log } from "ethers";
 import type { Logger } from "pino";
-import { coordinatorInterface, createdRequestsIn, operatorIndex } from "../../sdk/requests.js";
+import {
+  assignmentsIn,
+  coordinatorInterface,
+  createdRequestsIn,
+  operatorIndex,
+  withAssignment,
+  type CreatedRequest,
+} from "../../sdk/requests.js";
 import { StoreError } from "../errors.js";
 import type { RelayerMetrics } from "../metrics.js";
 import type { RelayerDb } from "../db/jobs.js";
@@ -17,6 +27,10 @@ import type { ChainDb } from "../db/requests.js";
 
 export const REQUEST_CREATED = coordinatorInterface.getEvent("RequestCreated")?.topicHash ?? "";
 export const ANSWER_SUBMITTED = coordinatorInterface.getEvent("AnswerSubmitted")?.topicHash ?? "";
+export const OPERATORS_ASSIGNED = coordinatorInterface.getEvent("OperatorsAssigned")?.topicHash ?? "";
+export const TICKET_RENEWED = coordinatorInterface.getEvent("TicketRenewed")?.topicHash ?? "";
+/** Created requests kept while waiting for their draw; the oldest are dropped beyond this. */
+const MAX_UNASSIGNED = 10_000;
 
 export interface SyncOptions {
   provider: JsonRpcProvider;
@@ -47,11 +61,21 @@ export interface PollResult {
 export class ChainSync {
   readonly #o: SyncOptions;
   readonly #blockTimes = new Map<number, number>();
+  /** Created requests whose operators are not drawn yet, by id (insertion order: oldest first). */
+  readonly unassigned = new Map<bigint, CreatedRequest>();
   /** Unix seconds of the latest head seen (deadline checks). */
   headTime = 0;
 
   constructor(options: SyncOptions) {
     this.#o = options;
+    // Requests created before a restart and not drawn yet: still ours to draw (and to serve if drawn to us).
+    for (const c of options.chainDb.unassigned()) this.unassigned.set(c.requestId, c);
+  }
+
+  /** Forgets a request waiting for its draw (past its deadline: `expire` refunds it, nobody draws it). */
+  dropUnassigned(id: bigint): void {
+    this.unassigned.delete(id);
+    this.#o.chainDb.deleteUnassigned(id);
   }
 
   /** One poll: reorg check, then scan up to `head − confirmations` in ranges. */
@@ -73,7 +97,7 @@ export class ChainSync {
         address: this.#o.coordinator,
         fromBlock: from,
         toBlock: to,
-        topics: [[REQUEST_CREATED, ANSWER_SUBMITTED]],
+        topics: [[REQUEST_CREATED, OPERATORS_ASSIGNED, TICKET_RENEWED, ANSWER_SUBMITTED]],
       });
       newJobs += await this.#process(logs);
       const block = await provider.getBlock(to);
@@ -110,6 +134,7 @@ export class ChainSync {
           db.forgetUnsubmittedJobsAbove(n);
         });
         chainDb.forgetRequestsAbove(n);
+        this.#forgetUnassignedAbove(n);
         return;
       }
     }
@@ -124,6 +149,11 @@ export class ChainSync {
       db.forgetUnsubmittedJobsAbove(start);
     });
     chainDb.forgetRequestsAbove(start);
+    this.#forgetUnassignedAbove(start);
+  }
+
+  #forgetUnassignedAbove(block: number): void {
+    for (const [id, c] of this.unassigned) if (c.blockNumber > block) this.unassigned.delete(id);
   }
 
   async #blockTime(n: number): Promise<number> {
@@ -136,12 +166,56 @@ export class ChainSync {
     return t;
   }
 
+  /** The `RequestCreated` of `requestId`, looked up by its id topic (created before this process saw it). */
+  async #findCreated(requestId: bigint, toBlock: number): Promise<CreatedRequest | undefined> {
+    const logs = await this.#o.provider.getLogs({
+      address: this.#o.coordinator,
+      fromBlock: this.#o.startBlock ?? 0,
+      toBlock,
+      topics: [REQUEST_CREATED, "0x" + requestId.toString(16).padStart(64, "0")],
+    });
+    return createdRequestsIn(logs).find((c) => c.requestId === requestId);
+  }
+
   async #process(logs: readonly Log[]): Promise<number> {
     const { db, chainDb, operator, logger } = this.#o;
     const share = this.#o.watchShare ?? 0;
     const random = this.#o.random ?? Math.random;
     let added = 0;
-    const created = createdRequestsIn(logs);
+    // Created requests and renewed tickets, persisted before the cursor moves past them (a crash re-reads them).
+    chainDb.batch(() => {
+      for (const c of createdRequestsIn(logs)) {
+        this.unassigned.set(c.requestId, c);
+        chainDb.putUnassigned(c);
+        if (this.unassigned.size > MAX_UNASSIGNED) {
+          const oldest = this.unassigned.keys().next();
+          if (oldest.done !== true) this.dropUnassigned(oldest.value);
+        }
+      }
+      for (const log of logs) {
+        if (log.topics[0] !== TICKET_RENEWED) continue;
+        const p = coordinatorInterface.parseLog({ topics: [...log.topics], data: log.data });
+        const c = p === null ? undefined : this.unassigned.get(BigInt(p.args.requestId as bigint));
+        if (p === null || c === undefined) continue;
+        const renewed = { ...c, ticket: BigInt(p.args.ticket as bigint) };
+        this.unassigned.set(c.requestId, renewed);
+        chainDb.putUnassigned(renewed);
+      }
+    });
+    // The draws of the range, each completing its created request (read back by id if never seen here).
+    const created: CreatedRequest[] = [];
+    const drawnIds: bigint[] = [];
+    for (const a of assignmentsIn(logs)) {
+      const c = this.unassigned.get(a.requestId) ?? (await this.#findCreated(a.requestId, a.blockNumber));
+      this.unassigned.delete(a.requestId);
+      drawnIds.push(a.requestId);
+      if (c === undefined) {
+        logger.warn({ requestId: a.requestId.toString() }, "assignment of an unknown request ignored");
+        continue;
+      }
+      // The job is seen at its draw's block (deadline checks and reorgs count from there).
+      created.push({ ...withAssignment(c, a), blockNumber: a.blockNumber, blockHash: a.blockHash });
+    }
     const mine: { c: (typeof created)[number]; index: number; time: number }[] = [];
     for (const c of created) {
       const index = operatorIndex(c.request, operator);
@@ -191,6 +265,8 @@ export class ChainSync {
         }
       });
     }
+    // Drawn requests leave the persisted unassigned set once their jobs are recorded.
+    if (drawnIds.length > 0) chainDb.batch(() => drawnIds.forEach((id) => chainDb.deleteUnassigned(id)));
     if (share > 0) {
       for (const log of logs) {
         if (log.topics[0] !== ANSWER_SUBMITTED) continue;

@@ -8,10 +8,12 @@
  * - txs: every signed answer transaction, raw, written BEFORE it is broadcast, so a restart re-sends the
  *   very same transaction (same nonce, same signed answers) instead of building a new one;
  * - watch: answers of other operators picked for re-execution (watchtower) and their verdicts;
- * - dispute_candidates: disagreements found by the watchtower (the dispute module files them).
+ * - dispute_candidates: disagreements found by the watchtower (the dispute module files them);
+ * - unassigned: created requests whose operators are not drawn yet (issue 16), so that a restart still sends
+ *   their `assign` (assigner.ts) and completes them when their `OperatorsAssigned` arrives.
  */
 import type { DatabaseSync } from "node:sqlite";
-import type { CommittedRequest } from "../../sdk/requests.js";
+import type { CommittedRequest, CreatedRequest } from "../../sdk/requests.js";
 import { SqliteStore, idKey as key, openSqlite, type ChainBinding, type Row } from "./sqlite.js";
 
 export interface StoredRequest {
@@ -67,6 +69,9 @@ CREATE TABLE IF NOT EXISTS watch (
 CREATE TABLE IF NOT EXISTS dispute_candidates (
   request_id TEXT NOT NULL, idx INTEGER NOT NULL, operator TEXT NOT NULL, their_hash TEXT NOT NULL,
   our_hash TEXT NOT NULL, detail TEXT NOT NULL, created_at INTEGER NOT NULL, PRIMARY KEY (request_id, idx)
+) STRICT;
+CREATE TABLE IF NOT EXISTS unassigned (
+  request_id TEXT PRIMARY KEY, block_number INTEGER NOT NULL, created TEXT NOT NULL
 ) STRICT;`;
 
 function requestToJson(r: CommittedRequest): string {
@@ -77,6 +82,16 @@ function requestFromJson(s: string): CommittedRequest {
   return JSON.parse(s, (_k, v: unknown) =>
     typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
   ) as CommittedRequest;
+}
+
+function createdToJson(c: CreatedRequest): string {
+  return JSON.stringify(c, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
+}
+
+function createdFromJson(s: string): CreatedRequest {
+  return JSON.parse(s, (_k, v: unknown) =>
+    typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
+  ) as CreatedRequest;
 }
 
 export interface WatchItem {
@@ -144,7 +159,29 @@ export class ChainDb extends SqliteStore {
 
   /** Forgets requests first seen above `block` (reorg rewind; the rescan records them again). */
   forgetRequestsAbove(block: number): number {
+    this.stmt("DELETE FROM unassigned WHERE block_number > ?").run(block);
     return Number(this.stmt("DELETE FROM requests WHERE block_number > ?").run(block).changes);
+  }
+
+  /** Records (or updates: a renewed ticket) a created request whose operators are not drawn yet. */
+  putUnassigned(c: CreatedRequest): void {
+    this.stmt("INSERT OR REPLACE INTO unassigned (request_id, block_number, created) VALUES (?, ?, ?)").run(
+      key(c.requestId),
+      c.blockNumber,
+      createdToJson(c),
+    );
+  }
+
+  /** Forgets a request from the unassigned set (drawn, or past its deadline). */
+  deleteUnassigned(id: bigint): void {
+    this.stmt("DELETE FROM unassigned WHERE request_id = ?").run(key(id));
+  }
+
+  /** Every request still waiting for its draw, oldest first. */
+  unassigned(): CreatedRequest[] {
+    return (this.stmt("SELECT created FROM unassigned ORDER BY block_number, request_id").all() as Row[]).map(
+      (r) => createdFromJson(String(r["created"])),
+    );
   }
 
   /** Records a signed transaction and the requests it answers, atomically. */

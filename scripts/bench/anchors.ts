@@ -37,7 +37,7 @@ export const ANCHORS: readonly Anchor[] = [
       "test gas, not a receipt (no 21,000 intrinsic gas)",
     verified: true,
     ours: ["gas.requestInference.prepaid64B"],
-    oursWhat: "requestInference (64-byte input, operator draw included)",
+    oursWhat: "requestInference (64-byte input; the operator draw is a separate assign since issue 16)",
   },
   {
     system: "Ritual Infernet",

@@ -1,6 +1,8 @@
 /**
- * Gas of the request path (issue 4): request with a prepaid 64-byte input, a signed answer (signature check
- * included, no callback), a single finalize and a batch of 10. Receipt gasUsed on Hardhat's EVM.
+ * Gas of the request path (issue 4): request with a prepaid 64-byte input, the operator draw (`assign`, issue 16:
+ * k = 1 and k = 3), a signed answer (signature check included, no callback), a single finalize and a batch of 10,
+ * and the whole lifecycle at k = 1. Receipt gasUsed on Hardhat's EVM. Also the blocks the draw adds between a
+ * request and its first possible answer (`selection.addedLatencyBlocks`).
  * Output size (issue 17.6): the marginal gas of a KiB of output, from answers of 1 KiB and 64 KiB.
  */
 import { recordBenchmarks } from "./record.js";
@@ -50,6 +52,7 @@ await (
 ).wait();
 
 const requestGas: number[] = [];
+const assignGas: number[] = [];
 const created: CreatedRequest[] = [];
 for (let i = 0; i < 11; i++) {
   const params = {
@@ -68,9 +71,47 @@ for (let i = 0; i < 11; i++) {
   const receipt = await tx.wait();
   if (!receipt) throw new Error("no receipt");
   requestGas.push(Number(receipt.gasUsed));
-  const { createdRequestIn } = await import("../../sdk/requests.js");
-  created.push(createdRequestIn(receipt.logs));
+  const { createdRequestIn, assignmentsIn, withAssignment } = await import("../../sdk/requests.js");
+  const c = createdRequestIn(receipt.logs);
+  // The draw as a prompt relayer makes it: `assign` in the next block (the ticket's block hash exists from then
+  // on, and the weight epoch cannot have moved past it, so staking is not asked).
+  const assigned = await (await p.coordinator.assign(c.requestId, c.request)).wait();
+  if (!assigned) throw new Error("no receipt");
+  assignGas.push(Number(assigned.gasUsed));
+  created.push(withAssignment(c, assignmentsIn(assigned.logs)[0]!));
 }
+// A late draw (two or more blocks after the request): the weight epoch is checked (IStaking.weightEpoch).
+const assignLateGas: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const c = await makeRequest(p, { input, assign: false });
+  await p.connection.networkHelpers.mine(2);
+  const receipt = await (await p.coordinator.assign(c.requestId, c.request)).wait();
+  if (!receipt) throw new Error("no receipt");
+  assignLateGas.push(Number(receipt.gasUsed));
+}
+const assignGas3: number[] = [];
+for (let i = 0; i < 5; i++) {
+  const c = await makeRequest(p, { input, redundancy: 3, assign: false });
+  const tx = await p.coordinator.assign(c.requestId, c.request);
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error("no receipt");
+  assignGas3.push(Number(receipt.gasUsed));
+}
+// Added latency: the earliest block in which an assign succeeds, minus the request's block (automine off: the
+// request and a first assign share a block, and the assign is refused there).
+const latency = await (async (): Promise<number> => {
+  const c = await makeRequest(p, { input, assign: false });
+  const requestBlock = Number(c.ticket);
+  for (let b = requestBlock; b < requestBlock + 8; b++) {
+    const ok = await p.coordinator.assign
+      .staticCall(c.requestId, c.request, { blockTag: b })
+      .then(() => true)
+      .catch(() => false);
+    if (ok) return b - requestBlock; // a call at block b runs in block b's context, on the state after it
+    await p.connection.networkHelpers.mine(1);
+  }
+  throw new Error("assign never became possible");
+})();
 const answerGas: number[] = [];
 for (const c of created) {
   answerGas.push(
@@ -125,6 +166,11 @@ const answer64KiB = await answerGasAt(64);
 
 const figures = {
   "gas.requestInference.prepaid64B": median(requestGas),
+  "gas.assign.k1": median(assignGas),
+  "gas.assign.k1.late": median(assignLateGas),
+  "gas.assign.k3": median(assignGas3),
+  "gas.lifecycle.k1": median(requestGas) + median(assignGas) + median(answerGas) + finalizeSingle,
+  "selection.addedLatencyBlocks": latency,
   "gas.submitAnswer": median(answerGas),
   "gas.finalize.single": finalizeSingle,
   "gas.finalize.batch10.perRequest": Math.round(batchGas / batch.length),
@@ -135,13 +181,18 @@ console.table(figures);
 recordBenchmarks("Request path", figures, {
   description:
     "Receipt gas of the request path with k = 1 among 10 equally staked operators: `requestInference` paid from a prepaid " +
-    "balance with a 64-byte inline input (operator draw included; the model's terms come from the coordinator's copy, " +
-    "taken on the model's first request), `submitAnswer` with its EIP-712 signature " +
+    "balance with a 64-byte inline input (the model's terms come from the coordinator's copy, taken on the model's " +
+    "first request; the operator draw is a separate step since issue 16), `assign` (the draw from the ticket's " +
+    "block hash, k = 1 and k = 3, in the block after the request as a prompt relayer sends it; .late: two blocks later, when the weight epoch is read from staking), `submitAnswer` with its EIP-712 signature " +
     "check and no callback, `finalize` of one request, and `finalizeBatch` of 10 divided by 10. Medians of " +
     "11 requests after a warm-up that has paid every operator once. Anchors: Ritual Infernet create ~142k, deliver ~210k gas; Chainlink " +
-    "Functions' documented 185k fulfilment overhead.",
+    "Functions' documented 185k fulfilment overhead. gas.lifecycle.k1 = request + assign + answer + finalize. " +
+    "selection.addedLatencyBlocks: blocks from a request to the first block whose assign can draw (the ticket is " +
+    "the request's own block; its hash exists from the next block).",
   targets: {
     "gas.requestInference.prepaid64B": { max: 90_000 },
+    "gas.lifecycle.k1": { max: 260_000 },
+    "selection.addedLatencyBlocks": { max: 1 },
     "gas.submitAnswer": { max: 90_000 },
     "gas.finalize.single": { max: 60_000 },
     "gas.finalize.batch10.perRequest": { max: 35_000 },

@@ -26,7 +26,14 @@ import {
   type Coordinator,
 } from "../../types/ethers-contracts/index.js";
 import type { ICoordinator } from "../../types/ethers-contracts/contracts/requests/Coordinator.js";
-import { createdRequestIn, requestGasLimit, type CreatedRequest } from "../../sdk/requests.js";
+import {
+  assignmentsIn,
+  createdRequestIn,
+  requestGasLimit,
+  withAssignment,
+  type CreatedRequest,
+} from "../../sdk/requests.js";
+import { findCreatedRequest } from "../../sdk/trail.js";
 import { rpcProvider } from "../../sdk/rpc.js";
 import { SILERO_PATH, SILERO_SCALE, SILERO_SCHEMA } from "./silero.js";
 import { sleep } from "../../sdk/retry.js";
@@ -566,7 +573,40 @@ export function uriParams(
   return inlineParams(model, new Uint8Array(), { inputHash: keccak256(input), inputURI: uri, ...extra });
 }
 
-/** Makes one request (prepaid) and waits for it to be mined. */
+/**
+ * The request with its operators (issue 16: drawn by `assign` after the request): taken from
+ * `OperatorsAssigned` if a relayer already drew them, else drawn here (the requester may send `assign` too;
+ * `assignBatch` skips a request a relayer drew first). Polls until drawn, at most `timeoutMs`.
+ */
+export async function assigned(
+  devnet: Devnet,
+  created: CreatedRequest,
+  timeoutMs = 60_000,
+): Promise<CreatedRequest> {
+  const address = await devnet.coordinator.getAddress();
+  const started = Date.now();
+  for (;;) {
+    const found = await findCreatedRequest(devnet.provider, address, created.requestId, created.blockNumber);
+    if (found.assignment) return found;
+    // true: drawn, false: a stale ticket is renewed (sent too); a revert: nothing can happen yet.
+    const ready = await devnet.coordinator.assign
+      .staticCall(created.requestId, created.request, { blockTag: "pending" })
+      .then(() => true)
+      .catch(() => false);
+    if (ready) {
+      const tx = await devnet.coordinator.assignBatch([created.requestId], [created.request], {
+        gasLimit: 1_000_000n,
+      });
+      const receipt = await tx.wait();
+      const a = receipt === null ? undefined : assignmentsIn(receipt.logs)[0];
+      if (a !== undefined) return withAssignment(created, a);
+    }
+    if (Date.now() - started > timeoutMs) throw new Error(`request ${created.requestId} was not assigned`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Makes one request (prepaid), waits for it to be mined and for its operators to be drawn. */
 export async function request(
   devnet: Devnet,
   params: ICoordinator.RequestParamsStruct,
@@ -575,10 +615,13 @@ export async function request(
   const tx = await devnet.coordinator.requestInference(params, { gasLimit: requestGasLimit(estimate) });
   const receipt = await tx.wait();
   if (receipt === null) throw new Error("no receipt");
-  return createdRequestIn(receipt.logs);
+  return assigned(devnet, createdRequestIn(receipt.logs));
 }
 
-/** Sends many requests without waiting for each (they share blocks under interval mining). */
+/**
+ * Sends many requests without waiting for each (they share blocks under interval mining). Returns them as
+ * created, with no operators yet: the relayers draw them (`assigned` waits for one).
+ */
 export async function requestMany(
   devnet: Devnet,
   params: readonly ICoordinator.RequestParamsStruct[],

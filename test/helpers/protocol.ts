@@ -21,7 +21,7 @@ import {
   verdictDomain,
   type ReasonCode,
 } from "../../sdk/eip712.js";
-import { createdRequestIn, type CreatedRequest } from "../../sdk/requests.js";
+import { assignmentsIn, createdRequestIn, withAssignment, type CreatedRequest } from "../../sdk/requests.js";
 
 export type Connection = Awaited<ReturnType<typeof network.create>>;
 export type Ethers = Connection["ethers"];
@@ -61,6 +61,8 @@ export interface ProtocolOptions {
   disputeWindow?: number;
   royaltyBps?: number;
   modelHash?: string;
+  /** Deploy a BlockhashRandomness contract as the coordinator's randomness source (default: the built-in one). */
+  externalRandomness?: boolean;
 }
 
 /** Deploys and wires everything. */
@@ -69,8 +71,14 @@ export async function deployProtocol(opts: ProtocolOptions = {}): Promise<Protoc
   const { ethers } = connection;
   const [deployer, requester, modelOwner, treasury, ...rest] = await ethers.getSigners();
   if (!deployer || !requester || !modelOwner || !treasury) throw new Error("not enough accounts");
+  const randomness =
+    opts.externalRandomness === true
+      ? await (await ethers.deployContract("BlockhashRandomness")).getAddress()
+      : "0x0000000000000000000000000000000000000000";
   const deployed = await connection.ignition.deploy(VerdictModule, {
-    parameters: { Verdict: { timelockDelay: TIMELOCK_DELAY, treasury: await treasury.getAddress() } },
+    parameters: {
+      Verdict: { timelockDelay: TIMELOCK_DELAY, treasury: await treasury.getAddress(), randomness },
+    },
   });
   const token = (await ethers.getContractAt(
     "OPGToken",
@@ -165,9 +173,14 @@ export interface RequestOptions {
   finality?: number;
   from?: Signer;
   payNow?: boolean;
+  /** Draw its operators right after (default true): `assign` in the next block. */
+  assign?: boolean;
 }
 
-/** Makes a request and returns it as committed. */
+/**
+ * Makes a request and, unless `assign: false`, draws its operators (`assign`, in the next block: automine makes
+ * one block per transaction, so the ticket's block hash exists by then). Returns the request as committed.
+ */
 export async function makeRequest(p: Protocol, o: RequestOptions = {}): Promise<CreatedRequest> {
   const params: ICoordinator.RequestParamsStruct = {
     modelHash: p.modelHash,
@@ -185,7 +198,24 @@ export async function makeRequest(p: Protocol, o: RequestOptions = {}): Promise<
   const tx = o.payNow ? await c.requestInferencePayNow(params) : await c.requestInference(params);
   const receipt = await tx.wait();
   if (!receipt) throw new Error("no receipt");
-  return createdRequestIn(receipt.logs);
+  const created = createdRequestIn(receipt.logs);
+  return o.assign === false ? created : assignRequest(p, created);
+}
+
+/** Draws the operators of a created request (`assign`, sent by `from`, default the deployer). */
+export async function assignRequest(
+  p: Protocol,
+  created: CreatedRequest,
+  from?: Signer,
+): Promise<CreatedRequest> {
+  const tx = await p.coordinator
+    .connect(from ?? p.deployer)
+    .assign(created.requestId, created.request, { gasLimit: 1_000_000n });
+  const receipt = await tx.wait();
+  if (!receipt) throw new Error("no receipt");
+  const a = assignmentsIn(receipt.logs)[0];
+  if (a === undefined) throw new Error(`request ${created.requestId} was not assigned (ticket renewed?)`);
+  return withAssignment(created, a);
 }
 
 /** The operator object assigned at `index` of a request. */

@@ -10,12 +10,13 @@ import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
 import {Coordinator} from "../../../contracts/requests/Coordinator.sol";
+import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {Disputes} from "../../../contracts/disputes/Disputes.sol";
 import {IDisputes} from "../../../contracts/interfaces/IDisputes.sol";
 import {IStakingDisputes} from "../../../contracts/interfaces/IDisputeDeps.sol";
 import {DisputeMath} from "../../../contracts/disputes/DisputeMath.sol";
 import {VerdictTypes} from "../../../contracts/libraries/VerdictTypes.sol";
-import {Test} from "../utils/Test.sol";
+import {Test, Vm} from "../utils/Test.sol";
 import {SeedReferee} from "./SeedReferee.sol";
 import {RefereeCourt} from "../../../contracts/referee/RefereeCourt.sol";
 import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
@@ -409,8 +410,6 @@ contract DisputesHandler is Test {
         });
         uint256 id = coordinator.nextRequestId();
         bytes32 inputHash = keccak256(input);
-        uint256 drawSeed = uint256(keccak256(abi.encode(block.prevrandao, id, a, inputHash)));
-        address[] memory drawn = staking.selectOperators(drawSeed, k, new address[](0));
         vm.prank(a);
         uint256 got = payNow ? coordinator.requestInferencePayNow(p) : coordinator.requestInference(p);
         _expect(got == id);
@@ -425,6 +424,16 @@ contract DisputesHandler is Test {
         r.treasuryBps = 500;
         r.redundancy = k;
         r.finality = ICoordinator.Finality.Fast;
+        _expect(coordinator.requestState(id).commitment == coordinator.commitmentOf(r));
+        // The draw: one block later, from the ticket's value and the request id only; the operators as
+        // OperatorsAssigned states them, checked against the draw anyone recomputes from its seed.
+        // The ticket (the request's block) read back from the state: under viaIR a `block.number` read here may
+        // be one from before an earlier vm.roll.
+        uint256 ticket = coordinator.requestState(id).windowEnds;
+        vm.roll(ticket + 1);
+        vm.recordLogs();
+        _expect(coordinator.assign(id, r));
+        address[] memory drawn = _drawnIn(id, ticket, k);
         r.operators = drawn;
         _expect(coordinator.requestState(id).commitment == coordinator.commitmentOf(r));
         Tracked storage t = _tracked[id];
@@ -432,6 +441,26 @@ contract DisputesHandler is Test {
         t.input = input;
         ids.push(id);
         return _ok("request");
+    }
+
+    /// @dev The operators of `id` from its OperatorsAssigned (logs recorded since `vm.recordLogs()`), checked
+    ///      against `staking.selectOperators` at the event's seed and the request's ticket.
+    function _drawnIn(uint256 id, uint256 ticket, uint8 k) internal returns (address[] memory drawn) {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        bool found;
+        uint256 usedTicket;
+        bytes32 seed;
+        for (uint256 i; i < logs.length && !found; ++i) {
+            if (logs[i].topics.length < 2 || logs[i].topics[0] != ICoordinator.OperatorsAssigned.selector)
+                continue;
+            if (uint256(logs[i].topics[1]) != id) continue;
+            (drawn, usedTicket, seed) = abi.decode(logs[i].data, (address[], uint256, bytes32));
+            found = true;
+        }
+        _expect(found && usedTicket == ticket && drawn.length == k);
+        if (drawn.length != k) return drawn;
+        address[] memory again = staking.selectOperators(uint256(seed), k, new address[](0));
+        for (uint256 j; j < k; ++j) _expect(again[j] == drawn[j]);
     }
 
     /// @dev One operator's signed answer to an Assigned request still before its deadline: mode % 8 == 0
@@ -986,7 +1015,8 @@ contract DisputesInvariantTest is Test {
             IModelRegistry(address(registry)),
             checker,
             address(this),
-            TREASURY
+            TREASURY,
+            new BlockhashRandomness()
         );
         // Wired as deploy/Verdict.ts wires it.
         staking.setFeeSource(address(coordinator));

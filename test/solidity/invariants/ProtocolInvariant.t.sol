@@ -10,6 +10,7 @@ import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
 import {Coordinator} from "../../../contracts/requests/Coordinator.sol";
+import {BlockhashRandomness} from "../../../contracts/randomness/BlockhashRandomness.sol";
 import {VerdictTypes} from "../../../contracts/libraries/VerdictTypes.sol";
 import {Test} from "../utils/Test.sol";
 
@@ -174,8 +175,7 @@ contract ProtocolHandler is Test {
         });
         uint256 id = coordinator.nextRequestId();
         bytes32 inputHash = keccak256(input);
-        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, id, a, inputHash)));
-        address[] memory drawn = staking.selectOperators(seed, k, new address[](0));
+        uint256 ticket = block.number; // BlockhashRandomness: the request's own block
         vm.prank(a);
         uint256 got = payNow ? coordinator.requestInferencePayNow(p) : coordinator.requestInference(p);
         require(got == id, "id");
@@ -191,6 +191,12 @@ contract ProtocolHandler is Test {
         r.treasuryBps = 500;
         r.redundancy = k;
         r.finality = ICoordinator.Finality.Fast;
+        require(coordinator.requestState(id).commitment == coordinator.commitmentOf(r), "commitment");
+        // The draw: one block later, from the ticket's block hash and the request id only.
+        vm.roll(block.number + 1);
+        uint256 seed = uint256(keccak256(abi.encode(blockhash(ticket), id)));
+        address[] memory drawn = staking.selectOperators(seed, k, new address[](0));
+        require(coordinator.assign(id, r), "assign");
         r.operators = drawn;
         require(coordinator.requestState(id).commitment == coordinator.commitmentOf(r), "commitment");
         _tracked[id].req = r;
@@ -461,7 +467,8 @@ contract ProtocolInvariantTest is Test {
             IModelRegistry(address(registry)),
             new AgreementChecker(),
             address(this),
-            TREASURY
+            TREASURY,
+            new BlockhashRandomness()
         );
         staking.setFeeSource(address(coordinator));
         registry.setTermsListener(address(coordinator));

@@ -7,11 +7,12 @@ import {Staking} from "../../../contracts/staking/Staking.sol";
 import {ModelRegistry} from "../../../contracts/models/ModelRegistry.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
+import {IRandomnessSource} from "../../../contracts/interfaces/IRandomnessSource.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
 import {Coordinator} from "../../../contracts/requests/Coordinator.sol";
 import {VerdictTypes} from "../../../contracts/libraries/VerdictTypes.sol";
-import {Test} from "../utils/Test.sol";
+import {Test, Vm} from "../utils/Test.sol";
 
 /// @notice Issue 15.8: every value inside a governed bound keeps every path working. Each fuzz run sets every
 ///         coordinator parameter to a value inside its bounds (as governance may), then drives a request
@@ -39,7 +40,8 @@ contract CoordinatorBoundsTest is Test {
             IModelRegistry(address(registry)),
             new AgreementChecker(),
             address(this),
-            TREASURY
+            TREASURY,
+            IRandomnessSource(address(0))
         );
         staking.setFeeSource(address(coordinator));
         staking.setSlashers(address(coordinator), address(0xD15));
@@ -51,7 +53,7 @@ contract CoordinatorBoundsTest is Test {
             staking.registerOperator(vm.addr(keys[i]), 1_000, "x", 20_000 ether);
             vm.stopPrank();
         }
-        vm.roll(block.number + staking.EPOCH_BLOCKS()); // registered weights count from the next epoch
+        vm.roll(block.number + staking.EPOCH_BLOCKS()); // the registered weights count from the next epoch
         string[] memory uris = new string[](1);
         uris[0] = "file://m.onnx";
         registry.register(
@@ -114,8 +116,6 @@ contract CoordinatorBoundsTest is Test {
         bytes memory input = abi.encodePacked(bytes5(0x56544e3100));
         id = coordinator.nextRequestId();
         bytes32 inputHash = keccak256(input);
-        uint256 seed = uint256(keccak256(abi.encode(block.prevrandao, id, REQUESTER, inputHash)));
-        address[] memory drawn = staking.selectOperators(seed, 2, new address[](0));
         (, uint16 treasuryBps, , , uint32 defaultDeadline, , , , ) = coordinator.params();
         vm.prank(REQUESTER);
         coordinator.requestInference(
@@ -142,8 +142,36 @@ contract CoordinatorBoundsTest is Test {
         r.treasuryBps = treasuryBps;
         r.redundancy = 2;
         r.finality = ICoordinator.Finality.Fast;
+        assertEq(bytes32(coordinator.requestState(id).commitment), bytes32(coordinator.commitmentOf(r)), "requested");
+        // The draw: one block later, from the ticket's value and the request id only. The operators are read from
+        // OperatorsAssigned (what relayers do), and checked against the draw anyone recomputes from its seed. The
+        // ticket (the request's block) is read back from the state: under viaIR a test's `block.number` may be
+        // a value read before an earlier vm.roll.
+        uint256 ticket = coordinator.requestState(id).windowEnds;
+        vm.roll(ticket + 1);
+        vm.recordLogs();
+        assertTrue(coordinator.assign(id, r), "assign");
+        (address[] memory drawn, uint256 usedTicket, bytes32 seed) = _assignment(id);
+        assertEq(usedTicket, ticket, "ticket");
+        _sameOperators(staking.selectOperators(uint256(seed), 2, new address[](0)), drawn);
         r.operators = drawn;
         assertEq(bytes32(coordinator.requestState(id).commitment), bytes32(coordinator.commitmentOf(r)), "commitment");
+    }
+
+    /// @dev The OperatorsAssigned of `id` among the logs recorded since `vm.recordLogs()`.
+    function _assignment(uint256 id) internal returns (address[] memory drawn, uint256 ticket, bytes32 seed) {
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].topics.length < 2 || logs[i].topics[0] != ICoordinator.OperatorsAssigned.selector) continue;
+            if (uint256(logs[i].topics[1]) != id) continue;
+            return abi.decode(logs[i].data, (address[], uint256, bytes32));
+        }
+        revert AssertionFailed("no OperatorsAssigned");
+    }
+
+    function _sameOperators(address[] memory a, address[] memory b) internal pure {
+        assertEq(a.length, b.length, "k");
+        for (uint256 i; i < a.length; ++i) assertEq(a[i], b[i], "operator");
     }
 
     function _answer(uint256 id, ICoordinator.Request memory r, uint8 index) internal {

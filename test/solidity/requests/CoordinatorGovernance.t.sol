@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
+import {IRandomnessSource} from "../../../contracts/interfaces/IRandomnessSource.sol";
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {ModelRegistry} from "../../../contracts/models/ModelRegistry.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
@@ -32,7 +33,8 @@ contract GovernanceTest is Test {
             registry,
             new AgreementChecker(),
             address(this),
-            TREASURY
+            TREASURY,
+            IRandomnessSource(address(0))
         );
     }
 
@@ -58,29 +60,11 @@ contract GovernanceTest is Test {
 
     function test_constructorRefusesZeroGovernanceOrTreasury() public {
         AgreementChecker checker = new AgreementChecker();
-        vm.expectRevert(
-            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("governance"), 0)
-        );
-        new Coordinator(
-            IERC20(address(token)),
-            IStaking(address(1)),
-            registry,
-            checker,
-            address(0),
-            TREASURY
-        );
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("governance"), 0));
+        new Coordinator(IERC20(address(token)), IStaking(address(1)), registry, checker, address(0), TREASURY, IRandomnessSource(address(0)));
         // A zero treasury is named as such (it was reported as "governance").
-        vm.expectRevert(
-            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("treasury"), 0)
-        );
-        new Coordinator(
-            IERC20(address(token)),
-            IStaking(address(1)),
-            registry,
-            checker,
-            address(this),
-            address(0)
-        );
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("treasury"), 0));
+        new Coordinator(IERC20(address(token)), IStaking(address(1)), registry, checker, address(this), address(0), IRandomnessSource(address(0)));
     }
 
     function test_strangersCannotGovern() public {

@@ -3,6 +3,12 @@ pragma solidity 0.8.30;
 
 /// @notice The cheatcodes Hardhat 3's Solidity test runner (EDR) supports and our tests use.
 interface Vm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
     function warp(uint256 timestamp) external;
     function roll(uint256 blockNumber) external;
     function prank(address sender) external;
@@ -22,6 +28,8 @@ interface Vm {
     function pauseGasMetering() external;
     function resumeGasMetering() external;
     function toString(uint256 value) external pure returns (string memory);
+    function recordLogs() external;
+    function getRecordedLogs() external returns (Log[] memory logs);
 }
 
 /// @notice A small, dependency-free test base: cheatcodes, assertions, bounded fuzz inputs and
