@@ -35,6 +35,7 @@ export const BENCHES: readonly Bench[] = [
   { name: "disputes", optional: true },
   { name: "relayer", optional: true },
   { name: "faults", optional: true },
+  { name: "explorer" },
 ];
 
 export class BenchError extends Error {

@@ -1,0 +1,35 @@
+/** The contracts' interfaces, from the build (never retyped), and which contract a log came from. */
+import { Interface, type InterfaceAbi, type Log, type LogDescription } from "ethers";
+import DisputesArtifact from "../artifacts/contracts/disputes/Disputes.sol/Disputes.json" with { type: "json" };
+import RegistryArtifact from "../artifacts/contracts/models/ModelRegistry.sol/ModelRegistry.json" with { type: "json" };
+import CourtArtifact from "../artifacts/contracts/referee/RefereeCourt.sol/RefereeCourt.json" with { type: "json" };
+import TimelockArtifact from "../artifacts/@openzeppelin/contracts/governance/TimelockController.sol/TimelockController.json" with { type: "json" };
+import { coordinatorInterface } from "../sdk/requests.js";
+import { stakingInterface } from "../sdk/trail.js";
+
+export { coordinatorInterface, stakingInterface };
+export const disputesAbi = DisputesArtifact.abi as InterfaceAbi;
+export const disputesInterface = new Interface(disputesAbi);
+export const registryInterface = new Interface(RegistryArtifact.abi);
+export const courtInterface = new Interface(CourtArtifact.abi);
+export const timelockInterface = new Interface(TimelockArtifact.abi);
+
+export type Source = "coordinator" | "staking" | "registry" | "disputes" | "court" | "timelock";
+
+export const INTERFACES: Record<Source, Interface> = {
+  coordinator: coordinatorInterface,
+  staking: stakingInterface,
+  registry: registryInterface,
+  disputes: disputesInterface,
+  court: courtInterface,
+  timelock: timelockInterface,
+};
+
+/** Decodes a log with its source's interface (null for an unknown event). */
+export function decodeLog(source: Source, log: Pick<Log, "topics" | "data">): LogDescription | null {
+  try {
+    return INTERFACES[source].parseLog({ topics: [...log.topics], data: log.data });
+  } catch {
+    return null;
+  }
+}
