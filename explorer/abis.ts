@@ -1,5 +1,5 @@
 /** The contracts' interfaces, from the build (never retyped), and which contract a log came from. */
-import { Interface, type InterfaceAbi, type Log, type LogDescription } from "ethers";
+import { type Contract, Interface, type InterfaceAbi, type Log, type LogDescription } from "ethers";
 import DisputesArtifact from "../artifacts/contracts/disputes/Disputes.sol/Disputes.json" with { type: "json" };
 import RegistryArtifact from "../artifacts/contracts/models/ModelRegistry.sol/ModelRegistry.json" with { type: "json" };
 import CourtArtifact from "../artifacts/contracts/referee/RefereeCourt.sol/RefereeCourt.json" with { type: "json" };
@@ -32,4 +32,9 @@ export function decodeLog(source: Source, log: Pick<Log, "topics" | "data">): Lo
   } catch {
     return null;
   }
+}
+
+/** Calls a contract function by name (a view: the decoded result, a single output unwrapped). */
+export function fn(c: Contract, name: string, ...args: unknown[]): Promise<unknown> {
+  return c.getFunction(name)(...args) as Promise<unknown>;
 }

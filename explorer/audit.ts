@@ -38,7 +38,9 @@ export class Auditor {
       },
       requestId,
     );
-    const verification = await verifyTrail(trail, { signerAt: signerAtFromStaking(this.provider, a.staking) });
+    const verification = await verifyTrail(trail, {
+      signerAt: signerAtFromStaking(this.provider, a.staking),
+    });
     const audit = { trail, verification };
     if (this.#cache.size > 500) this.#cache.clear();
     this.#cache.set(id, { key: version, audit });

@@ -13,7 +13,10 @@ export interface Bar {
 const COLORS = { normal: "#3b6fd8", bad: "#c8413b", muted: "#9aa5b1" } as const;
 
 /** A vertical bar chart; `unit` is appended to the values shown. */
-export function barChart(bars: readonly Bar[], opts: { title: string; unit?: string; width?: number; height?: number }): string {
+export function barChart(
+  bars: readonly Bar[],
+  opts: { title: string; unit?: string; width?: number; height?: number },
+): string {
   const width = opts.width ?? 640;
   const height = opts.height ?? 200;
   const pad = { top: 24, bottom: 36, left: 8, right: 8 };
@@ -43,7 +46,9 @@ export function barChart(bars: readonly Bar[], opts: { title: string; unit?: str
     `<svg role="img" aria-label="${esc(opts.title)}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">` +
     `<line x1="${pad.left}" y1="${pad.top + inner}" x2="${width - pad.right}" y2="${pad.top + inner}" stroke="#ccc"/>` +
     parts.join("") +
-    (bars.length === 0 ? `<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#888">no data yet</text>` : "") +
+    (bars.length === 0
+      ? `<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#888">no data yet</text>`
+      : "") +
     `</svg></figure>`
   );
 }

@@ -8,7 +8,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Contract, JsonRpcProvider, Network, getAddress, isAddress } from "ethers";
 import { ExplorerError } from "./errors.js";
-import { coordinatorInterface, disputesInterface } from "./abis.js";
+import { coordinatorInterface, disputesInterface, fn } from "./abis.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -46,17 +46,21 @@ function int(env: Env, key: string, fallback: number, min = 0): number {
   const raw = env[key];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ExplorerError("CONFIG", `${key} must be an integer >= ${min}`);
+  if (!Number.isInteger(n) || n < min)
+    throw new ExplorerError("CONFIG", `${key} must be an integer >= ${min}`);
   return n;
 }
 
 function address(raw: unknown, what: string): string {
-  if (typeof raw !== "string" || !isAddress(raw)) throw new ExplorerError("CONFIG", `${what} is not an address`);
+  if (typeof raw !== "string" || !isAddress(raw))
+    throw new ExplorerError("CONFIG", `${what} is not an address`);
   return getAddress(raw);
 }
 
 /** Connects to the RPC, checks the chain and resolves the contracts. */
-export async function loadConfig(env: Env = process.env): Promise<{ config: ExplorerConfig; provider: JsonRpcProvider }> {
+export async function loadConfig(
+  env: Env = process.env,
+): Promise<{ config: ExplorerConfig; provider: JsonRpcProvider }> {
   const rpcUrl = env.VERDICT_RPC_URL ?? "http://127.0.0.1:8545";
   let chainId: bigint;
   try {
@@ -67,7 +71,10 @@ export async function loadConfig(env: Env = process.env): Promise<{ config: Expl
     throw new ExplorerError("RPC", `Cannot reach the RPC endpoint ${rpcUrl}`, 502, err);
   }
   if (env.VERDICT_CHAIN_ID && BigInt(env.VERDICT_CHAIN_ID) !== chainId)
-    throw new ExplorerError("WRONG_CHAIN", `${rpcUrl} is chain ${chainId}, VERDICT_CHAIN_ID says ${env.VERDICT_CHAIN_ID}`);
+    throw new ExplorerError(
+      "WRONG_CHAIN",
+      `${rpcUrl} is chain ${chainId}, VERDICT_CHAIN_ID says ${env.VERDICT_CHAIN_ID}`,
+    );
   const provider = new JsonRpcProvider(rpcUrl, Network.from(chainId), {
     staticNetwork: true,
     cacheTimeout: -1,
@@ -82,12 +89,16 @@ export async function loadConfig(env: Env = process.env): Promise<{ config: Expl
     if ((await provider.getCode(coordinator)) === "0x")
       throw new ExplorerError("CONFIG", `no contract at ${coordinator} on chain ${chainId}`);
     const c = new Contract(coordinator, coordinatorInterface, provider);
-    const [staking, registry, hook] = (await Promise.all([c.staking(), c.registry(), c.disputeHook()])) as string[];
+    const [staking, registry, hook] = (await Promise.all([
+      fn(c, "staking"),
+      fn(c, "registry"),
+      fn(c, "disputeHook"),
+    ])) as string[];
     addresses = { coordinator, staking: getAddress(staking!), registry: getAddress(registry!) };
     if (hook && BigInt(hook) !== 0n) {
       addresses.disputes = getAddress(hook);
       const d = new Contract(hook, disputesInterface, provider);
-      const [court, governance] = (await Promise.all([d.court(), d.governance()])) as string[];
+      const [court, governance] = (await Promise.all([fn(d, "court"), fn(d, "governance")])) as string[];
       addresses.refereeCourt = getAddress(court!);
       addresses.timelock = getAddress(governance!);
     }
@@ -104,7 +115,10 @@ export async function loadConfig(env: Env = process.env): Promise<{ config: Expl
       addresses?: Record<string, string>;
     };
     if (record.chainId !== undefined && BigInt(record.chainId) !== chainId)
-      throw new ExplorerError("WRONG_CHAIN", `${file} is for chain ${record.chainId}, the RPC is chain ${chainId}`);
+      throw new ExplorerError(
+        "WRONG_CHAIN",
+        `${file} is for chain ${record.chainId}, the RPC is chain ${chainId}`,
+      );
     const a = record.addresses ?? {};
     addresses = {
       coordinator: address(a.coordinator, "deployment coordinator"),
@@ -113,7 +127,8 @@ export async function loadConfig(env: Env = process.env): Promise<{ config: Expl
     };
     for (const k of ["disputes", "refereeCourt", "timelock", "token"] as const)
       if (a[k]) addresses[k] = address(a[k], `deployment ${k}`);
-    if (env.VERDICT_START_BLOCK === undefined || env.VERDICT_START_BLOCK === "") startBlock = record.startBlock ?? 0;
+    if (env.VERDICT_START_BLOCK === undefined || env.VERDICT_START_BLOCK === "")
+      startBlock = record.startBlock ?? 0;
   }
   const config: ExplorerConfig = {
     rpcUrl,

@@ -156,11 +156,18 @@ export class ExplorerDb {
   }
 
   setCursor(block: number, hash: string): void {
-    this.#stmt("INSERT OR REPLACE INTO cursor (id, block, hash) VALUES (0, ?, ?)").run(block, hash.toLowerCase());
+    this.#stmt("INSERT OR REPLACE INTO cursor (id, block, hash) VALUES (0, ?, ?)").run(
+      block,
+      hash.toLowerCase(),
+    );
   }
 
   putBlock(number: number, hash: string, time: number): void {
-    this.#stmt("INSERT OR REPLACE INTO blocks (number, hash, time) VALUES (?, ?, ?)").run(number, hash.toLowerCase(), time);
+    this.#stmt("INSERT OR REPLACE INTO blocks (number, hash, time) VALUES (?, ?, ?)").run(
+      number,
+      hash.toLowerCase(),
+      time,
+    );
   }
 
   blockHash(number: number): string | undefined {
@@ -200,7 +207,9 @@ export class ExplorerDb {
       r.inputHash,
       r.seed,
     );
-    const ins = this.#stmt("INSERT OR REPLACE INTO assignments (request_id, idx, operator, block) VALUES (?, ?, ?, ?)");
+    const ins = this.#stmt(
+      "INSERT OR REPLACE INTO assignments (request_id, idx, operator, block) VALUES (?, ?, ?, ?)",
+    );
     r.operators.forEach((op, i) => ins.run(r.requestId, i, op.toLowerCase(), r.block));
   }
 

@@ -1,12 +1,6 @@
 /** Typed errors of the explorer: a stable code, and the HTTP status a page or API answer carries. */
 export type ExplorerErrorCode =
-  | "CONFIG"
-  | "WRONG_CHAIN"
-  | "DB_BOUND_ELSEWHERE"
-  | "BAD_INPUT"
-  | "NOT_FOUND"
-  | "RPC"
-  | "REORG_TOO_DEEP";
+  "CONFIG" | "WRONG_CHAIN" | "DB_BOUND_ELSEWHERE" | "BAD_INPUT" | "NOT_FOUND" | "RPC" | "REORG_TOO_DEEP";
 
 export class ExplorerError extends Error {
   readonly code: ExplorerErrorCode;

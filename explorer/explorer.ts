@@ -34,7 +34,10 @@ export interface Explorer {
 }
 
 export function openExplorer(config: ExplorerConfig, provider: Provider, logger?: Logger): Explorer {
-  const db = ExplorerDb.open(config.dbFile, { chainId: config.chainId, coordinator: config.addresses.coordinator });
+  const db = ExplorerDb.open(config.dbFile, {
+    chainId: config.chainId,
+    coordinator: config.addresses.coordinator,
+  });
   const indexer = new Indexer({
     provider,
     db,
@@ -44,7 +47,11 @@ export function openExplorer(config: ExplorerConfig, provider: Provider, logger?
     maxRange: config.maxRange,
     reorgDepth: config.reorgDepth,
   });
-  const views = new Views(new Queries(db), new LiveChain(provider, config.addresses), new Auditor(provider, config.addresses));
+  const views = new Views(
+    new Queries(db),
+    new LiveChain(provider, config.addresses),
+    new Auditor(provider, config.addresses),
+  );
   let server: Server | undefined;
   let following = false;
   let loop: Promise<void> | undefined;
@@ -59,7 +66,13 @@ export function openExplorer(config: ExplorerConfig, provider: Provider, logger?
       }
     },
     async serve() {
-      const s = await startServer({ views, chainId: config.chainId, host: config.host, port: config.port, ...(logger ? { logger } : {}) });
+      const s = await startServer({
+        views,
+        chainId: config.chainId,
+        host: config.host,
+        port: config.port,
+        ...(logger ? { logger } : {}),
+      });
       server = s.server;
       return s.url;
     },
@@ -70,7 +83,9 @@ export function openExplorer(config: ExplorerConfig, provider: Provider, logger?
           try {
             const r = await indexer.poll();
             if (r.events > 0 || r.rolledBackTo !== undefined)
-              logger?.info(`indexed to block ${r.indexed} (+${r.events} events${r.rolledBackTo !== undefined ? `, reorg: rolled back to ${r.rolledBackTo}` : ""})`);
+              logger?.info(
+                `indexed to block ${r.indexed} (+${r.events} events${r.rolledBackTo !== undefined ? `, reorg: rolled back to ${r.rolledBackTo}` : ""})`,
+              );
           } catch (err) {
             onError?.(err);
           }

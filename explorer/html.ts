@@ -2,7 +2,10 @@
 import { formatEther } from "ethers";
 
 export function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!,
+  );
 }
 
 /** An HTML fragment (already escaped). */
@@ -37,16 +40,19 @@ export function opg(wei: bigint | string): string {
   return `${n.toLocaleString("en-US", { maximumFractionDigits: n !== 0 && Math.abs(n) < 0.01 ? 6 : 4 })} OPG`;
 }
 
-export const short = (hex: string, n = 6): string => (hex.length > 2 * n + 4 ? `${hex.slice(0, n + 2)}…${hex.slice(-n + 2)}` : hex);
+export const short = (hex: string, n = 6): string =>
+  hex.length > 2 * n + 4 ? `${hex.slice(0, n + 2)}…${hex.slice(-n + 2)}` : hex;
 
 export function when(unix: number): string {
   return unix > 0 ? new Date(unix * 1000).toISOString().replace("T", " ").replace(".000Z", " UTC") : "—";
 }
 
-export const addr = (a: string): Html => html`<a class="mono" href="/operator/${a}" title="${a}">${short(a)}</a>`;
+export const addr = (a: string): Html =>
+  html`<a class="mono" href="/operator/${a}" title="${a}">${short(a)}</a>`;
 export const account = (a: string): Html => html`<span class="mono" title="${a}">${short(a)}</span>`;
 export const reqLink = (id: string): Html => html`<a href="/request/${id}">#${id}</a>`;
-export const modelLink = (h: string): Html => html`<a class="mono" href="/model/${h}" title="${h}">${short(h)}</a>`;
+export const modelLink = (h: string): Html =>
+  html`<a class="mono" href="/model/${h}" title="${h}">${short(h)}</a>`;
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
@@ -68,10 +74,37 @@ figure.chart{background:#fff;border:1px solid #e3e6ea;border-radius:6px;margin:8
 .error{background:#fff;border:1px solid #e3c2c0;border-radius:6px;padding:16px}
 footer{color:#6b7785;font-size:12px;text-align:center;padding:10px}`;
 
-export function page(title: string, body: Html, meta: { chainId: string; indexed: number | undefined }): string {
-  return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${title} · Verdict explorer</title><style>${raw(CSS)}</style></head><body>
-<header><a class="brand" href="/">Verdict explorer</a><a href="/">Network</a><a href="/disputes">Disputes</a><a href="/power">Power</a>
-<form action="/search" method="get" role="search"><input name="q" aria-label="Search" placeholder="request id, operator address, model hash or tx hash"></form></header>
-<main>${body}</main><footer>chain ${meta.chainId} · indexed to block ${meta.indexed ?? "—"} · JSON: <a href="/api">/api</a></footer></body></html>`.text;
+export function page(
+  title: string,
+  body: Html,
+  meta: { chainId: string; indexed: number | undefined },
+): string {
+  return html`<!doctype html>
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width,initial-scale=1" />
+        <title>${title} · Verdict explorer</title>
+        <style>
+          ${raw(CSS)}
+        </style>
+      </head>
+      <body>
+        <header>
+          <a class="brand" href="/">Verdict explorer</a><a href="/">Network</a><a href="/disputes">Disputes</a
+          ><a href="/power">Power</a>
+          <form action="/search" method="get" role="search">
+            <input
+              name="q"
+              aria-label="Search"
+              placeholder="request id, operator address, model hash or tx hash"
+            />
+          </form>
+        </header>
+        <main>${body}</main>
+        <footer>
+          chain ${meta.chainId} · indexed to block ${meta.indexed ?? "—"} · JSON: <a href="/api">/api</a>
+        </footer>
+      </body>
+    </html>`.text;
 }

@@ -95,7 +95,12 @@ export class Indexer {
   /** Indexes [from, to] and moves the cursor to `to`, in one commit. Returns the events stored. */
   async #window(from: number, to: number): Promise<number> {
     const { provider, db } = this.#o;
-    const logs = await readLogs(provider, { address: [...this.#sources.keys()], fromBlock: from, toBlock: to, maxRange: this.#o.maxRange });
+    const logs = await readLogs(provider, {
+      address: [...this.#sources.keys()],
+      fromBlock: from,
+      toBlock: to,
+      maxRange: this.#o.maxRange,
+    });
     const blockNums = [...new Set([...logs.map((l) => l.blockNumber), to])];
     const blocks = new Map<number, { hash: string; time: number }>();
     await Promise.all(
@@ -110,7 +115,9 @@ export class Indexer {
       if (l.blockHash.toLowerCase() !== blocks.get(l.blockNumber)?.hash.toLowerCase())
         throw new ExplorerError("RPC", `block ${l.blockNumber} changed while indexing`, 502);
     const rows = this.#rows(logs, blocks);
-    const created = createdRequestsIn(logs.filter((l) => this.#sources.get(getAddress(l.address)) === "coordinator"));
+    const created = createdRequestsIn(
+      logs.filter((l) => this.#sources.get(getAddress(l.address)) === "coordinator"),
+    );
     db.transaction(() => {
       for (const c of created) {
         db.putRequest({
@@ -152,7 +159,10 @@ export class Indexer {
       let requestId: string | null = null;
       if (source === "coordinator" && typeof args.requestId === "string") requestId = args.requestId;
       else if (source === "disputes" && typeof args.disputeId === "string") requestId = args.disputeId;
-      else if (source === "staking" && ["Slashed", "Jailed", "RewardsDistributed", "StakeLocked", "StakeUnlocked"].includes(desc.name))
+      else if (
+        source === "staking" &&
+        ["Slashed", "Jailed", "RewardsDistributed", "StakeLocked", "StakeUnlocked"].includes(desc.name)
+      )
         requestId = lastIdOfTx.get(tx) ?? null;
       if (requestId !== null && source !== "staking") lastIdOfTx.set(tx, requestId);
       const op = args.operator ?? args.juror;

@@ -12,6 +12,7 @@ import {
   registryInterface,
   stakingInterface,
   timelockInterface,
+  fn,
 } from "./abis.js";
 import type { ExplorerAddresses } from "./config.js";
 
@@ -75,10 +76,10 @@ export class LiveChain {
     readonly ttlMs = 3_000,
   ) {}
 
-  async #cached<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  async #cached<T>(key: string, load: () => Promise<T>): Promise<T> {
     const hit = this.#cache.get(key);
     if (hit !== undefined && Date.now() - hit.at < this.ttlMs) return hit.value as T;
-    const value = await fn();
+    const value = await load();
     this.#cache.set(key, { at: Date.now(), value });
     if (this.#cache.size > 1_000) this.#cache.clear();
     return value;
@@ -97,10 +98,10 @@ export class LiveChain {
       const staking = this.#c(this.addresses.staking, stakingInterface);
       const coord = this.#c(this.addresses.coordinator, coordinatorInterface);
       const [info, self, eff, rec] = (await Promise.all([
-        staking.getOperator(address),
-        staking.assetsOf(address, address),
-        staking.effectiveWeight(address),
-        coord.operatorRecord(address),
+        fn(staking, "getOperator", address),
+        fn(staking, "assetsOf", address, address),
+        fn(staking, "effectiveWeight", address),
+        fn(coord, "operatorRecord", address),
       ])) as [Result, bigint, bigint, Result];
       if (Number(info.status) === 0) return undefined;
       const pool = BigInt(info.assets as bigint);
@@ -135,7 +136,7 @@ export class LiveChain {
       const registry = this.#c(this.addresses.registry, registryInterface);
       let m: Result;
       try {
-        m = (await registry.getModel(hash)) as Result;
+        m = (await fn(registry, "getModel", hash)) as Result;
       } catch {
         return undefined;
       }
@@ -144,13 +145,19 @@ export class LiveChain {
       let admitted: string | undefined;
       if (this.addresses.refereeCourt) {
         try {
-          const a = String(await this.#c(this.addresses.refereeCourt, courtInterface).admittedReferee(hash));
+          const a = String(
+            await fn(this.#c(this.addresses.refereeCourt, courtInterface), "admittedReferee", hash),
+          );
           admitted = a === ZERO ? undefined : a;
         } catch {
           admitted = undefined;
         }
       }
-      const royalties = (await this.#c(this.addresses.coordinator, coordinatorInterface).royaltiesOf(hash)) as bigint;
+      const royalties = (await fn(
+        this.#c(this.addresses.coordinator, coordinatorInterface),
+        "royaltiesOf",
+        hash,
+      )) as bigint;
       return {
         hash,
         owner: String(m.owner),
@@ -175,8 +182,8 @@ export class LiveChain {
   modelHashes(): Promise<string[]> {
     return this.#cached("models", async () => {
       const registry = this.#c(this.addresses.registry, registryInterface);
-      const n = Number(await registry.modelCount());
-      return Promise.all(Array.from({ length: n }, async (_, i) => String(await registry.modelAt(i))));
+      const n = Number(await fn(registry, "modelCount"));
+      return Promise.all(Array.from({ length: n }, async (_, i) => String(await fn(registry, "modelAt", i))));
     });
   }
 
@@ -191,13 +198,13 @@ export class LiveChain {
       const coord = this.#c(a.coordinator, coordinatorInterface);
       const staking = this.#c(a.staking, stakingInterface);
       const registry = this.#c(a.registry, registryInterface);
-      const governance = String(await coord.governance());
+      const governance = String(await fn(coord, "governance"));
       const timelockAddress = a.timelock ?? governance;
       const timelock = this.#c(timelockAddress, timelockInterface);
       let delay = "none (not a timelock)";
       let minDelay = 0n;
       try {
-        minDelay = (await timelock.getMinDelay()) as bigint;
+        minDelay = (await fn(timelock, "getMinDelay")) as bigint;
         delay = `${minDelay} s timelock (TimelockController.getMinDelay)`;
       } catch {
         /* governance is not a timelock */
@@ -206,17 +213,31 @@ export class LiveChain {
         holder.toLowerCase() === timelockAddress.toLowerCase() ? delay : "none: acts at once";
       const confirmed = async (c: Contract, source: string, role: string): Promise<string[]> => {
         const seen = [...(granted(source).get(role) ?? new Set<string>())];
-        const ok = await Promise.all(seen.map(async (h) => ((await c.hasRole(role, h)) as boolean ? h : undefined)));
+        const ok = await Promise.all(
+          seen.map(async (h) => (((await fn(c, "hasRole", role, h)) as boolean) ? h : undefined)),
+        );
         return ok.filter((x): x is string => x !== undefined);
       };
       if (minDelay > 0n || a.timelock) {
         for (const [name, label, bounds] of [
-          ["PROPOSER_ROLE", "proposer", "schedules any call of governance; it runs only after the delay, and anyone sees it queued (CallScheduled)"],
-          ["EXECUTOR_ROLE", "executor", "runs a scheduled call once its delay has passed (0x0 holder: anyone may)"],
+          [
+            "PROPOSER_ROLE",
+            "proposer",
+            "schedules any call of governance; it runs only after the delay, and anyone sees it queued (CallScheduled)",
+          ],
+          [
+            "EXECUTOR_ROLE",
+            "executor",
+            "runs a scheduled call once its delay has passed (0x0 holder: anyone may)",
+          ],
           ["CANCELLER_ROLE", "canceller", "cancels a scheduled call before it runs"],
-          ["DEFAULT_ADMIN_ROLE", "admin", "grants and revokes the timelock's roles (none held: only the timelock itself, through its own delay)"],
+          [
+            "DEFAULT_ADMIN_ROLE",
+            "admin",
+            "grants and revokes the timelock's roles (none held: only the timelock itself, through its own delay)",
+          ],
         ] as const) {
-          const role = (await timelock[name]()) as string;
+          const role = (await fn(timelock, name)) as string;
           out.push({
             contract: "TimelockController (governance)",
             address: timelockAddress,
@@ -228,12 +249,12 @@ export class LiveChain {
         }
       }
       const [params, live, callbackPrice] = await Promise.all([
-        coord.params() as Promise<Result>,
+        fn(coord, "params") as Promise<Result>,
         Promise.all([
-          coord.MAX_TREASURY_BPS(),
-          coord.MAX_CALLBACK_GAS_CAP(),
-          coord.MAX_MISS_PENALTY_BPS(),
-          coord.MAX_REDUNDANCY(),
+          fn(coord, "MAX_TREASURY_BPS"),
+          fn(coord, "MAX_CALLBACK_GAS_CAP"),
+          fn(coord, "MAX_MISS_PENALTY_BPS"),
+          fn(coord, "MAX_REDUNDANCY"),
         ]) as Promise<bigint[]>,
         Promise.resolve(undefined),
       ]);
@@ -253,24 +274,39 @@ export class LiveChain {
         contract: "Coordinator",
         address: a.coordinator,
         role: "treasury",
-        holders: [String(await coord.treasury())],
+        holders: [String(await fn(coord, "treasury"))],
         delay: "n/a",
         bounds: `receives the treasury cut (${params.treasuryBps} bps of each fee); no other power`,
       });
-      const [adminRole, paramsRole] = (await Promise.all([staking.DEFAULT_ADMIN_ROLE(), staking.PARAMS_ROLE()])) as string[];
-      const [unbonding, exitDelay, signerDelay, commissionDelay, slashWindow, maxCommission, slashCap, weightCap] =
-        (await Promise.all([
-          staking.unbondingPeriod(),
-          staking.exitDelay(),
-          staking.signerRotationDelay(),
-          staking.commissionDelay(),
-          staking.slashWindow(),
-          staking.maxCommissionBps(),
-          staking.slashCapBps(),
-          staking.weightCapBps(),
-        ])) as bigint[];
+      const [adminRole, paramsRole] = (await Promise.all([
+        fn(staking, "DEFAULT_ADMIN_ROLE"),
+        fn(staking, "PARAMS_ROLE"),
+      ])) as string[];
+      const [
+        unbonding,
+        exitDelay,
+        signerDelay,
+        commissionDelay,
+        slashWindow,
+        maxCommission,
+        slashCap,
+        weightCap,
+      ] = (await Promise.all([
+        fn(staking, "unbondingPeriod"),
+        fn(staking, "exitDelay"),
+        fn(staking, "signerRotationDelay"),
+        fn(staking, "commissionDelay"),
+        fn(staking, "slashWindow"),
+        fn(staking, "maxCommissionBps"),
+        fn(staking, "slashCapBps"),
+        fn(staking, "weightCapBps"),
+      ])) as bigint[];
       for (const [role, label, bounds] of [
-        [adminRole!, "admin (DEFAULT_ADMIN_ROLE)", "grants and revokes staking roles; fixed the slashers and the fee source once, at deployment"],
+        [
+          adminRole!,
+          "admin (DEFAULT_ADMIN_ROLE)",
+          "grants and revokes staking roles; fixed the slashers and the fee source once, at deployment",
+        ],
         [
           paramsRole!,
           "parameter setter (PARAMS_ROLE)",
@@ -290,9 +326,9 @@ export class LiveChain {
         });
       }
       const [reqSlasher, disSlasher, feeSource] = (await Promise.all([
-        staking.requestSlasher(),
-        staking.disputeSlasher(),
-        staking.feeSource(),
+        fn(staking, "requestSlasher"),
+        fn(staking, "disputeSlasher"),
+        fn(staking, "feeSource"),
       ])) as string[];
       out.push({
         contract: "Staking",
@@ -312,7 +348,11 @@ export class LiveChain {
       });
       if (a.disputes) {
         const d = this.#c(a.disputes, disputesInterface);
-        const [dg, arbiter, p] = (await Promise.all([d.governance(), d.arbiter(), d.parameters()])) as [string, string, Result];
+        const [dg, arbiter, p] = (await Promise.all([
+          fn(d, "governance"),
+          fn(d, "arbiter"),
+          fn(d, "parameters"),
+        ])) as [string, string, Result];
         out.push({
           contract: "Disputes",
           address: a.disputes,
@@ -329,28 +369,30 @@ export class LiveChain {
           role: "arbiter (last resort)",
           holders: [arbiter],
           delay: `${via(arbiter)}; decides only after ${p.maxRounds} committee rounds without a majority, within ${p.arbiterTimeout} s or the dispute settles without a verdict`,
-          bounds: "picks the right outcome of a dispute that reached it; every decision is an event (ArbiterDecided)",
+          bounds:
+            "picks the right outcome of a dispute that reached it; every decision is an event (ArbiterDecided)",
         });
       }
       if (a.refereeCourt) {
         const court = this.#c(a.refereeCourt, courtInterface);
-        const cg = String(await court.governance());
+        const cg = String(await fn(court, "governance"));
         out.push({
           contract: "RefereeCourt",
           address: a.refereeCourt,
           role: "governance",
           holders: [cg],
           delay: via(cg),
-          bounds: "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
+          bounds:
+            "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
         });
       }
       out.push({
         contract: "ModelRegistry",
         address: a.registry,
         role: "model owners",
-        holders: [`${(await registry.modelCount()) as bigint} model owner(s): see each model`],
+        holders: [`${(await fn(registry, "modelCount")) as bigint} model owner(s): see each model`],
         delay: "fee increases wait FEE_INCREASE_DELAY; decreases apply at once",
-        bounds: `royalty ≤ ${(await registry.MAX_ROYALTY_BPS()) as bigint} bps, dispute window ${(await registry.MIN_DISPUTE_WINDOW()) as bigint}…${(await registry.MAX_DISPUTE_WINDOW()) as bigint} s; a model's hash never changes`,
+        bounds: `royalty ≤ ${(await fn(registry, "MAX_ROYALTY_BPS")) as bigint} bps, dispute window ${(await fn(registry, "MIN_DISPUTE_WINDOW")) as bigint}…${(await fn(registry, "MAX_DISPUTE_WINDOW")) as bigint} s; a model's hash never changes`,
       });
       return out;
     });

@@ -18,7 +18,11 @@ const TOO_LARGE =
   /range|too many|limit|exceed|block range|response size|10000 results|query returned more than|timeout/i;
 
 function isRangeError(err: unknown): boolean {
-  const e = err as { message?: unknown; error?: { message?: unknown }; info?: { error?: { message?: unknown } } };
+  const e = err as {
+    message?: unknown;
+    error?: { message?: unknown };
+    info?: { error?: { message?: unknown } };
+  };
   const text = [e?.message, e?.error?.message, e?.info?.error?.message].map((m) => String(m ?? "")).join(" ");
   return TOO_LARGE.test(text);
 }
@@ -43,7 +47,6 @@ export async function readLogs(provider: Provider, q: LogQuery): Promise<Log[]> 
     }
     out.push(...logs);
     from = to + 1;
-    span = Math.max(1, q.maxRange);
   }
   return out;
 }

@@ -17,7 +17,9 @@ const logger: Logger = {
 async function main(): Promise<void> {
   const { config, provider } = await loadConfig();
   const explorer = openExplorer(config, provider, logger);
-  logger.info(`chain ${config.chainId}, coordinator ${config.addresses.coordinator}, database ${config.dbFile}`);
+  logger.info(
+    `chain ${config.chainId}, coordinator ${config.addresses.coordinator}, database ${config.dbFile}`,
+  );
   const url = await explorer.serve();
   logger.info(`serving ${url}`);
   explorer.follow((err) => logger.error(`poll failed: ${err instanceof Error ? err.message : String(err)}`));

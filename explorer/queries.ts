@@ -58,7 +58,9 @@ export class Queries {
     return this.db.cursor();
   }
 
-  request(id: string): (RequestSummary & { operators: string[]; inputHash: string; seed: string }) | undefined {
+  request(
+    id: string,
+  ): (RequestSummary & { operators: string[]; inputHash: string; seed: string }) | undefined {
     const r = this.db.get("SELECT * FROM requests WHERE request_id = ?", id);
     if (r === undefined) return undefined;
     const operators = this.db
@@ -72,12 +74,18 @@ export class Queries {
   }
 
   recentRequests(limit = 20, offset = 0): RequestSummary[] {
-    return this.db.all("SELECT * FROM requests ORDER BY num DESC LIMIT ? OFFSET ?", limit, offset).map(summary);
+    return this.db
+      .all("SELECT * FROM requests ORDER BY num DESC LIMIT ? OFFSET ?", limit, offset)
+      .map(summary);
   }
 
   requestsOfModel(modelHash: string, limit = 20): RequestSummary[] {
     return this.db
-      .all("SELECT * FROM requests WHERE model_hash = ? ORDER BY num DESC LIMIT ?", modelHash.toLowerCase(), limit)
+      .all(
+        "SELECT * FROM requests WHERE model_hash = ? ORDER BY num DESC LIMIT ?",
+        modelHash.toLowerCase(),
+        limit,
+      )
       .map(summary);
   }
 
@@ -106,7 +114,10 @@ export class Queries {
     const rows =
       modelHash === undefined
         ? this.db.all("SELECT status, count(*) AS n FROM requests GROUP BY status")
-        : this.db.all("SELECT status, count(*) AS n FROM requests WHERE model_hash = ? GROUP BY status", modelHash.toLowerCase());
+        : this.db.all(
+            "SELECT status, count(*) AS n FROM requests WHERE model_hash = ? GROUP BY status",
+            modelHash.toLowerCase(),
+          );
     return Object.fromEntries(rows.map((r) => [String(r["status"]), Number(r["n"])]));
   }
 
@@ -121,7 +132,8 @@ export class Queries {
   /** Money out of settled requests: paid to operators, royalties, treasury, refunds. */
   feeTotals(modelHash?: string): { toOperators: bigint; royalty: bigint; treasury: bigint; refunds: bigint } {
     const t = { toOperators: 0n, royalty: 0n, treasury: 0n, refunds: 0n };
-    const names = "('RequestFinalized','RequestRejected','RequestExpired','RequestCorrected','RequestUnserved')";
+    const names =
+      "('RequestFinalized','RequestRejected','RequestExpired','RequestCorrected','RequestUnserved')";
     const rows =
       modelHash === undefined
         ? this.db.all(`SELECT args FROM events WHERE name IN ${names} AND source = 'coordinator'`)
@@ -142,7 +154,9 @@ export class Queries {
   slashes(operator?: string): { count: number; total: bigint; events: IndexedEvent[] } {
     const rows =
       operator === undefined
-        ? this.db.all("SELECT * FROM events WHERE name = 'Slashed' AND source = 'staking' ORDER BY block DESC")
+        ? this.db.all(
+            "SELECT * FROM events WHERE name = 'Slashed' AND source = 'staking' ORDER BY block DESC",
+          )
         : this.db.all(
             "SELECT * FROM events WHERE operator = ? AND name = 'Slashed' AND source = 'staking' ORDER BY block DESC",
             operator.toLowerCase(),
@@ -160,23 +174,39 @@ export class Queries {
     );
   }
 
-  operatorCounts(operator: string): { assigned: number; answered: number; earned: bigint; commission: bigint; toDelegators: bigint; jurorSlashes: number } {
+  operatorCounts(operator: string): {
+    assigned: number;
+    answered: number;
+    earned: bigint;
+    commission: bigint;
+    toDelegators: bigint;
+    jurorSlashes: number;
+  } {
     const op = operator.toLowerCase();
-    const assigned = Number(this.db.get("SELECT count(*) AS n FROM assignments WHERE operator = ?", op)?.["n"] ?? 0);
+    const assigned = Number(
+      this.db.get("SELECT count(*) AS n FROM assignments WHERE operator = ?", op)?.["n"] ?? 0,
+    );
     const answered = Number(
-      this.db.get("SELECT count(*) AS n FROM events WHERE operator = ? AND name = 'AnswerSubmitted'", op)?.["n"] ?? 0,
+      this.db.get("SELECT count(*) AS n FROM events WHERE operator = ? AND name = 'AnswerSubmitted'", op)?.[
+        "n"
+      ] ?? 0,
     );
     let earned = 0n;
     let commission = 0n;
     let toDelegators = 0n;
-    for (const r of this.db.all("SELECT args FROM events WHERE operator = ? AND name = 'RewardsDistributed'", op)) {
+    for (const r of this.db.all(
+      "SELECT args FROM events WHERE operator = ? AND name = 'RewardsDistributed'",
+      op,
+    )) {
       const a = JSON.parse(String(r["args"])) as Record<string, unknown>;
       earned += big(a.amount);
       commission += big(a.commission);
       toDelegators += big(a.toDelegators);
     }
     const jurorSlashes = Number(
-      this.db.get("SELECT count(*) AS n FROM events WHERE operator = ? AND name = 'JurorPenalised'", op)?.["n"] ?? 0,
+      this.db.get("SELECT count(*) AS n FROM events WHERE operator = ? AND name = 'JurorPenalised'", op)?.[
+        "n"
+      ] ?? 0,
     );
     return { assigned, answered, earned, commission, toDelegators, jurorSlashes };
   }
@@ -209,7 +239,8 @@ export class Queries {
         "SELECT e.* FROM events e JOIN assignments a ON a.request_id = e.request_id WHERE e.name = 'DisputeOpened' AND a.operator = ? ORDER BY e.block DESC",
         filter.operator.toLowerCase(),
       );
-    else rows = this.db.all("SELECT * FROM events WHERE name = 'DisputeOpened' ORDER BY block DESC LIMIT 200");
+    else
+      rows = this.db.all("SELECT * FROM events WHERE name = 'DisputeOpened' ORDER BY block DESC LIMIT 200");
     // Disagreements open disputes without a bond (AnswersDisagree): list them too.
     const auto =
       filter.modelHash === undefined && filter.operator === undefined
@@ -239,7 +270,8 @@ export class Queries {
       requestId: id,
       openedAt: open?.time ?? 0,
       block: open?.block ?? 0,
-      challenger: open?.name === "DisputeOpened" ? String(open.args.challenger) : "(answers disagreed: no bond)",
+      challenger:
+        open?.name === "DisputeOpened" ? String(open.args.challenger) : "(answers disagreed: no bond)",
       bond: open?.name === "DisputeOpened" ? String(open.args.bond) : "0",
       rounds: juries.length,
       jurors: juries.flatMap((j) => (Array.isArray(j.args.jurors) ? (j.args.jurors as string[]) : [])),
@@ -253,7 +285,9 @@ export class Queries {
   }
 
   modelHashes(): string[] {
-    return this.db.all("SELECT DISTINCT model_hash FROM events WHERE name = 'ModelRegistered'").map((r) => String(r["model_hash"]));
+    return this.db
+      .all("SELECT DISTINCT model_hash FROM events WHERE name = 'ModelRegistered'")
+      .map((r) => String(r["model_hash"]));
   }
 
   modelKnown(hash: string): boolean {

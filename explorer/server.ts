@@ -8,7 +8,15 @@ import type { Logger } from "./explorer.js";
 import { ExplorerError } from "./errors.js";
 import type { Html } from "./html.js";
 import { page } from "./html.js";
-import { disputesPage, errorPage, modelPage, networkPage, operatorPage, powerPage, requestPage } from "./pages.js";
+import {
+  disputesPage,
+  errorPage,
+  modelPage,
+  networkPage,
+  operatorPage,
+  powerPage,
+  requestPage,
+} from "./pages.js";
 import type { Views } from "./views.js";
 
 export interface ServerOptions {
@@ -24,7 +32,10 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 1);
 }
 
-type Route = { html: (arg: string) => Promise<{ title: string; body: Html }>; json: (arg: string) => Promise<unknown> };
+type Route = {
+  html: (arg: string) => Promise<{ title: string; body: Html }>;
+  json: (arg: string) => Promise<unknown>;
+};
 
 export function routes(views: Views): Record<string, Route> {
   return {
@@ -106,13 +117,16 @@ export function handler(opts: ServerOptions): (req: IncomingMessage, res: Server
     } catch {
       url = new URL("http://explorer.local/%00bad");
     }
-    const parts = url.pathname.split("/").filter(Boolean).map((p) => {
-      try {
-        return decodeURIComponent(p);
-      } catch {
-        return p;
-      }
-    });
+    const parts = url.pathname
+      .split("/")
+      .filter(Boolean)
+      .map((p) => {
+        try {
+          return decodeURIComponent(p);
+        } catch {
+          return p;
+        }
+      });
     const api = parts[0] === "api";
     const rest = api ? parts.slice(1) : parts;
     const send = (status: number, type: string, body: string, headers: Record<string, string> = {}): void => {
@@ -125,15 +139,25 @@ export function handler(opts: ServerOptions): (req: IncomingMessage, res: Server
       const status = known ? err.status : 500;
       const message = known ? err.message : "The explorer could not build this page. Try again in a moment.";
       if (!known) opts.logger?.error(`${url.pathname}: ${err instanceof Error ? err.message : String(err)}`);
-      if (api) send(status, "application/json; charset=utf-8", toJson({ error: { code: known ? err.code : "INTERNAL", message } }));
+      if (api)
+        send(
+          status,
+          "application/json; charset=utf-8",
+          toJson({ error: { code: known ? err.code : "INTERNAL", message } }),
+        );
       else send(status, "text/html; charset=utf-8", page(`${status}`, errorPage(status, message), meta()));
     };
     const run = async (): Promise<void> => {
-      if (req.method !== "GET" && req.method !== "HEAD") throw new ExplorerError("BAD_INPUT", "Only GET is served.", 405);
+      if (req.method !== "GET" && req.method !== "HEAD")
+        throw new ExplorerError("BAD_INPUT", "Only GET is served.", 405);
       const [name = "", arg, extra] = rest;
       if (api && name === "") return send(200, "application/json; charset=utf-8", toJson(API_INDEX));
       if (api && name === "status")
-        return send(200, "application/json; charset=utf-8", toJson({ chainId: opts.chainId, cursor: opts.views.q.cursor(), ...opts.views.q.counts() }));
+        return send(
+          200,
+          "application/json; charset=utf-8",
+          toJson({ chainId: opts.chainId, cursor: opts.views.q.cursor(), ...opts.views.q.counts() }),
+        );
       if (name === "search") {
         const target = await opts.views.search(url.searchParams.get("q") ?? "");
         if (api) return send(200, "application/json; charset=utf-8", toJson(target));
@@ -141,7 +165,12 @@ export function handler(opts: ServerOptions): (req: IncomingMessage, res: Server
       }
       const route = table[name];
       const needsArg = ["request", "operator", "model"].includes(name);
-      if (route === undefined || extra !== undefined || (needsArg && arg === undefined) || (!needsArg && arg !== undefined))
+      if (
+        route === undefined ||
+        extra !== undefined ||
+        (needsArg && arg === undefined) ||
+        (!needsArg && arg !== undefined)
+      )
         throw new ExplorerError("NOT_FOUND", `There is no page at ${url.pathname.slice(0, 100)}.`, 404);
       if (api) return send(200, "application/json; charset=utf-8", toJson(await route.json(arg ?? "")));
       const { title, body } = await route.html(arg ?? "");

@@ -35,7 +35,12 @@ export interface NetworkView {
   fees: { toOperators: bigint; royalty: bigint; treasury: bigint; refunds: bigint };
   slashes: { count: number; total: bigint };
   requestsPerHour: { hour: number; count: number }[];
-  concentration: { stake: Concentration; uncapped: Concentration; capped: Concentration; assignments: Concentration };
+  concentration: {
+    stake: Concentration;
+    uncapped: Concentration;
+    capped: Concentration;
+    assignments: Concentration;
+  };
   recent: RequestSummary[];
 }
 
@@ -216,7 +221,8 @@ export class Views {
   /** Where a search box entry leads: a request id, an operator address, a model hash or a transaction hash. */
   async search(raw: string): Promise<SearchTarget> {
     const s = raw.trim();
-    if (s === "") throw badInput("Type a request id, an operator address, a model hash or a transaction hash.");
+    if (s === "")
+      throw badInput("Type a request id, an operator address, a model hash or a transaction hash.");
     if (/^#?\d+$/.test(s)) {
       const id = parseRequestId(s.replace(/^#/, ""));
       if (this.q.request(id) === undefined) throw notFound(`No request #${id} has been indexed.`);
@@ -234,7 +240,9 @@ export class Views {
       if (ids[0] !== undefined) return { kind: "request", id: ids[0] };
       throw notFound(`${h} is neither a registered model nor a transaction that touched a request.`);
     }
-    throw badInput(`"${s.slice(0, 80)}" is not a request id, an address (0x + 40 hex) or a hash (0x + 64 hex).`);
+    throw badInput(
+      `"${s.slice(0, 80)}" is not a request id, an address (0x + 40 hex) or a hash (0x + 64 hex).`,
+    );
   }
 }
 

@@ -194,7 +194,10 @@ describe("explorer: pages in a real browser over a real chain", function () {
   it("Indexer: resumes from its cursor, and a reorg rolls back what it had indexed", async function () {
     const d = story.devnet;
     const snapshot = await rpc<string>(d.url, "evm_snapshot");
-    const c = await request(d, inlineParams({ hash: story.models.mlp }, new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0])));
+    const c = await request(
+      d,
+      inlineParams({ hash: story.models.mlp }, new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0])),
+    );
     await explorer.catchUp();
     expect(explorer.views.q.request(c.requestId.toString())).to.not.equal(undefined);
     // The chain forgets that block and grows a longer branch without the request.

@@ -6,7 +6,16 @@
  * with each operator's registered signer key (EIP-712, sdk/eip712.ts), exactly as a relayer signs them.
  * Needs the Hardhat runtime (deployment through Ignition): run under `hardhat test` or `hardhat run`.
  */
-import { JsonRpcProvider, NonceManager, Wallet, getBytes, hexlify, keccak256, parseEther, type Log } from "ethers";
+import {
+  JsonRpcProvider,
+  NonceManager,
+  Wallet,
+  getBytes,
+  hexlify,
+  keccak256,
+  parseEther,
+  type Log,
+} from "ethers";
 import { Outcome, signAttestation, verdictDomain } from "../../sdk/eip712.js";
 import { encodeTensors } from "../../sdk/tensor.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
@@ -44,7 +53,6 @@ export interface Story {
   expired: CreatedRequest;
 }
 
-
 async function timeTravel(d: Devnet, seconds: number): Promise<void> {
   await rpc(d.url, "evm_increaseTime", [seconds]);
   await rpc(d.url, "evm_mine", []);
@@ -81,7 +89,12 @@ async function answer(
   await (
     await d.coordinator
       .connect(poster)
-      .submitAnswer(c.requestId, c.request, { index, outcome: Outcome.RESULT, output, signature }, referenceOutput)
+      .submitAnswer(
+        c.requestId,
+        c.request,
+        { index, outcome: Outcome.RESULT, output, signature },
+        referenceOutput,
+      )
   ).wait();
 }
 
@@ -100,11 +113,19 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
   const node = await startHardhatNode();
   try {
     const nodeProvider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
-    const deployed = await deployIntegerReferee(new NonceManager(devAccount(0, nodeProvider)), modelEntry("int-mlp-16x32x1"));
+    const deployed = await deployIntegerReferee(
+      new NonceManager(devAccount(0, nodeProvider)),
+      modelEntry("int-mlp-16x32x1"),
+    );
     nodeProvider.destroy();
     const intModel = { ...generatedModel("int-mlp-16x32x1", 0n), referee: deployed.refereeAddress };
     const mlp = generatedModel("mlp-8x16x4", 2n);
-    const d = await startDevnet({ node, operators: options.operators ?? 5, models: [mlp, intModel], blockIntervalMs: 0 });
+    const d = await startDevnet({
+      node,
+      operators: options.operators ?? 5,
+      models: [mlp, intModel],
+      blockIntervalMs: 0,
+    });
     const token = OPGToken__factory.connect(d.addresses.token, new NonceManager(devAccount(0, d.provider)));
     const staking = Staking__factory.connect(d.addresses.staking, d.provider);
     const referee = IntegerMlpReferee__factory.connect(deployed.refereeAddress, d.provider);
@@ -115,7 +136,9 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
       const delegator = devAccount(10 + i, d.provider);
       const amount = parseEther(String(5_000 * (i + 1)));
       await (await token.transfer(delegator.address, amount)).wait();
-      await (await OPGToken__factory.connect(d.addresses.token, delegator).approve(d.addresses.staking, amount)).wait();
+      await (
+        await OPGToken__factory.connect(d.addresses.token, delegator).approve(d.addresses.staking, amount)
+      ).wait();
       await (await staking.connect(delegator).delegate(d.operators[i]!.address, amount)).wait();
     }
 
@@ -148,7 +171,9 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
     const disputes = Disputes__factory.connect(d.addresses.disputes, challengerWallet);
     const bond = await disputes.bondFor(lie.request);
     await (await token.transfer(challenger, bond)).wait();
-    await (await OPGToken__factory.connect(d.addresses.token, challengerWallet).approve(d.addresses.disputes, bond)).wait();
+    await (
+      await OPGToken__factory.connect(d.addresses.token, challengerWallet).approve(d.addresses.disputes, bond)
+    ).wait();
     await (await disputes.openDispute(lie.requestId, lie.request, hexlify(truth))).wait();
     const receipt = await (await disputes.resolveByReferee(lie.requestId, lie.request, lieInput)).wait();
     const decided = (receipt!.logs as Log[])
@@ -157,7 +182,9 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
     if (!decided) throw new Error("the referee decided nothing");
     const latest = await d.provider.getBlock("latest");
     await timeTravel(d, Number(decided.args.appealDeadline) - latest!.timestamp + 1);
-    await (await disputes.settleReferee(lie.requestId, lie.request, decided.args.outcome, decided.args.output)).wait();
+    await (
+      await disputes.settleReferee(lie.requestId, lie.request, decided.args.outcome, decided.args.output)
+    ).wait();
 
     // Nobody answers this one: after the deadline anyone expires it and the requester is refunded.
     const expired = await request(d, inlineParams(mlp, intInput(200)));
@@ -173,7 +200,16 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
         open.map(() => "0x"),
       )
     ).wait();
-    return { devnet: d, models: { mlp: mlp.hash, int: intModel.hash }, honest, agreeing, lie, liar, challenger, expired };
+    return {
+      devnet: d,
+      models: { mlp: mlp.hash, int: intModel.hash },
+      honest,
+      agreeing,
+      lie,
+      liar,
+      challenger,
+      expired,
+    };
   } catch (e) {
     await node.stop();
     throw e;

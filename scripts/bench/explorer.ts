@@ -24,7 +24,8 @@ const ANSWERED = QUICK ? 100 : 400;
 const PER_TX = 200;
 const SAMPLES = QUICK ? 30 : 100;
 const started = Date.now();
-const log = (m: string): void => console.log(`[explorer ${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`);
+const log = (m: string): void =>
+  console.log(`[explorer ${((Date.now() - started) / 1000).toFixed(1)} s] ${m}`);
 
 function p95(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -44,7 +45,10 @@ const model = generatedModel("mlp-8x16x4", 2n);
 const devnet = await startDevnet({ operators: 10, models: [model], blockIntervalMs: 0 });
 try {
   const deployer = new NonceManager(devAccount(0, devnet.provider));
-  const crowd = await new BenchCrowd__factory(deployer).deploy(devnet.addresses.token, devnet.addresses.staking);
+  const crowd = await new BenchCrowd__factory(deployer).deploy(
+    devnet.addresses.token,
+    devnet.addresses.staking,
+  );
   await crowd.waitForDeployment();
   const crowdAddress = await crowd.getAddress();
   const token = OPGToken__factory.connect(devnet.addresses.token, deployer);
@@ -59,15 +63,22 @@ try {
   const created: CreatedRequest[] = [];
   for (let left = REQUESTS; left > 0; left -= PER_TX) {
     const receipt = await (
-      await crowd.requestMany(devnet.addresses.coordinator, inlineParams(model, input), Math.min(PER_TX, left), {
-        gasLimit: 60_000_000n,
-      })
+      await crowd.requestMany(
+        devnet.addresses.coordinator,
+        inlineParams(model, input),
+        Math.min(PER_TX, left),
+        {
+          gasLimit: 60_000_000n,
+        },
+      )
     ).wait();
     if (created.length < ANSWERED) created.push(...createdRequestsIn(receipt!.logs));
   }
 
   log(`answering ${ANSWERED} of them with signed attestations`);
-  const output = encodeTensors([{ name: "y", dtype: "fixed64", scale: 6, dims: [1, 4], data: [1n, 2n, 3n, 4n] }]);
+  const output = encodeTensors([
+    { name: "y", dtype: "fixed64", scale: 6, dims: [1, 4], data: [1n, 2n, 3n, 4n] },
+  ]);
   const outputHash = keccak256(output);
   const domain = verdictDomain(devnet.chainId, devnet.addresses.coordinator);
   const signers = new Map(devnet.operators.map((o) => [o.address.toLowerCase(), new Wallet(o.signerKey)]));
