@@ -22,7 +22,7 @@ export function barChart(
   const pad = { top: 24, bottom: 36, left: 8, right: 8 };
   const max = Math.max(1e-12, ...bars.map((b) => b.value));
   const slot = bars.length === 0 ? 0 : (width - pad.left - pad.right) / bars.length;
-  const bw = Math.max(2, slot * 0.7);
+  const bw = Math.min(80, Math.max(2, slot * 0.7));
   const inner = height - pad.top - pad.bottom;
   const parts = bars.map((b, i) => {
     const h = (b.value / max) * inner;
