@@ -1,7 +1,7 @@
 /**
  * The explorer (issue 19): indexing throughput over a chain holding >= 10,000 requests, and the p95 time to
  * serve the request and network pages with all of them indexed. A `hardhat node` child process; requests are
- * made 200 per transaction by BenchCrowd.requestMany; a share of them answered with operator-signed
+ * made 80 per transaction by BenchCrowd.requestMany; a share of them answered with operator-signed
  * attestations (so request pages verify real signatures). The explorer runs in-process (indexer + server)
  * and pages are fetched over HTTP from 127.0.0.1. Quick mode (VERDICT_BENCH_QUICK=1): 1,000 requests.
  */
@@ -21,7 +21,7 @@ import { BenchCrowd__factory, OPGToken__factory } from "../../types/ethers-contr
 const QUICK = process.env.VERDICT_BENCH_QUICK === "1";
 const REQUESTS = QUICK ? 1_000 : 10_000;
 const ANSWERED = QUICK ? 100 : 400;
-const PER_TX = 200;
+const PER_TX = 80;
 const SAMPLES = QUICK ? 30 : 100;
 const started = Date.now();
 const log = (m: string): void =>
@@ -42,7 +42,7 @@ async function timed(url: string): Promise<number> {
 
 const dir = mkdtempSync(path.join(tmpdir(), "verdict-bench-explorer-"));
 const model = generatedModel("mlp-8x16x4", 2n);
-const devnet = await startDevnet({ operators: 10, models: [model], blockIntervalMs: 0 });
+const devnet = await startDevnet({ operators: 8, models: [model], blockIntervalMs: 0 });
 try {
   const deployer = new NonceManager(devAccount(0, devnet.provider));
   const crowd = await new BenchCrowd__factory(deployer).deploy(
@@ -68,7 +68,7 @@ try {
         inlineParams(model, input),
         Math.min(PER_TX, left),
         {
-          gasLimit: 60_000_000n,
+          gasLimit: 16_000_000n,
         },
       )
     ).wait();
@@ -106,7 +106,7 @@ try {
         batch.map((c) => c.request),
         answers,
         batch.map(() => "0x"),
-        { gasLimit: 30_000_000n },
+        { gasLimit: 16_000_000n },
       )
     ).wait();
   }
@@ -148,7 +148,7 @@ try {
       description:
         `npm run explorer's indexer and web server over a hardhat node holding ${REQUESTS.toLocaleString("en-US")} requests ` +
         `(${PER_TX} per transaction through BenchCrowd.requestMany; ${ANSWERED} answered with signed attestations), ` +
-        `10 operators. indexEventsPerSec: every protocol event from block 0 to the head, bounded windows of 2,000 blocks, ` +
+        `8 operators. indexEventsPerSec: every protocol event from block 0 to the head, bounded windows of 2,000 blocks, ` +
         `into node:sqlite. Page p95s: ${SAMPLES} GETs over 127.0.0.1 each; request pages are distinct ids (first view: ` +
         `the SDK audit reads the trail from the chain and verifies every signature); the network page's live stake reads ` +
         `are cached for 3 s.` +
