@@ -1,5 +1,12 @@
 /** The contracts' interfaces, from the build (never retyped), and which contract a log came from. */
-import { type Contract, Interface, type InterfaceAbi, type Log, type LogDescription } from "ethers";
+import {
+  type Contract,
+  type EventFragment,
+  Interface,
+  type InterfaceAbi,
+  type Log,
+  type Result,
+} from "ethers";
 import DisputesArtifact from "../artifacts/contracts/disputes/Disputes.sol/Disputes.json" with { type: "json" };
 import RegistryArtifact from "../artifacts/contracts/models/ModelRegistry.sol/ModelRegistry.json" with { type: "json" };
 import CourtArtifact from "../artifacts/contracts/referee/RefereeCourt.sol/RefereeCourt.json" with { type: "json" };
@@ -25,10 +32,32 @@ export const INTERFACES: Record<Source, Interface> = {
   timelock: timelockInterface,
 };
 
-/** Decodes a log with its source's interface (null for an unknown event). */
-export function decodeLog(source: Source, log: Pick<Log, "topics" | "data">): LogDescription | null {
+const byTopic = new Map<Source, Map<string, EventFragment>>();
+
+/** topic0 -> event, per source (ethers' parseLog hashes every event signature on each call). */
+function eventsOf(source: Source): Map<string, EventFragment> {
+  let m = byTopic.get(source);
+  if (m === undefined) {
+    m = new Map();
+    INTERFACES[source].forEachEvent((e) => m!.set(e.topicHash, e));
+    byTopic.set(source, m);
+  }
+  return m;
+}
+
+/** Decodes a log with its source's interface (null for an unknown or undecodable event). */
+export function decodeLog(
+  source: Source,
+  log: Pick<Log, "topics" | "data">,
+): { name: string; fragment: EventFragment; args: Result } | null {
+  const fragment = log.topics[0] === undefined ? undefined : eventsOf(source).get(log.topics[0]);
+  if (fragment === undefined) return null;
   try {
-    return INTERFACES[source].parseLog({ topics: [...log.topics], data: log.data });
+    return {
+      name: fragment.name,
+      fragment,
+      args: INTERFACES[source].decodeEventLog(fragment, log.data, log.topics),
+    };
   } catch {
     return null;
   }

@@ -5,8 +5,8 @@
  * hash is compared with the chain's; on a mismatch it walks back through the stored block hashes to the
  * last block that still matches and rolls everything above it back (ExplorerDb.rollbackTo).
  */
-import { getAddress, type Log, type LogDescription, type Provider, type Result } from "ethers";
-import { createdRequestsIn } from "../sdk/requests.js";
+import { getAddress, type EventFragment, type Log, type Provider, type Result } from "ethers";
+import { decodeCreatedPayload, type CreatedRequest } from "../sdk/requests.js";
 import { decodeLog, type Source } from "./abis.js";
 import type { ExplorerAddresses } from "./config.js";
 import type { EventRow, ExplorerDb } from "./db.js";
@@ -31,7 +31,7 @@ export interface PollResult {
 }
 
 /** JSON-safe copy of decoded arguments: uint256 as decimal strings, structs as objects. */
-export function plainArgs(desc: LogDescription): Record<string, unknown> {
+export function plainArgs(desc: { fragment: EventFragment; args: Result }): Record<string, unknown> {
   const conv = (v: unknown): unknown => {
     if (typeof v === "bigint") return v.toString();
     if (v !== null && typeof v === "object" && "toObject" in v) {
@@ -56,6 +56,16 @@ export function plainArgs(desc: LogDescription): Record<string, unknown> {
   return out;
 }
 
+/** RequestCreated's arguments without re-walking the packed payload (stored as hex). */
+function plainCreated(args: Result): Record<string, unknown> {
+  return {
+    requestId: String(args[0]),
+    requester: String(args[1]),
+    modelHash: String(args[2]),
+    packed: String(args[3]),
+  };
+}
+
 export class Indexer {
   readonly #o: IndexerOptions;
   readonly #sources: Map<string, Source>;
@@ -71,7 +81,7 @@ export class Indexer {
       [a.refereeCourt, "court"],
       [a.timelock, "timelock"],
     ];
-    this.#sources = new Map(pairs.filter(([x]) => x !== undefined).map(([x, s]) => [getAddress(x!), s]));
+    this.#sources = new Map(pairs.filter(([x]) => x !== undefined).map(([x, s]) => [x!.toLowerCase(), s]));
   }
 
   /** One poll: reorg check, then every window up to head − confirmations. */
@@ -114,10 +124,8 @@ export class Indexer {
     for (const l of logs)
       if (l.blockHash.toLowerCase() !== blocks.get(l.blockNumber)?.hash.toLowerCase())
         throw new ExplorerError("RPC", `block ${l.blockNumber} changed while indexing`, 502);
-    const rows = this.#rows(logs, blocks);
-    const created = createdRequestsIn(
-      logs.filter((l) => this.#sources.get(getAddress(l.address)) === "coordinator"),
-    );
+    const created: CreatedRequest[] = [];
+    const rows = this.#rows(logs, blocks, created);
     db.transaction(() => {
       for (const c of created) {
         db.putRequest({
@@ -144,17 +152,41 @@ export class Indexer {
     return rows.length;
   }
 
-  #rows(logs: readonly Log[], blocks: Map<number, { hash: string; time: number }>): EventRow[] {
+  /** Decodes `logs` into rows; the requests they create are appended to `created`. */
+  #rows(
+    logs: readonly Log[],
+    blocks: Map<number, { hash: string; time: number }>,
+    created: CreatedRequest[],
+  ): EventRow[] {
     const rows: EventRow[] = [];
     // Staking events carry no request id: they belong to the request of the closest earlier log of their tx.
     const lastIdOfTx = new Map<string, string>();
     const sorted = [...logs].sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
     for (const log of sorted) {
-      const source = this.#sources.get(getAddress(log.address));
+      const source = this.#sources.get(log.address.toLowerCase());
       if (source === undefined) continue;
       const desc = decodeLog(source, log);
       if (desc === null) continue;
-      const args = plainArgs(desc);
+      if (source === "coordinator" && desc.name === "RequestCreated") {
+        try {
+          const payload = decodeCreatedPayload(
+            String(desc.args[1]),
+            String(desc.args[2]),
+            String(desc.args[3]),
+          );
+          created.push({
+            requestId: BigInt(desc.args[0] as bigint),
+            ...payload,
+            blockNumber: log.blockNumber,
+            blockHash: log.blockHash,
+            transactionHash: log.transactionHash,
+            logIndex: log.index,
+          });
+        } catch {
+          continue; // a malformed payload is no request (as the SDK's createdRequestsIn)
+        }
+      }
+      const args = desc.name === "RequestCreated" ? plainCreated(desc.args) : plainArgs(desc);
       const tx = log.transactionHash.toLowerCase();
       let requestId: string | null = null;
       if (source === "coordinator" && typeof args.requestId === "string") requestId = args.requestId;
