@@ -5,7 +5,7 @@
  * hash is compared with the chain's; on a mismatch it walks back through the stored block hashes to the
  * last block that still matches and rolls everything above it back (ExplorerDb.rollbackTo).
  */
-import { getAddress, type EventFragment, type Log, type Provider, type Result } from "ethers";
+import { type EventFragment, type Log, type Provider, type Result } from "ethers";
 import { decodeCreatedPayload, type CreatedRequest } from "../sdk/requests.js";
 import { decodeLog, type Source } from "./abis.js";
 import type { ExplorerAddresses } from "./config.js";
