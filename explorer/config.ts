@@ -64,9 +64,15 @@ export async function loadConfig(
   const rpcUrl = env.VERDICT_RPC_URL ?? "http://127.0.0.1:8545";
   let chainId: bigint;
   try {
-    const probe = new JsonRpcProvider(rpcUrl, undefined, { staticNetwork: true });
-    chainId = BigInt((await probe.send("eth_chainId", [])) as string);
-    probe.destroy();
+    const res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json()) as { result?: unknown };
+    if (typeof body.result !== "string") throw new Error("no eth_chainId result");
+    chainId = BigInt(body.result);
   } catch (err) {
     throw new ExplorerError("RPC", `Cannot reach the RPC endpoint ${rpcUrl}`, 502, err);
   }
