@@ -36,6 +36,7 @@ export const BENCHES: readonly Bench[] = [
   { name: "relayer", optional: true },
   { name: "faults", optional: true },
   { name: "rpcLimits" },
+  { name: "explorer" },
 ];
 
 export class BenchError extends Error {

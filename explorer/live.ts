@@ -1,0 +1,400 @@
+/**
+ * What the pages read live from the chain (state, not events): operators and their stake, models, every
+ * privileged role. Reads go through the SDK where it has them (sdk/stats.ts); results are cached for a
+ * short time so a page stays fast however many requests are indexed.
+ */
+import { Contract, getAddress, type Provider, type Result } from "ethers";
+import { networkStats, type NetworkStats } from "../sdk/stats.js";
+import {
+  coordinatorInterface,
+  courtInterface,
+  disputesInterface,
+  registryInterface,
+  stakingInterface,
+  timelockInterface,
+  fn,
+} from "./abis.js";
+import type { ExplorerAddresses } from "./config.js";
+
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+export interface OperatorDetail {
+  operator: string;
+  status: string;
+  signer: string;
+  commissionBps: number;
+  pendingCommissionBps: number;
+  commissionReadyAt: number;
+  jailed: boolean;
+  jailedUntil: number;
+  pool: bigint;
+  selfStake: bigint;
+  delegated: bigint;
+  openDisputes: number;
+  metadataURI: string;
+  effectiveWeight: bigint;
+  record: { served: number; disputed: number; lost: number; missed: number; accruedFees: bigint };
+}
+
+export interface ModelDetail {
+  hash: string;
+  owner: string;
+  referee: string;
+  refereeAdmitted: string | undefined;
+  modelCardHash: string;
+  ioSchema: string;
+  uris: string[];
+  feePerInference: bigint;
+  disputeWindow: number;
+  tolerance: bigint;
+  royaltyBps: number;
+  defaultRedundancy: number;
+  outputScale: number;
+  active: boolean;
+  royaltiesAccrued: bigint;
+}
+
+export interface PowerRole {
+  contract: string;
+  address: string;
+  role: string;
+  holders: string[];
+  /** What stands between the role's decision and its effect. */
+  delay: string;
+  /** What the role may do and within which bounds. */
+  bounds: string;
+}
+
+const STATUS = ["None", "Active", "Deactivated", "Exited"];
+
+export class LiveChain {
+  readonly #cache = new Map<string, { at: number; value: unknown }>();
+
+  constructor(
+    readonly provider: Provider,
+    readonly addresses: ExplorerAddresses,
+    readonly ttlMs = 3_000,
+  ) {}
+
+  async #cached<T>(key: string, load: () => Promise<T>): Promise<T> {
+    const hit = this.#cache.get(key);
+    if (hit !== undefined && Date.now() - hit.at < this.ttlMs) return hit.value as T;
+    const value = await load();
+    this.#cache.set(key, { at: Date.now(), value });
+    if (this.#cache.size > 1_000) this.#cache.clear();
+    return value;
+  }
+
+  #c(address: string, iface: typeof stakingInterface): Contract {
+    return new Contract(address, iface, this.provider);
+  }
+
+  network(): Promise<NetworkStats> {
+    return this.#cached("network", () => networkStats(this.provider, this.addresses));
+  }
+
+  operator(address: string): Promise<OperatorDetail | undefined> {
+    return this.#cached(`op:${address.toLowerCase()}`, async () => {
+      const staking = this.#c(this.addresses.staking, stakingInterface);
+      const coord = this.#c(this.addresses.coordinator, coordinatorInterface);
+      const [info, self, eff, rec] = (await Promise.all([
+        fn(staking, "getOperator", address),
+        fn(staking, "assetsOf", address, address),
+        fn(staking, "effectiveWeight", address),
+        fn(coord, "operatorRecord", address),
+      ])) as [Result, bigint, bigint, Result];
+      if (Number(info.status) === 0) return undefined;
+      const pool = BigInt(info.assets as bigint);
+      return {
+        operator: getAddress(address),
+        status: STATUS[Number(info.status)] ?? String(info.status),
+        signer: String(info.signer),
+        commissionBps: Number(info.commissionBps),
+        pendingCommissionBps: Number(info.pendingCommissionBps),
+        commissionReadyAt: Number(info.commissionReadyAt),
+        jailed: Boolean(info.jailed),
+        jailedUntil: Number(info.jailedUntil),
+        pool,
+        selfStake: self,
+        delegated: pool > self ? pool - self : 0n,
+        openDisputes: Number(info.openDisputes),
+        metadataURI: String(info.metadataURI),
+        effectiveWeight: eff,
+        record: {
+          served: Number(rec.served),
+          disputed: Number(rec.disputed),
+          lost: Number(rec.lost),
+          missed: Number(rec.missed),
+          accruedFees: BigInt(rec.accruedFees as bigint),
+        },
+      };
+    });
+  }
+
+  model(hash: string): Promise<ModelDetail | undefined> {
+    return this.#cached(`model:${hash.toLowerCase()}`, async () => {
+      const registry = this.#c(this.addresses.registry, registryInterface);
+      let m: Result;
+      try {
+        m = (await fn(registry, "getModel", hash)) as Result;
+      } catch {
+        return undefined;
+      }
+      if (String(m.owner) === ZERO) return undefined;
+      const terms = m.terms as Result;
+      let admitted: string | undefined;
+      if (this.addresses.refereeCourt) {
+        try {
+          const a = String(
+            await fn(this.#c(this.addresses.refereeCourt, courtInterface), "admittedReferee", hash),
+          );
+          admitted = a === ZERO ? undefined : a;
+        } catch {
+          admitted = undefined;
+        }
+      }
+      const royalties = (await fn(
+        this.#c(this.addresses.coordinator, coordinatorInterface),
+        "royaltiesOf",
+        hash,
+      )) as bigint;
+      return {
+        hash,
+        owner: String(m.owner),
+        referee: String(m.referee),
+        refereeAdmitted: admitted,
+        modelCardHash: String(m.modelCardHash),
+        ioSchema: String(m.ioSchema),
+        uris: [...(m.uris as string[])].map(String),
+        feePerInference: BigInt(terms.feePerInference as bigint),
+        disputeWindow: Number(terms.disputeWindow),
+        tolerance: BigInt(terms.tolerance as bigint),
+        royaltyBps: Number(terms.royaltyBps),
+        defaultRedundancy: Number(terms.defaultRedundancy),
+        outputScale: Number(terms.outputScale),
+        active: Boolean(terms.active),
+        royaltiesAccrued: royalties,
+      };
+    });
+  }
+
+  /** The registry's models (modelCount/modelAt). */
+  modelHashes(): Promise<string[]> {
+    return this.#cached("models", async () => {
+      const registry = this.#c(this.addresses.registry, registryInterface);
+      const n = Number(await fn(registry, "modelCount"));
+      return Promise.all(Array.from({ length: n }, async (_, i) => String(await fn(registry, "modelAt", i))));
+    });
+  }
+
+  /**
+   * Every privileged role, its holder(s), the delay before it acts and its bounds, read from the chain.
+   * `granted(source)` gives the AccessControl holders the indexer saw granted (confirmed here with hasRole).
+   */
+  power(granted: (source: string) => Map<string, Set<string>>): Promise<PowerRole[]> {
+    return this.#cached("power", async () => {
+      const a = this.addresses;
+      const out: PowerRole[] = [];
+      const coord = this.#c(a.coordinator, coordinatorInterface);
+      const staking = this.#c(a.staking, stakingInterface);
+      const registry = this.#c(a.registry, registryInterface);
+      const governance = String(await fn(coord, "governance"));
+      const timelockAddress = a.timelock ?? governance;
+      const timelock = this.#c(timelockAddress, timelockInterface);
+      let delay = "none (not a timelock)";
+      let minDelay = 0n;
+      try {
+        minDelay = (await fn(timelock, "getMinDelay")) as bigint;
+        delay = `${minDelay} s timelock (TimelockController.getMinDelay)`;
+      } catch {
+        /* governance is not a timelock */
+      }
+      const via = (holder: string): string =>
+        holder.toLowerCase() === timelockAddress.toLowerCase() ? delay : "none: acts at once";
+      const confirmed = async (c: Contract, source: string, role: string): Promise<string[]> => {
+        const seen = [...(granted(source).get(role) ?? new Set<string>())];
+        const ok = await Promise.all(
+          seen.map(async (h) => (((await fn(c, "hasRole", role, h)) as boolean) ? h : undefined)),
+        );
+        return ok.filter((x): x is string => x !== undefined);
+      };
+      if (minDelay > 0n || a.timelock) {
+        for (const [name, label, bounds] of [
+          [
+            "PROPOSER_ROLE",
+            "proposer",
+            "schedules any call of governance; it runs only after the delay, and anyone sees it queued (CallScheduled)",
+          ],
+          [
+            "EXECUTOR_ROLE",
+            "executor",
+            "runs a scheduled call once its delay has passed (0x0 holder: anyone may)",
+          ],
+          ["CANCELLER_ROLE", "canceller", "cancels a scheduled call before it runs"],
+          [
+            "DEFAULT_ADMIN_ROLE",
+            "admin",
+            "grants and revokes the timelock's roles (none held: only the timelock itself, through its own delay)",
+          ],
+        ] as const) {
+          const role = (await fn(timelock, name)) as string;
+          out.push({
+            contract: "TimelockController (governance)",
+            address: timelockAddress,
+            role: label,
+            holders: await confirmed(timelock, "timelock", role),
+            delay: name === "PROPOSER_ROLE" ? delay : name === "EXECUTOR_ROLE" ? "after the delay" : "none",
+            bounds,
+          });
+        }
+      }
+      const [params, live, callbackPrice] = await Promise.all([
+        fn(coord, "params") as Promise<Result>,
+        Promise.all([
+          fn(coord, "MAX_TREASURY_BPS"),
+          fn(coord, "MAX_CALLBACK_GAS_CAP"),
+          fn(coord, "MAX_MISS_PENALTY_BPS"),
+          fn(coord, "MAX_REDUNDANCY"),
+        ]) as Promise<bigint[]>,
+        Promise.resolve(undefined),
+      ]);
+      void callbackPrice;
+      out.push({
+        contract: "Coordinator",
+        address: a.coordinator,
+        role: "governance",
+        holders: [governance],
+        delay: via(governance),
+        bounds:
+          `sets fee parameters and liveness rules within fixed bounds: treasury cut ${params.treasuryBps} bps (max ${live[0]}), ` +
+          `callback gas cap ${params.callbackGasCap} (max ${live[1]}), miss penalty ${params.missPenaltyBps} bps (max ${live[2]}), ` +
+          `redundancy at most ${live[3]}; sets the treasury; cannot move escrowed fees or stake`,
+      });
+      out.push({
+        contract: "Coordinator",
+        address: a.coordinator,
+        role: "treasury",
+        holders: [String(await fn(coord, "treasury"))],
+        delay: "n/a",
+        bounds: `receives the treasury cut (${params.treasuryBps} bps of each fee); no other power`,
+      });
+      const [adminRole, paramsRole] = (await Promise.all([
+        fn(staking, "DEFAULT_ADMIN_ROLE"),
+        fn(staking, "PARAMS_ROLE"),
+      ])) as string[];
+      const [
+        unbonding,
+        exitDelay,
+        signerDelay,
+        commissionDelay,
+        slashWindow,
+        maxCommission,
+        slashCap,
+        weightCap,
+      ] = (await Promise.all([
+        fn(staking, "unbondingPeriod"),
+        fn(staking, "exitDelay"),
+        fn(staking, "signerRotationDelay"),
+        fn(staking, "commissionDelay"),
+        fn(staking, "slashWindow"),
+        fn(staking, "maxCommissionBps"),
+        fn(staking, "slashCapBps"),
+        fn(staking, "weightCapBps"),
+      ])) as bigint[];
+      for (const [role, label, bounds] of [
+        [
+          adminRole!,
+          "admin (DEFAULT_ADMIN_ROLE)",
+          "grants and revokes staking roles; fixed the slashers and the fee source once, at deployment",
+        ],
+        [
+          paramsRole!,
+          "parameter setter (PARAMS_ROLE)",
+          `unbonding ${unbonding} s (≤ 90 days, ≥ exit and activation delays), exit delay ${exitDelay} s (1 h … unbonding), ` +
+            `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
+            `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
+        ],
+      ] as const) {
+        const holders = await confirmed(staking, "staking", role);
+        out.push({
+          contract: "Staking",
+          address: a.staking,
+          role: label,
+          holders,
+          delay: holders.length > 0 ? holders.map(via).join("; ") : "nobody holds it",
+          bounds,
+        });
+      }
+      const [reqSlasher, disSlasher, feeSource] = (await Promise.all([
+        fn(staking, "requestSlasher"),
+        fn(staking, "disputeSlasher"),
+        fn(staking, "feeSource"),
+      ])) as string[];
+      out.push({
+        contract: "Staking",
+        address: a.staking,
+        role: "slashers (fixed at deployment)",
+        holders: [reqSlasher!, disSlasher!],
+        delay: "code, not a key: the coordinator (missed answers) and the dispute contract (lost disputes)",
+        bounds: `slash at most ${slashCap} bps of a pool per ${slashWindow} s window; no role can add or replace a slasher`,
+      });
+      out.push({
+        contract: "Staking",
+        address: a.staking,
+        role: "fee source (fixed at deployment)",
+        holders: [feeSource!],
+        delay: "code, not a key",
+        bounds: "credits request fees to operator pools",
+      });
+      if (a.disputes) {
+        const d = this.#c(a.disputes, disputesInterface);
+        const [dg, arbiter, p] = (await Promise.all([
+          fn(d, "governance"),
+          fn(d, "arbiter"),
+          fn(d, "parameters"),
+        ])) as [string, string, Result];
+        out.push({
+          contract: "Disputes",
+          address: a.disputes,
+          role: "governance",
+          holders: [dg],
+          delay: via(dg),
+          bounds:
+            `sets dispute parameters (min bond ${p.minBond}, slash ${p.slashBps} bps, jury size ${p.jurySize}, ` +
+            `rounds ${p.maxRounds}, jail ${p.jailDuration} s) within DisputeMath's bounds; names the arbiter`,
+        });
+        out.push({
+          contract: "Disputes",
+          address: a.disputes,
+          role: "arbiter (last resort)",
+          holders: [arbiter],
+          delay: `${via(arbiter)}; decides only after ${p.maxRounds} committee rounds without a majority, within ${p.arbiterTimeout} s or the dispute settles without a verdict`,
+          bounds:
+            "picks the right outcome of a dispute that reached it; every decision is an event (ArbiterDecided)",
+        });
+      }
+      if (a.refereeCourt) {
+        const court = this.#c(a.refereeCourt, courtInterface);
+        const cg = String(await fn(court, "governance"));
+        out.push({
+          contract: "RefereeCourt",
+          address: a.refereeCourt,
+          role: "governance",
+          holders: [cg],
+          delay: via(cg),
+          bounds:
+            "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
+        });
+      }
+      out.push({
+        contract: "ModelRegistry",
+        address: a.registry,
+        role: "model owners",
+        holders: [`${(await fn(registry, "modelCount")) as bigint} model owner(s): see each model`],
+        delay: "fee increases wait FEE_INCREASE_DELAY; decreases apply at once",
+        bounds: `royalty ≤ ${(await fn(registry, "MAX_ROYALTY_BPS")) as bigint} bps, dispute window ${(await fn(registry, "MIN_DISPUTE_WINDOW")) as bigint}…${(await fn(registry, "MAX_DISPUTE_WINDOW")) as bigint} s; a model's hash never changes`,
+      });
+      return out;
+    });
+  }
+}
