@@ -11,6 +11,7 @@ export const abi = [
       { internalType: "contract AgreementChecker", name: "agreementChecker_", type: "address" },
       { internalType: "address", name: "governance_", type: "address" },
       { internalType: "address", name: "treasury_", type: "address" },
+      { internalType: "contract IRandomnessSource", name: "randomness_", type: "address" },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
@@ -30,6 +31,14 @@ export const abi = [
       { internalType: "uint64", name: "deadline", type: "uint64" },
     ],
     name: "AnswerAfterDeadline",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "requestId", type: "uint256" },
+      { internalType: "uint64", name: "deadline", type: "uint64" },
+    ],
+    name: "AssignmentTooLate",
     type: "error",
   },
   {
@@ -193,6 +202,11 @@ export const abi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "uint256", name: "ticket", type: "uint256" }],
+    name: "RandomnessNotReady",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint8", name: "redundancy", type: "uint8" },
       { internalType: "uint8", name: "max", type: "uint8" },
@@ -200,7 +214,7 @@ export const abi = [
     name: "RedundancyOutOfBounds",
     type: "error",
   },
-  { inputs: [], name: "Reentrancy", type: "error" },
+  { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "requestId", type: "uint256" }],
     name: "ReferenceMismatch",
@@ -209,6 +223,14 @@ export const abi = [
   {
     inputs: [{ internalType: "uint256", name: "requestId", type: "uint256" }],
     name: "RequestMismatch",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "bits", type: "uint8" },
+      { internalType: "uint256", name: "value", type: "uint256" },
+    ],
+    name: "SafeCastOverflowedUintDowncast",
     type: "error",
   },
   {
@@ -222,6 +244,11 @@ export const abi = [
     type: "error",
   },
   { inputs: [{ internalType: "string", name: "str", type: "string" }], name: "StringTooLong", type: "error" },
+  {
+    inputs: [{ internalType: "uint256", name: "ticket", type: "uint256" }],
+    name: "TicketOutOfRange",
+    type: "error",
+  },
   {
     inputs: [{ internalType: "uint256", name: "requestId", type: "uint256" }],
     name: "UnknownRequest",
@@ -251,6 +278,7 @@ export const abi = [
     name: "WrongStatus",
     type: "error",
   },
+  { inputs: [], name: "ZeroAddress", type: "error" },
   { inputs: [], name: "ZeroAmount", type: "error" },
   {
     anonymous: false,
@@ -324,6 +352,17 @@ export const abi = [
       { indexed: false, internalType: "uint256", name: "strikes", type: "uint256" },
     ],
     name: "ModelStruck",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "uint256", name: "requestId", type: "uint256" },
+      { indexed: false, internalType: "address[]", name: "operators", type: "address[]" },
+      { indexed: false, internalType: "uint256", name: "ticket", type: "uint256" },
+      { indexed: false, internalType: "bytes32", name: "seed", type: "bytes32" },
+    ],
+    name: "OperatorsAssigned",
     type: "event",
   },
   {
@@ -421,6 +460,15 @@ export const abi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "uint256", name: "requestId", type: "uint256" },
+      { indexed: false, internalType: "uint256", name: "ticket", type: "uint256" },
+    ],
+    name: "TicketRenewed",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "address", name: "account", type: "address" },
       { indexed: true, internalType: "address", name: "to", type: "address" },
       { indexed: false, internalType: "uint256", name: "amount", type: "uint256" },
@@ -432,6 +480,13 @@ export const abi = [
     inputs: [],
     name: "ATTESTATION_TYPEHASH",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "DEFAULT_MAX_OUTPUT",
+    outputs: [{ internalType: "uint32", name: "", type: "uint32" }],
     stateMutability: "view",
     type: "function",
   },
@@ -465,6 +520,13 @@ export const abi = [
   },
   {
     inputs: [],
+    name: "MAX_COMPARED_BYTES",
+    outputs: [{ internalType: "uint32", name: "", type: "uint32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "MAX_INLINE_INPUT",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -486,8 +548,8 @@ export const abi = [
   },
   {
     inputs: [],
-    name: "MAX_OUTPUT",
-    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    name: "MAX_OUTPUT_LIMIT",
+    outputs: [{ internalType: "uint32", name: "", type: "uint32" }],
     stateMutability: "view",
     type: "function",
   },
@@ -514,6 +576,13 @@ export const abi = [
   },
   {
     inputs: [],
+    name: "MIN_OUTPUT_LIMIT",
+    outputs: [{ internalType: "uint32", name: "", type: "uint32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "agreementChecker",
     outputs: [{ internalType: "contract AgreementChecker", name: "", type: "address" }],
     stateMutability: "view",
@@ -527,6 +596,66 @@ export const abi = [
     name: "answerOf",
     outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256", name: "requestId", type: "uint256" },
+      {
+        components: [
+          { internalType: "address", name: "requester", type: "address" },
+          { internalType: "address", name: "callback", type: "address" },
+          { internalType: "bytes32", name: "modelHash", type: "bytes32" },
+          { internalType: "bytes32", name: "inputHash", type: "bytes32" },
+          { internalType: "uint96", name: "feePerOperator", type: "uint96" },
+          { internalType: "uint64", name: "deadline", type: "uint64" },
+          { internalType: "uint64", name: "tolerance", type: "uint64" },
+          { internalType: "uint32", name: "disputeWindow", type: "uint32" },
+          { internalType: "uint32", name: "callbackGasLimit", type: "uint32" },
+          { internalType: "uint16", name: "royaltyBps", type: "uint16" },
+          { internalType: "uint16", name: "treasuryBps", type: "uint16" },
+          { internalType: "uint8", name: "redundancy", type: "uint8" },
+          { internalType: "enum ICoordinator.Finality", name: "finality", type: "uint8" },
+          { internalType: "address[]", name: "operators", type: "address[]" },
+        ],
+        internalType: "struct ICoordinator.Request",
+        name: "req",
+        type: "tuple",
+      },
+    ],
+    name: "assign",
+    outputs: [{ internalType: "bool", name: "", type: "bool" }],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [
+      { internalType: "uint256[]", name: "", type: "uint256[]" },
+      {
+        components: [
+          { internalType: "address", name: "requester", type: "address" },
+          { internalType: "address", name: "callback", type: "address" },
+          { internalType: "bytes32", name: "modelHash", type: "bytes32" },
+          { internalType: "bytes32", name: "inputHash", type: "bytes32" },
+          { internalType: "uint96", name: "feePerOperator", type: "uint96" },
+          { internalType: "uint64", name: "deadline", type: "uint64" },
+          { internalType: "uint64", name: "tolerance", type: "uint64" },
+          { internalType: "uint32", name: "disputeWindow", type: "uint32" },
+          { internalType: "uint32", name: "callbackGasLimit", type: "uint32" },
+          { internalType: "uint16", name: "royaltyBps", type: "uint16" },
+          { internalType: "uint16", name: "treasuryBps", type: "uint16" },
+          { internalType: "uint8", name: "redundancy", type: "uint8" },
+          { internalType: "enum ICoordinator.Finality", name: "finality", type: "uint8" },
+          { internalType: "address[]", name: "operators", type: "address[]" },
+        ],
+        internalType: "struct ICoordinator.Request[]",
+        name: "",
+        type: "tuple[]",
+      },
+    ],
+    name: "assignBatch",
+    outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -782,6 +911,13 @@ export const abi = [
   },
   {
     inputs: [],
+    name: "maxOutput",
+    outputs: [{ internalType: "uint32", name: "", type: "uint32" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "nextRequestId",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -837,6 +973,13 @@ export const abi = [
       { internalType: "uint16", name: "minAnswerTime", type: "uint16" },
       { internalType: "uint32", name: "callbackGasPrice", type: "uint32" },
     ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "randomness",
+    outputs: [{ internalType: "contract IRandomnessSource", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -993,6 +1136,13 @@ export const abi = [
       { internalType: "uint8", name: "", type: "uint8" },
     ],
     name: "setLiveness",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "uint32", name: "", type: "uint32" }],
+    name: "setMaxOutput",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

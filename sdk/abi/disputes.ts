@@ -82,7 +82,14 @@ export const abi = [
     name: "InputMismatch",
     type: "error",
   },
-  { inputs: [], name: "InvalidParameters", type: "error" },
+  {
+    inputs: [
+      { internalType: "bytes32", name: "name", type: "bytes32" },
+      { internalType: "uint256", name: "value", type: "uint256" },
+    ],
+    name: "InvalidParameter",
+    type: "error",
+  },
   {
     inputs: [{ internalType: "uint256", name: "disputeId", type: "uint256" }],
     name: "MajorityMismatch",
@@ -153,7 +160,7 @@ export const abi = [
     name: "OutputCountMismatch",
     type: "error",
   },
-  { inputs: [], name: "Reentrancy", type: "error" },
+  { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "disputeId", type: "uint256" }],
     name: "RefereeFailed",

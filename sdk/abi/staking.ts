@@ -81,6 +81,11 @@ export const abi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "NotGovernance",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "address", name: "operator", type: "address" }],
     name: "NotJailed",
     type: "error",

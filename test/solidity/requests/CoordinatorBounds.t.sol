@@ -142,7 +142,11 @@ contract CoordinatorBoundsTest is Test {
         r.treasuryBps = treasuryBps;
         r.redundancy = 2;
         r.finality = ICoordinator.Finality.Fast;
-        assertEq(bytes32(coordinator.requestState(id).commitment), bytes32(coordinator.commitmentOf(r)), "requested");
+        assertEq(
+            bytes32(coordinator.requestState(id).commitment),
+            bytes32(coordinator.commitmentOf(r)),
+            "requested"
+        );
         // The draw: one block later, from the ticket's value and the request id only. The operators are read from
         // OperatorsAssigned (what relayers do), and checked against the draw anyone recomputes from its seed. The
         // ticket (the request's block) is read back from the state: under viaIR a test's `block.number` may be
@@ -155,14 +159,19 @@ contract CoordinatorBoundsTest is Test {
         assertEq(usedTicket, ticket, "ticket");
         _sameOperators(staking.selectOperators(uint256(seed), 2, new address[](0)), drawn);
         r.operators = drawn;
-        assertEq(bytes32(coordinator.requestState(id).commitment), bytes32(coordinator.commitmentOf(r)), "commitment");
+        assertEq(
+            bytes32(coordinator.requestState(id).commitment),
+            bytes32(coordinator.commitmentOf(r)),
+            "commitment"
+        );
     }
 
     /// @dev The OperatorsAssigned of `id` among the logs recorded since `vm.recordLogs()`.
     function _assignment(uint256 id) internal returns (address[] memory drawn, uint256 ticket, bytes32 seed) {
         Vm.Log[] memory logs = vm.getRecordedLogs();
         for (uint256 i; i < logs.length; ++i) {
-            if (logs[i].topics.length < 2 || logs[i].topics[0] != ICoordinator.OperatorsAssigned.selector) continue;
+            if (logs[i].topics.length < 2 || logs[i].topics[0] != ICoordinator.OperatorsAssigned.selector)
+                continue;
             if (uint256(logs[i].topics[1]) != id) continue;
             return abi.decode(logs[i].data, (address[], uint256, bytes32));
         }
@@ -177,13 +186,25 @@ contract CoordinatorBoundsTest is Test {
     function _answer(uint256 id, ICoordinator.Request memory r, uint8 index) internal {
         bytes memory output = abi.encodePacked(bytes5(0x56544e3100));
         bytes32 structHash = keccak256(
-            abi.encode(VerdictTypes.ATTESTATION_TYPEHASH, id, r.modelHash, r.inputHash, keccak256(output), uint8(0))
+            abi.encode(
+                VerdictTypes.ATTESTATION_TYPEHASH,
+                id,
+                r.modelHash,
+                r.inputHash,
+                keccak256(output),
+                uint8(0)
+            )
         );
         bytes32 digest = keccak256(abi.encodePacked("\x19\x01", coordinator.domainSeparator(), structHash));
         uint256 key;
         for (uint256 i; i < 3; ++i) if (ops[i] == r.operators[index]) key = keys[i];
         (uint8 v, bytes32 rr, bytes32 s) = vm.sign(key, digest);
-        coordinator.submitAnswer(id, r, ICoordinator.Answer(index, 0, output, abi.encodePacked(rr, s, v)), "");
+        coordinator.submitAnswer(
+            id,
+            r,
+            ICoordinator.Answer(index, 0, output, abi.encodePacked(rr, s, v)),
+            ""
+        );
     }
 
     function testFuzz_everyBoundKeepsExpireAndFinalizeWorking(Knobs memory k) public {
@@ -212,7 +233,11 @@ contract CoordinatorBoundsTest is Test {
         _answer(id, r, 1);
         vm.warp(block.timestamp + 61);
         coordinator.finalize(id, r, "");
-        assertEq(uint8(coordinator.requestState(id).status), uint8(ICoordinator.Status.Finalized), "finalized");
+        assertEq(
+            uint8(coordinator.requestState(id).status),
+            uint8(ICoordinator.Status.Finalized),
+            "finalized"
+        );
         assertEq(coordinator.balanceOf(REQUESTER), start - 4 ether, "paid");
     }
 }

@@ -60,11 +60,31 @@ contract GovernanceTest is Test {
 
     function test_constructorRefusesZeroGovernanceOrTreasury() public {
         AgreementChecker checker = new AgreementChecker();
-        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("governance"), 0));
-        new Coordinator(IERC20(address(token)), IStaking(address(1)), registry, checker, address(0), TREASURY, IRandomnessSource(address(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("governance"), 0)
+        );
+        new Coordinator(
+            IERC20(address(token)),
+            IStaking(address(1)),
+            registry,
+            checker,
+            address(0),
+            TREASURY,
+            IRandomnessSource(address(0))
+        );
         // A zero treasury is named as such (it was reported as "governance").
-        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("treasury"), 0));
-        new Coordinator(IERC20(address(token)), IStaking(address(1)), registry, checker, address(this), address(0), IRandomnessSource(address(0)));
+        vm.expectRevert(
+            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("treasury"), 0)
+        );
+        new Coordinator(
+            IERC20(address(token)),
+            IStaking(address(1)),
+            registry,
+            checker,
+            address(this),
+            address(0),
+            IRandomnessSource(address(0))
+        );
     }
 
     function test_strangersCannotGovern() public {

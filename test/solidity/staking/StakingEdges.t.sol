@@ -125,7 +125,11 @@ contract StakingEdgesTest is StakingBase {
         vm.expectRevert(IStaking.ZeroAmount.selector);
         staking.slash(OP1, 0, uint64(block.timestamp));
         vm.expectRevert(
-            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("jailUntil"), block.timestamp)
+            abi.encodeWithSelector(
+                IVerdictErrors.InvalidParameter.selector,
+                bytes32("jailUntil"),
+                block.timestamp
+            )
         );
         staking.jail(OP1, uint64(block.timestamp));
         Staking.OperatorInfo memory info = staking.getOperator(OP1);
