@@ -19,6 +19,7 @@ import {
   getBytes,
   hexlify,
   isAddress,
+  isError,
   keccak256,
 } from "ethers";
 import { coordinatorAbi, disputesAbi, modelRegistryAbi, opgTokenAbi, stakingAbi } from "./abi/index.js";
@@ -518,7 +519,11 @@ export class VerdictClient {
     const started = Date.now();
     const id = created.requestId;
     for (;;) {
-      const found = await this.findRequest(id);
+      // A provider's cached head may not show the request's own block yet: the request as created stands in.
+      const found = await this.findRequest(id).catch((e: unknown) => {
+        if (e instanceof VerdictError && e.code === "REQUEST_NOT_FOUND") return created;
+        throw e;
+      });
       if (found.assignment) return found;
       const status = Number((await this.coordinator.requestState(id)).status);
       if (status !== RequestStatus.Requested) {
@@ -539,7 +544,15 @@ export class VerdictClient {
         .catch(() => false);
       if (ready) {
         const gasLimit = 400_000n + 120_000n * found.request.redundancy;
-        const receipt = await this.send(coordinator.assignBatch([id], [found.request], { gasLimit }));
+        const sendAssign = (): Promise<ContractTransactionReceipt> =>
+          this.send(coordinator.assignBatch([id], [found.request], { gasLimit }));
+        const receipt = await sendAssign().catch(async (e: unknown) => {
+          // A provider's briefly cached transaction count (ethers de-duplicates identical calls) can repeat the
+          // nonce of the request just sent: wait past the cache, then send once more.
+          if (!isError(e, "NONCE_EXPIRED")) throw e;
+          await sleep(Math.max(pollMs, 300));
+          return sendAssign();
+        });
         const a = assignmentsIn(receipt.logs).find((x) => x.requestId === id);
         if (a) return withAssignment(found, a);
       }

@@ -310,6 +310,10 @@ describe("Penalties: cannot serve (15.3)", function () {
       struck.add(op);
     }
     expect((await p.registry.terms(p.modelHash)).active).to.equal(true);
+    // A served result forgets the lazy operator's last strike (whatever the draw left it at) before the
+    // distinct strikes begin.
+    const served = await makeRequest(p);
+    await post(p, served, await signedAnswer(p, served, 0, output([1n])));
     // Now distinct operators, until the third distinct strike.
     struck.clear();
     for (let i = 0; i < 80 && struck.size < 3; ++i) {
