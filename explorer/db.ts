@@ -5,7 +5,10 @@
  * - cursor: the last indexed block and its hash; blocks: recent block hashes (reorg detection) and times;
  * - events: every decoded event of the protocol's contracts, with the ids it concerns (request/dispute id,
  *   operator, model hash) and its arguments as JSON (uint256 as decimal strings);
- * - requests: one row per RequestCreated; assignments: one row per drawn operator.
+ * - requests: one row per RequestCreated, completed by its draw (OperatorsAssigned: seed, ticket, block, tx and
+ *   sender of `assign`); its ticket follows TicketRenewed; assignments: one row per drawn operator, at the
+ *   draw's block (a request waiting for its draw has none).
+ * The file is a cache of the chain: a file written by an older schema is emptied and indexed again.
  */
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -14,8 +17,12 @@ import { ExplorerError } from "./errors.js";
 
 export type Row = Record<string, SQLInputValue>;
 
+/** Bumped whenever a table changes: an older file's tables are dropped and the chain indexed again. */
+const SCHEMA_VERSION = "2";
+
+const META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;";
+
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS cursor (id INTEGER PRIMARY KEY CHECK (id = 0), block INTEGER NOT NULL, hash TEXT NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS blocks (number INTEGER PRIMARY KEY, hash TEXT NOT NULL, time INTEGER NOT NULL) STRICT;
 CREATE TABLE IF NOT EXISTS events (
@@ -31,12 +38,15 @@ CREATE INDEX IF NOT EXISTS events_model ON events (model_hash) WHERE model_hash 
 CREATE TABLE IF NOT EXISTS requests (
   request_id TEXT PRIMARY KEY, num INTEGER NOT NULL, block INTEGER NOT NULL, time INTEGER NOT NULL, tx TEXT NOT NULL,
   requester TEXT NOT NULL, model_hash TEXT NOT NULL, k INTEGER NOT NULL, fee_per_operator TEXT NOT NULL,
-  input_hash TEXT NOT NULL, seed TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'Assigned'
+  input_hash TEXT NOT NULL, created_ticket TEXT NOT NULL, ticket TEXT NOT NULL, seed TEXT NOT NULL DEFAULT '0',
+  assigned_block INTEGER, assigned_time INTEGER, assigned_tx TEXT, assigned_by TEXT,
+  status TEXT NOT NULL DEFAULT 'Requested'
 ) STRICT;
 CREATE INDEX IF NOT EXISTS requests_num ON requests (num);
 CREATE INDEX IF NOT EXISTS requests_model ON requests (model_hash);
 CREATE INDEX IF NOT EXISTS requests_time ON requests (time);
 CREATE INDEX IF NOT EXISTS requests_block ON requests (block);
+CREATE INDEX IF NOT EXISTS requests_assigned_block ON requests (assigned_block) WHERE assigned_block IS NOT NULL;
 CREATE TABLE IF NOT EXISTS assignments (
   request_id TEXT NOT NULL, idx INTEGER NOT NULL, operator TEXT NOT NULL, block INTEGER NOT NULL,
   PRIMARY KEY (request_id, idx)
@@ -46,6 +56,7 @@ CREATE INDEX IF NOT EXISTS assignments_block ON assignments (block);`;
 
 /** Status each coordinator event moves a request to (the request row's `status`, rebuilt on rollback). */
 export const STATUS_OF_EVENT: Readonly<Record<string, string>> = {
+  OperatorsAssigned: "Assigned",
   AnswersComplete: "Answered",
   AnswersDisagree: "Disputed",
   RequestDisputed: "Disputed",
@@ -80,8 +91,20 @@ export interface RequestRow {
   k: number;
   feePerOperator: string;
   inputHash: string;
-  seed: string;
+  /** The randomness ticket taken at creation. */
+  ticket: string;
+}
+
+/** A request's draw (OperatorsAssigned) and who sent the `assign` that made it. */
+export interface AssignmentRow {
+  requestId: string;
   operators: string[];
+  ticket: string;
+  seed: string;
+  block: number;
+  time: number;
+  tx: string;
+  by: string;
 }
 
 export class ExplorerDb {
@@ -97,6 +120,15 @@ export class ExplorerDb {
     if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const raw = new DatabaseSync(file);
     raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;");
+    raw.exec(META);
+    const version = raw.prepare("SELECT value FROM meta WHERE key = 'schema'").get() as Row | undefined;
+    if (version === undefined || String(version["value"]) !== SCHEMA_VERSION) {
+      raw.exec(
+        "DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS requests; DROP TABLE IF EXISTS assignments; " +
+          "DROP TABLE IF EXISTS blocks; DROP TABLE IF EXISTS cursor;",
+      );
+      raw.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)").run(SCHEMA_VERSION);
+    }
     raw.exec(SCHEMA);
     const db = new ExplorerDb(raw);
     const want = { chainId: binding.chainId.toString(), coordinator: binding.coordinator.toLowerCase() };
@@ -192,8 +224,8 @@ export class ExplorerDb {
 
   putRequest(r: RequestRow): void {
     this.#stmt(
-      "INSERT OR REPLACE INTO requests (request_id, num, block, time, tx, requester, model_hash, k, fee_per_operator, input_hash, seed) " +
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT OR REPLACE INTO requests (request_id, num, block, time, tx, requester, model_hash, k, fee_per_operator, input_hash, created_ticket, ticket) " +
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ).run(
       r.requestId,
       r.num,
@@ -205,12 +237,25 @@ export class ExplorerDb {
       r.k,
       r.feePerOperator,
       r.inputHash,
-      r.seed,
+      r.ticket,
+      r.ticket,
     );
+  }
+
+  /** Records a request's draw: its operators, seed and ticket, and the `assign` transaction that made it. */
+  putAssignment(a: AssignmentRow): void {
+    this.#stmt(
+      "UPDATE requests SET seed = ?, ticket = ?, assigned_block = ?, assigned_time = ?, assigned_tx = ?, assigned_by = ? WHERE request_id = ?",
+    ).run(a.seed, a.ticket, a.block, a.time, a.tx.toLowerCase(), a.by.toLowerCase(), a.requestId);
     const ins = this.#stmt(
       "INSERT OR REPLACE INTO assignments (request_id, idx, operator, block) VALUES (?, ?, ?, ?)",
     );
-    r.operators.forEach((op, i) => ins.run(r.requestId, i, op.toLowerCase(), r.block));
+    a.operators.forEach((op, i) => ins.run(a.requestId, i, op.toLowerCase(), a.block));
+  }
+
+  /** A stale ticket replaced (TicketRenewed). */
+  renewTicket(requestId: string, ticket: string): void {
+    this.#stmt("UPDATE requests SET ticket = ? WHERE request_id = ?").run(ticket, requestId);
   }
 
   /**
@@ -225,15 +270,30 @@ export class ExplorerDb {
       ).map((r) => String(r["request_id"]));
       for (const t of ["events", "requests", "assignments"])
         this.#stmt(`DELETE FROM ${t} WHERE block > ?`).run(block);
+      // Draws above the ancestor are undone: the request waits for its draw again.
+      this.#stmt(
+        "UPDATE requests SET seed = '0', assigned_block = NULL, assigned_time = NULL, assigned_tx = NULL, assigned_by = NULL WHERE assigned_block > ?",
+      ).run(block);
       this.#stmt("DELETE FROM blocks WHERE number > ?").run(block);
       const names = Object.keys(STATUS_OF_EVENT);
       const last = this.#stmt(
         `SELECT name FROM events WHERE request_id = ? AND source = 'coordinator' AND name IN (${names.map(() => "?").join(",")}) ORDER BY block DESC, log_index DESC LIMIT 1`,
       );
       const set = this.#stmt("UPDATE requests SET status = ? WHERE request_id = ?");
+      // The ticket: the last remaining renewal or draw's, else the one taken at creation.
+      const lastTicket = this.#stmt(
+        "SELECT args FROM events WHERE request_id = ? AND source = 'coordinator' AND name IN ('TicketRenewed', 'OperatorsAssigned') ORDER BY block DESC, log_index DESC LIMIT 1",
+      );
+      const setTicket = this.#stmt(
+        "UPDATE requests SET ticket = coalesce(?, created_ticket) WHERE request_id = ?",
+      );
       for (const id of touched) {
         const r = last.get(id, ...names) as Row | undefined;
-        set.run(r === undefined ? "Assigned" : (STATUS_OF_EVENT[String(r["name"])] ?? "Assigned"), id);
+        set.run(r === undefined ? "Requested" : (STATUS_OF_EVENT[String(r["name"])] ?? "Requested"), id);
+        const t = lastTicket.get(id) as Row | undefined;
+        const ticket =
+          t === undefined ? undefined : (JSON.parse(String(t["args"])) as { ticket?: unknown }).ticket;
+        setTicket.run(ticket === undefined ? null : String(ticket), id);
       }
       this.setCursor(block, hash);
     });

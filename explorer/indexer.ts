@@ -4,12 +4,17 @@
  * blocks, each window committed with the cursor in one transaction. Before each poll the cursor's stored
  * hash is compared with the chain's; on a mismatch it walks back through the stored block hashes to the
  * last block that still matches and rolls everything above it back (ExplorerDb.rollbackTo).
+ *
+ * A request is created with a randomness ticket and no operators (RequestCreated); its operators come with its
+ * draw (OperatorsAssigned, from anyone's `assign`/`assignBatch`), whose sender is read from the transaction;
+ * a stale ticket's renewal (TicketRenewed) replaces the request's ticket.
  */
 import { type EventFragment, type Log, type Provider, type Result } from "ethers";
+import { LogReader } from "../sdk/logs.js";
 import { decodeCreatedPayload, type CreatedRequest } from "../sdk/requests.js";
 import { decodeLog, type Source } from "./abis.js";
 import type { ExplorerAddresses } from "./config.js";
-import type { EventRow, ExplorerDb } from "./db.js";
+import type { AssignmentRow, EventRow, ExplorerDb } from "./db.js";
 import { ExplorerError } from "./errors.js";
 import { readLogs } from "./logs.js";
 
@@ -39,6 +44,8 @@ export function plainArgs(desc: { fragment: EventFragment; args: Result }): Reco
       let o: unknown;
       try {
         o = r.toObject(true);
+        // An array of unnamed items (address[]) stays an array, not {"0": …, "1": …}.
+        if (Object.keys(o as object).every((k) => /^\d+$/.test(k))) o = r.toArray(true);
       } catch {
         o = r.toArray(true);
       }
@@ -66,12 +73,20 @@ function plainCreated(args: Result): Record<string, unknown> {
   };
 }
 
+/** What a window's coordinator logs change in request rows after their creation, in log order. */
+type Update =
+  | { kind: "assigned"; row: Omit<AssignmentRow, "by">; tx: string }
+  | { kind: "renewed"; requestId: string; ticket: string };
+
 export class Indexer {
   readonly #o: IndexerOptions;
   readonly #sources: Map<string, Source>;
+  /** One reader for the endpoint: a range the RPC refused stays shrunk for later windows. */
+  readonly #reader: LogReader;
 
   constructor(options: IndexerOptions) {
     this.#o = options;
+    this.#reader = new LogReader({ maxRange: Math.max(1, options.maxRange) });
     const a = options.addresses;
     const pairs: [string | undefined, Source][] = [
       [a.coordinator, "coordinator"],
@@ -105,12 +120,11 @@ export class Indexer {
   /** Indexes [from, to] and moves the cursor to `to`, in one commit. Returns the events stored. */
   async #window(from: number, to: number): Promise<number> {
     const { provider, db } = this.#o;
-    const logs = await readLogs(provider, {
-      address: [...this.#sources.keys()],
-      fromBlock: from,
-      toBlock: to,
-      maxRange: this.#o.maxRange,
-    });
+    const logs = await readLogs(
+      provider,
+      { address: [...this.#sources.keys()], fromBlock: from, toBlock: to, maxRange: this.#o.maxRange },
+      this.#reader,
+    );
     const blockNums = [...new Set([...logs.map((l) => l.blockNumber), to])];
     const blocks = new Map<number, { hash: string; time: number }>();
     await Promise.all(
@@ -125,7 +139,17 @@ export class Indexer {
       if (l.blockHash.toLowerCase() !== blocks.get(l.blockNumber)?.hash.toLowerCase())
         throw new ExplorerError("RPC", `block ${l.blockNumber} changed while indexing`, 502);
     const created: CreatedRequest[] = [];
-    const rows = this.#rows(logs, blocks, created);
+    const updates: Update[] = [];
+    const rows = this.#rows(logs, blocks, created, updates);
+    // Who sent each `assign` (one read per transaction: an assignBatch draws many requests).
+    const senders = new Map<string, string>();
+    await Promise.all(
+      [...new Set(updates.flatMap((u) => (u.kind === "assigned" ? [u.tx] : [])))].map(async (h) => {
+        const tx = await provider.getTransaction(h);
+        if (tx === null) throw new ExplorerError("RPC", `transaction ${h} not available`, 502);
+        senders.set(h, tx.from.toLowerCase());
+      }),
+    );
     db.transaction(() => {
       for (const c of created) {
         db.putRequest({
@@ -139,10 +163,12 @@ export class Indexer {
           k: Number(c.request.redundancy),
           feePerOperator: c.request.feePerOperator.toString(),
           inputHash: c.request.inputHash.toLowerCase(),
-          seed: c.seed.toString(),
-          operators: c.request.operators,
+          ticket: c.ticket.toString(),
         });
       }
+      for (const u of updates)
+        if (u.kind === "renewed") db.renewTicket(u.requestId, u.ticket);
+        else db.putAssignment({ ...u.row, by: senders.get(u.tx) ?? "" });
       for (const r of rows) db.putEvent(r);
       for (const [n, b] of blocks) db.putBlock(n, b.hash, b.time);
       const last = blocks.get(to)!;
@@ -152,11 +178,15 @@ export class Indexer {
     return rows.length;
   }
 
-  /** Decodes `logs` into rows; the requests they create are appended to `created`. */
+  /**
+   * Decodes `logs` into rows; the requests they create are appended to `created`, their draws and ticket
+   * renewals to `updates`.
+   */
   #rows(
     logs: readonly Log[],
     blocks: Map<number, { hash: string; time: number }>,
     created: CreatedRequest[],
+    updates: Update[],
   ): EventRow[] {
     const rows: EventRow[] = [];
     // Staking events carry no request id: they belong to the request of the closest earlier log of their tx.
@@ -177,6 +207,7 @@ export class Indexer {
           created.push({
             requestId: BigInt(desc.args[0] as bigint),
             ...payload,
+            seed: 0n,
             blockNumber: log.blockNumber,
             blockHash: log.blockHash,
             transactionHash: log.transactionHash,
@@ -188,6 +219,22 @@ export class Indexer {
       }
       const args = desc.name === "RequestCreated" ? plainCreated(desc.args) : plainArgs(desc);
       const tx = log.transactionHash.toLowerCase();
+      if (source === "coordinator" && desc.name === "OperatorsAssigned") {
+        updates.push({
+          kind: "assigned",
+          tx,
+          row: {
+            requestId: String(args.requestId),
+            operators: Array.from(desc.args[1] as Iterable<unknown>, (o) => String(o).toLowerCase()),
+            ticket: String(args.ticket),
+            seed: String(args.seed).toLowerCase(),
+            block: log.blockNumber,
+            time: blocks.get(log.blockNumber)?.time ?? 0,
+            tx,
+          },
+        });
+      } else if (source === "coordinator" && desc.name === "TicketRenewed")
+        updates.push({ kind: "renewed", requestId: String(args.requestId), ticket: String(args.ticket) });
       let requestId: string | null = null;
       if (source === "coordinator" && typeof args.requestId === "string") requestId = args.requestId;
       else if (source === "disputes" && typeof args.disputeId === "string") requestId = args.disputeId;

@@ -1,6 +1,7 @@
 /** The HTML pages: one function per page, rendering the data of views.ts. */
 import { formatEther } from "ethers";
 import { Outcome } from "../sdk/eip712.js";
+import { describeAttestedReason, reasonInfo } from "../sdk/reasons.js";
 import type { Concentration } from "../sdk/stats.js";
 import { barChart } from "./charts.js";
 import { Html, account, addr, html, modelLink, opg, reqLink, short, when } from "./html.js";
@@ -265,27 +266,40 @@ export function requestPage(v: RequestView): Html {
       </tbody>
     </table>
     <h2>Draw</h2>
-    <p>
-      Randomness (seed) <span class="mono">0x${BigInt(s.seed).toString(16).padStart(64, "0")}</span> drew
-      ${s.k} operator(s), stake-weighted with capped weights:
-    </p>
-    <table>
-      <thead>
-        <tr>
-          <th>slot</th>
-          <th>operator</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${s.operators.map(
-          (o, i) =>
-            html`<tr>
-              <td>${i}</td>
-              <td>${addr(o)}${wrong(i) ? html` <span class="badge bad">wrong: slashed</span>` : ""}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>
+    ${
+      s.draw === undefined
+        ? html`<p class="muted" id="draw">
+            Waiting for its draw: ticket ${s.ticket} (the block whose hash will seed it). Anyone may call
+            <code>assign</code> once that block exists; until then no operator is assigned.
+          </p>`
+        : html`<p id="draw">
+              Drawn at block ${s.draw.block} (${when(s.draw.time)}) by
+              <span class="mono">${s.draw.by}</span> · tx <span class="mono">${s.draw.tx}</span>
+            </p>
+            <p>
+              Ticket ${s.draw.ticket} · seed <span class="mono">${seedHex(s.draw.seed)}</span> drew ${s.k}
+              operator(s), stake-weighted with capped weights:
+            </p>
+            <table>
+              <thead>
+                <tr>
+                  <th>slot</th>
+                  <th>operator</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${s.operators.map(
+                  (o, i) =>
+                    html`<tr>
+                      <td>${i}</td>
+                      <td>
+                        ${addr(o)}${wrong(i) ? html` <span class="badge bad">wrong: slashed</span>` : ""}
+                      </td>
+                    </tr>`,
+                )}
+              </tbody>
+            </table>`
+    }
     <h2>Answers</h2>
     ${
       t && t.answers.length > 0
@@ -306,7 +320,7 @@ export function requestPage(v: RequestView): Html {
                     <td>${a.index}</td>
                     <td>${addr(a.operator)}</td>
                     <td>
-                      ${OUTCOME[a.outcome] ?? a.outcome}${a.outcome === Outcome.RESULT ? html` <span class="muted">(${(a.output.length - 2) / 2} bytes)</span>` : ""}
+                      ${OUTCOME[a.outcome] ?? a.outcome}${a.outcome === Outcome.RESULT ? html` <span class="muted">(${(a.output.length - 2) / 2} bytes)</span>` : html` <span class="reason">${describeAttestedReason(a.outcome, a.outputHash) ?? ""}</span>`}
                     </td>
                     <td class="mono">${short(a.outputHash, 10)}</td>
                     <td>${sigCheck(a.index)}</td>
@@ -472,12 +486,30 @@ export function requestPage(v: RequestView): Html {
     </table>`;
 }
 
+/** A seed as 32-byte hex (the event's bytes32; older rows may hold a decimal). */
+function seedHex(seed: string): string {
+  return "0x" + BigInt(seed).toString(16).padStart(64, "0");
+}
+
+/** An answer's reason code (outcome ≠ RESULT) with its name, as sdk/reasons.ts names it. */
+function reasonText(args: Record<string, unknown>): string | undefined {
+  if (args.outcome === undefined || args.outputHash === undefined) return undefined;
+  const outcome = Number(args.outcome);
+  if (outcome === Outcome.RESULT) return undefined;
+  const code = BigInt(String(args.outputHash));
+  return reasonInfo(code)?.name ?? `${code} (unknown reason)`;
+}
+
 function argsText(args: Record<string, unknown>): string {
+  const reason = reasonText(args);
   return Object.entries(args)
     .filter(
       ([k]) => !["packed", "output", "signature", "requestId", "disputeId", "claimedOutput"].includes(k),
     )
-    .map(([k, x]) => `${k}=${typeof x === "object" ? JSON.stringify(x) : String(x)}`)
+    .map(([k, x]) => {
+      if (k === "outputHash" && reason !== undefined) return `reason=${reason}`;
+      return `${k}=${typeof x === "object" ? JSON.stringify(x) : String(x)}`;
+    })
     .join(" ")
     .slice(0, 400);
 }

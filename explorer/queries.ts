@@ -25,6 +25,26 @@ export interface IndexedEvent {
   args: Record<string, string | number | boolean | unknown>;
 }
 
+/** A request's draw: the operators, the ticket and seed it used, and the `assign` transaction that made it. */
+export interface RequestDraw {
+  ticket: string;
+  seed: string;
+  block: number;
+  time: number;
+  tx: string;
+  /** Who sent `assign` (or `assignBatch`): anyone may. */
+  by: string;
+}
+
+/** A request as indexed; `draw` is undefined while it waits for its draw. */
+export interface RequestDetail extends RequestSummary {
+  operators: string[];
+  inputHash: string;
+  /** The request's current randomness ticket (the creation's, or its last renewal's). */
+  ticket: string;
+  draw: RequestDraw | undefined;
+}
+
 const summary = (r: Row): RequestSummary => ({
   requestId: String(r["request_id"]),
   time: Number(r["time"]),
@@ -58,15 +78,30 @@ export class Queries {
     return this.db.cursor();
   }
 
-  request(
-    id: string,
-  ): (RequestSummary & { operators: string[]; inputHash: string; seed: string }) | undefined {
+  request(id: string): RequestDetail | undefined {
     const r = this.db.get("SELECT * FROM requests WHERE request_id = ?", id);
     if (r === undefined) return undefined;
     const operators = this.db
       .all("SELECT operator FROM assignments WHERE request_id = ? ORDER BY idx", id)
       .map((x) => String(x["operator"]));
-    return { ...summary(r), operators, inputHash: String(r["input_hash"]), seed: String(r["seed"]) };
+    const draw =
+      r["assigned_block"] === null
+        ? undefined
+        : {
+            ticket: String(r["ticket"]),
+            seed: String(r["seed"]),
+            block: Number(r["assigned_block"]),
+            time: Number(r["assigned_time"]),
+            tx: String(r["assigned_tx"]),
+            by: String(r["assigned_by"]),
+          };
+    return {
+      ...summary(r),
+      operators,
+      inputHash: String(r["input_hash"]),
+      ticket: String(r["ticket"]),
+      draw,
+    };
   }
 
   requestEvents(id: string): IndexedEvent[] {

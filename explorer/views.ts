@@ -8,7 +8,7 @@ import { statusName } from "../sdk/requests.js";
 import type { Audit, Auditor } from "./audit.js";
 import { badInput, notFound } from "./errors.js";
 import type { LiveChain, ModelDetail, OperatorDetail, PowerRole } from "./live.js";
-import type { DisputeSummary, IndexedEvent, Queries, RequestSummary } from "./queries.js";
+import type { DisputeSummary, IndexedEvent, Queries, RequestDetail, RequestSummary } from "./queries.js";
 
 export interface NetworkOperator {
   operator: string;
@@ -45,7 +45,7 @@ export interface NetworkView {
 }
 
 export interface RequestView {
-  summary: RequestSummary & { operators: string[]; inputHash: string; seed: string };
+  summary: RequestDetail;
   audit: Audit | undefined;
   auditError: string | undefined;
   events: IndexedEvent[];

@@ -12,7 +12,8 @@ import { chromium, type Browser, type Page } from "playwright-core";
 import { loadConfig } from "../explorer/config.js";
 import { openExplorer, type Explorer } from "../explorer/explorer.js";
 import { tellStory, type Story } from "../explorer/testing/story.js";
-import { request, inlineParams, rpc } from "../scripts/lib/devnet.js";
+import { createdRequestIn } from "../sdk/requests.js";
+import { assigned, request, inlineParams, rpc } from "../scripts/lib/devnet.js";
 
 export const CHROMIUM = process.env.VERDICT_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -90,6 +91,36 @@ describe("explorer: pages in a real browser over a real chain", function () {
     expect(settlement).to.contain("requester compensated");
     expect(t).to.contain("Referee");
     expect(t).to.contain("wrong: slashed");
+  });
+
+  it("Request: the draw shows who sent assign, when, the ticket and seed; an undrawn request waits for it", async function () {
+    const lie = story.lie.assignment!;
+    expect(await open(`/request/${story.lie.requestId}`)).to.equal(200);
+    const draw = await text("#draw");
+    expect(draw).to.contain(`Drawn at block ${lie.blockNumber}`);
+    expect(draw).to.contain(lie.transactionHash.toLowerCase());
+    const sender = (await story.devnet.provider.getTransaction(lie.transactionHash))!.from;
+    expect(draw.toLowerCase()).to.contain(sender.toLowerCase());
+    const t = await text();
+    expect(t).to.contain(`Ticket ${lie.ticket}`);
+    expect(t).to.contain("0x" + lie.seed.toString(16).padStart(64, "0"));
+
+    // A request made without its assign: indexed, but nobody is drawn until someone calls assign.
+    const d = story.devnet;
+    const params = inlineParams({ hash: story.models.mlp }, new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0]));
+    const receipt = await (await d.coordinator.requestInference(params, { gasLimit: 1_500_000n })).wait();
+    const created = createdRequestIn(receipt!.logs);
+    await explorer.catchUp();
+    expect(await open(`/request/${created.requestId}`)).to.equal(200);
+    expect(await text("h1")).to.contain("Requested");
+    expect(await text("#draw")).to.contain(`Waiting for its draw: ticket ${created.ticket}`);
+    const drawn = await assigned(d, created);
+    await explorer.catchUp();
+    expect(await open(`/request/${created.requestId}`)).to.equal(200);
+    expect(await text("h1")).to.contain("Assigned");
+    expect(await text("#draw")).to.contain(`Drawn at block ${drawn.assignment!.blockNumber}`);
+    const op = drawn.request.operators[0]!.toLowerCase();
+    expect(await page.locator(`#draw + p + table a[title="${op}"]`).count()).to.equal(1);
   });
 
   it("Request: two answers that differ agree within tolerance, both signatures verified, fees paid", async function () {
@@ -210,5 +241,31 @@ describe("explorer: pages in a real browser over a real chain", function () {
     expect(await open(`/request/${c.requestId}`)).to.equal(404);
     // Idempotent resume: another poll indexes nothing new.
     expect((await explorer.indexer.poll()).events).to.equal(0);
+  });
+
+  it("Indexer: a reorg that drops a draw puts the request back to waiting for it", async function () {
+    const d = story.devnet;
+    const params = inlineParams({ hash: story.models.mlp }, new Uint8Array([0x56, 0x54, 0x4e, 0x31, 0]));
+    const receipt = await (await d.coordinator.requestInference(params, { gasLimit: 1_500_000n })).wait();
+    const created = createdRequestIn(receipt!.logs);
+    await explorer.catchUp();
+    const id = created.requestId.toString();
+    const snapshot = await rpc<string>(d.url, "evm_snapshot");
+    const drawn = await assigned(d, created);
+    await explorer.catchUp();
+    expect(explorer.views.q.request(id)?.draw?.block).to.equal(drawn.assignment!.blockNumber);
+    expect(explorer.views.q.request(id)?.status).to.equal("Assigned");
+    // The branch with the draw is forgotten: the request, created before it, waits again.
+    await rpc(d.url, "evm_revert", [snapshot]);
+    d.requesterWallet.reset();
+    await rpc(d.url, "hardhat_mine", ["0x3"]);
+    expect((await explorer.catchUp()).rolledBackTo).to.be.a("number");
+    const back = explorer.views.q.request(id);
+    expect(back?.status).to.equal("Requested");
+    expect(back?.draw).to.equal(undefined);
+    expect(back?.operators).to.deep.equal([]);
+    expect(back?.ticket).to.equal(created.ticket.toString());
+    expect(await open(`/request/${id}`)).to.equal(200);
+    expect(await text("#draw")).to.contain("Waiting for its draw");
   });
 });

@@ -2,7 +2,9 @@
  * The demo's story on a local chain, told without relayer processes so a browser test can set it up in
  * seconds: honest answers, two redundant answers that differ but agree within tolerance, a lie that the
  * model's on-chain referee catches (the liar is slashed and jailed, the requester compensated), an
- * unanswered request that expires with a refund, and settlement of the honest requests. Answers are signed
+ * unanswered request that expires with a refund, and settlement of the honest requests. Each request is
+ * drawn before it is answered: scripts/lib/devnet.ts `request` sends `assign` (as `assignBatch`) once the
+ * ticket's block exists and returns the request with its operators (OperatorsAssigned). Answers are signed
  * with each operator's registered signer key (EIP-712, sdk/eip712.ts), exactly as a relayer signs them.
  * Needs the Hardhat runtime (deployment through Ignition): run under `hardhat test` or `hardhat run`.
  */

@@ -1,8 +1,9 @@
 /**
  * The explorer (issue 19): indexing throughput over a chain holding >= 10,000 requests, and the p95 time to
  * serve the request and network pages with all of them indexed. A `hardhat node` child process; requests are
- * made 80 per transaction by BenchCrowd.requestMany; a share of them answered with operator-signed
- * attestations (so request pages verify real signatures). The explorer runs in-process (indexer + server)
+ * made 80 per transaction by BenchCrowd.requestMany, each batch drawn in the next block by one `assignBatch`
+ * (the operator draw: OperatorsAssigned per request, within the 256 blocks a blockhash ticket lives); a share
+ * of them answered with operator-signed attestations (so request pages verify real signatures). The explorer runs in-process (indexer + server)
  * and pages are fetched over HTTP from 127.0.0.1. Quick mode (VERDICT_BENCH_QUICK=1): 1,000 requests.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,7 +15,7 @@ import { loadConfig } from "../../explorer/config.js";
 import { openExplorer } from "../../explorer/explorer.js";
 import { Outcome, signAttestation, verdictDomain } from "../../sdk/eip712.js";
 import { encodeTensors } from "../../sdk/tensor.js";
-import { createdRequestsIn, type CreatedRequest } from "../../sdk/requests.js";
+import { assignmentsIn, createdRequestsIn, withAssignment, type CreatedRequest } from "../../sdk/requests.js";
 import { FEE, devAccount, generatedModel, inlineParams, startDevnet } from "../lib/devnet.js";
 import { BenchCrowd__factory, OPGToken__factory } from "../../types/ethers-contracts/index.js";
 
@@ -59,8 +60,10 @@ try {
   const input = encodeTensors([
     { name: "x", dtype: "fixed64", scale: 6, dims: [1, 8], data: [1n, -2n, 3n, -4n, 5n, 6n, 7n, 8n] },
   ]);
-  log(`making ${REQUESTS} requests, ${PER_TX} per transaction`);
+  log(`making ${REQUESTS} requests, ${PER_TX} per transaction, each batch assigned in the next block`);
+  const assigner = new NonceManager(devAccount(17, devnet.provider));
   const created: CreatedRequest[] = [];
+  let drawn = 0;
   for (let left = REQUESTS; left > 0; left -= PER_TX) {
     const receipt = await (
       await crowd.requestMany(
@@ -72,8 +75,24 @@ try {
         },
       )
     ).wait();
-    if (created.length < ANSWERED) created.push(...createdRequestsIn(receipt!.logs));
+    // Automine: the next transaction is in the next block, where the tickets' block hash exists.
+    const batch = createdRequestsIn(receipt!.logs);
+    const assigned = await (
+      await devnet.coordinator.connect(assigner).assignBatch(
+        batch.map((c) => c.requestId),
+        batch.map((c) => c.request),
+        { gasLimit: 16_000_000n },
+      )
+    ).wait();
+    const draws = new Map(assignmentsIn(assigned!.logs).map((a) => [a.requestId, a]));
+    drawn += draws.size;
+    if (created.length < ANSWERED)
+      for (const c of batch) {
+        const a = draws.get(c.requestId);
+        if (a !== undefined) created.push(withAssignment(c, a));
+      }
   }
+  if (drawn !== REQUESTS) throw new Error(`${drawn} of ${REQUESTS} requests drawn`);
 
   log(`answering ${ANSWERED} of them with signed attestations`);
   const output = encodeTensors([
@@ -150,9 +169,10 @@ try {
     recordBenchmarks("Explorer", figures, {
       description:
         `npm run explorer's indexer and web server over a hardhat node holding ${REQUESTS.toLocaleString("en-US")} requests ` +
-        `(${PER_TX} per transaction through BenchCrowd.requestMany; ${ANSWERED} answered with signed attestations), ` +
-        `8 operators. indexEventsPerSec: every protocol event from block 0 to the head, bounded windows of 2,000 blocks, ` +
-        `into node:sqlite. Page p95s: ${SAMPLES} GETs over 127.0.0.1 each; request pages are distinct ids (first view: ` +
+        `(${PER_TX} per transaction through BenchCrowd.requestMany, each batch drawn by one assignBatch in the next block; ` +
+        `${ANSWERED} answered with signed attestations), ` +
+        `8 operators. indexEventsPerSec: every protocol event (RequestCreated and OperatorsAssigned for each request, the ` +
+        `sender of each assign transaction read once) from block 0 to the head, bounded windows of 2,000 blocks, into node:sqlite. Page p95s: ${SAMPLES} GETs over 127.0.0.1 each; request pages are distinct ids (first view: ` +
         `the SDK audit reads the trail from the chain and verifies every signature), after a warm-up of 3 views; the network page's live stake reads ` +
         `are cached for 3 s.` +
         (QUICK ? " Quick run: 1,000 requests (the 10,000-request figures are from the last full run)." : ""),
