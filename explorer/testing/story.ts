@@ -131,6 +131,13 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
       models: [mlp, intModel],
       blockIntervalMs: 0,
     });
+    // A devnet leaves a node it was given running: this story started the node, so its stop stops it too
+    // (else the node outlives the test and keeps its process alive).
+    const stopDevnet = d.stop.bind(d);
+    d.stop = async () => {
+      await stopDevnet();
+      await node.stop();
+    };
     const token = OPGToken__factory.connect(d.addresses.token, new NonceManager(devAccount(0, d.provider)));
     const staking = Staking__factory.connect(d.addresses.staking, d.provider);
     const referee = IntegerMlpReferee__factory.connect(deployed.refereeAddress, d.provider);
