@@ -561,7 +561,7 @@ export class VerdictClient {
           requestId: id.toString(),
         });
       }
-      await new Promise((r) => setTimeout(r, pollMs));
+      await sleep(pollMs);
     }
   }
 

@@ -602,7 +602,7 @@ export async function assigned(
       if (a !== undefined) return withAssignment(created, a);
     }
     if (Date.now() - started > timeoutMs) throw new Error(`request ${created.requestId} was not assigned`);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 
