@@ -14,6 +14,12 @@ const fuzzRuns = Number(process.env.VERDICT_FUZZ_RUNS ?? 256);
 const invariantRuns = Number(process.env.VERDICT_INVARIANT_RUNS ?? 64);
 const invariantDepth = Number(process.env.VERDICT_INVARIANT_DEPTH ?? 160); // 64 × 160 = 10,240 calls per invariant
 
+/**
+ * Mocha test files run in this many worker processes (VERDICT_TEST_JOBS; 1 runs them in this process, in order).
+ * Most TS tests wait on blocks, relayer loops and child processes, so two workers fill two cores.
+ */
+const mochaJobs = Number(process.env.VERDICT_TEST_JOBS ?? 2);
+
 const compiler = {
   version: SOLC_VERSION,
   path: solcPath,
@@ -45,7 +51,7 @@ export default defineConfig({
       fuzz: { runs: fuzzRuns, seed: "0x5eed" },
       invariant: { runs: invariantRuns, depth: invariantDepth, failOnRevert: false },
     },
-    mocha: { timeout: 600_000 },
+    mocha: { timeout: 600_000, parallel: mochaJobs > 1, jobs: mochaJobs },
   },
   networks: {
     localhost: {

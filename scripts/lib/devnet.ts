@@ -87,6 +87,12 @@ export async function rpc<T = unknown>(
   return body.result as T;
 }
 
+/** The port in `hardhat node`'s "Started HTTP and WebSocket JSON-RPC server at http://127.0.0.1:<port>/" line. */
+function listeningPort(output: string): number | undefined {
+  const m = /JSON-RPC server at http:\/\/127\.0\.0\.1:(\d+)\//.exec(output);
+  return m === null ? undefined : Number(m[1]);
+}
+
 /** Kills a detached child's whole process group (ignores a group that is already gone). */
 export function killGroup(child: ChildProcess, signal: NodeJS.Signals = "SIGKILL"): void {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -126,14 +132,17 @@ export interface HardhatNode {
   stop(): Promise<void>;
 }
 
-/** Starts `hardhat node` on 127.0.0.1:<free port> in its own process group; waits for eth_chainId. */
+/**
+ * Starts `hardhat node` on 127.0.0.1 in its own process group; waits for eth_chainId. Without a port the node
+ * binds port 0 and reports the port the kernel gave it, so two nodes started at once (parallel test workers)
+ * never race for the same port.
+ */
 export async function startHardhatNode(
   options: { port?: number; timeoutMs?: number; logging?: boolean } = {},
 ): Promise<HardhatNode> {
-  const port = options.port ?? (await freePort());
   const child = spawn(
     process.execPath,
-    [HARDHAT_CLI, "node", "--port", String(port), "--hostname", "127.0.0.1"],
+    [HARDHAT_CLI, "node", "--port", String(options.port ?? 0), "--hostname", "127.0.0.1"],
     { cwd: REPO_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env } },
   );
   track(child);
@@ -143,21 +152,26 @@ export async function startHardhatNode(
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
-  const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let port = options.port;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`hardhat node exited (${child.exitCode}):\n${out}`);
+    port ??= listeningPort(out);
     try {
-      await rpc(url, "eth_chainId");
-      break;
-    } catch {
-      if (Date.now() > deadline) {
-        killGroup(child);
-        throw new Error(`hardhat node did not answer on ${url}:\n${out}`);
+      if (port !== undefined) {
+        await rpc(`http://127.0.0.1:${port}`, "eth_chainId");
+        break;
       }
-      await sleep(150);
+    } catch {
+      // not listening yet
     }
+    if (Date.now() > deadline) {
+      killGroup(child);
+      throw new Error(`hardhat node did not answer on 127.0.0.1:${port ?? "(no port reported)"}:\n${out}`);
+    }
+    await sleep(150);
   }
+  const url = `http://127.0.0.1:${port}`;
   // The node logs every call and decodes every mined transaction (a large share of its time under
   // load); off unless VERDICT_NODE_LOGGING=1 or asked for.
   const logging = options.logging ?? process.env.VERDICT_NODE_LOGGING === "1";
