@@ -201,6 +201,8 @@ interface TrailScan {
   reader: LogReader;
   requestId: bigint;
   since: number;
+  /** The transactions the trail's events were emitted in (their receipts are read for the rest). */
+  txs: Set<string>;
 }
 
 /** The logs of `address` whose first indexed argument is `id`, from the request's creation to the head. */
@@ -213,17 +215,13 @@ function logsKeyedBy(scan: TrailScan, address: string, id: bigint): Promise<Log[
   });
 }
 
-/** The coordinator's events about the request; their transactions are added to `txs`. */
-async function coordinatorEntries(
-  scan: TrailScan,
-  coordinator: string,
-  txs: Set<string>,
-): Promise<TrailEntry[]> {
+/** The coordinator's events about the request; their transactions are added to `scan.txs`. */
+async function coordinatorEntries(scan: TrailScan, coordinator: string): Promise<TrailEntry[]> {
   const entries: TrailEntry[] = [];
   for (const log of await logsKeyedBy(scan, coordinator, scan.requestId)) {
     const desc = parseCoordinatorLog(log);
     if (!desc || desc.args[0] !== scan.requestId) continue;
-    txs.add(log.transactionHash);
+    scan.txs.add(log.transactionHash);
     entries.push(entryOf("coordinator", log, desc));
   }
   return entries;
@@ -252,13 +250,9 @@ function disputeIdOf(desc: LogDescription): bigint | undefined {
 
 /**
  * The dispute contract's events that carry the request id (indexed first), and everything keyed by the ids of
- * the disputes they open; their transactions are added to `txs`.
+ * the disputes they open; their transactions are added to `scan.txs`.
  */
-async function disputeEntries(
-  scan: TrailScan,
-  disputes: TrailDisputes,
-  txs: Set<string>,
-): Promise<TrailEntry[]> {
+async function disputeEntries(scan: TrailScan, disputes: TrailDisputes): Promise<TrailEntry[]> {
   const entries: TrailEntry[] = [];
   const seen = new Set<string>();
   const take = (logs: readonly Log[]): bigint[] => {
@@ -269,7 +263,7 @@ async function disputeEntries(
       const desc = parseDisputeLog(disputes, log);
       if (!desc) continue;
       seen.add(key);
-      txs.add(log.transactionHash);
+      scan.txs.add(log.transactionHash);
       entries.push(entryOf("disputes", log, desc));
       const id = disputeIdOf(desc);
       if (id !== undefined) ids.push(id);
@@ -461,16 +455,16 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
   // the rest from its block (bounded reads either way).
   const network = await provider.getNetwork();
   const created = await findCreatedRequest(provider, coordinator, requestId, fromBlock, reader);
-  const scan: TrailScan = { provider, reader, requestId, since: Math.max(fromBlock, created.blockNumber) };
+  const since = Math.max(fromBlock, created.blockNumber);
+  const scan: TrailScan = { provider, reader, requestId, since, txs: new Set<string>() };
   const disputes: TrailDisputes | undefined = ctx.disputes && {
     address: getAddress(ctx.disputes.address),
     iface: new Interface(ctx.disputes.abi),
   };
 
-  const txs = new Set<string>();
-  const entries = await coordinatorEntries(scan, coordinator, txs);
-  if (disputes) entries.push(...(await disputeEntries(scan, disputes, txs)));
-  await entriesInTransactions(provider, txs, staking, disputes, entries);
+  const entries = await coordinatorEntries(scan, coordinator);
+  if (disputes) entries.push(...(await disputeEntries(scan, disputes)));
+  await entriesInTransactions(provider, scan.txs, staking, disputes, entries);
   entries.sort(order);
 
   const { answers, disagreements, slashes, jails, status, settlement } = tallyTrail(entries);

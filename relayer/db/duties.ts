@@ -109,14 +109,7 @@ export class DutiesDb extends SqliteStore {
    * that belongs to another chain or coordinator (its ballots and salts belong to other disputes).
    */
   static open(file: string, binding?: ChainBinding): DutiesDb {
-    const db = openSqlite(file, "FULL");
-    try {
-      db.exec(SCHEMA);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    const store = new DutiesDb(file, db);
+    const store = new DutiesDb(file, openSqlite(file, "FULL", (db) => db.exec(SCHEMA)));
     store.bindOrClose(binding);
     return store;
   }

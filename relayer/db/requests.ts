@@ -74,24 +74,15 @@ CREATE TABLE IF NOT EXISTS unassigned (
   request_id TEXT PRIMARY KEY, block_number INTEGER NOT NULL, created TEXT NOT NULL
 ) STRICT;`;
 
-function requestToJson(r: CommittedRequest): string {
-  return JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
+/** JSON with bigints kept (written as "123n"): how requests are stored. */
+function toJson(value: CommittedRequest | CreatedRequest): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
 }
 
-function requestFromJson(s: string): CommittedRequest {
+function fromJson<T extends CommittedRequest | CreatedRequest>(s: string): T {
   return JSON.parse(s, (_k, v: unknown) =>
     typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
-  ) as CommittedRequest;
-}
-
-function createdToJson(c: CreatedRequest): string {
-  return JSON.stringify(c, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
-}
-
-function createdFromJson(s: string): CreatedRequest {
-  return JSON.parse(s, (_k, v: unknown) =>
-    typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
-  ) as CreatedRequest;
+  ) as T;
 }
 
 export interface WatchItem {
@@ -115,14 +106,7 @@ export class ChainDb extends SqliteStore {
    * that belongs to another chain or coordinator.
    */
   static open(file: string, binding?: ChainBinding): ChainDb {
-    const db = openSqlite(file, "NORMAL");
-    try {
-      db.exec(SCHEMA);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    const store = new ChainDb(file, db);
+    const store = new ChainDb(file, openSqlite(file, "NORMAL", (db) => db.exec(SCHEMA)));
     store.bindOrClose(binding);
     return store;
   }
@@ -137,7 +121,7 @@ export class ChainDb extends SqliteStore {
       r.index,
       r.blockNumber,
       r.blockTime,
-      requestToJson(r.request),
+      toJson(r.request),
       r.input,
       r.inputURI,
     );
@@ -151,7 +135,7 @@ export class ChainDb extends SqliteStore {
       index: Number(r["idx"]),
       blockNumber: Number(r["block_number"]),
       blockTime: Number(r["block_time"]),
-      request: requestFromJson(String(r["request"])),
+      request: fromJson<CommittedRequest>(String(r["request"])),
       input: new Uint8Array(r["input"] as Uint8Array),
       inputURI: String(r["input_uri"]),
     };
@@ -168,7 +152,7 @@ export class ChainDb extends SqliteStore {
     this.stmt("INSERT OR REPLACE INTO unassigned (request_id, block_number, created) VALUES (?, ?, ?)").run(
       key(c.requestId),
       c.blockNumber,
-      createdToJson(c),
+      toJson(c),
     );
   }
 
@@ -180,7 +164,7 @@ export class ChainDb extends SqliteStore {
   /** Every request still waiting for its draw, oldest first. */
   unassigned(): CreatedRequest[] {
     return (this.stmt("SELECT created FROM unassigned ORDER BY block_number, request_id").all() as Row[]).map(
-      (r) => createdFromJson(String(r["created"])),
+      (r) => fromJson<CreatedRequest>(String(r["created"])),
     );
   }
 

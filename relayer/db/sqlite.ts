@@ -20,14 +20,20 @@ export interface ChainBinding {
 }
 
 /**
- * Opens (creating its directory if needed) the database at `file` (":memory:" allowed) in WAL mode.
+ * Opens (creating its directory if needed) the database at `file` (":memory:" allowed) in WAL mode, then
+ * runs `prepare` (its schema or migrations); closes it again if any step fails.
  * `synchronous` NORMAL survives a process crash; FULL also an OS crash (docs/operations.md).
  */
-export function openSqlite(file: string, synchronous: "NORMAL" | "FULL"): DatabaseSync {
+export function openSqlite(
+  file: string,
+  synchronous: "NORMAL" | "FULL",
+  prepare?: (db: DatabaseSync) => void,
+): DatabaseSync {
   if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new DatabaseSync(file);
   try {
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000;`);
+    prepare?.(db);
   } catch (e) {
     db.close();
     throw e;
