@@ -459,17 +459,12 @@ function fetchSection(r: Reader, env: Env, cwd: string, chainId: bigint) {
 
 /** The bounds on one inference, on the loaded and cached models, and on the fees of a re-priced transaction. */
 function limitsSection(r: Reader) {
-  const inferenceTimeoutMs = r.int("VERDICT_INFERENCE_TIMEOUT_MS", 100, 3_600_000, 30_000);
-  const inferenceMemoryMb = r.int("VERDICT_INFERENCE_MEMORY_MB", 256, 1_048_576, 4_096);
-  const maxLoadedModels = r.int("VERDICT_MAX_LOADED_MODELS", 1, 1_000, 16);
-  const modelCacheMaxBytes = r.int("VERDICT_MODEL_CACHE_MAX_BYTES", 1, 2 ** 50, 8 * 1024 ** 3);
-  const maxFeeGwei = r.int("VERDICT_MAX_FEE_GWEI", 1, 1_000_000_000, 500);
   return {
-    inferenceTimeoutMs,
-    inferenceMemoryMb,
-    maxLoadedModels,
-    modelCacheMaxBytes,
-    maxFeePerGas: BigInt(maxFeeGwei) * 1_000_000_000n,
+    inferenceTimeoutMs: r.int("VERDICT_INFERENCE_TIMEOUT_MS", 100, 3_600_000, 30_000),
+    inferenceMemoryMb: r.int("VERDICT_INFERENCE_MEMORY_MB", 256, 1_048_576, 4_096),
+    maxLoadedModels: r.int("VERDICT_MAX_LOADED_MODELS", 1, 1_000, 16),
+    modelCacheMaxBytes: r.int("VERDICT_MODEL_CACHE_MAX_BYTES", 1, 2 ** 50, 8 * 1024 ** 3),
+    maxFeePerGas: BigInt(r.int("VERDICT_MAX_FEE_GWEI", 1, 1_000_000_000, 500)) * 1_000_000_000n,
   };
 }
 

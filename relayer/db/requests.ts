@@ -12,7 +12,6 @@
  * - unassigned: created requests whose operators are not drawn yet (issue 16), so that a restart still sends
  *   their `assign` (assigner.ts) and completes them when their `OperatorsAssigned` arrives.
  */
-import type { DatabaseSync } from "node:sqlite";
 import type { CommittedRequest, CreatedRequest } from "../../sdk/requests.js";
 import { SqliteStore, idKey as key, openSqlite, type ChainBinding, type Row } from "./sqlite.js";
 
@@ -97,18 +96,12 @@ export interface WatchItem {
 export class ChainDb extends SqliteStore {
   protected readonly bindingTable = "chain_binding";
 
-  private constructor(file: string, db: DatabaseSync) {
-    super(file, db);
-  }
-
   /**
    * Opens (creating if needed) chain.db at `file`; with `binding`, refuses (DB_CHAIN_MISMATCH) a database
    * that belongs to another chain or coordinator.
    */
   static open(file: string, binding?: ChainBinding): ChainDb {
-    const store = new ChainDb(file, openSqlite(file, "NORMAL", (db) => db.exec(SCHEMA)));
-    store.bindOrClose(binding);
-    return store;
+    return new ChainDb(file, openSqlite(file, "NORMAL", SCHEMA)).bindOrClose(binding);
   }
 
   /** Records a request (idempotent: the first record wins; requests are immutable chain facts). */
@@ -116,15 +109,7 @@ export class ChainDb extends SqliteStore {
     this.stmt(
       "INSERT OR REPLACE INTO requests (request_id, idx, block_number, block_time, request, input, input_uri) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(
-      key(r.requestId),
-      r.index,
-      r.blockNumber,
-      r.blockTime,
-      toJson(r.request),
-      r.input,
-      r.inputURI,
-    );
+    ).run(key(r.requestId), r.index, r.blockNumber, r.blockTime, toJson(r.request), r.input, r.inputURI);
   }
 
   getRequest(id: bigint): StoredRequest | undefined {
