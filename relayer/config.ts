@@ -265,36 +265,50 @@ class Reader {
 
 const PRIVATE_KEY_RE = /^(0x)?[0-9a-fA-F]{64}$/;
 
-/**
- * Validates `env` into a `RelayerConfig`. Paths are resolved against `cwd`. Throws `ConfigError` with
- * every problem found. Error texts name keys, never secret values.
- */
-export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<RelayerConfig> {
-  const r = new Reader(env);
-
-  const rpcUrl = r.url("VERDICT_RPC_URL");
-  // A deployment file (npm run deploy) gives the chain id, the addresses and the start block.
+/** The deployment file (npm run deploy), if one is named: it gives the chain id, the addresses and the start block. */
+function deploymentOf(
+  r: Reader,
+  cwd: string,
+): { deploymentFile: string | undefined; deployment?: Deployment } {
   const deploymentText = r.raw("VERDICT_DEPLOYMENT");
   const deploymentFile = deploymentText === undefined ? undefined : path.resolve(cwd, deploymentText);
-  let deployment: Deployment | undefined;
-  if (deploymentFile !== undefined) {
-    try {
-      deployment = readDeployment(deploymentFile);
-    } catch (e) {
-      r.problems.push(`VERDICT_DEPLOYMENT: ${isVerdictError(e) ? e.message : String(e)}`);
-    }
+  if (deploymentFile === undefined) return { deploymentFile };
+  try {
+    return { deploymentFile, deployment: readDeployment(deploymentFile) };
+  } catch (e) {
+    r.problems.push(`VERDICT_DEPLOYMENT: ${isVerdictError(e) ? e.message : String(e)}`);
+    return { deploymentFile };
   }
+}
+
+/** The chain id: VERDICT_CHAIN_ID, else the deployment file's; both must agree when both are given. */
+function chainIdOf(
+  r: Reader,
+  deploymentFile: string | undefined,
+  deployment: Deployment | undefined,
+): bigint {
   const chainIdText = r.raw("VERDICT_CHAIN_ID") ?? deployment?.chainId.toString();
-  let chainId = 0n;
   if (chainIdText === undefined) {
     if (deploymentFile === undefined) r.problems.push("VERDICT_CHAIN_ID is required");
-  } else if (/^\d{1,78}$/.test(chainIdText) && BigInt(chainIdText) > 0n) {
-    chainId = BigInt(chainIdText);
-    if (deployment !== undefined && deployment.chainId !== chainId)
-      r.problems.push(
-        `VERDICT_CHAIN_ID is ${chainId} but VERDICT_DEPLOYMENT is on chain ${deployment.chainId}`,
-      );
-  } else r.problems.push(`VERDICT_CHAIN_ID must be a positive integer, got "${chainIdText}"`);
+    return 0n;
+  }
+  if (!(/^\d{1,78}$/.test(chainIdText) && BigInt(chainIdText) > 0n)) {
+    r.problems.push(`VERDICT_CHAIN_ID must be a positive integer, got "${chainIdText}"`);
+    return 0n;
+  }
+  const chainId = BigInt(chainIdText);
+  if (deployment !== undefined && deployment.chainId !== chainId)
+    r.problems.push(
+      `VERDICT_CHAIN_ID is ${chainId} but VERDICT_DEPLOYMENT is on chain ${deployment.chainId}`,
+    );
+  return chainId;
+}
+
+/** Where the relayer reads the chain: the RPC, the deployment, the chain id and the addresses it acts on. */
+function chainSection(r: Reader, cwd: string) {
+  const rpcUrl = r.url("VERDICT_RPC_URL");
+  const { deploymentFile, deployment } = deploymentOf(r, cwd);
+  const chainId = chainIdOf(r, deploymentFile, deployment);
   const fromFile = deployment?.addresses;
   const coordinatorAddress = r.address("VERDICT_COORDINATOR_ADDRESS", fromFile?.coordinator);
   if (coordinatorAddress === "" && deploymentFile === undefined)
@@ -308,60 +322,92 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (operatorAddress === "" && r.raw("VERDICT_OPERATOR_ADDRESS") === undefined)
     r.problems.push("VERDICT_OPERATOR_ADDRESS is required");
   const logRange = r.int("VERDICT_LOG_RANGE", 1, 1_000_000, 2_000);
+  return {
+    rpcUrl,
+    chainId,
+    coordinatorAddress,
+    stakingAddress,
+    registryAddress,
+    deploymentFile,
+    logRange,
+    operatorAddress,
+    deploymentStartBlock: deployment?.startBlock,
+  };
+}
 
-  // Signer: exactly one of a raw key or a keystore (+ password or password file).
-  const key = r.raw("VERDICT_SIGNER_KEY");
-  const keystore = r.raw("VERDICT_SIGNER_KEYSTORE");
+/** A keystore signer: the keystore file and its password (given inline or in a file, not both). */
+function keystoreSigner(r: Reader, env: Env, cwd: string, keystore: string): SignerSource {
   const password = env["VERDICT_SIGNER_KEYSTORE_PASSWORD"]; // not trimmed: spaces may be part of it
   const passwordFile = r.raw("VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE");
-  let signer: SignerSource = { kind: "key", key: "" };
+  let pw: string | undefined = password !== undefined && password !== "" ? password : undefined;
+  if (pw !== undefined && passwordFile !== undefined) {
+    r.problems.push(
+      "set only one of VERDICT_SIGNER_KEYSTORE_PASSWORD and VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE",
+    );
+  } else if (passwordFile !== undefined) {
+    try {
+      pw = readFileSync(path.resolve(cwd, passwordFile), "utf8").replace(/\r?\n$/, "");
+    } catch (e) {
+      r.problems.push(
+        `VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE is unreadable (${(e as NodeJS.ErrnoException).code ?? "error"})`,
+      );
+    }
+  } else if (pw === undefined) {
+    r.problems.push("VERDICT_SIGNER_KEYSTORE needs VERDICT_SIGNER_KEYSTORE_PASSWORD or _PASSWORD_FILE");
+  }
+  return { kind: "keystore", path: path.resolve(cwd, keystore), password: pw ?? "" };
+}
+
+/** The signer: exactly one of a raw key or a keystore (+ password or password file). */
+function signerOf(r: Reader, env: Env, cwd: string): SignerSource {
+  const key = r.raw("VERDICT_SIGNER_KEY");
+  const keystore = r.raw("VERDICT_SIGNER_KEYSTORE");
   if (key !== undefined && keystore !== undefined) {
     r.problems.push("set only one of VERDICT_SIGNER_KEY and VERDICT_SIGNER_KEYSTORE");
   } else if (key !== undefined) {
     if (!PRIVATE_KEY_RE.test(key))
       r.problems.push("VERDICT_SIGNER_KEY must be 32 bytes of hex (64 hex digits)");
-    signer = { kind: "key", key: key.startsWith("0x") ? key : `0x${key}` };
+    return { kind: "key", key: key.startsWith("0x") ? key : `0x${key}` };
   } else if (keystore !== undefined) {
-    let pw: string | undefined = password !== undefined && password !== "" ? password : undefined;
-    if (pw !== undefined && passwordFile !== undefined) {
-      r.problems.push(
-        "set only one of VERDICT_SIGNER_KEYSTORE_PASSWORD and VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE",
-      );
-    } else if (passwordFile !== undefined) {
-      try {
-        pw = readFileSync(path.resolve(cwd, passwordFile), "utf8").replace(/\r?\n$/, "");
-      } catch (e) {
-        r.problems.push(
-          `VERDICT_SIGNER_KEYSTORE_PASSWORD_FILE is unreadable (${(e as NodeJS.ErrnoException).code ?? "error"})`,
-        );
-      }
-    } else if (pw === undefined) {
-      r.problems.push("VERDICT_SIGNER_KEYSTORE needs VERDICT_SIGNER_KEYSTORE_PASSWORD or _PASSWORD_FILE");
-    }
-    signer = { kind: "keystore", path: path.resolve(cwd, keystore), password: pw ?? "" };
+    return keystoreSigner(r, env, cwd, keystore);
   } else {
     r.problems.push("one of VERDICT_SIGNER_KEY or VERDICT_SIGNER_KEYSTORE is required");
   }
+  return { kind: "key", key: "" };
+}
 
+/** How the relayer polls, stores, infers and reports its health. */
+function nodeSection(r: Reader, cwd: string, deploymentStartBlock: number | undefined) {
   const confirmations = r.int("VERDICT_CONFIRMATIONS", 0, 1_000, 2);
   const pollIntervalMs = r.int("VERDICT_POLL_INTERVAL_MS", 100, 600_000, 2_000);
   const startBlock =
-    r.int("VERDICT_START_BLOCK", 0, Number.MAX_SAFE_INTEGER, undefined) ?? deployment?.startBlock;
+    r.int("VERDICT_START_BLOCK", 0, Number.MAX_SAFE_INTEGER, undefined) ?? deploymentStartBlock;
   const dataDir = path.resolve(cwd, r.raw("VERDICT_DATA_DIR") ?? ".verdict/relayer");
   const modelCacheDir = path.resolve(cwd, r.raw("VERDICT_MODEL_CACHE_DIR") ?? path.join(dataDir, "models"));
-  const maxModelBytes = r.int("VERDICT_MAX_MODEL_BYTES", 1, 2 ** 40, 512 * 1024 * 1024);
-  const modelFetchTimeoutMs = r.int("VERDICT_MODEL_FETCH_TIMEOUT_MS", 1_000, 3_600_000, 120_000);
-  const concurrency = r.int("VERDICT_CONCURRENCY", 1, 64, 1);
-  const inferenceWorkers = r.int("VERDICT_INFERENCE_WORKERS", 1, 64, Math.min(2, availableParallelism()));
-  const inferenceThreads = r.int("VERDICT_INFERENCE_THREADS", 1, 64, 1);
-  const metricsHost = r.raw("VERDICT_METRICS_HOST") ?? "127.0.0.1";
-  const metricsPort = r.int("VERDICT_METRICS_PORT", 0, 65_535, 9_464);
-  const healthMaxStalenessMs = r.int(
-    "VERDICT_HEALTH_MAX_STALENESS_MS",
-    1_000,
-    86_400_000,
-    Math.max(30_000, 5 * pollIntervalMs),
-  );
+  return {
+    confirmations,
+    pollIntervalMs,
+    startBlock,
+    dataDir,
+    modelCacheDir,
+    maxModelBytes: r.int("VERDICT_MAX_MODEL_BYTES", 1, 2 ** 40, 512 * 1024 * 1024),
+    modelFetchTimeoutMs: r.int("VERDICT_MODEL_FETCH_TIMEOUT_MS", 1_000, 3_600_000, 120_000),
+    concurrency: r.int("VERDICT_CONCURRENCY", 1, 64, 1),
+    inferenceWorkers: r.int("VERDICT_INFERENCE_WORKERS", 1, 64, Math.min(2, availableParallelism())),
+    inferenceThreads: r.int("VERDICT_INFERENCE_THREADS", 1, 64, 1),
+    metricsHost: r.raw("VERDICT_METRICS_HOST") ?? "127.0.0.1",
+    metricsPort: r.int("VERDICT_METRICS_PORT", 0, 65_535, 9_464),
+    healthMaxStalenessMs: r.int(
+      "VERDICT_HEALTH_MAX_STALENESS_MS",
+      1_000,
+      86_400_000,
+      Math.max(30_000, 5 * pollIntervalMs),
+    ),
+  };
+}
+
+/** The duties beyond answering: watchtower share, answer batching, challenger and juror. */
+function dutiesSection(r: Reader) {
   const watchtowerShare = r.share("VERDICT_WATCHTOWER_SHARE", 0);
   const maxBatch = r.int("VERDICT_MAX_BATCH", 1, 500, 100);
   const maxInFlightTxs = r.int("VERDICT_MAX_INFLIGHT_TXS", 1, 64, 4);
@@ -377,13 +423,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     );
   }
   const juror = r.flag("VERDICT_JUROR", true);
+  return { watchtowerShare, maxBatch, maxInFlightTxs, stuckTxMs, challenger, challengerBondBudget, juror };
+}
+
+/** The devnet-only lie switch (demos, tests): refused on any chain but 31337. */
+function devLieSection(r: Reader, chainId: bigint) {
   const devLie = r.share("VERDICT_DEV_LIE", 0);
   const devLieUnits = r.int("VERDICT_DEV_LIE_UNITS", 1, 1_000_000_000, undefined);
   if (devLie > 0 && chainId !== 31337n) {
     r.problems.push("VERDICT_DEV_LIE is a devnet-only demo switch: refused unless VERDICT_CHAIN_ID is 31337");
   }
-  // Devnet (31337) defaults let the local demo's file:// URIs and 127.0.0.1 servers work; any other chain
-  // refuses file:// and private addresses unless the operator allows them.
+  return { devLie, devLieUnits };
+}
+
+/**
+ * What input and model fetches may reach. Devnet (31337) defaults let the local demo's file:// URIs and
+ * 127.0.0.1 servers work; any other chain refuses file:// and private addresses unless the operator allows them.
+ */
+function fetchSection(r: Reader, env: Env, cwd: string, chainId: bigint) {
   const devnet = chainId === 31337n;
   const dirsText = env["VERDICT_FETCH_FILE_DIRS"];
   const fetchFileDirs = (dirsText ?? (devnet ? "/" : ""))
@@ -391,75 +448,58 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     .map((d) => d.trim())
     .filter((d) => d !== "")
     .map((d) => path.resolve(cwd, d));
-  const fetchAllowPrivate = r.flag("VERDICT_FETCH_ALLOW_PRIVATE", devnet);
-  const fetchConnectTimeoutMs = r.int("VERDICT_FETCH_CONNECT_TIMEOUT_MS", 100, 600_000, 5_000);
-  const fetchTimeoutMs = r.int("VERDICT_FETCH_TIMEOUT_MS", 100, 3_600_000, 30_000);
-  const maxInputBytes = r.int("VERDICT_MAX_INPUT_BYTES", 1_024, 2 ** 31, 8 * 1024 * 1024);
-  const inferenceTimeoutMs = r.int("VERDICT_INFERENCE_TIMEOUT_MS", 100, 3_600_000, 30_000);
-  const inferenceMemoryMb = r.int("VERDICT_INFERENCE_MEMORY_MB", 256, 1_048_576, 4_096);
-  const maxLoadedModels = r.int("VERDICT_MAX_LOADED_MODELS", 1, 1_000, 16);
-  const modelCacheMaxBytes = r.int("VERDICT_MODEL_CACHE_MAX_BYTES", 1, 2 ** 50, 8 * 1024 ** 3);
-  const maxFeeGwei = r.int("VERDICT_MAX_FEE_GWEI", 1, 1_000_000_000, 500);
-  const levelText = (r.raw("VERDICT_LOG_LEVEL") ?? "info").toLowerCase();
-  let logLevel: LogLevel = "info";
-  if ((LOG_LEVELS as readonly string[]).includes(levelText)) logLevel = levelText as LogLevel;
-  else r.problems.push(`VERDICT_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${levelText}"`);
+  return {
+    fetchFileDirs,
+    fetchAllowPrivate: r.flag("VERDICT_FETCH_ALLOW_PRIVATE", devnet),
+    fetchConnectTimeoutMs: r.int("VERDICT_FETCH_CONNECT_TIMEOUT_MS", 100, 600_000, 5_000),
+    fetchTimeoutMs: r.int("VERDICT_FETCH_TIMEOUT_MS", 100, 3_600_000, 30_000),
+    maxInputBytes: r.int("VERDICT_MAX_INPUT_BYTES", 1_024, 2 ** 31, 8 * 1024 * 1024),
+  };
+}
 
+/** The bounds on one inference, on the loaded and cached models, and on the fees of a re-priced transaction. */
+function limitsSection(r: Reader) {
+  return {
+    inferenceTimeoutMs: r.int("VERDICT_INFERENCE_TIMEOUT_MS", 100, 3_600_000, 30_000),
+    inferenceMemoryMb: r.int("VERDICT_INFERENCE_MEMORY_MB", 256, 1_048_576, 4_096),
+    maxLoadedModels: r.int("VERDICT_MAX_LOADED_MODELS", 1, 1_000, 16),
+    modelCacheMaxBytes: r.int("VERDICT_MODEL_CACHE_MAX_BYTES", 1, 2 ** 50, 8 * 1024 ** 3),
+    maxFeePerGas: BigInt(r.int("VERDICT_MAX_FEE_GWEI", 1, 1_000_000_000, 500)) * 1_000_000_000n,
+  };
+}
+
+function logLevelOf(r: Reader): LogLevel {
+  const levelText = (r.raw("VERDICT_LOG_LEVEL") ?? "info").toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(levelText)) return levelText as LogLevel;
+  r.problems.push(`VERDICT_LOG_LEVEL must be one of ${LOG_LEVELS.join(", ")}, got "${levelText}"`);
+  return "info";
+}
+
+/**
+ * Validates `env` into a `RelayerConfig`. Paths are resolved against `cwd`. Throws `ConfigError` with
+ * every problem found. Error texts name keys, never secret values.
+ */
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Readonly<RelayerConfig> {
+  const r = new Reader(env);
+  const { deploymentStartBlock, ...chain } = chainSection(r, cwd);
+  const signer = signerOf(r, env, cwd);
+  const node = nodeSection(r, cwd, deploymentStartBlock);
+  const duties = dutiesSection(r);
+  const devLie = devLieSection(r, chain.chainId);
+  const fetch = fetchSection(r, env, cwd, chain.chainId);
+  const limits = limitsSection(r);
+  const logLevel = logLevelOf(r);
+  const { operatorAddress, coordinatorAddress, stakingAddress, registryAddress } = chain;
   if (
     operatorAddress !== "" &&
     [coordinatorAddress, stakingAddress, registryAddress].includes(operatorAddress)
   ) {
     r.problems.push("VERDICT_OPERATOR_ADDRESS must be the operator's account, not a contract address");
   }
-
   if (r.problems.length > 0) throw new ConfigError(r.problems);
-
   // Not frozen: pino's redaction censors fields in place (and throws on frozen objects), so a frozen
   // config could not be logged. The type is read-only instead.
-  return {
-    rpcUrl,
-    chainId,
-    coordinatorAddress,
-    stakingAddress,
-    registryAddress,
-    deploymentFile,
-    logRange,
-    operatorAddress,
-    signer,
-    confirmations,
-    pollIntervalMs,
-    startBlock,
-    dataDir,
-    modelCacheDir,
-    maxModelBytes,
-    modelFetchTimeoutMs,
-    concurrency,
-    inferenceWorkers,
-    inferenceThreads,
-    metricsHost,
-    metricsPort,
-    healthMaxStalenessMs,
-    watchtowerShare,
-    logLevel,
-    maxBatch,
-    maxInFlightTxs,
-    stuckTxMs,
-    challenger,
-    challengerBondBudget,
-    juror,
-    devLie,
-    devLieUnits,
-    fetchFileDirs,
-    fetchAllowPrivate,
-    fetchConnectTimeoutMs,
-    fetchTimeoutMs,
-    maxInputBytes,
-    inferenceTimeoutMs,
-    inferenceMemoryMb,
-    maxLoadedModels,
-    modelCacheMaxBytes,
-    maxFeePerGas: BigInt(maxFeeGwei) * 1_000_000_000n,
-  };
+  return { ...chain, signer, ...node, ...duties, ...devLie, ...fetch, ...limits, logLevel };
 }
 
 /** The configuration with its secrets removed, safe to log or print. */

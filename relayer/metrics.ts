@@ -45,56 +45,50 @@ export class RelayerMetrics {
   constructor(options: MetricsOptions = {}) {
     this.#now = options.now ?? Date.now;
     const registers = [this.registry];
-    this.served = new Counter({
-      name: "verdict_relayer_requests_served_total",
-      help: "Answers (results and invalid-input verdicts) confirmed on chain",
-      registers,
-    });
-    this.failed = new Counter({
-      name: "verdict_relayer_requests_failed_total",
-      help: "Requests the relayer could not answer, by stage (fetch, inference, submit, ...)",
-      labelNames: ["stage"],
-      registers,
-    });
-    this.invalid = new Counter({
-      name: "verdict_relayer_invalid_input_total",
-      help: "Requests answered with an INVALID_INPUT verdict, by protocol reason code",
-      labelNames: ["reason"],
-      registers,
-    });
+    const counter = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[] = [],
+    ): Counter<L> => new Counter<L>({ name, help, labelNames, registers });
+    const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> =>
+      new Gauge<L>({ name, help, labelNames, registers });
+    this.served = counter(
+      "verdict_relayer_requests_served_total",
+      "Answers (results and invalid-input verdicts) confirmed on chain",
+    );
+    this.failed = counter(
+      "verdict_relayer_requests_failed_total",
+      "Requests the relayer could not answer, by stage (fetch, inference, submit, ...)",
+      ["stage"],
+    );
+    this.invalid = counter(
+      "verdict_relayer_invalid_input_total",
+      "Requests answered with an INVALID_INPUT verdict, by protocol reason code",
+      ["reason"],
+    );
     this.latency = new Histogram({
       name: "verdict_relayer_answer_latency_seconds",
       help: "Time from a request being seen to its answer being confirmed",
       buckets: [0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600],
       registers,
     });
-    this.queueDepth = new Gauge({
-      name: "verdict_relayer_queue_depth",
-      help: "Jobs by state (pending, computed, submitted)",
-      labelNames: ["state"],
-      registers,
-    });
-    this.chainLag = new Gauge({
-      name: "verdict_relayer_chain_lag_blocks",
-      help: "Chain head minus the last processed block",
-      registers,
-    });
-    this.lastPoll = new Gauge({
-      name: "verdict_relayer_last_poll_timestamp_seconds",
-      help: "Unix time of the last successful chain poll",
-      registers,
-    });
-    this.signerBalance = new Gauge({
-      name: "verdict_signer_balance_wei",
-      help: "Native gas balance of the operator's signer, in wei (alert well before it cannot pay for answers)",
-      registers,
-    });
-    this.missedDuties = new Counter({
-      name: "verdict_missed_duties_total",
-      help: "Duties missed: answer (deadline passed unanswered), commit and reveal (juror deadlines)",
-      labelNames: ["duty"],
-      registers,
-    });
+    this.queueDepth = gauge("verdict_relayer_queue_depth", "Jobs by state (pending, computed, submitted)", [
+      "state",
+    ]);
+    this.chainLag = gauge("verdict_relayer_chain_lag_blocks", "Chain head minus the last processed block");
+    this.lastPoll = gauge(
+      "verdict_relayer_last_poll_timestamp_seconds",
+      "Unix time of the last successful chain poll",
+    );
+    this.signerBalance = gauge(
+      "verdict_signer_balance_wei",
+      "Native gas balance of the operator's signer, in wei (alert well before it cannot pay for answers)",
+    );
+    this.missedDuties = counter(
+      "verdict_missed_duties_total",
+      "Duties missed: answer (deadline passed unanswered), commit and reveal (juror deadlines)",
+      ["duty"],
+    );
     for (const duty of MISSED_DUTIES) this.missedDuties.inc({ duty }, 0);
     if (options.defaultMetrics ?? true)
       collectDefaultMetrics({ register: this.registry, prefix: "verdict_relayer_" });

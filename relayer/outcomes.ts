@@ -22,12 +22,13 @@
  * bytes32, set `CANNOT_SERVE_OUTCOME_ON_CHAIN` to true: every cannot-serve reason is then posted as
  * outcome 2.
  */
+import { Outcome, ReasonCode } from "../sdk/eip712.js";
 import { reasonInfo } from "../sdk/reasons.js";
 import { RelayerError } from "./errors.js";
 
-/** Attestation outcomes (the uint8 `outcome` of an attestation). */
-export const AnswerOutcome = { RESULT: 0, INVALID_INPUT: 1, CANNOT_SERVE: 2 } as const;
-export type AnswerOutcome = (typeof AnswerOutcome)[keyof typeof AnswerOutcome];
+/** Attestation outcomes (the uint8 `outcome` of an attestation): the SDK's `Outcome`. */
+export const AnswerOutcome = Outcome;
+export type AnswerOutcome = Outcome;
 
 /**
  * Why an operator cannot serve a request (carried as a left-padded bytes32 in `outputHash`). 6 keeps the
@@ -35,13 +36,13 @@ export type AnswerOutcome = (typeof AnswerOutcome)[keyof typeof AnswerOutcome];
  */
 export const CannotServeReason = {
   /** The input URI cannot be fetched (refused scheme/host, timeout, too large, wrong hash, gone). */
-  INPUT_UNAVAILABLE: 6,
+  INPUT_UNAVAILABLE: ReasonCode.INPUT_UNAVAILABLE,
   /** No model URI serves bytes hashing to the registered model hash. */
-  MODEL_UNAVAILABLE: 9,
+  MODEL_UNAVAILABLE: ReasonCode.MODEL_UNAVAILABLE,
   /** This operator cannot run the job: deadline, memory, an unsafe or unloadable model. */
-  DECLINED: 10,
+  DECLINED: ReasonCode.DECLINED,
   /** The canonical output exceeds the coordinator's governed maxOutput. */
-  OUTPUT_TOO_LARGE: 11,
+  OUTPUT_TOO_LARGE: ReasonCode.OUTPUT_TOO_LARGE,
 } as const;
 export type CannotServeReason = (typeof CannotServeReason)[keyof typeof CannotServeReason];
 

@@ -35,7 +35,7 @@ import {
 } from "./abi/contracts.js";
 import { VerdictError } from "./errors.js";
 import { decodeRevert } from "./revert.js";
-import type { RequestTerms } from "./request-uri.js";
+import { requestParams, type RequestTerms } from "./request-uri.js";
 import {
   Finality,
   Outcome,
@@ -480,18 +480,7 @@ export class VerdictClient {
   async request(input: RequestInput): Promise<CreatedRequest> {
     const bytes = input.input instanceof Uint8Array ? input.input : encodeTensors(input.input);
     const maxFee = input.maxFee ?? (await this.quote(input.modelHash, input.redundancy ?? 0)).total;
-    const params = {
-      modelHash: input.modelHash,
-      input: hexlify(bytes),
-      inputHash: ZeroHash,
-      inputURI: "",
-      redundancy: input.redundancy ?? 0,
-      maxFee,
-      deadline: input.deadline ?? 0n,
-      callback: input.callback ?? ZeroAddress,
-      callbackGasLimit: input.callbackGasLimit ?? 0,
-      finality: input.finality ?? Finality.FAST,
-    };
+    const params = requestParams(input, { input: hexlify(bytes), inputHash: ZeroHash, inputURI: "" }, maxFee);
     const coordinator = this.coordinator.connect(this.requireSigner());
     const receipt = await this.send(
       (async () => {

@@ -99,33 +99,22 @@ export const INFERENCE_REQUEST_TYPE_STRING =
 export const ATTESTATION_TYPEHASH = id(ATTESTATION_TYPE_STRING);
 export const INFERENCE_REQUEST_TYPEHASH = id(INFERENCE_REQUEST_TYPE_STRING);
 
-export const ATTESTATION_TYPES: Readonly<Record<string, TypedDataField[]>> = {
-  Attestation: [
-    { name: "requestId", type: "uint256" },
-    { name: "modelHash", type: "bytes32" },
-    { name: "inputHash", type: "bytes32" },
-    { name: "outputHash", type: "bytes32" },
-    { name: "outcome", type: "uint8" },
-  ],
-};
+/** The EIP-712 fields of a type string `Name(type1 name1,type2 name2,...)`, read from the string itself. */
+function typesOf(typeString: string): Readonly<Record<string, TypedDataField[]>> {
+  const open = typeString.indexOf("(");
+  const fields = typeString
+    .slice(open + 1, -1)
+    .split(",")
+    .map((field) => {
+      const [type = "", name = ""] = field.split(" ");
+      return { name, type };
+    });
+  return { [typeString.slice(0, open)]: fields };
+}
 
-export const INFERENCE_REQUEST_TYPES: Readonly<Record<string, TypedDataField[]>> = {
-  InferenceRequest: [
-    { name: "requester", type: "address" },
-    { name: "modelHash", type: "bytes32" },
-    { name: "inputHash", type: "bytes32" },
-    { name: "inputKind", type: "uint8" },
-    { name: "inputURI", type: "string" },
-    { name: "redundancy", type: "uint8" },
-    { name: "maxFee", type: "uint256" },
-    { name: "deadline", type: "uint64" },
-    { name: "callbackGasLimit", type: "uint32" },
-    { name: "finality", type: "uint8" },
-    { name: "callback", type: "address" },
-    { name: "nonce", type: "uint256" },
-    { name: "signatureDeadline", type: "uint64" },
-  ],
-};
+export const ATTESTATION_TYPES = typesOf(ATTESTATION_TYPE_STRING);
+
+export const INFERENCE_REQUEST_TYPES = typesOf(INFERENCE_REQUEST_TYPE_STRING);
 
 export interface Attestation {
   requestId: bigint;

@@ -24,6 +24,29 @@ export interface RequestTerms {
   assign?: boolean;
 }
 
+/** How a request's input travels: inline bytes (hash and URI empty), or by hash and URI (bytes empty). */
+export interface InputForm {
+  input: string | Uint8Array;
+  inputHash: string;
+  inputURI: string;
+}
+
+/** The coordinator's `requestInference` parameters: the model, the input's form, and the terms with their defaults. */
+export function requestParams(terms: RequestTerms & { modelHash: string }, form: InputForm, maxFee: bigint) {
+  return {
+    modelHash: terms.modelHash,
+    input: form.input,
+    inputHash: form.inputHash,
+    inputURI: form.inputURI,
+    redundancy: terms.redundancy ?? 0,
+    maxFee,
+    deadline: terms.deadline ?? 0n,
+    callback: terms.callback ?? ZeroAddress,
+    callbackGasLimit: terms.callbackGasLimit ?? 0,
+    finality: terms.finality ?? Finality.FAST,
+  };
+}
+
 export interface UriRequestInput extends RequestTerms {
   modelHash: string;
   /** Where operators fetch the input's canonical VTN1 bytes. */
@@ -60,18 +83,7 @@ export async function requestByUri(client: VerdictClient, input: UriRequestInput
   if (input.inputURI.trim() === "") throw new VerdictError("INPUT_URI_MISSING", "the input URI is empty");
   const inputHash = uriInputHash(input);
   const maxFee = input.maxFee ?? (await client.quote(input.modelHash, input.redundancy ?? 0)).total;
-  const params = {
-    modelHash: input.modelHash,
-    input: getBytes("0x"),
-    inputHash,
-    inputURI: input.inputURI,
-    redundancy: input.redundancy ?? 0,
-    maxFee,
-    deadline: input.deadline ?? 0n,
-    callback: input.callback ?? ZeroAddress,
-    callbackGasLimit: input.callbackGasLimit ?? 0,
-    finality: input.finality ?? Finality.FAST,
-  };
+  const params = requestParams(input, { input: getBytes("0x"), inputHash, inputURI: input.inputURI }, maxFee);
   const coordinator = client.coordinator.connect(client.requireSigner());
   const estimate = await coordinator.requestInference.estimateGas(params);
   const tx = await coordinator.requestInference(params, { gasLimit: requestGasLimit(estimate) });

@@ -187,6 +187,21 @@ export function parseCoordinatorLog(log: Pick<Log, "topics" | "data">): LogDescr
   }
 }
 
+/** Where a log stands in the chain: its block, transaction and index. */
+function placeOf(log: Log): {
+  blockNumber: number;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: number;
+} {
+  return {
+    blockNumber: log.blockNumber,
+    blockHash: log.blockHash,
+    transactionHash: log.transactionHash,
+    logIndex: log.index,
+  };
+}
+
 /** Every `RequestCreated` in `logs`. */
 export function createdRequestsIn(logs: readonly Log[]): CreatedRequest[] {
   const out: CreatedRequest[] = [];
@@ -207,10 +222,7 @@ export function createdRequestsIn(logs: readonly Log[]): CreatedRequest[] {
       requestId: BigInt(parsed.args.requestId as bigint),
       ...payload,
       seed: 0n,
-      blockNumber: log.blockNumber,
-      blockHash: log.blockHash,
-      transactionHash: log.transactionHash,
-      logIndex: log.index,
+      ...placeOf(log),
     });
   }
   return out;
@@ -237,10 +249,7 @@ export function assignmentsIn(logs: readonly Log[]): Assignment[] {
       operators: (parsed.args.operators as string[]).map((o) => getAddress(o)),
       ticket: BigInt(parsed.args.ticket as bigint),
       seed: BigInt(parsed.args.seed as string),
-      blockNumber: log.blockNumber,
-      blockHash: log.blockHash,
-      transactionHash: log.transactionHash,
-      logIndex: log.index,
+      ...placeOf(log),
     });
   }
   return out;

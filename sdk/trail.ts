@@ -183,93 +183,114 @@ export async function findCreatedRequest(
   return created;
 }
 
-/** Rebuilds the whole trail of `requestId` from the chain's logs. */
-export async function followTrail(ctx: TrailContext, requestId: bigint): Promise<Trail> {
-  const { provider } = ctx;
-  const coordinator = getAddress(ctx.coordinator);
-  const staking = getAddress(ctx.staking);
-  const fromBlock = ctx.fromBlock ?? 0;
-  const reader = ctx.logs ?? readerOf(provider);
-  const idTopic = toBeHex(requestId, 32);
-  // The request's own events lie between its creation and the head: find the creation first, then read
-  // the rest from its block (bounded reads either way).
-  const network = await provider.getNetwork();
-  const created = await findCreatedRequest(provider, coordinator, requestId, fromBlock, reader);
-  const since = Math.max(fromBlock, created.blockNumber);
-  const coordLogs = await reader.getLogs(provider, {
-    address: coordinator,
-    topics: [null, idTopic],
-    fromBlock: since,
+/** One event of the trail: where it came from, where it stands in the chain, its named arguments. */
+function entryOf(source: TrailSource, log: Log, desc: LogDescription): TrailEntry {
+  return {
+    source,
+    name: desc.name,
+    blockNumber: log.blockNumber,
+    transactionHash: log.transactionHash,
+    logIndex: log.index,
+    args: plainArgs(desc),
+  };
+}
+
+/** What every scan of one request's logs shares: the reader, the id's topic and the first block to read. */
+interface TrailScan {
+  provider: Provider;
+  reader: LogReader;
+  requestId: bigint;
+  since: number;
+  /** The transactions the trail's events were emitted in (their receipts are read for the rest). */
+  txs: Set<string>;
+}
+
+/** The logs of `address` whose first indexed argument is `id`, from the request's creation to the head. */
+function logsKeyedBy(scan: TrailScan, address: string, id: bigint): Promise<Log[]> {
+  return scan.reader.getLogs(scan.provider, {
+    address,
+    topics: [null, toBeHex(id, 32)],
+    fromBlock: scan.since,
     toBlock: "latest",
   });
+}
 
+/** The coordinator's events about the request; their transactions are added to `scan.txs`. */
+async function coordinatorEntries(scan: TrailScan, coordinator: string): Promise<TrailEntry[]> {
   const entries: TrailEntry[] = [];
-  const txs = new Set<string>();
-  const push = (source: TrailSource, log: Log, desc: LogDescription): void => {
-    entries.push({
-      source,
-      name: desc.name,
-      blockNumber: log.blockNumber,
-      transactionHash: log.transactionHash,
-      logIndex: log.index,
-      args: plainArgs(desc),
-    });
-  };
-  for (const log of coordLogs) {
+  for (const log of await logsKeyedBy(scan, coordinator, scan.requestId)) {
     const desc = parseCoordinatorLog(log);
-    if (!desc || desc.args[0] !== requestId) continue;
-    txs.add(log.transactionHash);
-    push("coordinator", log, desc);
+    if (!desc || desc.args[0] !== scan.requestId) continue;
+    scan.txs.add(log.transactionHash);
+    entries.push(entryOf("coordinator", log, desc));
   }
+  return entries;
+}
 
-  // Dispute contract: events that carry the request id (indexed first), and everything keyed by the ids of
-  // the disputes they open.
-  let disputesIface: Interface | undefined;
-  if (ctx.disputes) {
-    disputesIface = new Interface(ctx.disputes.abi);
-    const address = getAddress(ctx.disputes.address);
-    const seen = new Set<string>();
-    const take = (logs: readonly Log[]): bigint[] => {
-      const ids: bigint[] = [];
-      for (const log of logs) {
-        const key = `${log.transactionHash}:${log.index}`;
-        if (seen.has(key)) continue;
-        let desc: LogDescription | null;
-        try {
-          desc = disputesIface?.parseLog({ topics: [...log.topics], data: log.data }) ?? null;
-        } catch {
-          desc = null;
-        }
-        if (!desc) continue;
-        seen.add(key);
-        txs.add(log.transactionHash);
-        push("disputes", log, desc);
-        const idIdx = desc.fragment.inputs.findIndex((p) => p.name === "disputeId");
-        const v: unknown = idIdx >= 0 ? desc.args[idIdx] : undefined;
-        if (typeof v === "bigint") ids.push(v);
-      }
-      return ids;
-    };
-    const direct = await reader.getLogs(provider, {
-      address,
-      topics: [null, idTopic],
-      fromBlock: since,
-      toBlock: "latest",
-    });
-    const disputeIds = [...new Set(take(direct))];
-    for (const id of disputeIds) {
-      if (id === requestId) continue;
-      const more = await reader.getLogs(provider, {
-        address,
-        topics: [null, toBeHex(id, 32)],
-        fromBlock: since,
-        toBlock: "latest",
-      });
-      take(more);
+/** The dispute contract as the trail reads it. */
+interface TrailDisputes {
+  address: string;
+  iface: Interface;
+}
+
+function parseDisputeLog(disputes: TrailDisputes, log: Log): LogDescription | null {
+  try {
+    return disputes.iface.parseLog({ topics: [...log.topics], data: log.data });
+  } catch {
+    return null;
+  }
+}
+
+/** The dispute id a dispute event names, if it names one. */
+function disputeIdOf(desc: LogDescription): bigint | undefined {
+  const idIdx = desc.fragment.inputs.findIndex((p) => p.name === "disputeId");
+  const v: unknown = idIdx >= 0 ? desc.args[idIdx] : undefined;
+  return typeof v === "bigint" ? v : undefined;
+}
+
+/**
+ * The dispute contract's events that carry the request id (indexed first), and everything keyed by the ids of
+ * the disputes they open; their transactions are added to `scan.txs`.
+ */
+async function disputeEntries(scan: TrailScan, disputes: TrailDisputes): Promise<TrailEntry[]> {
+  const entries: TrailEntry[] = [];
+  const seen = new Set<string>();
+  const take = (logs: readonly Log[]): bigint[] => {
+    const ids: bigint[] = [];
+    for (const log of logs) {
+      const key = `${log.transactionHash}:${log.index}`;
+      if (seen.has(key)) continue;
+      const desc = parseDisputeLog(disputes, log);
+      if (!desc) continue;
+      seen.add(key);
+      scan.txs.add(log.transactionHash);
+      entries.push(entryOf("disputes", log, desc));
+      const id = disputeIdOf(desc);
+      if (id !== undefined) ids.push(id);
     }
+    return ids;
+  };
+  const disputeIds = [...new Set(take(await logsKeyedBy(scan, disputes.address, scan.requestId)))];
+  for (const id of disputeIds) {
+    if (id === scan.requestId) continue;
+    take(await logsKeyedBy(scan, disputes.address, id));
   }
+  return entries;
+}
 
-  // Staking events (slashes, jails, stake locks) and dispute events emitted in the request's transactions.
+const STAKING_EVENTS = ["Slashed", "Jailed", "StakeLocked", "StakeUnlocked", "RewardsDistributed"];
+
+/**
+ * Staking events (slashes, jails, stake locks) and dispute events emitted in the request's transactions,
+ * appended to `entries` (a dispute event already there is not added twice).
+ */
+async function entriesInTransactions(
+  provider: Provider,
+  txs: Set<string>,
+  staking: string,
+  disputes: TrailDisputes | undefined,
+  entries: TrailEntry[],
+): Promise<void> {
   const receipts = await Promise.all([...txs].map((h) => provider.getTransactionReceipt(h)));
   for (const receipt of receipts) {
     if (!receipt) continue;
@@ -277,120 +298,177 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
       const address = getAddress(log.address);
       if (address === staking) {
         const desc = stakingInterface.parseLog({ topics: [...log.topics], data: log.data });
-        if (!desc) continue;
-        if (!["Slashed", "Jailed", "StakeLocked", "StakeUnlocked", "RewardsDistributed"].includes(desc.name))
-          continue;
-        push("staking", log, desc);
-      } else if (disputesIface && ctx.disputes && address === getAddress(ctx.disputes.address)) {
+        if (!desc || !STAKING_EVENTS.includes(desc.name)) continue;
+        entries.push(entryOf("staking", log, desc));
+      } else if (disputes && address === disputes.address) {
         if (entries.some((e) => e.transactionHash === log.transactionHash && e.logIndex === log.index))
           continue;
-        const desc = disputesIface.parseLog({ topics: [...log.topics], data: log.data });
-        if (desc) push("disputes", log, desc);
+        const desc = disputes.iface.parseLog({ topics: [...log.topics], data: log.data });
+        if (desc) entries.push(entryOf("disputes", log, desc));
       }
     }
   }
-  entries.sort(order);
+}
 
-  const answers: TrailAnswer[] = [];
-  const disagreements: Trail["disagreements"] = [];
-  const slashes: TrailSlash[] = [];
-  const jails: Trail["jails"] = [];
-  let settlement: TrailSettlement | undefined;
-  let status: RequestStatus = RequestStatus.Requested;
+/** What the trail's events add up to. */
+type TrailTally = Pick<Trail, "answers" | "disagreements" | "slashes" | "jails" | "status" | "settlement">;
+
+function answerOf(e: TrailEntry): TrailAnswer {
+  const a = e.args;
+  return {
+    index: Number(a.index),
+    operator: String(a.operator),
+    outcome: Number(a.outcome),
+    outputHash: String(a.outputHash),
+    output: String(a.output),
+    signature: String(a.signature),
+    blockNumber: e.blockNumber,
+    transactionHash: e.transactionHash,
+  };
+}
+
+/** The settlement a terminal event records. */
+function settlementOf(name: TrailSettlement["event"], e: TrailEntry): TrailSettlement {
+  const a = e.args;
+  const finalized = name === "RequestFinalized";
+  const settlement: TrailSettlement = {
+    event: name,
+    toOperators: finalized ? BigInt(a.toOperators as bigint) : 0n,
+    royalty: finalized ? BigInt(a.royalty as bigint) : 0n,
+    treasury: finalized ? BigInt(a.treasuryCut as bigint) : 0n,
+    refund: BigInt(a.refund as bigint),
+    mask:
+      name === "RequestExpired"
+        ? Number(a.missedMask)
+        : name === "RequestCorrected"
+          ? Number(a.wrongMask)
+          : 0,
+    slashed: name === "RequestExpired" ? BigInt(a.slashed as bigint) : 0n,
+    blockNumber: e.blockNumber,
+  };
+  if (name === "RequestCorrected") {
+    settlement.correctedOutput = String(a.output);
+    settlement.correctedOutcome = Number(a.outcome);
+  }
+  return settlement;
+}
+
+function isTerminal(name: string): name is TrailSettlement["event"] {
+  return Object.prototype.hasOwnProperty.call(TERMINAL, name);
+}
+
+/** Applies one coordinator event to the tally: answers, disagreements, the status and the settlement. */
+function tallyCoordinatorEvent(t: TrailTally, e: TrailEntry): void {
+  if (isTerminal(e.name)) {
+    t.status = TERMINAL[e.name];
+    t.settlement = settlementOf(e.name, e);
+    return;
+  }
+  switch (e.name) {
+    case "OperatorsAssigned":
+      t.status = RequestStatus.Assigned;
+      break;
+    case "AnswerSubmitted":
+      t.answers.push(answerOf(e));
+      break;
+    case "AnswersComplete":
+      t.status = RequestStatus.Answered;
+      break;
+    case "AnswersDisagree":
+      t.disagreements.push({
+        indexA: Number(e.args.indexA),
+        indexB: Number(e.args.indexB),
+        blockNumber: e.blockNumber,
+      });
+      t.status = RequestStatus.Disputed;
+      break;
+    case "RequestDisputed":
+      t.status = RequestStatus.Disputed;
+      break;
+    default:
+      break;
+  }
+}
+
+/** Applies one staking event to the tally: slashes and jails. */
+function tallyStakingEvent(t: TrailTally, e: TrailEntry): void {
+  const a = e.args;
+  if (e.name === "Slashed") {
+    t.slashes.push({
+      operator: String(a.operator),
+      slasher: String(a.slasher),
+      requested: BigInt(a.requested as bigint),
+      slashed: BigInt(a.slashed as bigint),
+      blockNumber: e.blockNumber,
+    });
+  } else if (e.name === "Jailed") {
+    t.jails.push({
+      operator: String(a.operator),
+      until: BigInt(a.until as bigint),
+      blockNumber: e.blockNumber,
+    });
+  }
+}
+
+/** What the events, in chain order, add up to. */
+function tallyTrail(entries: readonly TrailEntry[]): TrailTally {
+  const t: TrailTally = {
+    answers: [],
+    disagreements: [],
+    slashes: [],
+    jails: [],
+    status: RequestStatus.Requested,
+  };
   for (const e of entries) {
-    const a = e.args;
-    if (e.source === "coordinator") {
-      switch (e.name) {
-        case "OperatorsAssigned":
-          status = RequestStatus.Assigned;
-          break;
-        case "AnswerSubmitted":
-          answers.push({
-            index: Number(a.index),
-            operator: String(a.operator),
-            outcome: Number(a.outcome),
-            outputHash: String(a.outputHash),
-            output: String(a.output),
-            signature: String(a.signature),
-            blockNumber: e.blockNumber,
-            transactionHash: e.transactionHash,
-          });
-          break;
-        case "AnswersComplete":
-          status = RequestStatus.Answered;
-          break;
-        case "AnswersDisagree":
-          disagreements.push({
-            indexA: Number(a.indexA),
-            indexB: Number(a.indexB),
-            blockNumber: e.blockNumber,
-          });
-          status = RequestStatus.Disputed;
-          break;
-        case "RequestDisputed":
-          status = RequestStatus.Disputed;
-          break;
-        case "RequestFinalized":
-        case "RequestRejected":
-        case "RequestExpired":
-        case "RequestCorrected":
-        case "RequestUnserved": {
-          const name = e.name;
-          status = TERMINAL[name];
-          settlement = {
-            event: name,
-            toOperators: name === "RequestFinalized" ? BigInt(a.toOperators as bigint) : 0n,
-            royalty: name === "RequestFinalized" ? BigInt(a.royalty as bigint) : 0n,
-            treasury: name === "RequestFinalized" ? BigInt(a.treasuryCut as bigint) : 0n,
-            refund: BigInt(a.refund as bigint),
-            mask:
-              name === "RequestExpired"
-                ? Number(a.missedMask)
-                : name === "RequestCorrected"
-                  ? Number(a.wrongMask)
-                  : 0,
-            slashed: name === "RequestExpired" ? BigInt(a.slashed as bigint) : 0n,
-            blockNumber: e.blockNumber,
-          };
-          if (name === "RequestCorrected") {
-            settlement.correctedOutput = String(a.output);
-            settlement.correctedOutcome = Number(a.outcome);
-          }
-          break;
-        }
-        default:
-          break;
-      }
-    } else if (e.source === "staking") {
-      if (e.name === "Slashed") {
-        slashes.push({
-          operator: String(a.operator),
-          slasher: String(a.slasher),
-          requested: BigInt(a.requested as bigint),
-          slashed: BigInt(a.slashed as bigint),
-          blockNumber: e.blockNumber,
-        });
-      } else if (e.name === "Jailed") {
-        jails.push({
-          operator: String(a.operator),
-          until: BigInt(a.until as bigint),
-          blockNumber: e.blockNumber,
-        });
-      }
-    }
+    if (e.source === "coordinator") tallyCoordinatorEvent(t, e);
+    else if (e.source === "staking") tallyStakingEvent(t, e);
   }
+  return t;
+}
 
+/** What the chain stores now for the request (`requestState`). */
+async function chainStateOf(
+  provider: Provider,
+  coordinator: string,
+  requestId: bigint,
+): Promise<Trail["chain"]> {
   const state = await provider.call({
     to: coordinator,
     data: coordinatorInterface.encodeFunctionData("requestState", [requestId]),
   });
   const decoded = coordinatorInterface.decodeFunctionResult("requestState", state)[0] as Result;
-  const chain = {
+  return {
     status: Number(decoded.status),
     commitment: String(decoded.commitment),
     windowEnds: BigInt(decoded.windowEnds as bigint),
   };
+}
 
+/** Rebuilds the whole trail of `requestId` from the chain's logs. */
+export async function followTrail(ctx: TrailContext, requestId: bigint): Promise<Trail> {
+  const { provider } = ctx;
+  const coordinator = getAddress(ctx.coordinator);
+  const staking = getAddress(ctx.staking);
+  const fromBlock = ctx.fromBlock ?? 0;
+  const reader = ctx.logs ?? readerOf(provider);
+  // The request's own events lie between its creation and the head: find the creation first, then read
+  // the rest from its block (bounded reads either way).
+  const network = await provider.getNetwork();
+  const created = await findCreatedRequest(provider, coordinator, requestId, fromBlock, reader);
+  const since = Math.max(fromBlock, created.blockNumber);
+  const scan: TrailScan = { provider, reader, requestId, since, txs: new Set<string>() };
+  const disputes: TrailDisputes | undefined = ctx.disputes && {
+    address: getAddress(ctx.disputes.address),
+    iface: new Interface(ctx.disputes.abi),
+  };
+
+  const entries = await coordinatorEntries(scan, coordinator);
+  if (disputes) entries.push(...(await disputeEntries(scan, disputes)));
+  await entriesInTransactions(provider, scan.txs, staking, disputes, entries);
+  entries.sort(order);
+
+  const { answers, disagreements, slashes, jails, status, settlement } = tallyTrail(entries);
+  const chain = await chainStateOf(provider, coordinator, requestId);
   const trail: Trail = {
     requestId,
     chainId: network.chainId,
@@ -406,7 +484,7 @@ export async function followTrail(ctx: TrailContext, requestId: bigint): Promise
     chain,
   };
   if (settlement) trail.settlement = settlement;
-  if (ctx.disputes) trail.disputes = getAddress(ctx.disputes.address);
+  if (disputes) trail.disputes = disputes.address;
   return trail;
 }
 

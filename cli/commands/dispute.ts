@@ -256,7 +256,7 @@ export function register(program: Command, ctx: Ctx): void {
     .description("what an account can claim from the dispute contract")
     .action(async (account?: string) => {
       const s = await ctx.session(false);
-      const who = account ? parseAddress(account, "account") : await s.account();
+      const who = await s.accountOr(account, "account");
       const amount = (await s.disputes().getFunction("claimable")(who)) as bigint;
       ctx.emit({ account: who, claimable: amount }, () => `${who} can claim ${opg(amount)}`);
     });

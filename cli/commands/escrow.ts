@@ -29,7 +29,7 @@ async function withdraw(ctx: Ctx, amount: string, o: { to?: string; all?: boolea
 
 async function balance(ctx: Ctx, account?: string): Promise<void> {
   const s = await ctx.session(false);
-  const who = account ? parseAddress(account, "account") : await s.account();
+  const who = await s.accountOr(account, "account");
   const value = await s.client.balanceOf(who);
   ctx.emit({ account: who, balance: value }, () => `${who}: ${opg(value)}`);
 }

@@ -97,7 +97,7 @@ function stakeAndCommission(operator: Command, ctx: Ctx): void {
     .description("apply a queued commission increase once ready (anyone; default: you)")
     .action(async (address?: string) => {
       const s = await ctx.session(true);
-      const who = address ? parseAddress(address, "operator") : await s.account();
+      const who = await s.accountOr(address, "operator");
       await s.send("applying…", () => s.client.staking.connect(s.requireSigner()).applyCommissionChange(who));
       const info = await s.client.staking.getOperator(who);
       ctx.emit(
@@ -132,7 +132,7 @@ function signer(operator: Command, ctx: Ctx): void {
     .description("apply a queued signer rotation once ready (anyone; default: you)")
     .action(async (address?: string) => {
       const s = await ctx.session(true);
-      const who = address ? parseAddress(address, "operator") : await s.account();
+      const who = await s.accountOr(address, "operator");
       await s.send("applying signer rotation…", () =>
         s.client.staking.connect(s.requireSigner()).applySignerRotation(who),
       );
@@ -151,7 +151,7 @@ export function register(program: Command, ctx: Ctx): void {
     .description("an operator's pool, status and record")
     .action(async (address?: string) => {
       const s = await ctx.session(false);
-      const who = address ? parseAddress(address, "operator") : await s.account();
+      const who = await s.accountOr(address, "operator");
       const [info, rec] = await Promise.all([
         s.client.staking.getOperator(who),
         s.client.coordinator.operatorRecord(who),

@@ -85,7 +85,7 @@ export function register(program: Command, ctx: Ctx): void {
     .action(async (op: string, delegator?: string) => {
       const who = parseAddress(op, "operator");
       const s = await ctx.session(false);
-      const me = delegator ? parseAddress(delegator, "delegator") : await s.account();
+      const me = await s.accountOr(delegator, "delegator");
       const [assets, shares, pending] = await Promise.all([
         s.client.staking.assetsOf(who, me),
         s.client.staking.sharesOf(who, me),

@@ -10,7 +10,7 @@ export function register(program: Command, ctx: Ctx): void {
     .description("OPG wallet balance (not the escrow balance)")
     .action(async (account?: string) => {
       const s = await ctx.session(false);
-      const who = account ? parseAddress(account, "account") : await s.account();
+      const who = await s.accountOr(account, "account");
       const value = await (await s.client.token()).balanceOf(who);
       ctx.emit({ account: who, balance: value }, () => `${who}: ${opg(value)}`);
     });

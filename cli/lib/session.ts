@@ -26,6 +26,7 @@ import {
   type ConfigInput,
   type GlobalFlags,
   type Io,
+  parseAddress,
   REPO_ROOT,
   resolveConfig,
   withSpinner,
@@ -45,6 +46,8 @@ export interface Session {
   signer: Signer | undefined;
   /** The key's account (without decrypting a keystore); USAGE error when there is no key. */
   account(): Promise<string>;
+  /** The address given on the command line (checked, named `label` in errors), else the key's account. */
+  accountOr(given: string | undefined, label: string): Promise<string>;
   requireSigner(): Signer;
   /** Sends one transaction with a spinner and waits for its receipt. */
   send(label: string, tx: () => Promise<ContractTransactionResponse>): Promise<ContractTransactionReceipt>;
@@ -196,6 +199,16 @@ function sessionOf(
     if (!signer) throw new CliError("NO_KEY", NO_KEY_MESSAGE);
     return signer;
   };
+  const account = async (): Promise<string> => {
+    if (signer) return signer.getAddress();
+    const address = keyAddress(cfg.key);
+    if (!address)
+      throw new CliError(
+        "USAGE",
+        "Pass an account, or configure a key (VERDICT_PRIVATE_KEY, --keystore, …).",
+      );
+    return address;
+  };
   return {
     cfg,
     io,
@@ -204,15 +217,9 @@ function sessionOf(
     provider,
     signer,
     requireSigner,
-    async account() {
-      if (signer) return signer.getAddress();
-      const address = keyAddress(cfg.key);
-      if (!address)
-        throw new CliError(
-          "USAGE",
-          "Pass an account, or configure a key (VERDICT_PRIVATE_KEY, --keystore, …).",
-        );
-      return address;
+    account,
+    async accountOr(given, label) {
+      return given ? parseAddress(given, label) : account();
     },
     async send(label, tx) {
       return withSpinner(io, label, async () => {

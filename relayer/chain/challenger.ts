@@ -18,12 +18,14 @@ import {
   Coordinator__factory,
   OPGToken__factory,
   type Coordinator,
+  type Disputes,
+  type OPGToken,
 } from "../../types/ethers-contracts/index.js";
-import type { Computer } from "./compute.js";
+import type { ComputedAnswer, Computer } from "./compute.js";
 import type { Challenge, DutiesDb } from "../db/duties.js";
 import { DutyRevert } from "./duty-tx.js";
 import type { DisputeDuties } from "./juror.js";
-import type { ChainDb, DisputeCandidate } from "../db/requests.js";
+import type { ChainDb, DisputeCandidate, StoredRequest } from "../db/requests.js";
 
 const MAX_ATTEMPTS = 3;
 
@@ -92,44 +94,58 @@ export class Challenger {
   }
 
   async #file(c: Challenge): Promise<void> {
-    const { duties, keeper, chainDb, signerAddress } = this.#o;
+    const { keeper, chainDb } = this.#o;
     const disputes = await keeper.disputes();
-    const disputesAddress = await disputes.getAddress();
-    const provider = this.#o.provider;
-    const coordinator = this.#coordinator;
-    const id = c.requestId;
-    const req = chainDb.getRequest(id) ?? (await keeper.request(id));
-
+    const req = chainDb.getRequest(c.requestId) ?? (await keeper.request(c.requestId));
     // Ask the chain first: this is what makes a restart (or a second candidate) never file twice.
-    const d = await disputes.disputeOf(id);
-    if (Number(d.phase) !== 0) {
-      if (d.challenger.toLowerCase() === signerAddress.toLowerCase()) {
-        duties.setChallenge(id, "opened", {
-          bond: c.bond > 0n ? c.bond : await disputes.bondFor(req.request),
-        });
-        duties.track(id, "challenger");
-        this.#log.info({ requestId: id.toString() }, "our dispute is open (adopted after a restart)");
-      } else {
-        this.#skip(c, `already disputed by ${d.challenger}`, "warn");
-      }
-      return;
-    }
-    const status = Number((await coordinator.requestState(id)).status);
+    if (await this.#alreadyDisputed(c, disputes, req)) return;
+    const status = Number((await this.#coordinator.requestState(c.requestId)).status);
     if (status !== RequestStatus.Answered) {
       this.#skip(c, `request is ${statusName(status)}, not Answered`);
       return;
     }
     const bond = await disputes.bondFor(req.request);
+    const token = await this.#bondPayable(c, bond, disputes);
+    if (token === undefined) return;
+    const ours = await this.#ourAnswer(c, req);
+    if (ours === undefined) return;
+    await this.#openDispute(c, req, bond, ours, disputes, token);
+  }
+
+  /** A dispute on the request exists: ours is adopted (`opened`), anyone else's makes the candidate `skipped`. */
+  async #alreadyDisputed(c: Challenge, disputes: Disputes, req: StoredRequest): Promise<boolean> {
+    const { duties, signerAddress } = this.#o;
+    const id = c.requestId;
+    const d = await disputes.disputeOf(id);
+    if (Number(d.phase) === 0) return false;
+    if (d.challenger.toLowerCase() === signerAddress.toLowerCase()) {
+      duties.setChallenge(id, "opened", {
+        bond: c.bond > 0n ? c.bond : await disputes.bondFor(req.request),
+      });
+      duties.track(id, "challenger");
+      this.#log.info({ requestId: id.toString() }, "our dispute is open (adopted after a restart)");
+    } else {
+      this.#skip(c, `already disputed by ${d.challenger}`, "warn");
+    }
+    return true;
+  }
+
+  /**
+   * The bond token, when the bond fits the budget left by our open bonds and the signer holds it; else the
+   * candidate is skipped.
+   */
+  async #bondPayable(c: Challenge, bond: bigint, disputes: Disputes): Promise<OPGToken | undefined> {
+    const { duties, signerAddress, budget } = this.#o;
     const locked = duties.lockedBonds() - (c.state === "filing" ? c.bond : 0n);
-    if (locked + bond > this.#o.budget) {
+    if (locked + bond > budget) {
       this.#skip(
         c,
-        `bond ${formatEther(bond)} OPG over budget (${formatEther(locked)} of ${formatEther(this.#o.budget)} locked)`,
+        `bond ${formatEther(bond)} OPG over budget (${formatEther(locked)} of ${formatEther(budget)} locked)`,
         "error",
       );
-      return;
+      return undefined;
     }
-    const token = OPGToken__factory.connect(await disputes.token(), provider);
+    const token = OPGToken__factory.connect(await disputes.token(), this.#o.provider);
     const balance = await token.balanceOf(signerAddress);
     if (balance < bond) {
       this.#skip(
@@ -137,23 +153,43 @@ export class Challenger {
         `the signer holds ${formatEther(balance)} OPG, the bond is ${formatEther(bond)}: fund the signer`,
         "error",
       );
-      return;
+      return undefined;
     }
-    let ours;
+    return token;
+  }
+
+  /** Our output, re-executed now; undefined (candidate skipped) when we cannot serve it. */
+  async #ourAnswer(c: Challenge, req: StoredRequest): Promise<ComputedAnswer | undefined> {
+    let ours: ComputedAnswer;
     try {
       ours = await this.#o.computer.answer(req);
     } catch (e) {
       if (!(e instanceof CannotServeError)) throw e;
       // We cannot re-execute it now (input or model unavailable, limits): never a reason to convict.
       this.#skip(c, `abstained: ${e.message}`);
-      return;
+      return undefined;
     }
     if (ours.outputHash.toLowerCase() !== c.ourOutputHash.toLowerCase()) {
       this.#log.warn(
-        { requestId: id.toString(), first: c.ourOutputHash, now: ours.outputHash },
+        { requestId: c.requestId.toString(), first: c.ourOutputHash, now: ours.outputHash },
         "re-execution differs from the watchtower's; claiming the latest",
       );
     }
+    return ours;
+  }
+
+  /** `filing` is persisted, the bond approved if need be, then `openDispute` sent; the dispute is tracked. */
+  async #openDispute(
+    c: Challenge,
+    req: StoredRequest,
+    bond: bigint,
+    ours: ComputedAnswer,
+    disputes: Disputes,
+    token: OPGToken,
+  ): Promise<void> {
+    const { duties, keeper, signerAddress } = this.#o;
+    const id = c.requestId;
+    const disputesAddress = await disputes.getAddress();
     // Persisted before anything is sent.
     duties.setChallenge(id, "filing", { bond });
     const sender = keeper.sender();

@@ -17,7 +17,16 @@
  * decided (`Refereed`) gets the verdict applied (`settleReferee`) once its appeal window is over.
  */
 import { randomBytes } from "node:crypto";
-import { AbiCoder, hexlify, keccak256, toBeHex, type JsonRpcProvider, type Log, type Wallet } from "ethers";
+import {
+  AbiCoder,
+  hexlify,
+  keccak256,
+  toBeHex,
+  type JsonRpcProvider,
+  type Log,
+  type TransactionReceipt,
+  type Wallet,
+} from "ethers";
 import type { Logger } from "pino";
 import { coordinatorInterface, operatorIndex, type CommittedRequest } from "../../sdk/requests.js";
 import {
@@ -46,6 +55,8 @@ const REFEREE_DECIDED = disputesInterface.getEvent("RefereeDecided").topicHash;
 /** On-chain phases and ballot states (IDisputes enums, in order). */
 export const Phase = { None: 0, Open: 1, Voting: 2, Arbitration: 3, Settled: 4, Refereed: 5 } as const;
 export const BallotOnChain = { None: 0, Drawn: 1, Committed: 2, Revealed: 3 } as const;
+
+const SETTLE_REVERTS = "settle/escalate would revert (someone else was first?)";
 
 /** JuryLib.voteKey: the key a revealed vote is counted under (bytes31, 0x + 62 hex digits). */
 export function voteKey(outcome: number, outputHash: string): string {
@@ -239,50 +250,29 @@ export class DisputeDuties {
 
   // ------------------------------------------------------------------------------------ voting
 
+  /** Sends a duty transaction to the Disputes contract; a call that would revert comes back as its DutyRevert. */
+  async #send(label: string, data: string): Promise<TransactionReceipt | DutyRevert> {
+    const disputes = await this.disputes();
+    try {
+      return await this.sender().send(label, await disputes.getAddress(), data);
+    } catch (e) {
+      if (e instanceof DutyRevert) return e;
+      throw e;
+    }
+  }
+
   async #commit(b: StoredBallot, headTime: number): Promise<void> {
     const { duties, operator } = this.#o;
-    const disputes = await this.disputes();
     const log = this.#log.child({ disputeId: b.disputeId.toString(), round: b.round });
-    const onChain = await disputes.ballotOf(b.disputeId, b.round, operator);
-    const state = Number(onChain.state);
-    if (state === BallotOnChain.Committed || state === BallotOnChain.Revealed) {
-      // Our commit landed (e.g. before a crash): continue with the stored vote.
-      if (b.state === "drawn") {
-        duties.setBallotState(b.disputeId, b.round, "missed", "committed on chain but no stored salt");
-        log.error("a commitment is on chain but no salt is stored: cannot reveal");
-        return;
-      }
-      duties.setBallotState(
-        b.disputeId,
-        b.round,
-        state === BallotOnChain.Revealed ? "revealed" : "committed",
-      );
-      return;
-    }
+    if (await this.#reconcileCommitted(b, log)) return;
     if (headTime > b.commitDeadline) {
       duties.setBallotState(b.disputeId, b.round, "missed", "commit deadline passed");
       this.#o.metrics?.missedDuty("commit");
       log.error({ commitDeadline: b.commitDeadline, headTime }, "juror missed the commit deadline");
       return;
     }
-    let vote = b;
-    if (b.state === "drawn") {
-      const req = await this.request(b.disputeId);
-      // Cannot serve (input or model unavailable, limits hit) throws: retried next round, and the vote is
-      // missed at the commit deadline rather than cast "invalid" against operators who answered.
-      const ans = await this.#o.computer.answer(req);
-      const salt = hexlify(randomBytes(32));
-      duties.saltBallot(b.disputeId, b.round, {
-        outcome: ans.outcome,
-        outputHash: ans.outputHash,
-        output: ans.output,
-        salt,
-      });
-      const stored = duties.getBallot(b.disputeId, b.round);
-      if (stored === undefined) return;
-      vote = stored;
-      log.info({ outcome: vote.outcome, outputHash: vote.outputHash }, "juror vote computed; salt stored");
-    }
+    const vote = b.state === "drawn" ? await this.#saltVote(b, log) : b;
+    if (vote === undefined) return;
     const commitment = voteCommitment(
       vote.disputeId,
       vote.round,
@@ -291,21 +281,54 @@ export class DisputeDuties {
       vote.outputHash,
       vote.salt,
     );
-    try {
-      const r = await this.sender().send(
-        "commitVote",
-        await disputes.getAddress(),
-        disputesInterface.encodeFunctionData("commitVote", [vote.disputeId, commitment]),
-      );
-      duties.setBallotState(vote.disputeId, vote.round, "committed");
-      log.info({ txHash: r.hash }, "juror vote committed");
-    } catch (e) {
-      if (e instanceof DutyRevert) {
-        log.warn({ reason: e.reason }, "commitVote would revert; re-checking next poll");
-        return;
-      }
-      throw e;
+    const r = await this.#send(
+      "commitVote",
+      disputesInterface.encodeFunctionData("commitVote", [vote.disputeId, commitment]),
+    );
+    if (r instanceof DutyRevert) {
+      log.warn({ reason: r.reason }, "commitVote would revert; re-checking next poll");
+      return;
     }
+    duties.setBallotState(vote.disputeId, vote.round, "committed");
+    log.info({ txHash: r.hash }, "juror vote committed");
+  }
+
+  /** Our commit already landed (e.g. before a crash): the stored ballot follows the chain's. */
+  async #reconcileCommitted(b: StoredBallot, log: Logger): Promise<boolean> {
+    const { duties, operator } = this.#o;
+    const disputes = await this.disputes();
+    const state = Number((await disputes.ballotOf(b.disputeId, b.round, operator)).state);
+    if (state !== BallotOnChain.Committed && state !== BallotOnChain.Revealed) return false;
+    if (b.state === "drawn") {
+      duties.setBallotState(b.disputeId, b.round, "missed", "committed on chain but no stored salt");
+      log.error("a commitment is on chain but no salt is stored: cannot reveal");
+      return true;
+    }
+    duties.setBallotState(b.disputeId, b.round, state === BallotOnChain.Revealed ? "revealed" : "committed");
+    return true;
+  }
+
+  /** Re-runs the request, draws a salt and stores the vote with it BEFORE anything is sent. */
+  async #saltVote(b: StoredBallot, log: Logger): Promise<StoredBallot | undefined> {
+    const { duties } = this.#o;
+    const req = await this.request(b.disputeId);
+    // Cannot serve (input or model unavailable, limits hit) throws: retried next round, and the vote is
+    // missed at the commit deadline rather than cast "invalid" against operators who answered.
+    const ans = await this.#o.computer.answer(req);
+    const salt = hexlify(randomBytes(32));
+    duties.saltBallot(b.disputeId, b.round, {
+      outcome: ans.outcome,
+      outputHash: ans.outputHash,
+      output: ans.output,
+      salt,
+    });
+    const stored = duties.getBallot(b.disputeId, b.round);
+    if (stored !== undefined)
+      log.info(
+        { outcome: stored.outcome, outputHash: stored.outputHash },
+        "juror vote computed; salt stored",
+      );
+    return stored;
   }
 
   async #reveal(b: StoredBallot, headTime: number): Promise<void> {
@@ -324,80 +347,65 @@ export class DisputeDuties {
       log.error({ revealDeadline: b.revealDeadline, headTime }, "juror missed the reveal deadline");
       return;
     }
-    try {
-      const r = await this.sender().send(
-        "revealVote",
-        await disputes.getAddress(),
-        disputesInterface.encodeFunctionData("revealVote", [b.disputeId, b.outcome, b.outputHash, b.salt]),
-      );
-      duties.setBallotState(b.disputeId, b.round, "revealed");
-      log.info({ txHash: r.hash, outcome: b.outcome, outputHash: b.outputHash }, "juror vote revealed");
-    } catch (e) {
-      if (e instanceof DutyRevert) {
-        // RevealNotOpen while the head's time equals the deadline: retried next poll.
-        log.debug({ reason: e.reason }, "revealVote would revert; retrying next poll");
-        return;
-      }
-      throw e;
+    const r = await this.#send(
+      "revealVote",
+      disputesInterface.encodeFunctionData("revealVote", [b.disputeId, b.outcome, b.outputHash, b.salt]),
+    );
+    if (r instanceof DutyRevert) {
+      // RevealNotOpen while the head's time equals the deadline: retried next poll.
+      log.debug({ reason: r.reason }, "revealVote would revert; retrying next poll");
+      return;
     }
+    duties.setBallotState(b.disputeId, b.round, "revealed");
+    log.info({ txHash: r.hash, outcome: b.outcome, outputHash: b.outputHash }, "juror vote revealed");
   }
 
   // ------------------------------------------------------------------------------------ keeping
 
   async #keep(id: bigint, role: "challenger" | "juror", headTime: number): Promise<void> {
-    const { duties } = this.#o;
     const disputes = await this.disputes();
-    const log = this.#log.child({ disputeId: id.toString() });
     const d = await disputes.disputeOf(id);
     const phase = Number(d.phase);
     if (phase === Phase.Settled || phase === Phase.None) {
-      duties.finishTracked(id);
-      await this.#claim();
+      await this.#finish(id);
       return;
     }
-    const address = await disputes.getAddress();
     const req = await this.request(id);
     if (phase === Phase.Arbitration) {
       // The arbiter decides; if it never does, anyone may settle by timeout once its deadline passed.
-      if (headTime <= Number(d.arbiterDeadline)) return;
-      try {
-        const r = await this.sender().send(
-          "resolveByTimeout",
-          address,
-          disputesInterface.encodeFunctionData("resolveByTimeout", [id, req.request]),
-        );
-        log.warn({ txHash: r.hash }, "the arbiter did not decide in time: dispute resolved by timeout");
-      } catch (e) {
-        if (!(e instanceof DutyRevert)) throw e;
-        log.debug({ reason: e.reason }, "resolveByTimeout would revert");
-      }
-      return;
-    }
-    if (phase === Phase.Refereed) {
+      if (headTime > Number(d.arbiterDeadline)) await this.#resolveByTimeout(id, req.request);
+    } else if (phase === Phase.Refereed) {
       // An admitted referee decided; once its appeal window is over unappealed, anyone applies the verdict.
       if (headTime > Number(d.arbiterDeadline)) await this.#settleReferee(id, req.request);
-      return;
+    } else if (phase === Phase.Open) {
+      await this.#drawJury(id, req.request);
+    } else {
+      await this.#settleCommittee(id, role, d, headTime, req.request);
     }
-    if (phase === Phase.Open) {
-      // The jury is drawn from the randomness ticket the dispute took; anyone who keeps the dispute may draw it
-      // (after an escalation, or in an automatic dispute nobody challenged); before the ticket's value
-      // exists the call reverts RandomnessNotReady and is tried again next poll.
-      try {
-        const r = await this.sender().send(
-          "drawJury",
-          address,
-          disputesInterface.encodeFunctionData("drawJury", [id, req.request]),
-        );
-        log.info({ txHash: r.hash }, "jury drawn");
-      } catch (e) {
-        if (!(e instanceof DutyRevert)) throw e;
-        if (/RandomnessNotReady/.test(String(e.reason)))
-          log.debug("jury randomness not ready; retrying next poll");
-        else log.warn({ reason: e.reason }, "drawJury would revert");
-      }
-      return;
-    }
-    await this.#settleCommittee(id, role, d, headTime, req.request);
+  }
+
+  async #resolveByTimeout(id: bigint, request: CommittedRequest): Promise<void> {
+    const log = this.#log.child({ disputeId: id.toString() });
+    const r = await this.#send(
+      "resolveByTimeout",
+      disputesInterface.encodeFunctionData("resolveByTimeout", [id, request]),
+    );
+    if (r instanceof DutyRevert) log.debug({ reason: r.reason }, "resolveByTimeout would revert");
+    else log.warn({ txHash: r.hash }, "the arbiter did not decide in time: dispute resolved by timeout");
+  }
+
+  /**
+   * The jury is drawn from the randomness ticket the dispute took; anyone who keeps the dispute may draw it
+   * (after an escalation, or in an automatic dispute nobody challenged); before the ticket's value
+   * exists the call reverts RandomnessNotReady and is tried again next poll.
+   */
+  async #drawJury(id: bigint, request: CommittedRequest): Promise<void> {
+    const log = this.#log.child({ disputeId: id.toString() });
+    const r = await this.#send("drawJury", disputesInterface.encodeFunctionData("drawJury", [id, request]));
+    if (!(r instanceof DutyRevert)) log.info({ txHash: r.hash }, "jury drawn");
+    else if (/RandomnessNotReady/.test(String(r.reason)))
+      log.debug("jury randomness not ready; retrying next poll");
+    else log.warn({ reason: r.reason }, "drawJury would revert");
   }
 
   /**
@@ -411,46 +419,47 @@ export class DisputeDuties {
     headTime: number,
     request: CommittedRequest,
   ): Promise<void> {
-    const { duties, operator } = this.#o;
     const disputes = await this.disputes();
-    const address = await disputes.getAddress();
     const log = this.#log.child({ disputeId: id.toString() });
     const round = Number(d.round);
-    let grace = 0;
-    if (role === "juror") {
-      const seats = (await disputes.jurorsOf(id, round)).map((j) => j.toLowerCase());
-      const seat = seats.indexOf(operator.toLowerCase());
-      grace = (seat < 0 ? seats.length + 1 : seat + 1) * (this.#o.graceSeconds ?? 30);
-    }
+    const grace = role === "juror" ? await this.#jurorGrace(id, round) : 0;
     if (headTime < Number(d.revealDeadline) + grace) return;
     const majority = (await disputes.majorityOf(id, round)).toLowerCase();
-    try {
-      if (/^0x0+$/.test(majority)) {
-        const r = await this.sender().send(
-          "escalate",
-          address,
-          disputesInterface.encodeFunctionData("escalate", [id, request]),
-        );
-        log.warn({ txHash: r.hash, round }, "no majority: dispute escalated");
-        return;
-      }
-      const args = await this.#settlement(id, request, majority);
-      if (args === undefined) {
-        log.warn({ majority }, "cannot settle: the majority's output is unknown to us; leaving it to others");
-        return;
-      }
-      const r = await this.sender().send(
-        "settle",
-        address,
-        disputesInterface.encodeFunctionData("settle", [id, request, args.majorityOutput, args.answered]),
-      );
-      log.warn({ txHash: r.hash, round }, "dispute settled");
-      duties.finishTracked(id);
-      await this.#claim();
-    } catch (e) {
-      if (!(e instanceof DutyRevert)) throw e;
-      log.info({ reason: e.reason }, "settle/escalate would revert (someone else was first?)");
+    if (/^0x0+$/.test(majority)) {
+      const r = await this.#send("escalate", disputesInterface.encodeFunctionData("escalate", [id, request]));
+      if (r instanceof DutyRevert) log.info({ reason: r.reason }, SETTLE_REVERTS);
+      else log.warn({ txHash: r.hash, round }, "no majority: dispute escalated");
+      return;
     }
+    const args = await this.#settlement(id, request, majority);
+    if (args === undefined) {
+      log.warn({ majority }, "cannot settle: the majority's output is unknown to us; leaving it to others");
+      return;
+    }
+    const r = await this.#send(
+      "settle",
+      disputesInterface.encodeFunctionData("settle", [id, request, args.majorityOutput, args.answered]),
+    );
+    if (r instanceof DutyRevert) {
+      log.info({ reason: r.reason }, SETTLE_REVERTS);
+      return;
+    }
+    log.warn({ txHash: r.hash, round }, "dispute settled");
+    await this.#finish(id);
+  }
+
+  /** How long a juror waits after the reveal deadline: (seat + 1) × graceSeconds, after every seat if unseated. */
+  async #jurorGrace(id: bigint, round: number): Promise<number> {
+    const disputes = await this.disputes();
+    const seats = (await disputes.jurorsOf(id, round)).map((j) => j.toLowerCase());
+    const seat = seats.indexOf(this.#o.operator.toLowerCase());
+    return (seat < 0 ? seats.length + 1 : seat + 1) * (this.#o.graceSeconds ?? 30);
+  }
+
+  /** A dispute we kept is over: stop keeping it and claim what it credited us. */
+  async #finish(id: bigint): Promise<void> {
+    this.#o.duties.finishTracked(id);
+    await this.#claim();
   }
 
   /**
@@ -459,10 +468,9 @@ export class DisputeDuties {
    */
   async #settleReferee(id: bigint, req: CommittedRequest): Promise<void> {
     const disputes = await this.disputes();
-    const address = await disputes.getAddress();
     const log = this.#log.child({ disputeId: id.toString() });
     const logs = await this.#o.provider.getLogs({
-      address,
+      address: await disputes.getAddress(),
       fromBlock: this.#o.startBlock ?? 0,
       toBlock: "latest",
       topics: [REFEREE_DECIDED, toBeHex(id, 32)],
@@ -475,19 +483,16 @@ export class DisputeDuties {
     }
     const outcome = Number(verdict.args.outcome);
     const output = String(verdict.args.output);
-    try {
-      const r = await this.sender().send(
-        "settleReferee",
-        address,
-        disputesInterface.encodeFunctionData("settleReferee", [id, req, outcome, output]),
-      );
-      log.warn({ txHash: r.hash, outcome }, "the referee's verdict was not appealed: dispute settled by it");
-      this.#o.duties.finishTracked(id);
-      await this.#claim();
-    } catch (e) {
-      if (!(e instanceof DutyRevert)) throw e;
-      log.info({ reason: e.reason }, "settleReferee would revert (someone else was first?)");
+    const r = await this.#send(
+      "settleReferee",
+      disputesInterface.encodeFunctionData("settleReferee", [id, req, outcome, output]),
+    );
+    if (r instanceof DutyRevert) {
+      log.info({ reason: r.reason }, "settleReferee would revert (someone else was first?)");
+      return;
     }
+    log.warn({ txHash: r.hash, outcome }, "the referee's verdict was not appealed: dispute settled by it");
+    await this.#finish(id);
   }
 
   /**
@@ -498,17 +503,9 @@ export class DisputeDuties {
     const disputes = await this.disputes();
     const amount = await disputes.claimable(this.#o.signer.address);
     if (amount === 0n) return;
-    try {
-      const r = await this.sender().send(
-        "claim",
-        await disputes.getAddress(),
-        disputesInterface.encodeFunctionData("claim"),
-      );
-      this.#log.info({ txHash: r.hash, amount: amount.toString() }, "claimed dispute credits");
-    } catch (e) {
-      if (!(e instanceof DutyRevert)) throw e;
-      this.#log.debug({ reason: e.reason }, "claim would revert");
-    }
+    const r = await this.#send("claim", disputesInterface.encodeFunctionData("claim"));
+    if (r instanceof DutyRevert) this.#log.debug({ reason: r.reason }, "claim would revert");
+    else this.#log.info({ txHash: r.hash, amount: amount.toString() }, "claimed dispute credits");
   }
 
   /** The majority's output (ours, the challenger's claim or an answer) and the per-operator outputs. */

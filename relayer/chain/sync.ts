@@ -58,6 +58,13 @@ export interface PollResult {
   newJobs: number;
 }
 
+/** A drawn request this relayer keeps: its operator index (-1: watched only) and its block's time. */
+interface KeptRequest {
+  c: CreatedRequest;
+  index: number;
+  time: number;
+}
+
 export class ChainSync {
   readonly #o: SyncOptions;
   readonly #blockTimes = new Map<number, number>();
@@ -178,11 +185,25 @@ export class ChainSync {
   }
 
   async #process(logs: readonly Log[]): Promise<number> {
-    const { db, chainDb, operator, logger } = this.#o;
     const share = this.#o.watchShare ?? 0;
-    const random = this.#o.random ?? Math.random;
+    this.#recordCreatedAndRenewed(logs);
+    const { drawn, drawnIds } = await this.#completeDraws(logs);
+    const kept = await this.#keptRequests(drawn, share);
     let added = 0;
-    // Created requests and renewed tickets, persisted before the cursor moves past them (a crash re-reads them).
+    if (kept.length > 0) {
+      this.#persistRequests(kept);
+      added = this.#addJobs(kept);
+    }
+    // Drawn requests leave the persisted unassigned set once their jobs are recorded.
+    const { chainDb } = this.#o;
+    if (drawnIds.length > 0) chainDb.batch(() => drawnIds.forEach((id) => chainDb.deleteUnassigned(id)));
+    if (share > 0) this.#watchAnswers(logs, share);
+    return added;
+  }
+
+  /** Created requests and renewed tickets, persisted before the cursor moves past them (a crash re-reads them). */
+  #recordCreatedAndRenewed(logs: readonly Log[]): void {
+    const { chainDb } = this.#o;
     chainDb.batch(() => {
       for (const c of createdRequestsIn(logs)) {
         this.unassigned.set(c.requestId, c);
@@ -202,88 +223,114 @@ export class ChainSync {
         chainDb.putUnassigned(renewed);
       }
     });
-    // The draws of the range, each completing its created request (read back by id if never seen here).
-    const created: CreatedRequest[] = [];
+  }
+
+  /** The draws of the range, each completing its created request (read back by id if never seen here). */
+  async #completeDraws(logs: readonly Log[]): Promise<{ drawn: CreatedRequest[]; drawnIds: bigint[] }> {
+    const drawn: CreatedRequest[] = [];
     const drawnIds: bigint[] = [];
     for (const a of assignmentsIn(logs)) {
       const c = this.unassigned.get(a.requestId) ?? (await this.#findCreated(a.requestId, a.blockNumber));
       this.unassigned.delete(a.requestId);
       drawnIds.push(a.requestId);
       if (c === undefined) {
-        logger.warn({ requestId: a.requestId.toString() }, "assignment of an unknown request ignored");
+        this.#o.logger.warn(
+          { requestId: a.requestId.toString() },
+          "assignment of an unknown request ignored",
+        );
         continue;
       }
       // The job is seen at its draw's block (deadline checks and reorgs count from there).
-      created.push({ ...withAssignment(c, a), blockNumber: a.blockNumber, blockHash: a.blockHash });
+      drawn.push({ ...withAssignment(c, a), blockNumber: a.blockNumber, blockHash: a.blockHash });
     }
-    const mine: { c: (typeof created)[number]; index: number; time: number }[] = [];
-    for (const c of created) {
-      const index = operatorIndex(c.request, operator);
+    return { drawn, drawnIds };
+  }
+
+  /** The drawn requests this relayer keeps: those drawn to it, and all of them when it watches others. */
+  async #keptRequests(drawn: readonly CreatedRequest[], share: number): Promise<KeptRequest[]> {
+    const kept: KeptRequest[] = [];
+    for (const c of drawn) {
+      const index = operatorIndex(c.request, this.#o.operator);
       if (index < 0 && share === 0) continue; // not assigned to us
-      mine.push({ c, index, time: await this.#blockTime(c.blockNumber) });
+      kept.push({ c, index, time: await this.#blockTime(c.blockNumber) });
     }
-    if (mine.length > 0) {
-      chainDb.batch(() => {
-        for (const { c, index, time } of mine) {
-          chainDb.putRequest({
-            requestId: c.requestId,
-            index,
-            blockNumber: c.blockNumber,
-            blockTime: time,
-            request: c.request,
-            input: Buffer.from(c.input.slice(2), "hex"),
-            inputURI: c.inputURI,
-          });
-        }
-      });
-      // Every new job of the range in one commit.
-      db.batch(() => {
-        for (const { c, index } of mine) {
-          if (index < 0) continue;
-          const before = db.getJob(c.requestId);
-          try {
-            db.addJob({
-              requestId: c.requestId,
-              modelHash: c.request.modelHash,
-              inputHash: c.request.inputHash,
-              seenBlock: c.blockNumber,
-            });
-          } catch (e) {
-            // The id was re-created (reorg, reused data directory) after our answer went out: that
-            // transaction settles it; the cursor must move on whatever happens (never wedged).
-            if (!(e instanceof StoreError && e.code === "JOB_CONFLICT")) throw e;
-            logger.error({ requestId: c.requestId.toString(), err: e.message }, "request id re-created");
-            continue;
-          }
-          if (before !== undefined && before.inputHash !== c.request.inputHash.toLowerCase()) {
-            added++;
-            logger.warn({ requestId: c.requestId.toString() }, "request id re-created: job superseded");
-          } else if (before === undefined) {
-            added++;
-            logger.debug({ requestId: c.requestId.toString(), index }, "request assigned");
-          }
-        }
-      });
-    }
-    // Drawn requests leave the persisted unassigned set once their jobs are recorded.
-    if (drawnIds.length > 0) chainDb.batch(() => drawnIds.forEach((id) => chainDb.deleteUnassigned(id)));
-    if (share > 0) {
-      for (const log of logs) {
-        if (log.topics[0] !== ANSWER_SUBMITTED) continue;
-        const p = coordinatorInterface.parseLog({ topics: [...log.topics], data: log.data });
-        if (p === null) continue;
-        const op = String(p.args.operator);
-        if (op.toLowerCase() === operator.toLowerCase() || random() >= share) continue;
-        chainDb.addWatch({
-          requestId: BigInt(p.args.requestId as bigint),
-          index: Number(p.args.index),
-          operator: op,
-          outputHash: String(p.args.outputHash),
-          outcome: Number(p.args.outcome),
-          output: Buffer.from(String(p.args.output).slice(2), "hex"),
+    return kept;
+  }
+
+  /** The committed requests, persisted for later calls (answers, watchtower, disputes). */
+  #persistRequests(kept: readonly KeptRequest[]): void {
+    const { chainDb } = this.#o;
+    chainDb.batch(() => {
+      for (const { c, index, time } of kept) {
+        chainDb.putRequest({
+          requestId: c.requestId,
+          index,
+          blockNumber: c.blockNumber,
+          blockTime: time,
+          request: c.request,
+          input: Buffer.from(c.input.slice(2), "hex"),
+          inputURI: c.inputURI,
         });
       }
-    }
+    });
+  }
+
+  /** Every new job of the range in one commit; returns how many were added (or superseded an old one). */
+  #addJobs(kept: readonly KeptRequest[]): number {
+    const { db } = this.#o;
+    let added = 0;
+    db.batch(() => {
+      for (const { c, index } of kept) if (index >= 0 && this.#addJob(c, index)) added++;
+    });
     return added;
+  }
+
+  #addJob(c: CreatedRequest, index: number): boolean {
+    const { db, logger } = this.#o;
+    const before = db.getJob(c.requestId);
+    try {
+      db.addJob({
+        requestId: c.requestId,
+        modelHash: c.request.modelHash,
+        inputHash: c.request.inputHash,
+        seenBlock: c.blockNumber,
+      });
+    } catch (e) {
+      // The id was re-created (reorg, reused data directory) after our answer went out: that
+      // transaction settles it; the cursor must move on whatever happens (never wedged).
+      if (!(e instanceof StoreError && e.code === "JOB_CONFLICT")) throw e;
+      logger.error({ requestId: c.requestId.toString(), err: e.message }, "request id re-created");
+      return false;
+    }
+    if (before !== undefined && before.inputHash !== c.request.inputHash.toLowerCase()) {
+      logger.warn({ requestId: c.requestId.toString() }, "request id re-created: job superseded");
+      return true;
+    }
+    if (before === undefined) {
+      logger.debug({ requestId: c.requestId.toString(), index }, "request assigned");
+      return true;
+    }
+    return false;
+  }
+
+  /** Queues a share of other operators' answers for re-execution by the watchtower. */
+  #watchAnswers(logs: readonly Log[], share: number): void {
+    const { chainDb, operator } = this.#o;
+    const random = this.#o.random ?? Math.random;
+    for (const log of logs) {
+      if (log.topics[0] !== ANSWER_SUBMITTED) continue;
+      const p = coordinatorInterface.parseLog({ topics: [...log.topics], data: log.data });
+      if (p === null) continue;
+      const op = String(p.args.operator);
+      if (op.toLowerCase() === operator.toLowerCase() || random() >= share) continue;
+      chainDb.addWatch({
+        requestId: BigInt(p.args.requestId as bigint),
+        index: Number(p.args.index),
+        operator: op,
+        outputHash: String(p.args.outputHash),
+        outcome: Number(p.args.outcome),
+        output: Buffer.from(String(p.args.output).slice(2), "hex"),
+      });
+    }
   }
 }

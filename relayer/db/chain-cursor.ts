@@ -35,22 +35,28 @@ export abstract class ChainCursorStore extends SqliteStore {
           `cursor cannot move back from ${cur.blockNumber} to ${cursor.blockNumber}`,
         );
       }
-      this.stmt(
-        "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
-          "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
-      ).run(cursor.blockNumber, hash);
-      this.stmt(
-        "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-      ).run(cursor.blockNumber, hash);
+      this.#setCursor(cursor.blockNumber, hash);
     });
   }
 
   /** Records a block seen during a scan (number -> hash). */
   recordBlock(block: Cursor): void {
-    const hash = this.checkBlock(block);
+    this.#recordBlock(block.blockNumber, this.checkBlock(block));
+  }
+
+  /** Moves the cursor to block `n` and records that block's hash. */
+  #setCursor(n: number, hash: string): void {
+    this.stmt(
+      "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
+        "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
+    ).run(n, hash);
+    this.#recordBlock(n, hash);
+  }
+
+  #recordBlock(n: number, hash: string): void {
     this.stmt(
       "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-    ).run(block.blockNumber, hash);
+    ).run(n, hash);
   }
 
   /** The hash recorded for block `n`, if any. */
@@ -67,13 +73,7 @@ export abstract class ChainCursorStore extends SqliteStore {
     const hash = this.checkBlock(cursor);
     this.transaction(() => {
       this.stmt("DELETE FROM blocks WHERE number > ?").run(cursor.blockNumber);
-      this.stmt(
-        "INSERT INTO cursor (id, block_number, block_hash) VALUES (1, ?, ?) " +
-          "ON CONFLICT (id) DO UPDATE SET block_number = excluded.block_number, block_hash = excluded.block_hash",
-      ).run(cursor.blockNumber, hash);
-      this.stmt(
-        "INSERT INTO blocks (number, hash) VALUES (?, ?) ON CONFLICT (number) DO UPDATE SET hash = excluded.hash",
-      ).run(cursor.blockNumber, hash);
+      this.#setCursor(cursor.blockNumber, hash);
     });
   }
 

@@ -11,7 +11,6 @@
  * - tracked: disputes this relayer has a stake in (as challenger or juror): it calls drawJury / settle
  *   / escalate on them when due and nobody else has.
  */
-import type { DatabaseSync } from "node:sqlite";
 import { SqliteStore, idKey as key, openSqlite, type ChainBinding, type Row } from "./sqlite.js";
 
 export type ChallengeState =
@@ -100,25 +99,12 @@ function toBallot(r: Row): StoredBallot {
 export class DutiesDb extends SqliteStore {
   protected readonly bindingTable = "chain_binding";
 
-  private constructor(file: string, db: DatabaseSync) {
-    super(file, db);
-  }
-
   /**
    * Opens (creating if needed) duties.db at `file`; with `binding`, refuses (DB_CHAIN_MISMATCH) a database
    * that belongs to another chain or coordinator (its ballots and salts belong to other disputes).
    */
   static open(file: string, binding?: ChainBinding): DutiesDb {
-    const db = openSqlite(file, "FULL");
-    try {
-      db.exec(SCHEMA);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    const store = new DutiesDb(file, db);
-    store.bindOrClose(binding);
-    return store;
+    return new DutiesDb(file, openSqlite(file, "FULL", SCHEMA)).bindOrClose(binding);
   }
 
   getCursor(): number | undefined {

@@ -91,6 +91,26 @@ export interface SubmittedPayload {
 
 export type { Cursor } from "./chain-cursor.js";
 
+/**
+ * The columns of the jobs table before and after its `outcome` column, the same in every version of it.
+ * Past migrations are built from them: never edit them (add a migration instead).
+ */
+const JOB_KEY_COLUMNS = `request_id TEXT PRIMARY KEY,
+     model_hash TEXT NOT NULL,
+     input_hash TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending','computed','submitted','confirmed','dropped')),
+     seen_block INTEGER NOT NULL,
+     seen_at INTEGER NOT NULL,`;
+const JOB_ANSWER_COLUMNS = `output BLOB,
+     output_hash TEXT,
+     signature TEXT,
+     tx_hash TEXT,
+     nonce INTEGER,
+     attempts INTEGER NOT NULL DEFAULT 0,
+     confirmed_block INTEGER,
+     drop_reason TEXT,
+     updated_at INTEGER NOT NULL`;
+
 /** Schema migrations; index i takes the schema from version i to i + 1. Append only. */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE cursor (
@@ -103,42 +123,16 @@ const MIGRATIONS: readonly string[] = [
      hash TEXT NOT NULL
    ) STRICT;
    CREATE TABLE jobs (
-     request_id TEXT PRIMARY KEY,
-     model_hash TEXT NOT NULL,
-     input_hash TEXT NOT NULL,
-     state TEXT NOT NULL CHECK (state IN ('pending','computed','submitted','confirmed','dropped')),
-     seen_block INTEGER NOT NULL,
-     seen_at INTEGER NOT NULL,
+     ${JOB_KEY_COLUMNS}
      outcome INTEGER CHECK (outcome IN (0, 1)),
-     output BLOB,
-     output_hash TEXT,
-     signature TEXT,
-     tx_hash TEXT,
-     nonce INTEGER,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     confirmed_block INTEGER,
-     drop_reason TEXT,
-     updated_at INTEGER NOT NULL
+     ${JOB_ANSWER_COLUMNS}
    ) STRICT;
    CREATE INDEX jobs_state ON jobs (state);`,
   // v2: outcome 2 (CANNOT_SERVE), the persisted compute retry counter, and the chain binding.
   `CREATE TABLE jobs_v2 (
-     request_id TEXT PRIMARY KEY,
-     model_hash TEXT NOT NULL,
-     input_hash TEXT NOT NULL,
-     state TEXT NOT NULL CHECK (state IN ('pending','computed','submitted','confirmed','dropped')),
-     seen_block INTEGER NOT NULL,
-     seen_at INTEGER NOT NULL,
+     ${JOB_KEY_COLUMNS}
      outcome INTEGER CHECK (outcome IN (0, 1, 2)),
-     output BLOB,
-     output_hash TEXT,
-     signature TEXT,
-     tx_hash TEXT,
-     nonce INTEGER,
-     attempts INTEGER NOT NULL DEFAULT 0,
-     confirmed_block INTEGER,
-     drop_reason TEXT,
-     updated_at INTEGER NOT NULL,
+     ${JOB_ANSWER_COLUMNS},
      compute_starts INTEGER NOT NULL DEFAULT 0,
      retry_at INTEGER NOT NULL DEFAULT 0
    ) STRICT;
@@ -251,14 +245,10 @@ export class RelayerDb extends ChainCursorStore {
    * `binding`, refuses (DB_CHAIN_MISMATCH) a database that belongs to another chain or coordinator.
    */
   static open(file: string, options: OpenOptions = {}): RelayerDb {
-    const db = openSqlite(file, "NORMAL");
-    try {
-      db.exec("PRAGMA foreign_keys = ON;");
-      migrate(db, file);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
+    const db = openSqlite(file, "NORMAL", (opened) => {
+      opened.exec("PRAGMA foreign_keys = ON;");
+      migrate(opened, file);
+    });
     const store = new RelayerDb(file, db, options.now ?? Date.now);
     store.bindOrClose(options.binding);
     return store;

@@ -12,7 +12,6 @@
  * - unassigned: created requests whose operators are not drawn yet (issue 16), so that a restart still sends
  *   their `assign` (assigner.ts) and completes them when their `OperatorsAssigned` arrives.
  */
-import type { DatabaseSync } from "node:sqlite";
 import type { CommittedRequest, CreatedRequest } from "../../sdk/requests.js";
 import { SqliteStore, idKey as key, openSqlite, type ChainBinding, type Row } from "./sqlite.js";
 
@@ -74,24 +73,15 @@ CREATE TABLE IF NOT EXISTS unassigned (
   request_id TEXT PRIMARY KEY, block_number INTEGER NOT NULL, created TEXT NOT NULL
 ) STRICT;`;
 
-function requestToJson(r: CommittedRequest): string {
-  return JSON.stringify(r, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
+/** JSON with bigints kept (written as "123n"): how requests are stored. */
+function toJson(value: CommittedRequest | CreatedRequest): string {
+  return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
 }
 
-function requestFromJson(s: string): CommittedRequest {
+function fromJson<T extends CommittedRequest | CreatedRequest>(s: string): T {
   return JSON.parse(s, (_k, v: unknown) =>
     typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
-  ) as CommittedRequest;
-}
-
-function createdToJson(c: CreatedRequest): string {
-  return JSON.stringify(c, (_k, v: unknown) => (typeof v === "bigint" ? `${v.toString()}n` : v));
-}
-
-function createdFromJson(s: string): CreatedRequest {
-  return JSON.parse(s, (_k, v: unknown) =>
-    typeof v === "string" && /^\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
-  ) as CreatedRequest;
+  ) as T;
 }
 
 export interface WatchItem {
@@ -106,25 +96,12 @@ export interface WatchItem {
 export class ChainDb extends SqliteStore {
   protected readonly bindingTable = "chain_binding";
 
-  private constructor(file: string, db: DatabaseSync) {
-    super(file, db);
-  }
-
   /**
    * Opens (creating if needed) chain.db at `file`; with `binding`, refuses (DB_CHAIN_MISMATCH) a database
    * that belongs to another chain or coordinator.
    */
   static open(file: string, binding?: ChainBinding): ChainDb {
-    const db = openSqlite(file, "NORMAL");
-    try {
-      db.exec(SCHEMA);
-    } catch (e) {
-      db.close();
-      throw e;
-    }
-    const store = new ChainDb(file, db);
-    store.bindOrClose(binding);
-    return store;
+    return new ChainDb(file, openSqlite(file, "NORMAL", SCHEMA)).bindOrClose(binding);
   }
 
   /** Records a request (idempotent: the first record wins; requests are immutable chain facts). */
@@ -132,15 +109,7 @@ export class ChainDb extends SqliteStore {
     this.stmt(
       "INSERT OR REPLACE INTO requests (request_id, idx, block_number, block_time, request, input, input_uri) " +
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
-    ).run(
-      key(r.requestId),
-      r.index,
-      r.blockNumber,
-      r.blockTime,
-      requestToJson(r.request),
-      r.input,
-      r.inputURI,
-    );
+    ).run(key(r.requestId), r.index, r.blockNumber, r.blockTime, toJson(r.request), r.input, r.inputURI);
   }
 
   getRequest(id: bigint): StoredRequest | undefined {
@@ -151,7 +120,7 @@ export class ChainDb extends SqliteStore {
       index: Number(r["idx"]),
       blockNumber: Number(r["block_number"]),
       blockTime: Number(r["block_time"]),
-      request: requestFromJson(String(r["request"])),
+      request: fromJson<CommittedRequest>(String(r["request"])),
       input: new Uint8Array(r["input"] as Uint8Array),
       inputURI: String(r["input_uri"]),
     };
@@ -168,7 +137,7 @@ export class ChainDb extends SqliteStore {
     this.stmt("INSERT OR REPLACE INTO unassigned (request_id, block_number, created) VALUES (?, ?, ?)").run(
       key(c.requestId),
       c.blockNumber,
-      createdToJson(c),
+      toJson(c),
     );
   }
 
@@ -180,7 +149,7 @@ export class ChainDb extends SqliteStore {
   /** Every request still waiting for its draw, oldest first. */
   unassigned(): CreatedRequest[] {
     return (this.stmt("SELECT created FROM unassigned ORDER BY block_number, request_id").all() as Row[]).map(
-      (r) => createdFromJson(String(r["created"])),
+      (r) => fromJson<CreatedRequest>(String(r["created"])),
     );
   }
 

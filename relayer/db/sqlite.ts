@@ -20,14 +20,21 @@ export interface ChainBinding {
 }
 
 /**
- * Opens (creating its directory if needed) the database at `file` (":memory:" allowed) in WAL mode.
+ * Opens (creating its directory if needed) the database at `file` (":memory:" allowed) in WAL mode, then
+ * runs `prepare` (its schema, or a function that migrates it); closes it again if any step fails.
  * `synchronous` NORMAL survives a process crash; FULL also an OS crash (docs/operations.md).
  */
-export function openSqlite(file: string, synchronous: "NORMAL" | "FULL"): DatabaseSync {
+export function openSqlite(
+  file: string,
+  synchronous: "NORMAL" | "FULL",
+  prepare?: string | ((db: DatabaseSync) => void),
+): DatabaseSync {
   if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new DatabaseSync(file);
   try {
     db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous}; PRAGMA busy_timeout = 5000;`);
+    if (typeof prepare === "string") db.exec(prepare);
+    else prepare?.(db);
   } catch (e) {
     db.close();
     throw e;
@@ -137,13 +144,14 @@ export abstract class SqliteStore {
   }
 
   /** Binds at open: closes the database again when it belongs to another chain or coordinator. */
-  protected bindOrClose(binding: ChainBinding | undefined): void {
-    if (binding === undefined) return;
+  protected bindOrClose(binding: ChainBinding | undefined): this {
+    if (binding === undefined) return this;
     try {
       this.bindChain(binding.chainId, binding.coordinator);
     } catch (e) {
       this.close();
       throw e;
     }
+    return this;
   }
 }
