@@ -14,9 +14,8 @@ import type { Figures } from "../record.js";
 import { toUtf8Bytes } from "ethers";
 import { request, uriParams } from "../../lib/devnet.js";
 import {
-  answeredWithin,
   deadlineIn,
-  expireAfterDeadline,
+  expireUnserved,
   FEE,
   honestLatencies,
   openLedger,
@@ -36,8 +35,7 @@ function replay(): Promise<Figures> {
       }),
     );
     const honest = await honestLatencies(bed, 4, 60_000);
-    await answeredWithin(devnet, created.requestId, ledger.from, 30_000);
-    await expireAfterDeadline(devnet, created.requestId, created.request);
+    await expireUnserved(devnet, created, ledger.from, 30_000);
     return {
       "attacks.fifoInput.stalledRequests": honest.filter((x) => !Number.isFinite(x)).length,
       "attacks.fifoInput.honestLossOpg": await ledger.stakeLoss(),

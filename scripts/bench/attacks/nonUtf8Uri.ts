@@ -8,9 +8,8 @@
 import { defineAttack } from "../attack.js";
 import type { Figures } from "../record.js";
 import {
-  answeredWithin,
   deadlineIn,
-  expireAfterDeadline,
+  expireUnserved,
   openLedger,
   requestWithRawUri,
   uint8Input,
@@ -28,8 +27,7 @@ function replay(): Promise<Figures> {
       Uint8Array.of(0x68, 0x74, 0x74, 0x70, 0x73, 0x3a, 0xc3, 0x28, 0xff),
       { deadline: await deadlineIn(devnet, 300) },
     );
-    await answeredWithin(devnet, created.requestId, ledger.from, 60_000);
-    await expireAfterDeadline(devnet, created.requestId, created.request);
+    await expireUnserved(devnet, created, ledger.from, 60_000);
     return {
       "attacks.nonUtf8Uri.honestLossOpg": await ledger.stakeLoss(),
       "attacks.nonUtf8Uri.attackerNetOpg": await ledger.requesterNetOpg(),
