@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { NonceManager, getBytes } from "ethers";
 import { recordBenchmarks } from "./record.js";
-import { loadConfig } from "../../explorer/config.js";
+import { localExplorerConfig } from "../../explorer/testing/local.js";
 import { openExplorer } from "../../explorer/explorer.js";
 import { verdictDomain } from "../../sdk/eip712.js";
 import { encodeTensors } from "../../sdk/tensor.js";
@@ -120,14 +120,7 @@ try {
     ).wait();
   }
 
-  const { config, provider } = await loadConfig({
-    VERDICT_RPC_URL: devnet.url,
-    VERDICT_COORDINATOR_ADDRESS: devnet.addresses.coordinator,
-    VERDICT_START_BLOCK: "0",
-    VERDICT_EXPLORER_DB: path.join(dir, "explorer.db"),
-    VERDICT_EXPLORER_PORT: "0",
-    VERDICT_CONFIRMATIONS: "0",
-  });
+  const { config, provider } = await localExplorerConfig(devnet, path.join(dir, "explorer.db"));
   const explorer = openExplorer(config, provider);
   try {
     log("indexing");
