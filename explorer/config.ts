@@ -62,20 +62,7 @@ export async function loadConfig(
   env: Env = process.env,
 ): Promise<{ config: ExplorerConfig; provider: JsonRpcProvider }> {
   const rpcUrl = env.VERDICT_RPC_URL ?? "http://127.0.0.1:8545";
-  let chainId: bigint;
-  try {
-    const res = await fetch(rpcUrl, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const body = (await res.json()) as { result?: unknown };
-    if (typeof body.result !== "string") throw new Error("no eth_chainId result");
-    chainId = BigInt(body.result);
-  } catch (err) {
-    throw new ExplorerError("RPC", `Cannot reach the RPC endpoint ${rpcUrl}`, 502, err);
-  }
+  const chainId = await rpcChainId(rpcUrl);
   if (env.VERDICT_CHAIN_ID && BigInt(env.VERDICT_CHAIN_ID) !== chainId)
     throw new ExplorerError(
       "WRONG_CHAIN",
@@ -91,50 +78,12 @@ export async function loadConfig(
   let startBlock = int(env, "VERDICT_START_BLOCK", 0);
   const coordinatorEnv = env.VERDICT_COORDINATOR_ADDRESS;
   if (coordinatorEnv) {
-    const coordinator = address(coordinatorEnv, "VERDICT_COORDINATOR_ADDRESS");
-    if ((await provider.getCode(coordinator)) === "0x")
-      throw new ExplorerError("CONFIG", `no contract at ${coordinator} on chain ${chainId}`);
-    const c = new Contract(coordinator, coordinatorInterface, provider);
-    const [staking, registry, hook] = (await Promise.all([
-      fn(c, "staking"),
-      fn(c, "registry"),
-      fn(c, "disputeHook"),
-    ])) as string[];
-    addresses = { coordinator, staking: getAddress(staking!), registry: getAddress(registry!) };
-    if (hook && BigInt(hook) !== 0n) {
-      addresses.disputes = getAddress(hook);
-      const d = new Contract(hook, disputesInterface, provider);
-      const [court, governance] = (await Promise.all([fn(d, "court"), fn(d, "governance")])) as string[];
-      addresses.refereeCourt = getAddress(court!);
-      addresses.timelock = getAddress(governance!);
-    }
+    addresses = await addressesFromCoordinator(provider, chainId, coordinatorEnv);
   } else {
-    const file = env.VERDICT_DEPLOYMENT ?? path.join(REPO_ROOT, "deployments", `${chainId}.json`);
-    if (!existsSync(file))
-      throw new ExplorerError(
-        "CONFIG",
-        `No deployment file ${file}: run \`npm run deploy\`, set VERDICT_DEPLOYMENT or VERDICT_COORDINATOR_ADDRESS`,
-      );
-    const record = JSON.parse(readFileSync(file, "utf8")) as {
-      chainId?: number;
-      startBlock?: number;
-      addresses?: Record<string, string>;
-    };
-    if (record.chainId !== undefined && BigInt(record.chainId) !== chainId)
-      throw new ExplorerError(
-        "WRONG_CHAIN",
-        `${file} is for chain ${record.chainId}, the RPC is chain ${chainId}`,
-      );
-    const a = record.addresses ?? {};
-    addresses = {
-      coordinator: address(a.coordinator, "deployment coordinator"),
-      staking: address(a.staking, "deployment staking"),
-      registry: address(a.registry, "deployment registry"),
-    };
-    for (const k of ["disputes", "refereeCourt", "timelock", "token"] as const)
-      if (a[k]) addresses[k] = address(a[k], `deployment ${k}`);
+    const deployment = addressesFromDeployment(env, chainId);
+    addresses = deployment.addresses;
     if (env.VERDICT_START_BLOCK === undefined || env.VERDICT_START_BLOCK === "")
-      startBlock = record.startBlock ?? 0;
+      startBlock = deployment.startBlock ?? 0;
   }
   const config: ExplorerConfig = {
     rpcUrl,
@@ -152,4 +101,83 @@ export async function loadConfig(
     reorgDepth: int(env, "VERDICT_REORG_DEPTH", 128, 1),
   };
   return { config, provider };
+}
+
+/** The chain id the RPC endpoint answers (one plain eth_chainId, 10 s at most). */
+async function rpcChainId(rpcUrl: string): Promise<bigint> {
+  try {
+    const res = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json()) as { result?: unknown };
+    if (typeof body.result !== "string") throw new Error("no eth_chainId result");
+    return BigInt(body.result);
+  } catch (err) {
+    throw new ExplorerError("RPC", `Cannot reach the RPC endpoint ${rpcUrl}`, 502, err);
+  }
+}
+
+/** The contracts, read from the coordinator at VERDICT_COORDINATOR_ADDRESS (and its dispute hook). */
+async function addressesFromCoordinator(
+  provider: JsonRpcProvider,
+  chainId: bigint,
+  coordinatorEnv: string,
+): Promise<ExplorerAddresses> {
+  const coordinator = address(coordinatorEnv, "VERDICT_COORDINATOR_ADDRESS");
+  if ((await provider.getCode(coordinator)) === "0x")
+    throw new ExplorerError("CONFIG", `no contract at ${coordinator} on chain ${chainId}`);
+  const c = new Contract(coordinator, coordinatorInterface, provider);
+  const [staking, registry, hook] = (await Promise.all([
+    fn(c, "staking"),
+    fn(c, "registry"),
+    fn(c, "disputeHook"),
+  ])) as string[];
+  const addresses: ExplorerAddresses = {
+    coordinator,
+    staking: getAddress(staking!),
+    registry: getAddress(registry!),
+  };
+  if (hook && BigInt(hook) !== 0n) {
+    addresses.disputes = getAddress(hook);
+    const d = new Contract(hook, disputesInterface, provider);
+    const [court, governance] = (await Promise.all([fn(d, "court"), fn(d, "governance")])) as string[];
+    addresses.refereeCourt = getAddress(court!);
+    addresses.timelock = getAddress(governance!);
+  }
+  return addresses;
+}
+
+/** The contracts and start block of the deployment file (VERDICT_DEPLOYMENT or deployments/<chainId>.json). */
+function addressesFromDeployment(
+  env: Env,
+  chainId: bigint,
+): { addresses: ExplorerAddresses; startBlock: number | undefined } {
+  const file = env.VERDICT_DEPLOYMENT ?? path.join(REPO_ROOT, "deployments", `${chainId}.json`);
+  if (!existsSync(file))
+    throw new ExplorerError(
+      "CONFIG",
+      `No deployment file ${file}: run \`npm run deploy\`, set VERDICT_DEPLOYMENT or VERDICT_COORDINATOR_ADDRESS`,
+    );
+  const record = JSON.parse(readFileSync(file, "utf8")) as {
+    chainId?: number;
+    startBlock?: number;
+    addresses?: Record<string, string>;
+  };
+  if (record.chainId !== undefined && BigInt(record.chainId) !== chainId)
+    throw new ExplorerError(
+      "WRONG_CHAIN",
+      `${file} is for chain ${record.chainId}, the RPC is chain ${chainId}`,
+    );
+  const a = record.addresses ?? {};
+  const addresses: ExplorerAddresses = {
+    coordinator: address(a.coordinator, "deployment coordinator"),
+    staking: address(a.staking, "deployment staking"),
+    registry: address(a.registry, "deployment registry"),
+  };
+  for (const k of ["disputes", "refereeCourt", "timelock", "token"] as const)
+    if (a[k]) addresses[k] = address(a[k], `deployment ${k}`);
+  return { addresses, startBlock: record.startBlock };
 }

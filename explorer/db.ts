@@ -54,6 +54,15 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE INDEX IF NOT EXISTS assignments_operator ON assignments (operator);
 CREATE INDEX IF NOT EXISTS assignments_block ON assignments (block);`;
 
+/**
+ * The `fields` of a row, each read from its snake_case column (after `prefix`) as the STRICT table holds it:
+ * TEXT a string, INTEGER a number, NULL null.
+ */
+export function fieldsOf<T>(r: Row, fields: readonly (keyof T & string)[], prefix = ""): T {
+  const column = (f: string): string => prefix + f.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  return Object.fromEntries(fields.map((f) => [f, r[column(f)]])) as T;
+}
+
 /** Status each coordinator event moves a request to (the request row's `status`, rebuilt on rollback). */
 export const STATUS_OF_EVENT: Readonly<Record<string, string>> = {
   OperatorsAssigned: "Assigned",

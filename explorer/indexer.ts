@@ -11,7 +11,7 @@
  */
 import { type EventFragment, type Log, type Provider, type Result } from "ethers";
 import { LogReader } from "../sdk/logs.js";
-import { decodeCreatedPayload, type CreatedRequest } from "../sdk/requests.js";
+import { createdRequestsIn, type CreatedRequest } from "../sdk/requests.js";
 import { decodeLog, type Source } from "./abis.js";
 import type { ExplorerAddresses } from "./config.js";
 import type { AssignmentRow, EventRow, ExplorerDb } from "./db.js";
@@ -198,24 +198,9 @@ export class Indexer {
       const desc = decodeLog(source, log);
       if (desc === null) continue;
       if (source === "coordinator" && desc.name === "RequestCreated") {
-        try {
-          const payload = decodeCreatedPayload(
-            String(desc.args[1]),
-            String(desc.args[2]),
-            String(desc.args[3]),
-          );
-          created.push({
-            requestId: BigInt(desc.args[0] as bigint),
-            ...payload,
-            seed: 0n,
-            blockNumber: log.blockNumber,
-            blockHash: log.blockHash,
-            transactionHash: log.transactionHash,
-            logIndex: log.index,
-          });
-        } catch {
-          continue; // a malformed payload is no request (as the SDK's createdRequestsIn)
-        }
+        const [request] = createdRequestsIn([log]);
+        if (request === undefined) continue; // a malformed payload is no request (the SDK's createdRequestsIn)
+        created.push(request);
       }
       const args = desc.name === "RequestCreated" ? plainCreated(desc.args) : plainArgs(desc);
       const tx = log.transactionHash.toLowerCase();

@@ -4,6 +4,7 @@
  * short time so a page stays fast however many requests are indexed.
  */
 import { Contract, getAddress, type Provider, type Result } from "ethers";
+import type { ModelInfo } from "../sdk/client.js";
 import { networkStats, type NetworkStats } from "../sdk/stats.js";
 import {
   coordinatorInterface,
@@ -36,21 +37,10 @@ export interface OperatorDetail {
   record: { served: number; disputed: number; lost: number; missed: number; accruedFees: bigint };
 }
 
-export interface ModelDetail {
+/** A model as the pages show it: the SDK's ModelInfo (its hash as `hash`), the court's admission, royalties. */
+export interface ModelDetail extends Omit<ModelInfo, "modelHash"> {
   hash: string;
-  owner: string;
-  referee: string;
   refereeAdmitted: string | undefined;
-  modelCardHash: string;
-  ioSchema: string;
-  uris: string[];
-  feePerInference: bigint;
-  disputeWindow: number;
-  tolerance: bigint;
-  royaltyBps: number;
-  defaultRedundancy: number;
-  outputScale: number;
-  active: boolean;
   royaltiesAccrued: bigint;
 }
 
@@ -194,10 +184,7 @@ export class LiveChain {
   power(granted: (source: string) => Map<string, Set<string>>): Promise<PowerRole[]> {
     return this.#cached("power", async () => {
       const a = this.addresses;
-      const out: PowerRole[] = [];
       const coord = this.#c(a.coordinator, coordinatorInterface);
-      const staking = this.#c(a.staking, stakingInterface);
-      const registry = this.#c(a.registry, registryInterface);
       const governance = String(await fn(coord, "governance"));
       const timelockAddress = a.timelock ?? governance;
       const timelock = this.#c(timelockAddress, timelockInterface);
@@ -209,192 +196,242 @@ export class LiveChain {
       } catch {
         /* governance is not a timelock */
       }
-      const via = (holder: string): string =>
-        holder.toLowerCase() === timelockAddress.toLowerCase() ? delay : "none: acts at once";
-      const confirmed = async (c: Contract, source: string, role: string): Promise<string[]> => {
-        const seen = [...(granted(source).get(role) ?? new Set<string>())];
-        const ok = await Promise.all(
-          seen.map(async (h) => (((await fn(c, "hasRole", role, h)) as boolean) ? h : undefined)),
-        );
-        return ok.filter((x): x is string => x !== undefined);
+      const p: PowerReads = {
+        via: (holder: string): string =>
+          holder.toLowerCase() === timelockAddress.toLowerCase() ? delay : "none: acts at once",
+        confirmed: async (c: Contract, source: string, role: string): Promise<string[]> => {
+          const seen = [...(granted(source).get(role) ?? new Set<string>())];
+          const ok = await Promise.all(
+            seen.map(async (h) => (((await fn(c, "hasRole", role, h)) as boolean) ? h : undefined)),
+          );
+          return ok.filter((x): x is string => x !== undefined);
+        },
       };
-      if (minDelay > 0n || a.timelock) {
-        for (const [name, label, bounds] of [
-          [
-            "PROPOSER_ROLE",
-            "proposer",
-            "schedules any call of governance; it runs only after the delay, and anyone sees it queued (CallScheduled)",
-          ],
-          [
-            "EXECUTOR_ROLE",
-            "executor",
-            "runs a scheduled call once its delay has passed (0x0 holder: anyone may)",
-          ],
-          ["CANCELLER_ROLE", "canceller", "cancels a scheduled call before it runs"],
-          [
-            "DEFAULT_ADMIN_ROLE",
-            "admin",
-            "grants and revokes the timelock's roles (none held: only the timelock itself, through its own delay)",
-          ],
-        ] as const) {
-          const role = (await fn(timelock, name)) as string;
-          out.push({
-            contract: "TimelockController (governance)",
-            address: timelockAddress,
-            role: label,
-            holders: await confirmed(timelock, "timelock", role),
-            delay: name === "PROPOSER_ROLE" ? delay : name === "EXECUTOR_ROLE" ? "after the delay" : "none",
-            bounds,
-          });
-        }
-      }
-      const [params, live, callbackPrice] = await Promise.all([
-        fn(coord, "params") as Promise<Result>,
-        Promise.all([
-          fn(coord, "MAX_TREASURY_BPS"),
-          fn(coord, "MAX_CALLBACK_GAS_CAP"),
-          fn(coord, "MAX_MISS_PENALTY_BPS"),
-          fn(coord, "MAX_REDUNDANCY"),
-        ]) as Promise<bigint[]>,
-        Promise.resolve(undefined),
-      ]);
-      void callbackPrice;
-      out.push({
-        contract: "Coordinator",
-        address: a.coordinator,
-        role: "governance",
-        holders: [governance],
-        delay: via(governance),
-        bounds:
-          `sets fee parameters and liveness rules within fixed bounds: treasury cut ${params.treasuryBps} bps (max ${live[0]}), ` +
-          `callback gas cap ${params.callbackGasCap} (max ${live[1]}), miss penalty ${params.missPenaltyBps} bps (max ${live[2]}), ` +
-          `redundancy at most ${live[3]}; sets the treasury; cannot move escrowed fees or stake`,
-      });
-      out.push({
-        contract: "Coordinator",
-        address: a.coordinator,
-        role: "treasury",
-        holders: [String(await fn(coord, "treasury"))],
-        delay: "n/a",
-        bounds: `receives the treasury cut (${params.treasuryBps} bps of each fee); no other power`,
-      });
-      const [adminRole, paramsRole] = (await Promise.all([
-        fn(staking, "DEFAULT_ADMIN_ROLE"),
-        fn(staking, "PARAMS_ROLE"),
-      ])) as string[];
-      const [
-        unbonding,
-        exitDelay,
-        signerDelay,
-        commissionDelay,
-        slashWindow,
-        maxCommission,
-        slashCap,
-        weightCap,
-      ] = (await Promise.all([
-        fn(staking, "unbondingPeriod"),
-        fn(staking, "exitDelay"),
-        fn(staking, "signerRotationDelay"),
-        fn(staking, "commissionDelay"),
-        fn(staking, "slashWindow"),
-        fn(staking, "maxCommissionBps"),
-        fn(staking, "slashCapBps"),
-        fn(staking, "weightCapBps"),
-      ])) as bigint[];
-      for (const [role, label, bounds] of [
-        [
-          adminRole!,
-          "admin (DEFAULT_ADMIN_ROLE)",
-          "grants and revokes staking roles; fixed the slashers and the fee source once, at deployment",
-        ],
-        [
-          paramsRole!,
-          "parameter setter (PARAMS_ROLE)",
-          `unbonding ${unbonding} s (≤ 90 days, ≥ exit and activation delays), exit delay ${exitDelay} s (1 h … unbonding), ` +
-            `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
-            `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
-        ],
-      ] as const) {
-        const holders = await confirmed(staking, "staking", role);
-        out.push({
-          contract: "Staking",
-          address: a.staking,
-          role: label,
-          holders,
-          delay: holders.length > 0 ? holders.map(via).join("; ") : "nobody holds it",
-          bounds,
-        });
-      }
-      const [reqSlasher, disSlasher, feeSource] = (await Promise.all([
-        fn(staking, "requestSlasher"),
-        fn(staking, "disputeSlasher"),
-        fn(staking, "feeSource"),
-      ])) as string[];
-      out.push({
-        contract: "Staking",
-        address: a.staking,
-        role: "slashers (fixed at deployment)",
-        holders: [reqSlasher!, disSlasher!],
-        delay: "code, not a key: the coordinator (missed answers) and the dispute contract (lost disputes)",
-        bounds: `slash at most ${slashCap} bps of a pool per ${slashWindow} s window; no role can add or replace a slasher`,
-      });
-      out.push({
-        contract: "Staking",
-        address: a.staking,
-        role: "fee source (fixed at deployment)",
-        holders: [feeSource!],
-        delay: "code, not a key",
-        bounds: "credits request fees to operator pools",
-      });
-      if (a.disputes) {
-        const d = this.#c(a.disputes, disputesInterface);
-        const [dg, arbiter, p] = (await Promise.all([
-          fn(d, "governance"),
-          fn(d, "arbiter"),
-          fn(d, "parameters"),
-        ])) as [string, string, Result];
-        out.push({
-          contract: "Disputes",
-          address: a.disputes,
-          role: "governance",
-          holders: [dg],
-          delay: via(dg),
-          bounds:
-            `sets dispute parameters (min bond ${p.minBond}, slash ${p.slashBps} bps, jury size ${p.jurySize}, ` +
-            `rounds ${p.maxRounds}, jail ${p.jailDuration} s) within DisputeMath's bounds; names the arbiter`,
-        });
-        out.push({
-          contract: "Disputes",
-          address: a.disputes,
-          role: "arbiter (last resort)",
-          holders: [arbiter],
-          delay: `${via(arbiter)}; decides only after ${p.maxRounds} committee rounds without a majority, within ${p.arbiterTimeout} s or the dispute settles without a verdict`,
-          bounds:
-            "picks the right outcome of a dispute that reached it; every decision is an event (ArbiterDecided)",
-        });
-      }
-      if (a.refereeCourt) {
-        const court = this.#c(a.refereeCourt, courtInterface);
-        const cg = String(await fn(court, "governance"));
-        out.push({
-          contract: "RefereeCourt",
-          address: a.refereeCourt,
-          role: "governance",
-          holders: [cg],
-          delay: via(cg),
-          bounds:
-            "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
-        });
-      }
-      out.push({
-        contract: "ModelRegistry",
-        address: a.registry,
-        role: "model owners",
-        holders: [`${(await fn(registry, "modelCount")) as bigint} model owner(s): see each model`],
-        delay: "fee increases wait FEE_INCREASE_DELAY; decreases apply at once",
-        bounds: `royalty ≤ ${(await fn(registry, "MAX_ROYALTY_BPS")) as bigint} bps, dispute window ${(await fn(registry, "MIN_DISPUTE_WINDOW")) as bigint}…${(await fn(registry, "MAX_DISPUTE_WINDOW")) as bigint} s; a model's hash never changes`,
-      });
-      return out;
+      return [
+        ...(minDelay > 0n || a.timelock ? await timelockRoles(timelock, timelockAddress, delay, p) : []),
+        ...(await coordinatorRoles(coord, a.coordinator, governance, p)),
+        ...(await this.#stakingRoles(p)),
+        ...(a.disputes ? await this.#disputesRoles(a.disputes, p) : []),
+        ...(a.refereeCourt ? await this.#courtRoles(a.refereeCourt, p) : []),
+        await this.#registryRole(),
+      ];
     });
   }
+
+  /** The staking roles: AccessControl admin and parameter setter, the slashers and the fee source. */
+  async #stakingRoles(p: PowerReads): Promise<PowerRole[]> {
+    const a = this.addresses;
+    const out: PowerRole[] = [];
+    const staking = this.#c(a.staking, stakingInterface);
+    const [adminRole, paramsRole] = (await Promise.all([
+      fn(staking, "DEFAULT_ADMIN_ROLE"),
+      fn(staking, "PARAMS_ROLE"),
+    ])) as string[];
+    const [
+      unbonding,
+      exitDelay,
+      signerDelay,
+      commissionDelay,
+      slashWindow,
+      maxCommission,
+      slashCap,
+      weightCap,
+    ] = (await Promise.all([
+      fn(staking, "unbondingPeriod"),
+      fn(staking, "exitDelay"),
+      fn(staking, "signerRotationDelay"),
+      fn(staking, "commissionDelay"),
+      fn(staking, "slashWindow"),
+      fn(staking, "maxCommissionBps"),
+      fn(staking, "slashCapBps"),
+      fn(staking, "weightCapBps"),
+    ])) as bigint[];
+    for (const [role, label, bounds] of [
+      [
+        adminRole!,
+        "admin (DEFAULT_ADMIN_ROLE)",
+        "grants and revokes staking roles; fixed the slashers and the fee source once, at deployment",
+      ],
+      [
+        paramsRole!,
+        "parameter setter (PARAMS_ROLE)",
+        `unbonding ${unbonding} s (≤ 90 days, ≥ exit and activation delays), exit delay ${exitDelay} s (1 h … unbonding), ` +
+          `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
+          `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
+      ],
+    ] as const) {
+      const holders = await p.confirmed(staking, "staking", role);
+      out.push({
+        contract: "Staking",
+        address: a.staking,
+        role: label,
+        holders,
+        delay: holders.length > 0 ? holders.map(p.via).join("; ") : "nobody holds it",
+        bounds,
+      });
+    }
+    const [reqSlasher, disSlasher, feeSource] = (await Promise.all([
+      fn(staking, "requestSlasher"),
+      fn(staking, "disputeSlasher"),
+      fn(staking, "feeSource"),
+    ])) as string[];
+    out.push({
+      contract: "Staking",
+      address: a.staking,
+      role: "slashers (fixed at deployment)",
+      holders: [reqSlasher!, disSlasher!],
+      delay: "code, not a key: the coordinator (missed answers) and the dispute contract (lost disputes)",
+      bounds: `slash at most ${slashCap} bps of a pool per ${slashWindow} s window; no role can add or replace a slasher`,
+    });
+    out.push({
+      contract: "Staking",
+      address: a.staking,
+      role: "fee source (fixed at deployment)",
+      holders: [feeSource!],
+      delay: "code, not a key",
+      bounds: "credits request fees to operator pools",
+    });
+    return out;
+  }
+
+  /** The dispute contract's governance and its last-resort arbiter. */
+  async #disputesRoles(address: string, p: PowerReads): Promise<PowerRole[]> {
+    const d = this.#c(address, disputesInterface);
+    const [dg, arbiter, params] = (await Promise.all([
+      fn(d, "governance"),
+      fn(d, "arbiter"),
+      fn(d, "parameters"),
+    ])) as [string, string, Result];
+    return [
+      {
+        contract: "Disputes",
+        address,
+        role: "governance",
+        holders: [dg],
+        delay: p.via(dg),
+        bounds:
+          `sets dispute parameters (min bond ${params.minBond}, slash ${params.slashBps} bps, jury size ${params.jurySize}, ` +
+          `rounds ${params.maxRounds}, jail ${params.jailDuration} s) within DisputeMath's bounds; names the arbiter`,
+      },
+      {
+        contract: "Disputes",
+        address,
+        role: "arbiter (last resort)",
+        holders: [arbiter],
+        delay: `${p.via(arbiter)}; decides only after ${params.maxRounds} committee rounds without a majority, within ${params.arbiterTimeout} s or the dispute settles without a verdict`,
+        bounds:
+          "picks the right outcome of a dispute that reached it; every decision is an event (ArbiterDecided)",
+      },
+    ];
+  }
+
+  /** The referee court's governance. */
+  async #courtRoles(address: string, p: PowerReads): Promise<PowerRole[]> {
+    const court = this.#c(address, courtInterface);
+    const cg = String(await fn(court, "governance"));
+    return [
+      {
+        contract: "RefereeCourt",
+        address,
+        role: "governance",
+        holders: [cg],
+        delay: p.via(cg),
+        bounds:
+          "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
+      },
+    ];
+  }
+
+  /** Model owners, bounded by the registry's constants. */
+  async #registryRole(): Promise<PowerRole> {
+    const registry = this.#c(this.addresses.registry, registryInterface);
+    return {
+      contract: "ModelRegistry",
+      address: this.addresses.registry,
+      role: "model owners",
+      holders: [`${(await fn(registry, "modelCount")) as bigint} model owner(s): see each model`],
+      delay: "fee increases wait FEE_INCREASE_DELAY; decreases apply at once",
+      bounds: `royalty ≤ ${(await fn(registry, "MAX_ROYALTY_BPS")) as bigint} bps, dispute window ${(await fn(registry, "MIN_DISPUTE_WINDOW")) as bigint}…${(await fn(registry, "MAX_DISPUTE_WINDOW")) as bigint} s; a model's hash never changes`,
+    };
+  }
+}
+
+/** What every role reader of `power` shares: the delay a holder acts after, and hasRole-confirmed holders. */
+interface PowerReads {
+  via(holder: string): string;
+  confirmed(c: Contract, source: string, role: string): Promise<string[]>;
+}
+
+/** The timelock's own roles (proposer, executor, canceller, admin). */
+async function timelockRoles(
+  timelock: Contract,
+  timelockAddress: string,
+  delay: string,
+  p: PowerReads,
+): Promise<PowerRole[]> {
+  const out: PowerRole[] = [];
+  for (const [name, label, bounds] of [
+    [
+      "PROPOSER_ROLE",
+      "proposer",
+      "schedules any call of governance; it runs only after the delay, and anyone sees it queued (CallScheduled)",
+    ],
+    ["EXECUTOR_ROLE", "executor", "runs a scheduled call once its delay has passed (0x0 holder: anyone may)"],
+    ["CANCELLER_ROLE", "canceller", "cancels a scheduled call before it runs"],
+    [
+      "DEFAULT_ADMIN_ROLE",
+      "admin",
+      "grants and revokes the timelock's roles (none held: only the timelock itself, through its own delay)",
+    ],
+  ] as const) {
+    const role = (await fn(timelock, name)) as string;
+    out.push({
+      contract: "TimelockController (governance)",
+      address: timelockAddress,
+      role: label,
+      holders: await p.confirmed(timelock, "timelock", role),
+      delay: name === "PROPOSER_ROLE" ? delay : name === "EXECUTOR_ROLE" ? "after the delay" : "none",
+      bounds,
+    });
+  }
+  return out;
+}
+
+/** The coordinator's governance (bounded fee parameters) and its treasury. */
+async function coordinatorRoles(
+  coord: Contract,
+  address: string,
+  governance: string,
+  p: PowerReads,
+): Promise<PowerRole[]> {
+  const [params, live] = await Promise.all([
+    fn(coord, "params") as Promise<Result>,
+    Promise.all([
+      fn(coord, "MAX_TREASURY_BPS"),
+      fn(coord, "MAX_CALLBACK_GAS_CAP"),
+      fn(coord, "MAX_MISS_PENALTY_BPS"),
+      fn(coord, "MAX_REDUNDANCY"),
+    ]) as Promise<bigint[]>,
+  ]);
+  return [
+    {
+      contract: "Coordinator",
+      address,
+      role: "governance",
+      holders: [governance],
+      delay: p.via(governance),
+      bounds:
+        `sets fee parameters and liveness rules within fixed bounds: treasury cut ${params.treasuryBps} bps (max ${live[0]}), ` +
+        `callback gas cap ${params.callbackGasCap} (max ${live[1]}), miss penalty ${params.missPenaltyBps} bps (max ${live[2]}), ` +
+        `redundancy at most ${live[3]}; sets the treasury; cannot move escrowed fees or stake`,
+    },
+    {
+      contract: "Coordinator",
+      address,
+      role: "treasury",
+      holders: [String(await fn(coord, "treasury"))],
+      delay: "n/a",
+      bounds: `receives the treasury cut (${params.treasuryBps} bps of each fee); no other power`,
+    },
+  ];
 }

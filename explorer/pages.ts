@@ -6,7 +6,7 @@ import type { Concentration } from "../sdk/stats.js";
 import { barChart } from "./charts.js";
 import { Html, account, addr, html, modelLink, opg, reqLink, short, when } from "./html.js";
 import type { PowerRole } from "./live.js";
-import type { DisputeSummary, RequestSummary } from "./queries.js";
+import type { DisputeSummary, RequestDetail, RequestSummary } from "./queries.js";
 import type { ModelView, NetworkView, OperatorView, RequestView } from "./views.js";
 
 const num = (v: number | bigint): string => v.toLocaleString("en-US");
@@ -14,6 +14,52 @@ const bps = (v: number | bigint): string =>
   `${(Number(v) / 100).toLocaleString("en-US", { maximumFractionDigits: 2 })}%`;
 const card = (value: unknown, label: string, cls = ""): Html =>
   html`<div class="card ${cls}"><b>${value}</b><span>${label}</span></div>`;
+
+type Column = string | { label: string; cls: string };
+/** A numeric (right-aligned) column. */
+const right = (label: string): Column => ({ label, cls: "num" });
+
+/** A table's header row. */
+function thead(...cols: Column[]): Html {
+  return html`<thead>
+    <tr>
+      ${cols.map((c) => (typeof c === "string" ? html`<th>${c}</th>` : html`<th class="${c.cls}">${c.label}</th>`))}
+    </tr>
+  </thead>`;
+}
+
+/** A cell with its own class (else a cell takes its column's). */
+class Cell {
+  constructor(
+    readonly value: unknown,
+    readonly cls: string,
+  ) {}
+}
+const cell = (value: unknown, cls: string): Cell => new Cell(value, cls);
+
+/** A table of `items`: the header row, then one row of `cells(item, i)` per item. */
+function table<T>(
+  cols: readonly Column[],
+  items: readonly T[],
+  cells: (item: T, i: number) => readonly unknown[],
+  id?: string,
+): Html {
+  const td = (v: unknown, col: Column | undefined): Html => {
+    const cls = v instanceof Cell ? v.cls : typeof col === "object" ? col.cls : "";
+    return html`<td${cls ? new Html(` class="${cls}"`) : ""}>${v instanceof Cell ? v.value : v}</td>`;
+  };
+  return html`<table${id ? new Html(` id="${id}"`) : ""}>
+    ${thead(...cols)}
+    <tbody>
+      ${items.map(
+        (x, i) =>
+          html`<tr>
+            ${cells(x, i).map((v, j) => td(v, cols[j]))}
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
 
 function statusBadge(status: string): Html {
   const tone =
@@ -27,33 +73,19 @@ function statusBadge(status: string): Html {
 
 function requestsTable(rows: readonly RequestSummary[]): Html {
   if (rows.length === 0) return html`<p class="muted">No requests yet.</p>`;
-  return html`<table>
-    <thead>
-      <tr>
-        <th>request</th>
-        <th>created</th>
-        <th>model</th>
-        <th>requester</th>
-        <th class="num">k</th>
-        <th class="num">fee</th>
-        <th>status</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(
-        (r) =>
-          html`<tr>
-            <td>${reqLink(r.requestId)}</td>
-            <td>${when(r.time)}</td>
-            <td>${modelLink(r.modelHash)}</td>
-            <td>${account(r.requester)}</td>
-            <td class="num">${r.k}</td>
-            <td class="num">${opg(BigInt(r.feePerOperator) * BigInt(r.k))}</td>
-            <td>${statusBadge(r.status)}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return table(
+    ["request", "created", "model", "requester", right("k"), right("fee"), "status"],
+    rows,
+    (r) => [
+      reqLink(r.requestId),
+      when(r.time),
+      modelLink(r.modelHash),
+      account(r.requester),
+      r.k,
+      opg(BigInt(r.feePerOperator) * BigInt(r.k)),
+      statusBadge(r.status),
+    ],
+  );
 }
 
 function concentrationRow(label: string, c: Concentration): Html {
@@ -69,41 +101,19 @@ function concentrationRow(label: string, c: Concentration): Html {
 
 function disputesTable(rows: readonly DisputeSummary[]): Html {
   if (rows.length === 0) return html`<p class="muted">No disputes.</p>`;
-  return html`<table>
-    <thead>
-      <tr>
-        <th>request</th>
-        <th>opened</th>
-        <th>challenger</th>
-        <th class="num">bond</th>
-        <th class="num">rounds</th>
-        <th>jurors</th>
-        <th class="num">votes</th>
-        <th>status</th>
-        <th>decided by</th>
-        <th class="num">slashed</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${rows.map(
-        (d) =>
-          html`<tr>
-            <td>${reqLink(d.requestId)}</td>
-            <td>${when(d.openedAt)}</td>
-            <td>${d.challenger.startsWith("0x") ? account(d.challenger) : d.challenger}</td>
-            <td class="num">${opg(d.bond)}</td>
-            <td class="num">${d.rounds}</td>
-            <td>${d.jurors.length === 0 ? "—" : d.jurors.map((j) => html`${addr(j)} `)}</td>
-            <td class="num">${d.votes}</td>
-            <td>${html`<span class="badge ${d.status === "settled" ? "ok" : "warn"}">${d.status}</span>`}</td>
-            <td>
-              ${d.method ?? "—"}${d.wrongMask !== undefined ? html` <span class="muted">(${d.wrongMask === 0 ? "the answer stood" : `wrong: mask ${d.wrongMask}`})</span>` : ""}
-            </td>
-            <td class="num">${d.slashed !== undefined ? opg(d.slashed) : "—"}</td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  const cols = ["request", "opened", "challenger", right("bond"), right("rounds"), "jurors", right("votes")];
+  return table([...cols, "status", "decided by", right("slashed")], rows, (d) => [
+    reqLink(d.requestId),
+    when(d.openedAt),
+    d.challenger.startsWith("0x") ? account(d.challenger) : d.challenger,
+    opg(d.bond),
+    d.rounds,
+    d.jurors.length === 0 ? "—" : d.jurors.map((j) => html`${addr(j)} `),
+    d.votes,
+    html`<span class="badge ${d.status === "settled" ? "ok" : "warn"}">${d.status}</span>`,
+    html`${d.method ?? "—"}${d.wrongMask !== undefined ? html` <span class="muted">(${d.wrongMask === 0 ? "the answer stood" : `wrong: mask ${d.wrongMask}`})</span>` : ""}`,
+    d.slashed !== undefined ? opg(d.slashed) : "—",
+  ]);
 }
 
 export function networkPage(v: NetworkView): Html {
@@ -145,37 +155,14 @@ export function networkPage(v: NetworkView): Html {
     ${new Html(barChart(hourBars, { title: "Requests per hour", height: 160 }))}
     <h2>Concentration</h2>
     <table>
-      <thead>
-        <tr>
-          <th>measure</th>
-          <th class="num">operators</th>
-          <th class="num">Nakamoto (⅓)</th>
-          <th class="num">Nakamoto (½)</th>
-          <th class="num">HHI</th>
-          <th class="num">top-5 share</th>
-        </tr>
-      </thead>
+      ${thead("measure", right("operators"), right("Nakamoto (⅓)"), right("Nakamoto (½)"), right("HHI"), right("top-5 share"))}
       <tbody>
         ${concentrationRow("stake (pool assets)", c.stake)}${concentrationRow("draw weight, uncapped", c.uncapped)}${concentrationRow("draw weight, capped (what selection uses)", c.capped)}${concentrationRow("assignments actually drawn", c.assignments)}
       </tbody>
     </table>
     <h2>Operators</h2>
     <table>
-      <thead>
-        <tr>
-          <th>#</th>
-          <th>operator</th>
-          <th>status</th>
-          <th class="num">stake</th>
-          <th class="num">commission</th>
-          <th class="num">assigned</th>
-          <th class="num">served</th>
-          <th class="num">disputed</th>
-          <th class="num">lost</th>
-          <th class="num">missed</th>
-          <th class="num">slashed</th>
-        </tr>
-      </thead>
+      ${thead("#", "operator", "status", right("stake"), right("commission"), right("assigned"), right("served"), right("disputed"), right("lost"), right("missed"), right("slashed"))}
       <tbody>
         ${ops.map(
           (o, i) =>
@@ -189,10 +176,112 @@ export function networkPage(v: NetworkView): Html {
 
 const OUTCOME = ["result", "invalid input", "cannot serve"];
 
+type Trail = NonNullable<RequestView["audit"]>["trail"];
+type Check = NonNullable<RequestView["audit"]>["verification"]["checks"][number];
+type Settlement = NonNullable<Trail["settlement"]>;
+
 export function requestPage(v: RequestView): Html {
   const s = v.summary;
   const t = v.audit?.trail;
   const checks = v.audit?.verification.checks ?? [];
+  return html`<h1>Request #${s.requestId} ${statusBadge(s.status)}</h1>
+    ${verdictBanner(v)}
+    <h2>Request</h2>
+    ${requestTable(s, t)}
+    <h2>Draw</h2>
+    ${drawSection(s, t)}
+    <h2>Answers</h2>
+    ${answersSection(t, checks)} ${v.dispute ? disputeSection(v.dispute) : ""}
+    <h2>Settlement</h2>
+    ${t?.settlement ? settlementTable(v, t, t.settlement) : notSettled(t)}
+    <h2>Callback</h2>
+    ${callbackSection(v, t)}
+    <h2>Checks</h2>
+    <ul id="checks">
+      ${checks.map((c) => html`<li class="${c.ok ? "ok" : "bad"}">${c.ok ? "✔" : "✘"} ${c.label}${!c.ok && c.detail ? html` — <span class="muted">${c.detail}</span>` : ""}</li>`)}
+    </ul>
+    <h2>Events</h2>
+    ${eventsTable(v.events, true)}`;
+}
+
+/** Whether the SDK's audit of the trail verified, failed, or could not run. */
+function verdictBanner(v: RequestView): Html {
+  const id = v.summary.requestId;
+  if (!v.audit)
+    return html`<p class="bad" id="verdict">
+      The trail could not be read from the chain: ${v.auditError ?? "unknown error"}
+    </p>`;
+  return v.audit.verification.ok
+    ? html`<p class="ok" id="verdict">
+        ✔ Trail verified: every hash and signature checked by the SDK (the same checks as
+        <code>verdict audit ${id}</code>).
+      </p>`
+    : html`<p class="bad" id="verdict">✘ The trail does NOT verify (see the checks below).</p>`;
+}
+
+/** A two-column row: a heading cell and its value. */
+const row = (label: unknown, value: unknown, cls = ""): Html =>
+  html`<tr${cls ? new Html(` class="${cls}"`) : ""}>
+    <th>${label}</th>
+    <td>${value}</td>
+  </tr>`;
+
+/** The request as created: who, which model, which input, the fee and the terms. */
+function requestTable(s: RequestDetail, t: Trail | undefined): Html {
+  const req = t?.created.request;
+  const input = t
+    ? t.created.inputURI
+      ? html` · URI ${t.created.inputURI}`
+      : html` · inline, ${(t.created.input.length - 2) / 2} bytes`
+    : "";
+  return html`<table>
+    <tbody>
+      ${row("created", html`${when(s.time)} · block ${s.block} · tx <span class="mono">${s.tx}</span>`)}
+      ${row("requester", html`<span class="mono">${s.requester}</span>`)}
+      ${row("model", modelLink(s.modelHash))}
+      ${row("input", html`<span class="mono">hash ${s.inputHash}${input}</span>`)}
+      ${row("fee", `${opg(s.feePerOperator)} × k = ${s.k} → ${opg(BigInt(s.feePerOperator) * BigInt(s.k))} escrowed`)}
+      ${
+        req
+          ? row(
+              "terms",
+              `deadline ${when(Number(req.deadline))} · dispute window ${req.disputeWindow} s · tolerance ` +
+                `${req.tolerance} · royalty ${bps(req.royaltyBps)} · treasury ${bps(req.treasuryBps)} · ` +
+                `${Number(req.finality) === 0 ? "FAST" : "FINAL"} · callback ${req.callback} ` +
+                `(${req.callbackGasLimit} gas)`,
+            )
+          : ""
+      }
+    </tbody>
+  </table>`;
+}
+
+/** The draw: waiting for its ticket's block, or who drew whom with which seed. */
+function drawSection(s: RequestDetail, t: Trail | undefined): Html {
+  if (s.draw === undefined)
+    return html`<p class="muted" id="draw">
+      Waiting for its draw: ticket ${s.ticket} (the block whose hash will seed it). Anyone may call
+      <code>assign</code> once that block exists; until then no operator is assigned.
+    </p>`;
+  const settlement = t?.settlement;
+  const wrong = (i: number): boolean =>
+    settlement?.event === "RequestCorrected" && (settlement.mask & (1 << i)) !== 0;
+  return html`<p id="draw">
+      Drawn at block ${s.draw.block} (${when(s.draw.time)}) by
+      <span class="mono">${s.draw.by}</span> · tx <span class="mono">${s.draw.tx}</span>
+    </p>
+    <p>
+      Ticket ${s.draw.ticket} · seed <span class="mono">${seedHex(s.draw.seed)}</span> drew ${s.k}
+      operator(s), stake-weighted with capped weights:
+    </p>
+    ${table(["slot", "operator"], s.operators, (o, i) => [
+      i,
+      html`${addr(o)}${wrong(i) ? html` <span class="badge bad">wrong: slashed</span>` : ""}`,
+    ])}`;
+}
+
+/** The answers posted, each with its signature check, and the agreement check. */
+function answersSection(t: Trail | undefined, checks: readonly Check[]): Html {
   const sigCheck = (index: number): Html => {
     const c = checks.find((x) => x.label.startsWith(`answer #${index}: EIP-712 signature`));
     if (c === undefined) return html`<span class="muted">not checked</span>`;
@@ -201,289 +290,116 @@ export function requestPage(v: RequestView): Html {
       : html`<span class="bad sig-bad">✘ signature does not verify</span>
           <span class="muted">${c.detail ?? ""}</span>`;
   };
-  const req = t?.created.request;
+  const answers =
+    t && t.answers.length > 0
+      ? table(
+          ["slot", "operator", "outcome", "output hash", "signature"],
+          t.answers,
+          (a) => [
+            a.index,
+            addr(a.operator),
+            html`${OUTCOME[a.outcome] ?? a.outcome}${a.outcome === Outcome.RESULT ? html` <span class="muted">(${(a.output.length - 2) / 2} bytes)</span>` : html` <span class="reason">${describeAttestedReason(a.outcome, a.outputHash) ?? ""}</span>`}`,
+            cell(short(a.outputHash, 10), "mono"),
+            sigCheck(a.index),
+          ],
+          "answers",
+        )
+      : html`<p class="muted">No answer posted.</p>`;
+  return html`${answers}
+  ${checks.filter((c) => c.label.startsWith("agreement")).map((c) => html`<p class="${c.ok ? "ok" : "bad"}">${c.ok ? "✔" : "✘"} ${c.label}${t && t.disagreements.length > 0 ? " — the chain opened a dispute" : ""}</p>`)}`;
+}
+
+function disputeSection(d: NonNullable<RequestView["dispute"]>): Html {
+  return html`<h2>Dispute</h2>
+    ${disputesTable([d])} ${eventsTable(d.events, false)}`;
+}
+
+/** Where the fee went: pools, royalty, treasury, refund, rewards, slashes, jails, dispute payouts. */
+function settlementTable(v: RequestView, t: Trail, settlement: Settlement): Html {
   const ev = (name: string) => v.events.filter((e) => e.name === name);
   const payouts = ev("DisputePayouts")[0];
-  const rewards = ev("RewardsDistributed");
-  const callbacks = ev("CallbackResult");
-  const settlement = t?.settlement;
-  const wrong = (i: number): boolean =>
-    settlement?.event === "RequestCorrected" && (settlement.mask & (1 << i)) !== 0;
-  return html`<h1>Request #${s.requestId} ${statusBadge(s.status)}</h1>
-    ${
-      v.audit
-        ? v.audit.verification.ok
-          ? html`<p class="ok" id="verdict">
-              ✔ Trail verified: every hash and signature checked by the SDK (the same checks as
-              <code>verdict audit ${s.requestId}</code>).
-            </p>`
-          : html`<p class="bad" id="verdict">✘ The trail does NOT verify (see the checks below).</p>`
-        : html`<p class="bad" id="verdict">
-            The trail could not be read from the chain: ${v.auditError ?? "unknown error"}
-          </p>`
-    }
-    <h2>Request</h2>
-    <table>
-      <tbody>
-        <tr>
-          <th>created</th>
-          <td>${when(s.time)} · block ${s.block} · tx <span class="mono">${s.tx}</span></td>
-        </tr>
-        <tr>
-          <th>requester</th>
-          <td class="mono">${s.requester}</td>
-        </tr>
-        <tr>
-          <th>model</th>
-          <td>${modelLink(s.modelHash)}</td>
-        </tr>
-        <tr>
-          <th>input</th>
-          <td class="mono">
-            hash
-            ${s.inputHash}${t ? (t.created.inputURI ? html` · URI ${t.created.inputURI}` : html` · inline, ${(t.created.input.length - 2) / 2} bytes`) : ""}
-          </td>
-        </tr>
-        <tr>
-          <th>fee</th>
-          <td>
-            ${opg(s.feePerOperator)} × k = ${s.k} → ${opg(BigInt(s.feePerOperator) * BigInt(s.k))} escrowed
-          </td>
-        </tr>
-        ${
-          req
-            ? html`<tr>
-                <th>terms</th>
-                <td>
-                  deadline ${when(Number(req.deadline))} · dispute window ${req.disputeWindow} s · tolerance
-                  ${req.tolerance} · royalty ${bps(req.royaltyBps)} · treasury ${bps(req.treasuryBps)} ·
-                  ${Number(req.finality) === 0 ? "FAST" : "FINAL"} · callback ${req.callback}
-                  (${req.callbackGasLimit} gas)
-                </td>
-              </tr>`
-            : ""
-        }
-      </tbody>
-    </table>
-    <h2>Draw</h2>
-    ${
-      s.draw === undefined
-        ? html`<p class="muted" id="draw">
-            Waiting for its draw: ticket ${s.ticket} (the block whose hash will seed it). Anyone may call
-            <code>assign</code> once that block exists; until then no operator is assigned.
-          </p>`
-        : html`<p id="draw">
-              Drawn at block ${s.draw.block} (${when(s.draw.time)}) by
-              <span class="mono">${s.draw.by}</span> · tx <span class="mono">${s.draw.tx}</span>
-            </p>
-            <p>
-              Ticket ${s.draw.ticket} · seed <span class="mono">${seedHex(s.draw.seed)}</span> drew ${s.k}
-              operator(s), stake-weighted with capped weights:
-            </p>
-            <table>
-              <thead>
-                <tr>
-                  <th>slot</th>
-                  <th>operator</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${s.operators.map(
-                  (o, i) =>
-                    html`<tr>
-                      <td>${i}</td>
-                      <td>
-                        ${addr(o)}${wrong(i) ? html` <span class="badge bad">wrong: slashed</span>` : ""}
-                      </td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-    }
-    <h2>Answers</h2>
-    ${
-      t && t.answers.length > 0
-        ? html`<table id="answers">
-            <thead>
-              <tr>
-                <th>slot</th>
-                <th>operator</th>
-                <th>outcome</th>
-                <th>output hash</th>
-                <th>signature</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${t.answers.map(
-                (a) =>
-                  html`<tr>
-                    <td>${a.index}</td>
-                    <td>${addr(a.operator)}</td>
-                    <td>
-                      ${OUTCOME[a.outcome] ?? a.outcome}${a.outcome === Outcome.RESULT ? html` <span class="muted">(${(a.output.length - 2) / 2} bytes)</span>` : html` <span class="reason">${describeAttestedReason(a.outcome, a.outputHash) ?? ""}</span>`}
-                    </td>
-                    <td class="mono">${short(a.outputHash, 10)}</td>
-                    <td>${sigCheck(a.index)}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p class="muted">No answer posted.</p>`
-    }
-    ${checks.filter((c) => c.label.startsWith("agreement")).map((c) => html`<p class="${c.ok ? "ok" : "bad"}">${c.ok ? "✔" : "✘"} ${c.label}${t && t.disagreements.length > 0 ? " — the chain opened a dispute" : ""}</p>`)}
-    ${
-      v.dispute
-        ? html`<h2>Dispute</h2>
-            ${disputesTable([v.dispute])}
-            <table>
-              <thead>
-                <tr>
-                  <th>block</th>
-                  <th>event</th>
-                  <th>details</th>
-                </tr>
-              </thead>
-              <tbody>
-                ${v.dispute.events.map(
-                  (e) =>
-                    html`<tr>
-                      <td>${e.block}</td>
-                      <td>${e.name}</td>
-                      <td class="mono">${argsText(e.args)}</td>
-                    </tr>`,
-                )}
-              </tbody>
-            </table>`
-        : ""
-    }
-    <h2>Settlement</h2>
-    ${
-      settlement
-        ? html`<table id="settlement">
-            <tbody>
-              <tr>
-                <th>outcome</th>
-                <td>${settlement.event.replace("Request", "")} at block ${settlement.blockNumber}</td>
-              </tr>
-              ${
-                settlement.toOperators > 0n
-                  ? html`<tr>
-                      <th>to operators' pools</th>
-                      <td>${opg(settlement.toOperators)}</td>
-                    </tr>`
-                  : ""
-              }
-              ${
-                settlement.royalty > 0n
-                  ? html`<tr>
-                      <th>model royalty</th>
-                      <td>${opg(settlement.royalty)}</td>
-                    </tr>`
-                  : ""
-              }
-              ${
-                settlement.treasury > 0n
-                  ? html`<tr>
-                      <th>treasury</th>
-                      <td>${opg(settlement.treasury)}</td>
-                    </tr>`
-                  : ""
-              }
-              ${
-                settlement.refund > 0n
-                  ? html`<tr class="refund">
-                      <th>refunded to the requester</th>
-                      <td><b>${opg(settlement.refund)}</b> → <span class="mono">${s.requester}</span></td>
-                    </tr>`
-                  : ""
-              }
-              ${rewards.map(
-                (r) =>
-                  html`<tr>
-                    <th>pool of ${addr(String(r.operator))}</th>
-                    <td>
-                      ${opg(String(r.args.amount))}: commission ${opg(String(r.args.commission))}, delegators
-                      ${opg(String(r.args.toDelegators))}
-                    </td>
-                  </tr>`,
-              )}
-              ${t!.slashes.map(
-                (x) =>
-                  html`<tr class="slash">
-                    <th>slashed</th>
-                    <td>
-                      <span class="bad">${addr(x.operator)} lost ${opg(x.slashed)}</span> (slasher
-                      ${account(x.slasher)})
-                    </td>
-                  </tr>`,
-              )}
-              ${t!.jails.map(
-                (j) =>
-                  html`<tr>
-                    <th>jailed</th>
-                    <td>${addr(j.operator)} until ${when(Number(j.until))}</td>
-                  </tr>`,
-              )}
-              ${
-                payouts
-                  ? html`<tr>
-                      <th>dispute payouts</th>
-                      <td>
-                        requester compensated ${opg(String(payouts.args.compensation))} · challenger paid
-                        ${opg(String(payouts.args.challengerPaid))} · jurors
-                        ${opg(String(payouts.args.toJurors))} · operators
-                        ${opg(String(payouts.args.toOperators))} · burned ${opg(String(payouts.args.burned))}
-                      </td>
-                    </tr>`
-                  : ""
-              }
-            </tbody>
-          </table>`
-        : html`<p class="muted">
-            Not settled
-            yet${t?.chain.windowEnds ? html` (dispute window ends ${when(Number(t.chain.windowEnds))})` : ""}.
-          </p>`
-    }
-    <h2>Callback</h2>
-    ${
-      callbacks.length === 0
-        ? html`<p class="muted">
-            ${req && BigInt(req.callback) !== 0n ? "No callback yet." : "No callback requested."}
-          </p>`
-        : callbacks.map(
-            (c) =>
-              html`<p class="${c.args.success ? "ok" : "bad"}">
-                ${c.args.success ? "✔ callback succeeded" : "✘ callback failed (recorded; settlement went on)"}${c.args.corrected ? " (correction)" : ""}
-                at block ${c.block}
-              </p>`,
-          )
-    }
-    <h2>Checks</h2>
-    <ul id="checks">
-      ${checks.map((c) => html`<li class="${c.ok ? "ok" : "bad"}">${c.ok ? "✔" : "✘"} ${c.label}${!c.ok && c.detail ? html` — <span class="muted">${c.detail}</span>` : ""}</li>`)}
-    </ul>
-    <h2>Events</h2>
-    <table>
-      <thead>
-        <tr>
-          <th>block</th>
-          <th>contract</th>
-          <th>event</th>
-          <th>details</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${v.events.map(
-          (e) =>
-            html`<tr>
-              <td>${e.block}</td>
-              <td>${e.source}</td>
-              <td>${e.name}</td>
-              <td class="mono">${argsText(e.args)}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+  const amount = (label: string, x: bigint, cls = ""): Html | "" => (x > 0n ? row(label, opg(x), cls) : "");
+  return html`<table id="settlement">
+    <tbody>
+      ${row("outcome", `${settlement.event.replace("Request", "")} at block ${settlement.blockNumber}`)}
+      ${amount("to operators' pools", settlement.toOperators)}${amount("model royalty", settlement.royalty)}
+      ${amount("treasury", settlement.treasury)}
+      ${
+        settlement.refund > 0n
+          ? row(
+              "refunded to the requester",
+              html`<b>${opg(settlement.refund)}</b> → <span class="mono">${v.summary.requester}</span>`,
+              "refund",
+            )
+          : ""
+      }
+      ${ev("RewardsDistributed").map((r) =>
+        row(
+          html`pool of ${addr(String(r.operator))}`,
+          `${opg(String(r.args.amount))}: commission ${opg(String(r.args.commission))}, delegators ` +
+            opg(String(r.args.toDelegators)),
+        ),
+      )}
+      ${t.slashes.map((x) =>
+        row(
+          "slashed",
+          html`<span class="bad">${addr(x.operator)} lost ${opg(x.slashed)}</span> (slasher
+            ${account(x.slasher)})`,
+          "slash",
+        ),
+      )}
+      ${t.jails.map((j) => row("jailed", html`${addr(j.operator)} until ${when(Number(j.until))}`))}
+      ${
+        payouts
+          ? row(
+              "dispute payouts",
+              `requester compensated ${opg(String(payouts.args.compensation))} · challenger paid ` +
+                `${opg(String(payouts.args.challengerPaid))} · jurors ${opg(String(payouts.args.toJurors))} · ` +
+                `operators ${opg(String(payouts.args.toOperators))} · burned ${opg(String(payouts.args.burned))}`,
+            )
+          : ""
+      }
+    </tbody>
+  </table>`;
+}
+
+function notSettled(t: Trail | undefined): Html {
+  return html`<p class="muted">
+    Not settled
+    yet${t?.chain.windowEnds ? html` (dispute window ends ${when(Number(t.chain.windowEnds))})` : ""}.
+  </p>`;
+}
+
+function callbackSection(v: RequestView, t: Trail | undefined): Html {
+  const req = t?.created.request;
+  const callbacks = v.events.filter((e) => e.name === "CallbackResult");
+  if (callbacks.length === 0)
+    return html`<p class="muted">
+      ${req && BigInt(req.callback) !== 0n ? "No callback yet." : "No callback requested."}
+    </p>`;
+  return html`${callbacks.map(
+    (c) =>
+      html`<p class="${c.args.success ? "ok" : "bad"}">
+        ${c.args.success ? "✔ callback succeeded" : "✘ callback failed (recorded; settlement went on)"}${c.args.corrected ? " (correction)" : ""}
+        at block ${c.block}
+      </p>`,
+  )}`;
+}
+
+/** Events as a table: block, (contract,) name and decoded arguments. */
+function eventsTable(events: RequestView["events"], withSource: boolean): Html {
+  if (!withSource)
+    return table(["block", "event", "details"], events, (e) => [
+      e.block,
+      e.name,
+      cell(argsText(e.args), "mono"),
+    ]);
+  return table(["block", "contract", "event", "details"], events, (e) => [
+    e.block,
+    e.source,
+    e.name,
+    cell(argsText(e.args), "mono"),
+  ]);
 }
 
 /** A seed as 32-byte hex (the event's bytes32; older rows may hold a decimal). */
@@ -530,35 +446,19 @@ export function operatorPage(v: OperatorView): Html {
     </div>
     <table>
       <tbody>
-        <tr>
-          <th>signer (signs attestations)</th>
-          <td class="mono">${d.signer}</td>
-        </tr>
-        <tr>
-          <th>status</th>
-          <td>
-            ${d.status}${d.jailed ? html` · <span class="bad">jailed until ${when(d.jailedUntil)}</span>` : ""}
-            · open disputes ${d.openDisputes}
-          </td>
-        </tr>
-        <tr>
-          <th>pool</th>
-          <td>${opg(d.pool)} (capped draw weight ${opg(d.effectiveWeight)})</td>
-        </tr>
-        <tr>
-          <th>commission</th>
-          <td>
-            ${bps(d.commissionBps)}${d.pendingCommissionBps !== d.commissionBps && d.commissionReadyAt > 0 ? html` → ${bps(d.pendingCommissionBps)} from ${when(d.commissionReadyAt)}` : ""}
-          </td>
-        </tr>
-        <tr>
-          <th>metadata</th>
-          <td class="mono">${d.metadataURI}</td>
-        </tr>
-        <tr>
-          <th>fees accrued (coordinator)</th>
-          <td>${opg(d.record.accruedFees)}</td>
-        </tr>
+        ${row("signer (signs attestations)", html`<span class="mono">${d.signer}</span>`)}
+        ${row(
+          "status",
+          html`${d.status}${d.jailed ? html` · <span class="bad">jailed until ${when(d.jailedUntil)}</span>` : ""}
+          · open disputes ${d.openDisputes}`,
+        )}
+        ${row("pool", html`${opg(d.pool)} (capped draw weight ${opg(d.effectiveWeight)})`)}
+        ${row(
+          "commission",
+          html`${bps(d.commissionBps)}${d.pendingCommissionBps !== d.commissionBps && d.commissionReadyAt > 0 ? html` → ${bps(d.pendingCommissionBps)} from ${when(d.commissionReadyAt)}` : ""}`,
+        )}
+        ${row("metadata", html`<span class="mono">${d.metadataURI}</span>`)}
+        ${row("fees accrued (coordinator)", html`${opg(d.record.accruedFees)}`)}
       </tbody>
     </table>
     <h2>A delegator's view</h2>
@@ -569,35 +469,22 @@ export function operatorPage(v: OperatorView): Html {
       ${opg(v.slashed)} so far.
     </p>
     <h2>Slashes</h2>
-    ${
-      v.slashes.length === 0
-        ? html`<p class="muted">Never slashed.</p>`
-        : html`<table>
-            <thead>
-              <tr>
-                <th>block</th>
-                <th>request</th>
-                <th class="num">slashed</th>
-                <th>by</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${v.slashes.map(
-                (e) =>
-                  html`<tr>
-                    <td>${e.block}</td>
-                    <td>${e.requestId ? reqLink(e.requestId) : "—"}</td>
-                    <td class="num bad">${opg(String(e.args.slashed))}</td>
-                    <td>${account(String(e.args.slasher))}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-    }
+    ${slashesTable(v.slashes)}
     <h2>Disputes</h2>
     ${disputesTable(v.disputes)}
     <h2>Latest assigned requests</h2>
     ${requestsTable(v.recent)}`;
+}
+
+/** An operator's slashes: when, for which request, how much, by whom. */
+function slashesTable(slashes: OperatorView["slashes"]): Html {
+  if (slashes.length === 0) return html`<p class="muted">Never slashed.</p>`;
+  return table(["block", "request", right("slashed"), "by"], slashes, (e) => [
+    e.block,
+    e.requestId ? reqLink(e.requestId) : "—",
+    cell(opg(String(e.args.slashed)), "num bad"),
+    account(String(e.args.slasher)),
+  ]);
 }
 
 export function modelPage(v: ModelView): Html {
@@ -615,48 +502,22 @@ export function modelPage(v: ModelView): Html {
     </h1>
     <table>
       <tbody>
-        <tr>
-          <th>hash (sha256 of the ONNX bytes)</th>
-          <td class="mono">${d.hash}</td>
-        </tr>
-        <tr>
-          <th>owner</th>
-          <td class="mono">${d.owner}</td>
-        </tr>
-        <tr>
-          <th>URIs</th>
-          <td class="mono">${d.uris.map((u) => html`${u}<br />`)}</td>
-        </tr>
-        <tr>
-          <th>fee per inference</th>
-          <td>${opg(d.feePerInference)} per operator · default k ${d.defaultRedundancy}</td>
-        </tr>
-        <tr>
-          <th>royalty</th>
-          <td>${bps(d.royaltyBps)} · accrued, unclaimed: ${opg(d.royaltiesAccrued)}</td>
-        </tr>
-        <tr>
-          <th>dispute window</th>
-          <td>${d.disputeWindow} s</td>
-        </tr>
-        <tr>
-          <th>output scale / tolerance</th>
-          <td>${d.outputScale} decimals · ${d.tolerance} units</td>
-        </tr>
-        <tr>
-          <th>on-chain referee</th>
-          <td>
-            ${BigInt(d.referee) === 0n ? "none (disputes go to a jury)" : html`<span class="mono">${d.referee}</span> ${d.refereeAdmitted?.toLowerCase() === d.referee.toLowerCase() ? html`<span class="badge ok">admitted by governance</span>` : html`<span class="badge warn">not admitted</span>`}`}
-          </td>
-        </tr>
-        <tr>
-          <th>model card hash</th>
-          <td class="mono">${d.modelCardHash}</td>
-        </tr>
-        <tr>
-          <th>I/O schema</th>
-          <td><pre class="mono">${schema}</pre></td>
-        </tr>
+        ${row("hash (sha256 of the ONNX bytes)", html`<span class="mono">${d.hash}</span>`)}
+        ${row("owner", html`<span class="mono">${d.owner}</span>`)}
+        ${row("URIs", html`<span class="mono">${d.uris.map((u) => html`${u}<br />`)}</span>`)}
+        ${row("fee per inference", html`${opg(d.feePerInference)} per operator · default k ${d.defaultRedundancy}`)}
+        ${row("royalty", html`${bps(d.royaltyBps)} · accrued, unclaimed: ${opg(d.royaltiesAccrued)}`)}
+        ${row("dispute window", html`${d.disputeWindow} s`)}
+        ${row("output scale / tolerance", html`${d.outputScale} decimals · ${d.tolerance} units`)}
+        ${row(
+          "on-chain referee",
+          BigInt(d.referee) === 0n
+            ? "none (disputes go to a jury)"
+            : html`<span class="mono">${d.referee}</span>
+                ${d.refereeAdmitted?.toLowerCase() === d.referee.toLowerCase() ? html`<span class="badge ok">admitted by governance</span>` : html`<span class="badge warn">not admitted</span>`}`,
+        )}
+        ${row("model card hash", html`<span class="mono">${d.modelCardHash}</span>`)}
+        ${row("I/O schema", html`<pre class="mono">${schema}</pre>`)}
       </tbody>
     </table>
     <h2>Usage</h2>
@@ -692,31 +553,23 @@ export function powerPage(roles: readonly PowerRole[]): Html {
       the bounds the contracts enforce on it — read from the chain now. No role can move a user's escrowed
       fees or stake.
     </p>
-    <table id="power">
-      <thead>
-        <tr>
-          <th>contract</th>
-          <th>role</th>
-          <th>holder(s)</th>
-          <th>delay</th>
-          <th>bounds</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${roles.map(
-          (r) =>
-            html`<tr>
-              <td>${r.contract}<br /><span class="mono muted">${short(r.address)}</span></td>
-              <td><b>${r.role}</b></td>
-              <td class="mono">
-                ${r.holders.length === 0 ? html`<span class="muted">nobody</span>` : r.holders.map((h) => html`${h}<br />`)}
-              </td>
-              <td>${r.delay}</td>
-              <td>${r.bounds}</td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+    ${table(
+      ["contract", "role", "holder(s)", "delay", "bounds"],
+      roles,
+      (r) => [
+        html`${r.contract}<br /><span class="mono muted">${short(r.address)}</span>`,
+        html`<b>${r.role}</b>`,
+        cell(
+          r.holders.length === 0
+            ? html`<span class="muted">nobody</span>`
+            : r.holders.map((h) => html`${h}<br />`),
+          "mono",
+        ),
+        r.delay,
+        r.bounds,
+      ],
+      "power",
+    )}`;
 }
 
 export function errorPage(status: number, message: string): Html {

@@ -1,5 +1,6 @@
 /** Read queries over the indexed database: plain data for pages and the JSON API. */
-import type { ExplorerDb, Row } from "./db.js";
+import type { SQLInputValue } from "node:sqlite";
+import { fieldsOf, type AssignmentRow, type EventRow, type ExplorerDb, type Row } from "./db.js";
 
 export interface RequestSummary {
   requestId: string;
@@ -13,28 +14,16 @@ export interface RequestSummary {
   status: string;
 }
 
-export interface IndexedEvent {
-  block: number;
-  logIndex: number;
-  tx: string;
-  time: number;
-  source: string;
-  name: string;
-  requestId: string | null;
-  operator: string | null;
+/** An indexed event as pages show it: the stored row (db.ts) with its arguments decoded. */
+export interface IndexedEvent extends Omit<EventRow, "modelHash" | "args"> {
   args: Record<string, string | number | boolean | unknown>;
 }
 
-/** A request's draw: the operators, the ticket and seed it used, and the `assign` transaction that made it. */
-export interface RequestDraw {
-  ticket: string;
-  seed: string;
-  block: number;
-  time: number;
-  tx: string;
-  /** Who sent `assign` (or `assignBatch`): anyone may. */
-  by: string;
-}
+/**
+ * A request's draw: the ticket and seed it used, and the `assign` transaction that made it (`by`: who sent
+ * `assign` or `assignBatch`; anyone may).
+ */
+export type RequestDraw = Omit<AssignmentRow, "requestId" | "operators">;
 
 /** A request as indexed; `draw` is undefined while it waits for its draw. */
 export interface RequestDetail extends RequestSummary {
@@ -45,27 +34,22 @@ export interface RequestDetail extends RequestSummary {
   draw: RequestDraw | undefined;
 }
 
-const summary = (r: Row): RequestSummary => ({
-  requestId: String(r["request_id"]),
-  time: Number(r["time"]),
-  block: Number(r["block"]),
-  tx: String(r["tx"]),
-  requester: String(r["requester"]),
-  modelHash: String(r["model_hash"]),
-  k: Number(r["k"]),
-  feePerOperator: String(r["fee_per_operator"]),
-  status: String(r["status"]),
-});
+const SUMMARY = [
+  "requestId",
+  "time",
+  "block",
+  "tx",
+  "requester",
+  "modelHash",
+  "k",
+  "feePerOperator",
+  "status",
+] as const;
+const summary = (r: Row): RequestSummary => fieldsOf<RequestSummary>(r, SUMMARY);
 
+const EVENT = ["block", "logIndex", "tx", "time", "source", "name", "requestId", "operator"] as const;
 const event = (r: Row): IndexedEvent => ({
-  block: Number(r["block"]),
-  logIndex: Number(r["log_index"]),
-  tx: String(r["tx"]),
-  time: Number(r["time"]),
-  source: String(r["source"]),
-  name: String(r["name"]),
-  requestId: r["request_id"] === null ? null : String(r["request_id"]),
-  operator: r["operator"] === null ? null : String(r["operator"]),
+  ...fieldsOf<Omit<IndexedEvent, "args">>(r, EVENT),
   args: JSON.parse(String(r["args"])) as Record<string, unknown>,
 });
 
@@ -73,6 +57,10 @@ const big = (v: unknown): bigint => (typeof v === "string" && /^\d+$/.test(v) ? 
 
 export class Queries {
   constructor(readonly db: ExplorerDb) {}
+
+  #summaries(sql: string, ...params: SQLInputValue[]): RequestSummary[] {
+    return this.db.all(sql, ...params).map(summary);
+  }
 
   cursor(): { block: number; hash: string } | undefined {
     return this.db.cursor();
@@ -90,10 +78,7 @@ export class Queries {
         : {
             ticket: String(r["ticket"]),
             seed: String(r["seed"]),
-            block: Number(r["assigned_block"]),
-            time: Number(r["assigned_time"]),
-            tx: String(r["assigned_tx"]),
-            by: String(r["assigned_by"]),
+            ...fieldsOf<Omit<RequestDraw, "ticket" | "seed">>(r, ["block", "time", "tx", "by"], "assigned_"),
           };
     return {
       ...summary(r),
@@ -109,29 +94,18 @@ export class Queries {
   }
 
   recentRequests(limit = 20, offset = 0): RequestSummary[] {
-    return this.db
-      .all("SELECT * FROM requests ORDER BY num DESC LIMIT ? OFFSET ?", limit, offset)
-      .map(summary);
+    return this.#summaries("SELECT * FROM requests ORDER BY num DESC LIMIT ? OFFSET ?", limit, offset);
   }
 
   requestsOfModel(modelHash: string, limit = 20): RequestSummary[] {
-    return this.db
-      .all(
-        "SELECT * FROM requests WHERE model_hash = ? ORDER BY num DESC LIMIT ?",
-        modelHash.toLowerCase(),
-        limit,
-      )
-      .map(summary);
+    const sql = "SELECT * FROM requests WHERE model_hash = ? ORDER BY num DESC LIMIT ?";
+    return this.#summaries(sql, modelHash.toLowerCase(), limit);
   }
 
   requestsOfOperator(operator: string, limit = 20): RequestSummary[] {
-    return this.db
-      .all(
-        "SELECT r.* FROM assignments a JOIN requests r ON r.request_id = a.request_id WHERE a.operator = ? ORDER BY r.num DESC LIMIT ?",
-        operator.toLowerCase(),
-        limit,
-      )
-      .map(summary);
+    const sql =
+      "SELECT r.* FROM assignments a JOIN requests r ON r.request_id = a.request_id WHERE a.operator = ? ORDER BY r.num DESC LIMIT ?";
+    return this.#summaries(sql, operator.toLowerCase(), limit);
   }
 
   /** Request ids created in a transaction, or touched by one (search by tx hash). */

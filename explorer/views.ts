@@ -3,26 +3,16 @@
  * SDK's audit (audit.ts). The HTML pages (pages.ts) and the JSON API (server.ts) both render these.
  */
 import { getAddress, isAddress, isHexString } from "ethers";
-import { concentration, type Concentration } from "../sdk/stats.js";
+import { concentration, type Concentration, type OperatorStat } from "../sdk/stats.js";
 import { statusName } from "../sdk/requests.js";
 import type { Audit, Auditor } from "./audit.js";
 import { badInput, notFound } from "./errors.js";
 import type { LiveChain, ModelDetail, OperatorDetail, PowerRole } from "./live.js";
 import type { DisputeSummary, IndexedEvent, Queries, RequestDetail, RequestSummary } from "./queries.js";
 
-export interface NetworkOperator {
-  operator: string;
-  status: string;
-  jailed: boolean;
-  commissionBps: number;
-  stake: bigint;
-  drawWeight: bigint;
-  effectiveWeight: bigint;
+/** An operator on the network page: the SDK's stats (less the accrued fees) with the index's counts. */
+export interface NetworkOperator extends Omit<OperatorStat, "accruedFees"> {
   assigned: number;
-  served: number;
-  disputed: number;
-  lost: number;
-  missed: number;
   slashed: bigint;
 }
 
@@ -113,19 +103,9 @@ export class Views {
       const op = String(e.operator);
       slashedBy.set(op, (slashedBy.get(op) ?? 0n) + BigInt(String(e.args.slashed)));
     }
-    const operators = stats.operators.map((o) => ({
-      operator: o.operator,
-      status: o.status,
-      jailed: o.jailed,
-      commissionBps: o.commissionBps,
-      stake: o.stake,
-      drawWeight: o.drawWeight,
-      effectiveWeight: o.effectiveWeight,
+    const operators = stats.operators.map(({ accruedFees: _accruedFees, ...o }): NetworkOperator => ({
+      ...o,
       assigned: assigned.get(o.operator.toLowerCase()) ?? 0,
-      served: o.served,
-      disputed: o.disputed,
-      lost: o.lost,
-      missed: o.missed,
       slashed: slashedBy.get(o.operator.toLowerCase()) ?? 0n,
     }));
     const counts = this.q.counts();

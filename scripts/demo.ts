@@ -33,6 +33,8 @@ import {
   type DevnetModel,
   type RelayerProcess,
 } from "./lib/devnet.js";
+import { delegateToPools } from "./lib/delegators.js";
+import { finalizeAll } from "./lib/lifecycle.js";
 import { SILERO_HASH, silentFrame, sileroInput, speechFrame } from "./lib/silero.js";
 import { deployIntegerReferee } from "./models/deploy-referee.js";
 import { modelEntry } from "./models/manifest.js";
@@ -142,18 +144,12 @@ async function startChain(): Promise<{ devnet: Devnet; mlp: DevnetModel; intMode
   return { devnet, mlp, intModel };
 }
 
-async function fundDelegators({ d, token, staking }: Stage): Promise<void> {
+async function fundDelegators({ d, token }: Stage): Promise<void> {
   step("Funding delegators: each operator's pool gets outside stake");
-  for (let i = 0; i < OPERATORS; i++) {
-    const delegator = devAccount(10 + i, d.provider); // funded dev accounts 10..14
-    const amount = parseEther(String(5_000 * (i + 1)));
-    await (await token.transfer(delegator.address, amount)).wait();
-    await (
-      await OPGToken__factory.connect(d.addresses.token, delegator).approve(d.addresses.staking, amount)
-    ).wait();
-    await (await staking.connect(delegator).delegate(d.operators[i]!.address, amount)).wait();
-    line(`delegator ${delegator.address.slice(0, 10)}… staked ${opg(amount)} with operator ${i}`);
-  }
+  // funded dev accounts 10..14
+  await delegateToPools(d, token, OPERATORS, (delegator, amount, i) =>
+    line(`delegator ${delegator.slice(0, 10)}… staked ${opg(amount)} with operator ${i}`),
+  );
 }
 
 async function startRelayers({ d, relayers, envFor, token }: Stage): Promise<void> {
@@ -392,14 +388,7 @@ async function settlement(d: Devnet): Promise<void> {
   step("Settlement: after the dispute window anyone finalizes; fees go to pools, royalty and treasury");
   await timeTravel(d, 120);
   const open = await openAnswered(d);
-  if (open.length > 0)
-    await (
-      await d.coordinator.finalizeBatch(
-        open.map((c) => c.requestId),
-        open.map((c) => c.request),
-        open.map(() => "0x"),
-      )
-    ).wait();
+  if (open.length > 0) await (await finalizeAll(d.coordinator, open)).wait();
   line(`finalized ${open.length} answered requests in one batch`);
 }
 

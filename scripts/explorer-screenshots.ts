@@ -8,21 +8,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
-import { REPO_ROOT, loadConfig } from "../explorer/config.js";
+import { REPO_ROOT } from "../explorer/config.js";
+import { localExplorerConfig } from "../explorer/testing/local.js";
 import { openExplorer } from "../explorer/explorer.js";
 import { tellStory } from "../explorer/testing/story.js";
 
 const story = await tellStory();
 const dir = mkdtempSync(path.join(tmpdir(), "verdict-shots-"));
 try {
-  const { config, provider } = await loadConfig({
-    VERDICT_RPC_URL: story.devnet.url,
-    VERDICT_COORDINATOR_ADDRESS: story.devnet.addresses.coordinator,
-    VERDICT_START_BLOCK: "0",
-    VERDICT_EXPLORER_DB: path.join(dir, "explorer.db"),
-    VERDICT_EXPLORER_PORT: "0",
-    VERDICT_CONFIRMATIONS: "0",
-  });
+  const { config, provider } = await localExplorerConfig(story.devnet, path.join(dir, "explorer.db"));
   const explorer = openExplorer(config, provider);
   await explorer.catchUp();
   const base = await explorer.serve();

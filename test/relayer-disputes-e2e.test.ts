@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { keccak256, parseEther } from "ethers";
 import { RequestStatus } from "../sdk/requests.js";
+import { sleep } from "../sdk/retry.js";
 import { encodeTensors, toFixed } from "../sdk/tensor.js";
 import {
   Disputes__factory,
@@ -38,7 +39,6 @@ import {
 const BPS = 10_000n;
 const Phase = { None: 0n, Open: 1n, Voting: 2n, Arbitration: 3n, Settled: 4n };
 const Ballot = { Drawn: 1n, Committed: 2n, Revealed: 3n };
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function waitUntil<T>(
   what: string,

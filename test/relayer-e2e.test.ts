@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import * as ort from "onnxruntime-node";
 import { Wallet, toBeHex, zeroPadValue, type Log } from "ethers";
 import { coordinatorInterface, createdRequestsIn } from "../sdk/requests.js";
+import { sleep } from "../sdk/retry.js";
 import { decodeTensors, encodeTensors, toFixed, type Tensor } from "../sdk/tensor.js";
 import { RelayerDb } from "../relayer/db/jobs.js";
 import {
@@ -31,8 +32,6 @@ import { ANSWER_SUBMITTED } from "../relayer/chain/sync.js";
 import { SwitchableProxy } from "../scripts/lib/proxy.js";
 
 const SCALE = 6;
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 interface Answer {
   requestId: bigint;
@@ -308,7 +307,7 @@ describe("relayer end to end (hardhat node + relayer process)", function () {
     let cannotServe: Answer | undefined;
     while (cannotServe === undefined && Date.now() < until) {
       cannotServe = (await answersSince(devnet, startBlock)).find((a) => a.requestId === tamperReq.requestId);
-      if (cannotServe === undefined) await new Promise((r) => setTimeout(r, 500));
+      if (cannotServe === undefined) await sleep(500);
     }
     expect(cannotServe, "no answer for the tampered model's request").to.not.equal(undefined);
     expect(cannotServe!.outcome).to.equal(2);

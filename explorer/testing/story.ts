@@ -8,19 +8,12 @@
  * with each operator's registered signer key (EIP-712, sdk/eip712.ts), exactly as a relayer signs them.
  * Needs the Hardhat runtime (deployment through Ignition): run under `hardhat test` or `hardhat run`.
  */
-import {
-  JsonRpcProvider,
-  NonceManager,
-  Wallet,
-  getBytes,
-  hexlify,
-  keccak256,
-  parseEther,
-  type Log,
-} from "ethers";
-import { Outcome, signAttestation, verdictDomain } from "../../sdk/eip712.js";
+import { JsonRpcProvider, NonceManager, getBytes, hexlify, type Log } from "ethers";
+import { verdictDomain } from "../../sdk/eip712.js";
 import { encodeTensors } from "../../sdk/tensor.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
+import { finalizeAll, signedAnswer, signerOf } from "../../scripts/lib/lifecycle.js";
+import { delegateToPools } from "../../scripts/lib/delegators.js";
 import {
   devAccount,
   generatedModel,
@@ -30,6 +23,7 @@ import {
   startDevnet,
   startHardhatNode,
   type Devnet,
+  type DevnetModel,
 } from "../../scripts/lib/devnet.js";
 import { deployIntegerReferee } from "../../scripts/models/deploy-referee.js";
 import { modelEntry } from "../../scripts/models/manifest.js";
@@ -37,7 +31,8 @@ import {
   Disputes__factory,
   IntegerMlpReferee__factory,
   OPGToken__factory,
-  Staking__factory,
+  type IntegerMlpReferee,
+  type OPGToken,
 } from "../../types/ethers-contracts/index.js";
 
 export interface Story {
@@ -60,13 +55,6 @@ async function timeTravel(d: Devnet, seconds: number): Promise<void> {
   await rpc(d.url, "evm_mine", []);
 }
 
-/** Operator `address`'s signer wallet. */
-function signerOf(d: Devnet, address: string): Wallet {
-  const op = d.operators.find((o) => o.address.toLowerCase() === address.toLowerCase());
-  if (op === undefined) throw new Error(`operator ${address} is not in the devnet`);
-  return new Wallet(op.signerKey);
-}
-
 /** Signs and posts the answer of slot `index` (anyone may post a signed answer). */
 async function answer(
   d: Devnet,
@@ -76,27 +64,16 @@ async function answer(
   output: Uint8Array,
   referenceOutput: Uint8Array = new Uint8Array(),
 ): Promise<void> {
-  const outputHash = keccak256(output);
-  const signature = await signAttestation(
-    signerOf(d, c.request.operators[index]!),
+  const signer = signerOf(d.operators, c.request.operators[index]!);
+  const signed = await signedAnswer(
+    signer,
     verdictDomain(d.chainId, d.addresses.coordinator),
-    {
-      requestId: c.requestId,
-      modelHash: c.request.modelHash,
-      inputHash: c.request.inputHash,
-      outputHash,
-      outcome: Outcome.RESULT,
-    },
+    c,
+    index,
+    output,
   );
   await (
-    await d.coordinator
-      .connect(poster)
-      .submitAnswer(
-        c.requestId,
-        c.request,
-        { index, outcome: Outcome.RESULT, output, signature },
-        referenceOutput,
-      )
+    await d.coordinator.connect(poster).submitAnswer(c.requestId, c.request, signed, referenceOutput)
   ).wait();
 }
 
@@ -110,8 +87,10 @@ function mlpOutput(shift: bigint): Uint8Array {
   return encodeTensors([{ name: "y", dtype: "fixed64", scale: 6, dims: [1, 4], data: y }]);
 }
 
-/** Starts a node, deploys Verdict, and plays the story. Stop it with `story.devnet.stop()`. */
-export async function tellStory(options: { operators?: number } = {}): Promise<Story> {
+/** The story's chain: a node with the integer model's referee deployed, then Verdict on it. */
+async function storyDevnet(
+  operators: number,
+): Promise<{ d: Devnet; referee: string; mlp: DevnetModel; int: DevnetModel }> {
   const node = await startHardhatNode();
   try {
     const nodeProvider = new JsonRpcProvider(node.url, undefined, { staticNetwork: true });
@@ -123,14 +102,9 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
     // The node may have closed the idle keep-alive connection of the first RPC calls while the referee was
     // deployed: let a throw-away call meet the closed socket, not the deployment's first call.
     for (let i = 0; i < 2; i++) await rpc(node.url, "eth_chainId").catch(() => undefined);
-    const intModel = { ...generatedModel("int-mlp-16x32x1", 0n), referee: deployed.refereeAddress };
+    const int = { ...generatedModel("int-mlp-16x32x1", 0n), referee: deployed.refereeAddress };
     const mlp = generatedModel("mlp-8x16x4", 2n);
-    const d = await startDevnet({
-      node,
-      operators: options.operators ?? 5,
-      models: [mlp, intModel],
-      blockIntervalMs: 0,
-    });
+    const d = await startDevnet({ node, operators, models: [mlp, int], blockIntervalMs: 0 });
     // A devnet leaves a node it was given running: this story started the node, so its stop stops it too
     // (else the node outlives the test and keeps its process alive).
     const stopDevnet = d.stop.bind(d);
@@ -138,27 +112,67 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
       await stopDevnet();
       await node.stop();
     };
-    const token = OPGToken__factory.connect(d.addresses.token, new NonceManager(devAccount(0, d.provider)));
-    const staking = Staking__factory.connect(d.addresses.staking, d.provider);
-    const referee = IntegerMlpReferee__factory.connect(deployed.refereeAddress, d.provider);
-    const poster = new NonceManager(devAccount(16, d.provider));
+    return { d, referee: deployed.refereeAddress, mlp, int };
+  } catch (e) {
+    await node.stop();
+    throw e;
+  }
+}
 
-    // Delegators give each pool outside stake (as in the demo).
-    for (let i = 0; i < d.operators.length; i++) {
-      const delegator = devAccount(10 + i, d.provider);
-      const amount = parseEther(String(5_000 * (i + 1)));
-      await (await token.transfer(delegator.address, amount)).wait();
-      await (
-        await OPGToken__factory.connect(d.addresses.token, delegator).approve(d.addresses.staking, amount)
-      ).wait();
-      await (await staking.connect(delegator).delegate(d.operators[i]!.address, amount)).wait();
-    }
+/**
+ * The lie: the drawn operator signs a perturbed output; a challenger disputes it with a bond, the admitted
+ * referee recomputes the output on chain, and once the appeal window passed the verdict settles.
+ */
+async function lieCaughtByReferee(
+  d: Devnet,
+  token: OPGToken,
+  referee: IntegerMlpReferee,
+  poster: NonceManager,
+  int: DevnetModel,
+): Promise<Pick<Story, "lie" | "liar" | "challenger">> {
+  const lieInput = intInput(7);
+  const lie = await request(d, inlineParams(int, lieInput));
+  const truth = getBytes(await referee.evaluate(lieInput));
+  const forged = Uint8Array.from(truth);
+  forged[forged.length - 1] = (forged[forged.length - 1]! + 3) & 0xff;
+  await answer(d, poster, lie, 0, forged);
+
+  const challengerWallet = new NonceManager(devAccount(15, d.provider));
+  const challenger = await challengerWallet.getAddress();
+  const disputes = Disputes__factory.connect(d.addresses.disputes, challengerWallet);
+  const bond = await disputes.bondFor(lie.request);
+  await (await token.transfer(challenger, bond)).wait();
+  await (
+    await OPGToken__factory.connect(d.addresses.token, challengerWallet).approve(d.addresses.disputes, bond)
+  ).wait();
+  await (await disputes.openDispute(lie.requestId, lie.request, hexlify(truth))).wait();
+  const receipt = await (await disputes.resolveByReferee(lie.requestId, lie.request, lieInput)).wait();
+  const decided = (receipt!.logs as Log[])
+    .map((l) => disputes.interface.parseLog(l))
+    .find((x) => x?.name === "RefereeDecided");
+  if (!decided) throw new Error("the referee decided nothing");
+  const latest = await d.provider.getBlock("latest");
+  await timeTravel(d, Number(decided.args.appealDeadline) - latest!.timestamp + 1);
+  await (
+    await disputes.settleReferee(lie.requestId, lie.request, decided.args.outcome, decided.args.output)
+  ).wait();
+  return { lie, liar: lie.request.operators[0]!, challenger };
+}
+
+/** Starts a node, deploys Verdict, and plays the story. Stop it with `story.devnet.stop()`. */
+export async function tellStory(options: { operators?: number } = {}): Promise<Story> {
+  const { d, referee: refereeAddress, mlp, int } = await storyDevnet(options.operators ?? 5);
+  try {
+    const token = OPGToken__factory.connect(d.addresses.token, new NonceManager(devAccount(0, d.provider)));
+    const referee = IntegerMlpReferee__factory.connect(refereeAddress, d.provider);
+    const poster = new NonceManager(devAccount(16, d.provider));
+    await delegateToPools(d, token); // delegators give each pool outside stake (as in the demo)
 
     // Honest answers: the referee's own output is the right answer of the integer model.
     const honest: CreatedRequest[] = [];
     for (let n = 0; n < 4; n++) {
       const input = intInput(n);
-      const c = await request(d, inlineParams(intModel, input));
+      const c = await request(d, inlineParams(int, input));
       await answer(d, poster, c, 0, getBytes(await referee.evaluate(input)));
       honest.push(c);
     }
@@ -168,35 +182,7 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
     await answer(d, poster, agreeing, 0, mlpOutput(0n));
     await answer(d, poster, agreeing, 1, mlpOutput(1n), mlpOutput(0n));
 
-    // The lie: the drawn operator signs a perturbed output.
-    const lieInput = intInput(7);
-    const lie = await request(d, inlineParams(intModel, lieInput));
-    const truth = getBytes(await referee.evaluate(lieInput));
-    const forged = Uint8Array.from(truth);
-    forged[forged.length - 1] = (forged[forged.length - 1]! + 3) & 0xff;
-    await answer(d, poster, lie, 0, forged);
-    const liar = lie.request.operators[0]!;
-
-    // A challenger disputes it with a bond; the admitted referee recomputes the output on chain.
-    const challengerWallet = new NonceManager(devAccount(15, d.provider));
-    const challenger = await challengerWallet.getAddress();
-    const disputes = Disputes__factory.connect(d.addresses.disputes, challengerWallet);
-    const bond = await disputes.bondFor(lie.request);
-    await (await token.transfer(challenger, bond)).wait();
-    await (
-      await OPGToken__factory.connect(d.addresses.token, challengerWallet).approve(d.addresses.disputes, bond)
-    ).wait();
-    await (await disputes.openDispute(lie.requestId, lie.request, hexlify(truth))).wait();
-    const receipt = await (await disputes.resolveByReferee(lie.requestId, lie.request, lieInput)).wait();
-    const decided = (receipt!.logs as Log[])
-      .map((l) => disputes.interface.parseLog(l))
-      .find((x) => x?.name === "RefereeDecided");
-    if (!decided) throw new Error("the referee decided nothing");
-    const latest = await d.provider.getBlock("latest");
-    await timeTravel(d, Number(decided.args.appealDeadline) - latest!.timestamp + 1);
-    await (
-      await disputes.settleReferee(lie.requestId, lie.request, decided.args.outcome, decided.args.output)
-    ).wait();
+    const lied = await lieCaughtByReferee(d, token, referee, poster, int);
 
     // Nobody answers this one: after the deadline anyone expires it and the requester is refunded.
     const expired = await request(d, inlineParams(mlp, intInput(200)));
@@ -204,26 +190,10 @@ export async function tellStory(options: { operators?: number } = {}): Promise<S
     await (await d.coordinator.connect(poster).expire(expired.requestId, expired.request)).wait();
 
     // Settlement of the answered requests.
-    const open = [...honest, agreeing];
-    await (
-      await d.coordinator.connect(poster).finalizeBatch(
-        open.map((c) => c.requestId),
-        open.map((c) => c.request),
-        open.map(() => "0x"),
-      )
-    ).wait();
-    return {
-      devnet: d,
-      models: { mlp: mlp.hash, int: intModel.hash },
-      honest,
-      agreeing,
-      lie,
-      liar,
-      challenger,
-      expired,
-    };
+    await (await finalizeAll(d.coordinator.connect(poster), [...honest, agreeing])).wait();
+    return { devnet: d, models: { mlp: mlp.hash, int: int.hash }, honest, agreeing, ...lied, expired };
   } catch (e) {
-    await node.stop();
+    await d.node.stop();
     throw e;
   }
 }

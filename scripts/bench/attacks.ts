@@ -6,7 +6,8 @@
  *   npx -y -p node@22 -- npx hardhat run scripts/bench/attacks.ts
  *
  * A module exports `default: Attack`. Its figures are recorded as given (keys `attacks.<name>.<metric>`);
- * the targets every figure is held to live beside the module (`targets`). Each attack runs on a fresh
+ * the targets every figure is held to live beside the module (`targets`; `defineAttack` of attack.ts builds
+ * them from each metric's maximum). Each attack runs on a fresh
  * snapshot of the chain, so one cannot disturb another.
  */
 import { existsSync, readdirSync } from "node:fs";

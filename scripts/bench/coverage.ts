@@ -8,20 +8,13 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { recordBenchmarks } from "./record.js";
+import { CodedError } from "../lib/errors.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 export const LINES_TARGET = 95;
 
-export class CoverageError extends Error {
-  constructor(
-    readonly code: "NO_REPORT",
-    message: string,
-  ) {
-    super(message);
-    this.name = "CoverageError";
-  }
-}
+export class CoverageError extends CodedError<"NO_REPORT"> {}
 
 export interface FileCoverage {
   readonly file: string;

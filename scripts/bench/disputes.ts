@@ -21,11 +21,11 @@ import {
   voteCommitment,
   type DisputeProtocol,
 } from "../../test/helpers/disputes.js";
-import { encodeTensors } from "../../sdk/tensor.js";
+import { int64Input } from "../lib/node-attack.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
 
-const out = (v: bigint): Uint8Array =>
-  encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [1], data: [v] }]);
+/** The int64 scalar output `y` = v. */
+const out = (v: bigint): Uint8Array => int64Input("y", [1], [v]);
 const RIGHT = out(42n);
 const WRONG = out(7n);
 

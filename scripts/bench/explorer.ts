@@ -9,14 +9,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { NonceManager, Wallet, getBytes, keccak256 } from "ethers";
+import { NonceManager, getBytes } from "ethers";
 import { recordBenchmarks } from "./record.js";
-import { loadConfig } from "../../explorer/config.js";
+import { localExplorerConfig } from "../../explorer/testing/local.js";
 import { openExplorer } from "../../explorer/explorer.js";
-import { Outcome, signAttestation, verdictDomain } from "../../sdk/eip712.js";
+import { verdictDomain } from "../../sdk/eip712.js";
 import { encodeTensors } from "../../sdk/tensor.js";
 import { assignmentsIn, createdRequestsIn, withAssignment, type CreatedRequest } from "../../sdk/requests.js";
 import { FEE, devAccount, generatedModel, inlineParams, startDevnet } from "../lib/devnet.js";
+import { signedAnswer, signerOf } from "../lib/lifecycle.js";
 import { BenchCrowd__factory, OPGToken__factory } from "../../types/ethers-contracts/index.js";
 
 const QUICK = process.env.VERDICT_BENCH_QUICK === "1";
@@ -98,26 +99,15 @@ try {
   const output = encodeTensors([
     { name: "y", dtype: "fixed64", scale: 6, dims: [1, 4], data: [1n, 2n, 3n, 4n] },
   ]);
-  const outputHash = keccak256(output);
   const domain = verdictDomain(devnet.chainId, devnet.addresses.coordinator);
-  const signers = new Map(devnet.operators.map((o) => [o.address.toLowerCase(), new Wallet(o.signerKey)]));
   const poster = new NonceManager(devAccount(16, devnet.provider));
   const toAnswer = created.slice(0, ANSWERED);
   for (let i = 0; i < toAnswer.length; i += 50) {
     const batch = toAnswer.slice(i, i + 50);
     const answers = await Promise.all(
-      batch.map(async (c) => ({
-        index: 0,
-        outcome: Outcome.RESULT,
-        output: getBytes(output),
-        signature: await signAttestation(signers.get(c.request.operators[0]!.toLowerCase())!, domain, {
-          requestId: c.requestId,
-          modelHash: c.request.modelHash,
-          inputHash: c.request.inputHash,
-          outputHash,
-          outcome: Outcome.RESULT,
-        }),
-      })),
+      batch.map((c) =>
+        signedAnswer(signerOf(devnet.operators, c.request.operators[0]!), domain, c, 0, getBytes(output)),
+      ),
     );
     await (
       await devnet.coordinator.connect(poster).submitAnswers(
@@ -130,14 +120,7 @@ try {
     ).wait();
   }
 
-  const { config, provider } = await loadConfig({
-    VERDICT_RPC_URL: devnet.url,
-    VERDICT_COORDINATOR_ADDRESS: devnet.addresses.coordinator,
-    VERDICT_START_BLOCK: "0",
-    VERDICT_EXPLORER_DB: path.join(dir, "explorer.db"),
-    VERDICT_EXPLORER_PORT: "0",
-    VERDICT_CONFIRMATIONS: "0",
-  });
+  const { config, provider } = await localExplorerConfig(devnet, path.join(dir, "explorer.db"));
   const explorer = openExplorer(config, provider);
   try {
     log("indexing");

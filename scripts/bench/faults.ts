@@ -50,6 +50,7 @@ import { SwitchableProxy } from "../lib/proxy.js";
 import { recordBenchmarks } from "./record.js";
 import { sleep } from "../../sdk/retry.js";
 import { decodeRevertData, revertDataOf } from "../../sdk/revert.js";
+import { CodedError } from "../lib/errors.js";
 
 // ------------------------------------------------------------------------------------------ pure helpers
 
@@ -73,15 +74,9 @@ export interface Fault {
   atMs: number;
 }
 
-export class FaultsError extends Error {
-  constructor(
-    readonly code: "BAD_SCHEDULE" | "LOST_OR_DUPLICATED" | "NOT_SENT" | "NOT_ANSWERED",
-    message: string,
-  ) {
-    super(message);
-    this.name = "FaultsError";
-  }
-}
+export class FaultsError extends CodedError<
+  "BAD_SCHEDULE" | "LOST_OR_DUPLICATED" | "NOT_SENT" | "NOT_ANSWERED"
+> {}
 
 /**
  * `kills` kills and `drops` drops in a seeded random order, one per equal slice of the middle 90 % of a

@@ -14,6 +14,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeExtra } from "./anchors.js";
 import { machine, rewriteMarkdown } from "./record.js";
+import { CodedError } from "../lib/errors.js";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const logDir = path.join(root, ".verdict/bench/logs");
@@ -39,15 +40,7 @@ export const BENCHES: readonly Bench[] = [
   { name: "explorer" },
 ];
 
-export class BenchError extends Error {
-  constructor(
-    readonly code: "BAD_ARGUMENT" | "BUILD_FAILED",
-    message: string,
-  ) {
-    super(message);
-    this.name = "BenchError";
-  }
-}
+export class BenchError extends CodedError<"BAD_ARGUMENT" | "BUILD_FAILED"> {}
 
 export interface Options {
   quick: boolean;

@@ -2,6 +2,7 @@
  * A tiny dependency-free SVG chart writer for the benchmark report: line charts (linear or log10 x-axis)
  * with axes, ticks, labels and a legend, and a histogram for latency samples.
  */
+import { CodedError } from "../lib/errors.js";
 
 export interface Series {
   readonly name: string;
@@ -33,15 +34,7 @@ export interface HistogramOptions {
   readonly height?: number;
 }
 
-export class PlotError extends Error {
-  constructor(
-    readonly code: "EMPTY" | "NON_FINITE" | "NON_POSITIVE_LOG",
-    message: string,
-  ) {
-    super(message);
-    this.name = "PlotError";
-  }
-}
+export class PlotError extends CodedError<"EMPTY" | "NON_FINITE" | "NON_POSITIVE_LOG"> {}
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 const MARGIN = { left: 78, right: 170, top: 40, bottom: 56 };

@@ -6,6 +6,7 @@
  * Output size (issue 17.6): the marginal gas of a KiB of output, from answers of 1 KiB and 64 KiB.
  */
 import { recordBenchmarks } from "./record.js";
+import { finalizeAll } from "../lib/lifecycle.js";
 import { deployProtocol, increaseTime, makeRequest, signedAnswer } from "../../test/helpers/protocol.js";
 import { keccak256 } from "ethers";
 import { encodeTensors } from "../../sdk/tensor.js";
@@ -43,13 +44,7 @@ while (served.size < p.operators.length) {
   warmups.push(warm);
 }
 await increaseTime(p, 61);
-await (
-  await p.coordinator.finalizeBatch(
-    warmups.map((c) => c.requestId),
-    warmups.map((c) => c.request),
-    warmups.map(() => "0x"),
-  )
-).wait();
+await (await finalizeAll(p.coordinator, warmups)).wait();
 
 const requestGas: number[] = [];
 const assignGas: number[] = [];
@@ -124,13 +119,7 @@ await increaseTime(p, 61);
 const [single, ...batch] = created;
 if (!single) throw new Error("no request");
 const finalizeSingle = await gasOf(p.coordinator.finalize(single.requestId, single.request, "0x"));
-const batchGas = await gasOf(
-  p.coordinator.finalizeBatch(
-    batch.map((c) => c.requestId),
-    batch.map((c) => c.request),
-    batch.map(() => "0x"),
-  ),
-);
+const batchGas = await gasOf(finalizeAll(p.coordinator, batch));
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /** `size` pseudo-random bytes, none zero (the dearer calldata byte: an upper bound per KiB). */

@@ -6,12 +6,12 @@
  * and what the proxy saw per audit. `npx hardhat run --no-compile scripts/bench/rpcLimits.ts`
  * (VERDICT_BENCH_QUICK=1: one audit instead of five).
  */
-import { Wallet, keccak256 } from "ethers";
 import { VerdictClient, type Deployment } from "../../sdk/client.js";
-import { Outcome, signAttestation, verdictDomain } from "../../sdk/eip712.js";
+import { verdictDomain } from "../../sdk/eip712.js";
 import { rpcProvider } from "../../sdk/rpc.js";
 import { encodeTensors, toFixed } from "../../sdk/tensor.js";
 import { generatedModel, inlineParams, request, rpc, startDevnet, type Devnet } from "../lib/devnet.js";
+import { signedAnswer, signerOf } from "../lib/lifecycle.js";
 import { LimitingProxy } from "../lib/limiting-proxy.js";
 import { recordBenchmarks } from "./record.js";
 
@@ -27,30 +27,12 @@ async function answer(devnet: Devnet, requestId: bigint): Promise<void> {
   const out = encodeTensors([
     { name: "y", dtype: "fixed64", scale: 6, dims: [1, 4], data: [1n, 2n, 3n, 4n] },
   ]);
+  const domain = verdictDomain(devnet.chainId, devnet.addresses.coordinator);
   for (const [index, operator] of c.request.operators.entries()) {
-    const op = devnet.operators.find((o) => o.address.toLowerCase() === operator.toLowerCase());
-    if (!op) throw new Error(`operator ${operator} is not the devnet's`);
-    const signer = new Wallet(op.signerKey, devnet.provider);
-    const signature = await signAttestation(
-      signer,
-      verdictDomain(devnet.chainId, devnet.addresses.coordinator),
-      {
-        requestId,
-        modelHash: c.request.modelHash,
-        inputHash: c.request.inputHash,
-        outputHash: keccak256(out),
-        outcome: Outcome.RESULT,
-      },
-    );
+    const signer = signerOf(devnet.operators, operator, devnet.provider);
+    const signed = await signedAnswer(signer, domain, c, index, out);
     await (
-      await devnet.coordinator
-        .connect(signer)
-        .submitAnswer(
-          requestId,
-          c.request,
-          { index, outcome: Outcome.RESULT, output: out, signature },
-          index ? out : "0x",
-        )
+      await devnet.coordinator.connect(signer).submitAnswer(requestId, c.request, signed, index ? out : "0x")
     ).wait();
   }
 }

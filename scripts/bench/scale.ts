@@ -31,6 +31,7 @@ import { createdRequestIn, type CreatedRequest } from "../../sdk/requests.js";
 import { encodeTensors } from "../../sdk/tensor.js";
 import { lineChart } from "./plot.js";
 import { recordBenchmarks } from "./record.js";
+import { finalizeAll } from "../lib/lifecycle.js";
 import { deployTokenAndStaking } from "./contracts.js";
 
 const QUICK = process.env.VERDICT_BENCH_QUICK === "1" || process.argv.includes("--quick");
@@ -229,13 +230,7 @@ async function protocolWithCrowd() {
     warm.push(created);
   }
   await increaseTime(p, 61);
-  await (
-    await p.coordinator.finalizeBatch(
-      warm.map((c) => c.requestId),
-      warm.map((c) => c.request),
-      warm.map(() => "0x"),
-    )
-  ).wait();
+  await (await finalizeAll(p.coordinator, warm)).wait();
 
   let open = 0;
   for (const n of OPEN) {

@@ -1,5 +1,5 @@
 /**
- * Hostile ONNX models, built byte by byte (a minimal protobuf writer), for the tests and the adversarial
+ * Hostile ONNX models, built byte by byte (the generator's protobuf writer, scripts/models/onnx.ts), for the tests and the adversarial
  * bench (scripts/bench/attacks/*) of issue 20 "the operator node under attack":
  * - `exfiltrationModel`: ~140 bytes whose only weight is "external data" naming a file of the working
  *   directory (`.env` by default): a loader that honours it returns the file's bytes as the output;
@@ -11,46 +11,19 @@
  * Field numbers follow https://github.com/onnx/onnx/blob/main/onnx/onnx.proto.
  */
 
+import { ProtoWriter } from "../models/onnx.js";
+
 const T = { FLOAT: 1, UINT8: 2, INT64: 7, BOOL: 9 } as const;
 
-class W {
-  readonly out: number[] = [];
-  varint(v: number | bigint): this {
-    let x = BigInt.asUintN(64, BigInt(v));
-    while (x > 0x7fn) {
-      this.out.push(Number(x & 0x7fn) | 0x80);
-      x >>= 7n;
-    }
-    this.out.push(Number(x));
-    return this;
-  }
-  int(field: number, v: number | bigint): this {
-    return this.varint(field << 3).varint(v);
-  }
-  bytes(field: number, b: Uint8Array | number[]): this {
-    this.varint((field << 3) | 2).varint(b.length);
-    for (const x of b) this.out.push(x);
-    return this;
-  }
-  str(field: number, s: string): this {
-    return this.bytes(field, new TextEncoder().encode(s));
-  }
-  msg(field: number, f: (w: W) => void): this {
-    const w = new W();
-    f(w);
-    return this.bytes(field, w.out);
-  }
-}
-
-type Build = (w: W) => void;
+type Build = (w: ProtoWriter) => void;
 
 const valueInfo =
   (name: string, type: number, dims: readonly number[]): Build =>
   (w) =>
-    w.str(1, name).msg(2, (t) =>
-      t.msg(1, (tt) =>
-        tt.int(1, type).msg(2, (shape) => {
-          for (const d of dims) shape.msg(1, (dim) => dim.int(1, d));
+    w.string(1, name).message(2, (t) =>
+      t.message(1, (tt) =>
+        tt.int(1, type).message(2, (shape) => {
+          for (const d of dims) shape.message(1, (dim) => dim.int(1, d));
         }),
       ),
     );
@@ -59,7 +32,7 @@ const tensor =
   (name: string, type: number, dims: readonly number[], raw: number[]): Build =>
   (w) => {
     for (const d of dims) w.int(1, d);
-    w.int(2, type).str(8, name).bytes(9, raw);
+    w.int(2, type).string(8, name).bytes(9, Uint8Array.from(raw));
   };
 
 /** A tensor whose bytes live in `location` (relative to the model's directory) at offset 0. */
@@ -67,10 +40,10 @@ const externalTensor =
   (name: string, dims: readonly number[], location: string): Build =>
   (w) => {
     for (const d of dims) w.int(1, d);
-    w.int(2, T.UINT8).str(8, name);
-    w.msg(13, (e) => e.str(1, "location").str(2, location));
-    w.msg(13, (e) => e.str(1, "offset").str(2, "0"));
-    w.msg(13, (e) => e.str(1, "length").str(2, String(dims.reduce((a, b) => a * b, 1))));
+    w.int(2, T.UINT8).string(8, name);
+    w.message(13, (e) => e.string(1, "location").string(2, location));
+    w.message(13, (e) => e.string(1, "offset").string(2, "0"));
+    w.message(13, (e) => e.string(1, "length").string(2, String(dims.reduce((a, b) => a * b, 1))));
     w.int(14, 1); // data_location = EXTERNAL
   };
 
@@ -85,11 +58,13 @@ interface NodeSpec {
 const node =
   (n: NodeSpec): Build =>
   (w) => {
-    for (const i of n.inputs) w.str(1, i);
-    for (const o of n.outputs) w.str(2, o);
-    w.str(4, n.op);
-    for (const [k, v] of Object.entries(n.ints ?? {})) w.msg(5, (a) => a.str(1, k).int(3, v).int(20, 2));
-    for (const [k, g] of Object.entries(n.graphs ?? {})) w.msg(5, (a) => a.str(1, k).msg(6, g).int(20, 5));
+    for (const i of n.inputs) w.string(1, i);
+    for (const o of n.outputs) w.string(2, o);
+    w.string(4, n.op);
+    for (const [k, v] of Object.entries(n.ints ?? {}))
+      w.message(5, (a) => a.string(1, k).int(3, v).int(20, 2));
+    for (const [k, g] of Object.entries(n.graphs ?? {}))
+      w.message(5, (a) => a.string(1, k).message(6, g).int(20, 5));
   };
 
 interface GraphSpec {
@@ -103,19 +78,19 @@ interface GraphSpec {
 const graph =
   (g: GraphSpec): Build =>
   (w) => {
-    for (const n of g.nodes) w.msg(1, node(n));
-    w.str(2, g.name);
-    for (const t of g.initializers ?? []) w.msg(5, t);
-    for (const i of g.inputs) w.msg(11, i);
-    for (const o of g.outputs) w.msg(12, o);
+    for (const n of g.nodes) w.message(1, node(n));
+    w.string(2, g.name);
+    for (const t of g.initializers ?? []) w.message(5, t);
+    for (const i of g.inputs) w.message(11, i);
+    for (const o of g.outputs) w.message(12, o);
   };
 
 function model(g: GraphSpec): Uint8Array {
-  const w = new W()
+  const w = new ProtoWriter()
     .int(1, 8)
-    .msg(7, graph(g))
-    .msg(8, (o) => o.str(1, "").int(2, 13));
-  return Uint8Array.from(w.out);
+    .message(7, graph(g))
+    .message(8, (o) => o.string(1, "").int(2, 13));
+  return w.finish();
 }
 
 /**

@@ -5,6 +5,7 @@
  * forwarded to the upstream node as it is. Used by test/rpc-limits.test.ts and the rpcLimits bench.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { listenLocal } from "./net.js";
 
 export interface LimitingProxyOptions {
   /** Largest eth_getLogs span accepted (blocks, inclusive). Default 1,000. */
@@ -70,12 +71,7 @@ export class LimitingProxy {
 
   async start(): Promise<void> {
     const server = createServer((req, res) => void this.#handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const a = server.address();
-    this.port = typeof a === "object" && a !== null ? a.port : 0;
+    this.port = await listenLocal(server);
     this.#server = server;
   }
 

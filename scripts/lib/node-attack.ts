@@ -279,6 +279,20 @@ export async function requesterBalance(devnet: Devnet): Promise<bigint> {
 export { FEE };
 
 /**
+ * A request no honest operator can serve: gives the operators `waitMs` to answer it anyway, then expires it
+ * once its deadline has passed (`expireAfterDeadline`).
+ */
+export async function expireUnserved(
+  devnet: Devnet,
+  created: { requestId: bigint; request: CommittedRequestLike },
+  fromBlock: number,
+  waitMs: number,
+): Promise<void> {
+  await answeredWithin(devnet, created.requestId, fromBlock, waitMs);
+  await expireAfterDeadline(devnet, created.requestId, created.request);
+}
+
+/**
  * After `id`'s deadline (time moved forward on the devnet), anyone's `expire`: today's coordinator
  * penalises every assigned operator that missed it. Returns whether it expired (false: it was answered).
  */

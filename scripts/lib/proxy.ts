@@ -4,6 +4,7 @@
  * the same port. Used by the relayer's RPC-outage test and the faults-under-load benchmark.
  */
 import { createServer, connect, type Server, type Socket } from "node:net";
+import { listenLocal } from "./net.js";
 
 export class SwitchableProxy {
   /** The proxy's port: 0 until the first `up()` picks a free one, then kept across `down()`/`up()`. */
@@ -28,12 +29,7 @@ export class SwitchableProxy {
       upstream.on("error", drop).on("close", drop);
       client.pipe(upstream).pipe(client);
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(this.port, "127.0.0.1", () => resolve());
-    });
-    const a = server.address();
-    this.port = typeof a === "object" && a !== null ? a.port : 0;
+    this.port = await listenLocal(server, this.port);
     this.#server = server;
   }
 

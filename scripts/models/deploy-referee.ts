@@ -11,20 +11,15 @@ import path from "node:path";
 import { concat, toBeHex, zeroPadValue, type Signer } from "ethers";
 import { IntegerMlpReferee__factory, type IntegerMlpReferee } from "../../types/ethers-contracts/index.js";
 import { GENERATED_DIR, type ModelEntry } from "./manifest.js";
+import { CodedError } from "../lib/errors.js";
 
 /** EIP-170 code-size limit minus the leading STOP byte. */
 export const MAX_WEIGHTS_BYTES = 24_575;
 
 /** A deployment problem, with a stable code. */
-export class RefereeDeployError extends Error {
-  constructor(
-    readonly code: "NOT_INTEGER_MODEL" | "WEIGHTS_HASH_MISMATCH" | "WEIGHTS_TOO_LARGE" | "DEPLOY_FAILED",
-    message: string,
-  ) {
-    super(message);
-    this.name = "RefereeDeployError";
-  }
-}
+export class RefereeDeployError extends CodedError<
+  "NOT_INTEGER_MODEL" | "WEIGHTS_HASH_MISMATCH" | "WEIGHTS_TOO_LARGE" | "DEPLOY_FAILED"
+> {}
 
 export interface DeployedReferee {
   readonly referee: IntegerMlpReferee;

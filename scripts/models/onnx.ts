@@ -12,7 +12,7 @@ const WIRE_VARINT = 0;
 const WIRE_LEN = 2;
 
 /** Appends protobuf fields to a growing byte list. */
-class ProtoWriter {
+export class ProtoWriter {
   private readonly parts: Uint8Array[] = [];
 
   private varint(value: bigint): void {

@@ -6,7 +6,7 @@
  * Figure: attacks.consumerDrain.lostOpg = prepaid OPG the gate's owner can no longer withdraw.
  */
 import { Wallet, parseEther } from "ethers";
-import type { Attack } from "../attacks.js";
+import { defineAttack } from "../attack.js";
 import { FEE } from "../../../test/helpers/protocol.js";
 import { deployDisputeProtocol } from "../../../test/helpers/disputes.js";
 import type { VoiceActivityGate } from "../../../types/ethers-contracts/index.js";
@@ -51,11 +51,9 @@ async function run(): Promise<Record<string, number>> {
   };
 }
 
-const attack: Attack = {
+export default defineAttack(run, {
+  name: "consumerDrain",
   description:
-    "A stranger with 0 OPG calls the example VoiceActivityGate's checkSpeech 50 times with maxFee = the whole " +
-    "prepaid 100 OPG; strangers pay their own checks, so the owner withdraws all of it.",
-  targets: { "attacks.consumerDrain.lostOpg": { max: 0 } },
-  run: () => run(),
-};
-export default attack;
+    "A stranger with 0 OPG calls the example VoiceActivityGate's checkSpeech 50 times with maxFee = the whole prepaid 100 OPG; strangers pay their own checks, so the owner withdraws all of it.",
+  maxima: { lostOpg: 0 },
+});

@@ -4,7 +4,7 @@
  * (ModelRegistry.FEE_INCREASE_DELAY, longer than any request's life): the request pays the fee in force when
  * it was sent. Figure: attacks.feeFrontRun.lostOpg = what the requester paid above that fee.
  */
-import type { Attack } from "../attacks.js";
+import { defineAttack } from "../attack.js";
 import { FEE, makeRequest } from "../../../test/helpers/protocol.js";
 import { deployDisputeProtocol } from "../../../test/helpers/disputes.js";
 import { sleep } from "../../../sdk/retry.js";
@@ -35,11 +35,9 @@ async function run(): Promise<Record<string, number>> {
   };
 }
 
-const attack: Attack = {
+export default defineAttack(run, {
+  name: "feeFrontRun",
   description:
-    "A model owner front-runs a request sent with maxFee = 100 fees by raising its fee 100×; increases wait " +
-    "FEE_INCREASE_DELAY (longer than a request's life), so the request pays the fee in force when sent.",
-  targets: { "attacks.feeFrontRun.lostOpg": { max: 0 } },
-  run: () => run(),
-};
-export default attack;
+    "A model owner front-runs a request sent with maxFee = 100 fees by raising its fee 100×; increases wait FEE_INCREASE_DELAY (longer than a request's life), so the request pays the fee in force when sent.",
+  maxima: { lostOpg: 0 },
+});

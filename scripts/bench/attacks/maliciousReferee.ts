@@ -5,7 +5,7 @@
  * refuses it and the committee recomputes the genuine output; the attacker loses its bond.
  */
 import { keccak256, parseEther } from "ethers";
-import type { Attack } from "../attacks.js";
+import { defineAttack } from "../attack.js";
 import { deployIntegerRefereeFromParts, readPackedWeights } from "../../models/deploy-referee.js";
 import { modelEntry, type ModelEntry } from "../../models/manifest.js";
 import { FEE, assigned, increaseTime, makeRequest, signedAnswer } from "../../../test/helpers/protocol.js";
@@ -113,14 +113,9 @@ async function run(): Promise<Record<string, number>> {
   };
 }
 
-const attack: Attack = {
+export default defineAttack(run, {
+  name: "maliciousReferee",
   description:
-    "A model owner names a rigged IntegerMlpReferee (one bias changed), requests k = 3, disputes the honest " +
-    "answers and resolves by its referee; the referee was never admitted by governance, so the committee decides.",
-  targets: {
-    "attacks.maliciousReferee.honestLossOpg": { max: 0 },
-    "attacks.maliciousReferee.attackerNetOpg": { max: 0 },
-  },
-  run: () => run(),
-};
-export default attack;
+    "A model owner names a rigged IntegerMlpReferee (one bias changed), requests k = 3, disputes the honest answers and resolves by its referee; the referee was never admitted by governance, so the committee decides.",
+  maxima: { honestLossOpg: 0, attackerNetOpg: 0 },
+});

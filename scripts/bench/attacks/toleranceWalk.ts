@@ -4,8 +4,8 @@
  * colluders of k = 8 shifted the result 3 tolerances. Now every answer is compared with the first answer posted
  * and that anchor is what is delivered. Also: after a dispute, an operator that never answered is not paid.
  */
-import type { Attack } from "../attacks.js";
-import { encodeTensors } from "../../../sdk/tensor.js";
+import { defineAttack } from "../attack.js";
+import type { Figures } from "../record.js";
 import {
   deployProtocol,
   governed,
@@ -13,10 +13,11 @@ import {
   signedAnswer,
   type Protocol,
 } from "../../../test/helpers/protocol.js";
+import { int64Input } from "../../lib/node-attack.js";
 import type { CreatedRequest } from "../../../sdk/requests.js";
 
-const out = (v: bigint): Uint8Array =>
-  encodeTensors([{ name: "y", dtype: "int64", scale: 0, dims: [1], data: [v] }]);
+/** The int64 scalar output `y` = v. */
+const out = (v: bigint): Uint8Array => int64Input("y", [1], [v]);
 
 /** Posts `values` in order from indices 0..; returns whether a disagreement was raised. */
 async function postAll(p: Protocol, created: CreatedRequest, values: bigint[]): Promise<boolean> {
@@ -36,51 +37,48 @@ async function postAll(p: Protocol, created: CreatedRequest, values: bigint[]): 
   return false;
 }
 
-const attack: Attack = {
-  description:
-    "Three colluders of k = 8 answer first, each within tolerance of the previous (truth + s, then a walk down), to " +
-    "shift the delivered result without a dispute; and an operator that never answered tries to get paid after a dispute.",
-  targets: {
-    "attacks.toleranceWalk.maxShiftOverTolerance": { max: 1 },
-    "attacks.toleranceWalk.silentOperatorPaidOpg": { max: 0 },
-  },
-  run: async (_connection, quick) => {
-    const tolerance = 5n;
-    const truth = 42n;
-    const p = await deployProtocol({ operators: 8, redundancy: 8, tolerance });
-    let maxShift = 0n;
-    const shifts = quick ? [0n, 5n, 6n, 10n, 15n] : Array.from({ length: 16 }, (_, i) => BigInt(i));
-    for (const s of shifts) {
-      // Colluders: truth + s, then steps of one tolerance down towards the truth; the honest five: truth.
-      const colluders = [truth + s, truth + s - tolerance, truth + s - 2n * tolerance].map((v) =>
-        v < truth ? truth : v,
-      );
-      const values = [...colluders, ...Array<bigint>(5).fill(truth)];
-      const created = await makeRequest(p);
-      const disputed = await postAll(p, created, values);
-      if (!disputed && s > maxShift) maxShift = s; // delivered = the anchor = truth + s
-    }
-
-    // The silent operator after a dispute the jury settles with the answers standing.
-    const q = await deployProtocol({ redundancy: 3, tolerance });
-    const created = await makeRequest(q);
-    await postAll(q, created, [truth, truth + 3n * tolerance]);
-    const silent = created.request.operators[2]!;
-    const before = (await q.coordinator.operatorRecord(silent)).accruedFees;
-    const hook = q.others[0]!;
-    await governed(
-      q,
-      await q.coordinator.getAddress(),
-      q.coordinator.interface.encodeFunctionData("setDisputeHook", [await hook.getAddress()]),
+async function replay(_connection: unknown, quick: boolean): Promise<Figures> {
+  const tolerance = 5n;
+  const truth = 42n;
+  const p = await deployProtocol({ operators: 8, redundancy: 8, tolerance });
+  let maxShift = 0n;
+  const shifts = quick ? [0n, 5n, 6n, 10n, 15n] : Array.from({ length: 16 }, (_, i) => BigInt(i));
+  for (const s of shifts) {
+    // Colluders: truth + s, then steps of one tolerance down towards the truth; the honest five: truth.
+    const colluders = [truth + s, truth + s - tolerance, truth + s - 2n * tolerance].map((v) =>
+      v < truth ? truth : v,
     );
-    await (
-      await q.coordinator.connect(hook).settleDispute(created.requestId, created.request, 0, 0, out(truth))
-    ).wait();
-    const paid = (await q.coordinator.operatorRecord(silent)).accruedFees - before;
-    return {
-      "attacks.toleranceWalk.maxShiftOverTolerance": Number(maxShift) / Number(tolerance),
-      "attacks.toleranceWalk.silentOperatorPaidOpg": Number(paid) / 1e18,
-    };
-  },
-};
-export default attack;
+    const values = [...colluders, ...Array<bigint>(5).fill(truth)];
+    const created = await makeRequest(p);
+    const disputed = await postAll(p, created, values);
+    if (!disputed && s > maxShift) maxShift = s; // delivered = the anchor = truth + s
+  }
+
+  // The silent operator after a dispute the jury settles with the answers standing.
+  const q = await deployProtocol({ redundancy: 3, tolerance });
+  const created = await makeRequest(q);
+  await postAll(q, created, [truth, truth + 3n * tolerance]);
+  const silent = created.request.operators[2]!;
+  const before = (await q.coordinator.operatorRecord(silent)).accruedFees;
+  const hook = q.others[0]!;
+  await governed(
+    q,
+    await q.coordinator.getAddress(),
+    q.coordinator.interface.encodeFunctionData("setDisputeHook", [await hook.getAddress()]),
+  );
+  await (
+    await q.coordinator.connect(hook).settleDispute(created.requestId, created.request, 0, 0, out(truth))
+  ).wait();
+  const paid = (await q.coordinator.operatorRecord(silent)).accruedFees - before;
+  return {
+    "attacks.toleranceWalk.maxShiftOverTolerance": Number(maxShift) / Number(tolerance),
+    "attacks.toleranceWalk.silentOperatorPaidOpg": Number(paid) / 1e18,
+  };
+}
+
+export default defineAttack(replay, {
+  name: "toleranceWalk",
+  description:
+    "Three colluders of k = 8 answer first, each within tolerance of the previous (truth + s, then a walk down), to shift the delivered result without a dispute; and an operator that never answered tries to get paid after a dispute.",
+  maxima: { maxShiftOverTolerance: 1, silentOperatorPaidOpg: 0 },
+});
