@@ -37,6 +37,7 @@ import { findCreatedRequest } from "../../sdk/trail.js";
 import { rpcProvider } from "../../sdk/rpc.js";
 import { SILERO_PATH, SILERO_SCALE, SILERO_SCHEMA } from "./silero.js";
 import { sleep } from "../../sdk/retry.js";
+import { executeArgs, handoverBatch } from "../../deploy/handover.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HARDHAT_CLI = path.join(REPO_ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -340,6 +341,24 @@ async function admitReferees(
   for (const c of calls) await (await timelock.execute(courtAddress, 0, c.data, zero, c.salt)).wait();
 }
 
+/**
+ * Finishes the governance hand-over the deployment scheduled (deploy/handover.ts): the devnet clock skips the
+ * timelock delay and anyone (here the deployer) executes the batch of `acceptOwnership()` calls, so a devnet
+ * ends with the timelock owning every governed contract, as a real deployment does once someone runs
+ * `verdict governance accept` after the delay.
+ */
+async function finishHandover(
+  node: HardhatNode,
+  executor: NonceManager,
+  timelockAddress: string,
+  addresses: Devnet["addresses"],
+): Promise<void> {
+  const timelock = TimelockController__factory.connect(timelockAddress, executor);
+  await rpc(node.url, "evm_increaseTime", [Number(await timelock.getMinDelay()) + 1]);
+  await rpc(node.url, "evm_mine", []);
+  await (await timelock.executeBatch(...executeArgs(handoverBatch(addresses)))).wait();
+}
+
 type DeployedAddresses = Devnet["addresses"] & { readonly timelock: string; readonly refereeCourt: string };
 
 /** The Ignition module deployed on `node` (journal removed afterwards); the contracts' addresses. */
@@ -503,6 +522,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     timeoutMs: 300_000,
   });
   const deployer = new NonceManager(devAccount(0, provider));
+  await finishHandover(node, deployer, timelock, addresses);
   const requesterHd = devAccount(1, provider);
   const operators = await registerOperators(provider, deployer, addresses, options.operators ?? 1);
   const models = await registerModels(provider, addresses, options);
