@@ -104,9 +104,9 @@ export async function loadConfig(
     if (hook && BigInt(hook) !== 0n) {
       addresses.disputes = getAddress(hook);
       const d = new Contract(hook, disputesInterface, provider);
-      const [court, governance] = (await Promise.all([fn(d, "court"), fn(d, "governance")])) as string[];
+      const [court, owner] = (await Promise.all([fn(d, "court"), fn(d, "owner")])) as string[];
       addresses.refereeCourt = getAddress(court!);
-      addresses.timelock = getAddress(governance!);
+      addresses.timelock = getAddress(owner!);
     }
   } else {
     const file = env.VERDICT_DEPLOYMENT ?? path.join(REPO_ROOT, "deployments", `${chainId}.json`);

@@ -3,7 +3,7 @@
  * privileged role. Reads go through the SDK where it has them (sdk/stats.ts); results are cached for a
  * short time so a page stays fast however many requests are indexed.
  */
-import { Contract, getAddress, type Provider, type Result } from "ethers";
+import { Contract, ZeroAddress, getAddress, type Provider, type Result } from "ethers";
 import { networkStats, type NetworkStats } from "../sdk/stats.js";
 import {
   coordinatorInterface,
@@ -189,7 +189,9 @@ export class LiveChain {
 
   /**
    * Every privileged role, its holder(s), the delay before it acts and its bounds, read from the chain.
-   * `granted(source)` gives the AccessControl holders the indexer saw granted (confirmed here with hasRole).
+   * `granted(source)` gives the timelock's role holders the indexer saw granted (confirmed here with hasRole).
+   * Every governed contract is Ownable2Step: its one privileged role is its owner (the timelock, once it
+   * accepted; a pending owner is shown until then).
    */
   power(granted: (source: string) => Map<string, Set<string>>): Promise<PowerRole[]> {
     return this.#cached("power", async () => {
@@ -198,8 +200,14 @@ export class LiveChain {
       const coord = this.#c(a.coordinator, coordinatorInterface);
       const staking = this.#c(a.staking, stakingInterface);
       const registry = this.#c(a.registry, registryInterface);
-      const governance = String(await fn(coord, "governance"));
-      const timelockAddress = a.timelock ?? governance;
+      const ownerOf = async (c: Contract): Promise<{ owner: string; pending: string }> => {
+        const [owner, pending] = (await Promise.all([fn(c, "owner"), fn(c, "pendingOwner")])) as string[];
+        return { owner: String(owner), pending: String(pending) };
+      };
+      const coordOwner = await ownerOf(coord);
+      const governance = coordOwner.owner;
+      const timelockAddress =
+        a.timelock ?? (coordOwner.pending !== ZeroAddress ? coordOwner.pending : governance);
       const timelock = this.#c(timelockAddress, timelockInterface);
       let delay = "none (not a timelock)";
       let minDelay = 0n;
@@ -211,6 +219,8 @@ export class LiveChain {
       }
       const via = (holder: string): string =>
         holder.toLowerCase() === timelockAddress.toLowerCase() ? delay : "none: acts at once";
+      const ownerDelay = (o: { owner: string; pending: string }): string =>
+        via(o.owner) + (o.pending !== ZeroAddress ? `; ${o.pending} may accept ownership (Ownable2Step)` : "");
       const confirmed = async (c: Contract, source: string, role: string): Promise<string[]> => {
         const seen = [...(granted(source).get(role) ?? new Set<string>())];
         const ok = await Promise.all(
@@ -262,9 +272,9 @@ export class LiveChain {
       out.push({
         contract: "Coordinator",
         address: a.coordinator,
-        role: "governance",
+        role: "owner (Ownable2Step)",
         holders: [governance],
-        delay: via(governance),
+        delay: ownerDelay(coordOwner),
         bounds:
           `sets fee parameters and liveness rules within fixed bounds: treasury cut ${params.treasuryBps} bps (max ${live[0]}), ` +
           `callback gas cap ${params.callbackGasCap} (max ${live[1]}), miss penalty ${params.missPenaltyBps} bps (max ${live[2]}), ` +
@@ -278,10 +288,7 @@ export class LiveChain {
         delay: "n/a",
         bounds: `receives the treasury cut (${params.treasuryBps} bps of each fee); no other power`,
       });
-      const [adminRole, paramsRole] = (await Promise.all([
-        fn(staking, "DEFAULT_ADMIN_ROLE"),
-        fn(staking, "PARAMS_ROLE"),
-      ])) as string[];
+      const stakingOwner = await ownerOf(staking);
       const [
         unbonding,
         exitDelay,
@@ -301,30 +308,18 @@ export class LiveChain {
         fn(staking, "slashCapBps"),
         fn(staking, "weightCapBps"),
       ])) as bigint[];
-      for (const [role, label, bounds] of [
-        [
-          adminRole!,
-          "admin (DEFAULT_ADMIN_ROLE)",
-          "grants and revokes staking roles; fixed the slashers and the fee source once, at deployment",
-        ],
-        [
-          paramsRole!,
-          "parameter setter (PARAMS_ROLE)",
+      out.push({
+        contract: "Staking",
+        address: a.staking,
+        role: "owner (Ownable2Step)",
+        holders: [stakingOwner.owner],
+        delay: ownerDelay(stakingOwner),
+        bounds:
+          "fixed the slashers and the fee source once, at deployment; sets " +
           `unbonding ${unbonding} s (≤ 90 days, ≥ exit and activation delays), exit delay ${exitDelay} s (1 h … unbonding), ` +
             `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
             `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
-        ],
-      ] as const) {
-        const holders = await confirmed(staking, "staking", role);
-        out.push({
-          contract: "Staking",
-          address: a.staking,
-          role: label,
-          holders,
-          delay: holders.length > 0 ? holders.map(via).join("; ") : "nobody holds it",
-          bounds,
-        });
-      }
+      });
       const [reqSlasher, disSlasher, feeSource] = (await Promise.all([
         fn(staking, "requestSlasher"),
         fn(staking, "disputeSlasher"),
@@ -349,16 +344,16 @@ export class LiveChain {
       if (a.disputes) {
         const d = this.#c(a.disputes, disputesInterface);
         const [dg, arbiter, p] = (await Promise.all([
-          fn(d, "governance"),
+          ownerOf(d),
           fn(d, "arbiter"),
           fn(d, "parameters"),
-        ])) as [string, string, Result];
+        ])) as [{ owner: string; pending: string }, string, Result];
         out.push({
           contract: "Disputes",
           address: a.disputes,
-          role: "governance",
-          holders: [dg],
-          delay: via(dg),
+          role: "owner (Ownable2Step)",
+          holders: [dg.owner],
+          delay: ownerDelay(dg),
           bounds:
             `sets dispute parameters (min bond ${p.minBond}, slash ${p.slashBps} bps, jury size ${p.jurySize}, ` +
             `rounds ${p.maxRounds}, jail ${p.jailDuration} s) within DisputeMath's bounds; names the arbiter`,
@@ -375,17 +370,26 @@ export class LiveChain {
       }
       if (a.refereeCourt) {
         const court = this.#c(a.refereeCourt, courtInterface);
-        const cg = String(await fn(court, "governance"));
+        const cg = await ownerOf(court);
         out.push({
           contract: "RefereeCourt",
           address: a.refereeCourt,
-          role: "governance",
-          holders: [cg],
-          delay: via(cg),
+          role: "owner (Ownable2Step)",
+          holders: [cg.owner],
+          delay: ownerDelay(cg),
           bounds:
             "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
         });
       }
+      const registryOwner = await ownerOf(registry);
+      out.push({
+        contract: "ModelRegistry",
+        address: a.registry,
+        role: "owner (Ownable2Step)",
+        holders: [registryOwner.owner],
+        delay: ownerDelay(registryOwner),
+        bounds: "named the terms listener (the coordinator) once, at deployment; no other power",
+      });
       out.push({
         contract: "ModelRegistry",
         address: a.registry,

@@ -251,6 +251,8 @@ export interface Devnet {
   chainId: bigint;
   provider: JsonRpcProvider;
   addresses: { token: string; staking: string; registry: string; coordinator: string; disputes: string };
+  /** The governance TimelockController: the owner of every governed contract once the hand-over ran. */
+  timelock: string;
   operators: DevnetOperator[];
   requester: { address: string; key: string };
   models: Record<string, DevnetModel & { uri: string }>;
@@ -281,6 +283,13 @@ export interface DevnetOptions {
   blockIntervalMs?: number;
   /** An already running node (else one is started). */
   node?: HardhatNode;
+  /** The timelock delay in seconds (default 60). */
+  timelockDelay?: number;
+  /**
+   * Finish the governance hand-over at once, skipping the timelock delay (default true). False leaves it as
+   * a real deployment does: the timelock pending owner, its acceptOwnership batch scheduled, not yet run.
+   */
+  handover?: boolean;
 }
 
 /**
@@ -381,7 +390,7 @@ async function deployContracts(node: HardhatNode, options: DevnetOptions): Promi
       deploymentId,
       // A devnet's callback gas price is 1 gwei of OPG per gas (10 on a real deployment): the example dApp's
       // 120k-gas callback then fits the devnet models' 0.001 OPG fee.
-      parameters: { Verdict: { timelockDelay: 60, callbackGasPrice: 1 } },
+      parameters: { Verdict: { timelockDelay: options.timelockDelay ?? 60, callbackGasPrice: 1 } },
     });
   } finally {
     // Only this deployment's journal: devnets run side by side (benchmarks in two lanes), and removing the
@@ -522,7 +531,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     timeoutMs: 300_000,
   });
   const deployer = new NonceManager(devAccount(0, provider));
-  await finishHandover(node, deployer, timelock, addresses);
+  if (options.handover !== false) await finishHandover(node, deployer, timelock, addresses);
   const requesterHd = devAccount(1, provider);
   const operators = await registerOperators(provider, deployer, addresses, options.operators ?? 1);
   const models = await registerModels(provider, addresses, options);
@@ -546,6 +555,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     chainId,
     provider,
     addresses,
+    timelock,
     operators,
     requester: { address: requesterHd.address, key: requesterHd.privateKey },
     models,
