@@ -220,7 +220,8 @@ export class LiveChain {
       const via = (holder: string): string =>
         holder.toLowerCase() === timelockAddress.toLowerCase() ? delay : "none: acts at once";
       const ownerDelay = (o: { owner: string; pending: string }): string =>
-        via(o.owner) + (o.pending !== ZeroAddress ? `; ${o.pending} may accept ownership (Ownable2Step)` : "");
+        via(o.owner) +
+        (o.pending !== ZeroAddress ? `; ${o.pending} may accept ownership (Ownable2Step)` : "");
       const confirmed = async (c: Contract, source: string, role: string): Promise<string[]> => {
         const seen = [...(granted(source).get(role) ?? new Set<string>())];
         const ok = await Promise.all(
@@ -317,8 +318,8 @@ export class LiveChain {
         bounds:
           "fixed the slashers and the fee source once, at deployment; sets " +
           `unbonding ${unbonding} s (≤ 90 days, ≥ exit and activation delays), exit delay ${exitDelay} s (1 h … unbonding), ` +
-            `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
-            `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
+          `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
+          `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
       });
       const [reqSlasher, disSlasher, feeSource] = (await Promise.all([
         fn(staking, "requestSlasher"),
@@ -343,11 +344,11 @@ export class LiveChain {
       });
       if (a.disputes) {
         const d = this.#c(a.disputes, disputesInterface);
-        const [dg, arbiter, p] = (await Promise.all([
-          ownerOf(d),
-          fn(d, "arbiter"),
-          fn(d, "parameters"),
-        ])) as [{ owner: string; pending: string }, string, Result];
+        const [dg, arbiter, p] = (await Promise.all([ownerOf(d), fn(d, "arbiter"), fn(d, "parameters")])) as [
+          { owner: string; pending: string },
+          string,
+          Result,
+        ];
         out.push({
           contract: "Disputes",
           address: a.disputes,

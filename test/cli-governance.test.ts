@@ -39,7 +39,10 @@ function governed(devnet: Devnet): Record<string, Contract> {
 async function owners(devnet: Devnet): Promise<Record<string, [string, string]>> {
   const out: Record<string, [string, string]> = {};
   for (const [name, c] of Object.entries(governed(devnet)))
-    out[name] = [getAddress(await c.getFunction("owner")()), getAddress(await c.getFunction("pendingOwner")())];
+    out[name] = [
+      getAddress(await c.getFunction("owner")()),
+      getAddress(await c.getFunction("pendingOwner")()),
+    ];
   return out;
 }
 

@@ -62,10 +62,10 @@ async function ownersOf(s: Session): Promise<OwnerRecord[]> {
     HANDOVER_CONTRACTS.map(async (name) => {
       const address = s.cfg[name];
       const c = new Contract(address, abis[name], s.provider);
-      const [owner, pendingOwner] = (await Promise.all([c.getFunction("owner")(), c.getFunction("pendingOwner")()])) as [
-        string,
-        string,
-      ];
+      const [owner, pendingOwner] = (await Promise.all([
+        c.getFunction("owner")(),
+        c.getFunction("pendingOwner")(),
+      ])) as [string, string];
       return { name, address, owner, pendingOwner };
     }),
   );
@@ -88,10 +88,16 @@ async function timelockOf(s: Session, coordinator: OwnerRecord): Promise<Contrac
   return timelock;
 }
 
-async function statusOf(s: Session): Promise<{ status: HandoverStatus; timelock: Contract; batch: HandoverBatch }> {
+async function statusOf(
+  s: Session,
+): Promise<{ status: HandoverStatus; timelock: Contract; batch: HandoverBatch }> {
   const contracts = await ownersOf(s);
   const timelock = await timelockOf(s, contracts[0]!);
-  const batch = handoverBatch({ coordinator: s.cfg.coordinator, staking: s.cfg.staking, registry: s.cfg.registry });
+  const batch = handoverBatch({
+    coordinator: s.cfg.coordinator,
+    staking: s.cfg.staking,
+    registry: s.cfg.registry,
+  });
   const operationId = handoverId(batch);
   const [state, readyAt] = (await Promise.all([
     timelock.getFunction("getOperationState")(operationId),
@@ -111,14 +117,18 @@ async function statusOf(s: Session): Promise<{ status: HandoverStatus; timelock:
 }
 
 function render(st: HandoverStatus): string {
-  const when =
-    st.state === "waiting" || st.state === "ready" ? ` (ready at ${iso(st.readyAt)})` : "";
+  const when = st.state === "waiting" || st.state === "ready" ? ` (ready at ${iso(st.readyAt)})` : "";
   return [
     `timelock: ${st.timelock}`,
     `hand-over batch ${st.operationId}: ${st.state}${when}`,
     table([
       ["CONTRACT", "ADDRESS", "OWNER", "PENDING OWNER"],
-      ...st.contracts.map((c) => [c.name, c.address, c.owner, c.pendingOwner === ZeroAddress ? "-" : c.pendingOwner]),
+      ...st.contracts.map((c) => [
+        c.name,
+        c.address,
+        c.owner,
+        c.pendingOwner === ZeroAddress ? "-" : c.pendingOwner,
+      ]),
     ]),
   ].join("\n");
 }
@@ -126,9 +136,14 @@ function render(st: HandoverStatus): string {
 /** Refuses, with a typed error, a batch that cannot run now. */
 async function requireReady(s: Session, st: HandoverStatus): Promise<void> {
   if (st.state === "done")
-    throw new CliError("HANDOVER_DONE", `The hand-over already ran: ${st.timelock} owns the contracts.`, EXIT_USER, {
-      operationId: st.operationId,
-    });
+    throw new CliError(
+      "HANDOVER_DONE",
+      `The hand-over already ran: ${st.timelock} owns the contracts.`,
+      EXIT_USER,
+      {
+        operationId: st.operationId,
+      },
+    );
   if (st.state === "unset")
     throw new CliError(
       "HANDOVER_NOT_SCHEDULED",
@@ -162,7 +177,9 @@ export function register(program: Command, ctx: Ctx): void {
     });
   gov
     .command("accept")
-    .description("execute the scheduled acceptOwnership() batch once the timelock delay has passed (anyone may)")
+    .description(
+      "execute the scheduled acceptOwnership() batch once the timelock delay has passed (anyone may)",
+    )
     .action(async () => {
       const s = await ctx.session(true);
       const { status, timelock, batch } = await statusOf(s);

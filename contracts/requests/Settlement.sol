@@ -297,11 +297,7 @@ contract Settlement is CoordinatorState, EIP712 {
     /// @notice Sets the liveness rules: the minimum answer time of a request (MIN_ANSWER_TIME_FLOOR ..
     ///         MAX_MIN_ANSWER_TIME, at most the default deadline), the window in which penalised misses are
     ///         counted (1 hour .. 30 days) and how many misses in it jail (1 .. 100). Timelocked.
-    function setLiveness(
-        uint16 minAnswerTime,
-        uint32 missWindow,
-        uint8 missesToJail
-    ) external onlyOwner {
+    function setLiveness(uint16 minAnswerTime, uint32 missWindow, uint8 missesToJail) external onlyOwner {
         if (
             minAnswerTime < MIN_ANSWER_TIME_FLOOR ||
             minAnswerTime > MAX_MIN_ANSWER_TIME ||

@@ -66,7 +66,8 @@ contract DisputesStandaloneTest is Test {
             address[8] memory a = _addresses();
             a[i] = address(0);
             // The owner (index 5) is Ownable's: a zero owner is OwnableInvalidOwner.
-            if (i == 5) vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
+            if (i == 5)
+                vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
             else vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
             this.deployWith(a);
         }

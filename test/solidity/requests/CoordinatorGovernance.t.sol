@@ -194,7 +194,6 @@ contract GovernanceTest is Test {
         assertEq(maxDeadline, 7 days, "maxDeadline");
         assertEq(missBps, 500, "missPenaltyBps");
         assertEq(jail, 30 days, "missJailDuration");
-
     }
 
     function test_ownershipMovesOnlyWhenThePendingOwnerAccepts() public {

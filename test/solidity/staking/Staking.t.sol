@@ -368,9 +368,7 @@ contract StakingTest is StakingBase {
         Staking governed = new Staking(IERC20(address(token)), address(timelock));
         bytes memory data = abi.encodeCall(Staking.setParameter, (bytes32("unbondingPeriod"), 14 days));
         // the timelock is the only admin: a direct call fails
-        vm.expectRevert(
-            abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this))
-        );
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
         governed.setParameter("unbondingPeriod", 14 days);
         timelock.schedule(address(governed), 0, data, bytes32(0), bytes32(0), 2 days);
         vm.warp(block.timestamp + 2 days - 1);
