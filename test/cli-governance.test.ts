@@ -13,6 +13,7 @@ import { Contract, Wallet, ZeroAddress, getAddress } from "ethers";
 import { main } from "../cli/main.js";
 import { coordinatorAbi, disputesAbi, modelRegistryAbi, stakingAbi } from "../sdk/abi/index.js";
 import { RefereeCourt__factory } from "../types/ethers-contracts/index.js";
+import { LiveChain } from "../explorer/live.js";
 import { devAccount, rpc, startDevnet, type Devnet } from "../scripts/lib/devnet.js";
 
 interface Run {
@@ -155,12 +156,14 @@ describe("verdict governance: the hand-over to the timelock", function () {
 
 describe("devnet: the deployment ends with the timelock owning every governed contract", function () {
   let devnet: Devnet;
+  before(async function () {
+    devnet = await startDevnet({ operators: 1 });
+  });
   after(async function () {
     await devnet?.stop();
   });
 
   it("owner() is the timelock and pendingOwner() is zero everywhere", async function () {
-    devnet = await startDevnet({ operators: 1 });
     for (const [name, [owner, pending]] of Object.entries(await owners(devnet))) {
       expect(owner, name).to.equal(devnet.timelock);
       expect(pending, name).to.equal(ZeroAddress);
@@ -174,5 +177,22 @@ describe("devnet: the deployment ends with the timelock owning every governed co
     const run = await cliOf(devnet, process.cwd())(["--json", "governance", "status"]);
     expect(run.code, run.stderr).to.equal(0);
     expect((JSON.parse(run.stdout) as { state: string }).state).to.equal("done");
+  });
+
+  it("the explorer's Power page names the timelock, behind its delay, as the one owner of each contract", async function () {
+    const court = String(await governed(devnet).disputes!.getFunction("court")());
+    const live = new LiveChain(devnet.provider, { ...devnet.addresses, refereeCourt: court });
+    const rows = await live.power(() => new Map());
+    const owners = rows.filter((r) => r.role === "owner (Ownable2Step)");
+    expect(owners.map((r) => r.contract).sort()).to.deep.equal(
+      ["Coordinator", "Disputes", "ModelRegistry", "RefereeCourt", "Staking"].sort(),
+    );
+    for (const r of owners) {
+      expect(
+        r.holders.map((h) => getAddress(h)),
+        r.contract,
+      ).to.deep.equal([devnet.timelock]);
+      expect(r.delay, r.contract).to.equal("60 s timelock (TimelockController.getMinDelay)");
+    }
   });
 });

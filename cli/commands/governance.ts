@@ -6,17 +6,10 @@
  * shows where the hand-over stands.
  */
 import { readFileSync } from "node:fs";
-import type { Command } from "commander";
 import path from "node:path";
+import type { Command } from "commander";
 import { Contract, type InterfaceAbi, ZeroAddress } from "ethers";
-import {
-  HANDOVER_CONTRACTS,
-  type HandoverBatch,
-  type HandoverContract,
-  executeArgs,
-  handoverBatch,
-  handoverId,
-} from "../../deploy/handover.js";
+import type { HandoverBatch, HandoverContract } from "../../deploy/handover.js";
 import { coordinatorAbi, modelRegistryAbi, stakingAbi } from "../../sdk/abi/index.js";
 import { CliError, EXIT_CHAIN, EXIT_USER, REPO_ROOT, table } from "../support.js";
 import { type Ctx, iso } from "../lib/context.js";
@@ -52,14 +45,18 @@ function timelockAbi(): InterfaceAbi {
     .abi;
 }
 
-async function ownersOf(s: Session): Promise<OwnerRecord[]> {
+/** deploy/handover.ts, loaded when a command runs: loading the CLI needs only cli/ and sdk/. */
+type Handover = typeof import("../../deploy/handover.js");
+const loadHandover = (): Promise<Handover> => import("../../deploy/handover.js");
+
+async function ownersOf(s: Session, h: Handover): Promise<OwnerRecord[]> {
   const abis: Record<HandoverContract, InterfaceAbi> = {
     coordinator: coordinatorAbi,
     staking: stakingAbi,
     registry: modelRegistryAbi,
   };
   return Promise.all(
-    HANDOVER_CONTRACTS.map(async (name) => {
+    h.HANDOVER_CONTRACTS.map(async (name) => {
       const address = s.cfg[name];
       const c = new Contract(address, abis[name], s.provider);
       const [owner, pendingOwner] = (await Promise.all([
@@ -91,14 +88,15 @@ async function timelockOf(s: Session, coordinator: OwnerRecord): Promise<Contrac
 async function statusOf(
   s: Session,
 ): Promise<{ status: HandoverStatus; timelock: Contract; batch: HandoverBatch }> {
-  const contracts = await ownersOf(s);
+  const h = await loadHandover();
+  const contracts = await ownersOf(s, h);
   const timelock = await timelockOf(s, contracts[0]!);
-  const batch = handoverBatch({
+  const batch = h.handoverBatch({
     coordinator: s.cfg.coordinator,
     staking: s.cfg.staking,
     registry: s.cfg.registry,
   });
-  const operationId = handoverId(batch);
+  const operationId = h.handoverId(batch);
   const [state, readyAt] = (await Promise.all([
     timelock.getFunction("getOperationState")(operationId),
     timelock.getFunction("getTimestamp")(operationId),
@@ -184,6 +182,7 @@ export function register(program: Command, ctx: Ctx): void {
       const s = await ctx.session(true);
       const { status, timelock, batch } = await statusOf(s);
       await requireReady(s, status);
+      const { executeArgs } = await loadHandover();
       const receipt = await s.send("executing the hand-over batch…", () =>
         timelock.connect(s.requireSigner()).getFunction("executeBatch")(...executeArgs(batch)),
       );
