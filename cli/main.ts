@@ -7,6 +7,7 @@ import { Command, CommanderError } from "commander";
 import * as audit from "./commands/audit.js";
 import * as dispute from "./commands/dispute.js";
 import * as escrow from "./commands/escrow.js";
+import * as governance from "./commands/governance.js";
 import * as models from "./commands/models.js";
 import * as operator from "./commands/operator.js";
 import * as request from "./commands/request.js";
@@ -30,6 +31,7 @@ export const GROUPS: readonly { register: Register }[] = [
   audit,
   stats,
   tensors,
+  governance,
 ];
 
 function globalOptions(program: Command): Command {

@@ -1,9 +1,14 @@
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
-import { id } from "ethers";
+import { ACCEPT_OWNERSHIP, HANDOVER_PREDECESSOR, HANDOVER_SALT } from "./handover.js";
 
 /**
  * Deploys the whole protocol: OPG, the governance timelock, staking, the model registry and the request
- * coordinator, wires them together, then hands every governance power to the timelock.
+ * coordinator, wires them together, then hands every governed contract to the timelock. One access model:
+ * every governed contract is Ownable2Step. Disputes and RefereeCourt are built owned by the timelock; the
+ * deployer owns the coordinator, staking and the registry while it wires them, then calls
+ * `transferOwnership(timelock)` on each and schedules ONE timelock batch of their `acceptOwnership()` calls
+ * (deploy/handover.ts). After the delay anyone executes it: `verdict governance accept` (devnets skip the
+ * delay and execute it at once, scripts/lib/devnet.ts).
  *
  * Parameters (ignition/parameters.json or `--parameters`):
  * - supply: OPG fixed supply in wei (default 1e9 OPG), minted to the deployer.
@@ -48,9 +53,9 @@ export default buildModule("Verdict", (m) => {
 
   const wireFees = m.call(staking, "setFeeSource", [coordinator]);
   // The coordinator keeps a copy of each model's terms; the registry tells it about every change.
-  m.call(registry, "setTermsListener", [coordinator]);
+  const listener = m.call(registry, "setTermsListener", [coordinator]);
 
-  // Disputes (docs/disputes.md): governed by the timelock, which is also the arbiter; wired before hand-over.
+  // Disputes (docs/disputes.md): owned by the timelock from construction, which is also the arbiter.
   // Referees count only once the timelock admits them (RefereeCourt); juries are drawn from the randomness
   // source (the local default: BlockhashRandomness).
   const refereeCourt = m.contract("RefereeCourt", [registry, timelock]);
@@ -67,26 +72,31 @@ export default buildModule("Verdict", (m) => {
   // A 1-wei float: the contract's token balance never returns to zero, so a bond never pays for a fresh slot.
   m.call(token, "transfer", [disputes, 1n], { id: "disputesFloat" });
 
-  // Hand governance to the timelock.
-  const adminRole = "0x0000000000000000000000000000000000000000000000000000000000000000";
-  const paramsRole = id("PARAMS_ROLE");
-  const grantAdmin = m.call(staking, "grantRole", [adminRole, timelock], {
-    id: "grantAdminToTimelock",
-    after: [wireFees, slashers],
-  });
-  const grantParams = m.call(staking, "grantRole", [paramsRole, timelock], {
-    id: "grantParamsToTimelock",
-    after: [grantAdmin],
-  });
-  const dropParams = m.call(staking, "renounceRole", [paramsRole, deployer], {
-    id: "renounceParams",
-    after: [grantParams],
-  });
-  m.call(staking, "renounceRole", [adminRole, deployer], { id: "renounceAdmin", after: [dropParams] });
   const callbackPrice = m.call(coordinator, "setCallbackGasPrice", [callbackGasPrice], {
     after: [disputeHook],
   });
-  m.call(coordinator, "transferGovernance", [timelock], { after: [disputeHook, callbackPrice] });
+
+  // Hand-over, once everything is wired: the timelock becomes the pending owner of each contract the
+  // deployer wired, and one timelock batch (deploy/handover.ts: same targets, payloads and salt) accepts all
+  // three after the delay. Until it runs the deployer still owns them, with nothing left to wire.
+  const pending = [
+    m.call(coordinator, "transferOwnership", [timelock], { after: [disputeHook, callbackPrice] }),
+    m.call(staking, "transferOwnership", [timelock], { after: [wireFees, slashers] }),
+    m.call(registry, "transferOwnership", [timelock], { after: [listener] }),
+  ];
+  m.call(
+    timelock,
+    "scheduleBatch",
+    [
+      [coordinator, staking, registry],
+      [0n, 0n, 0n],
+      [ACCEPT_OWNERSHIP, ACCEPT_OWNERSHIP, ACCEPT_OWNERSHIP],
+      HANDOVER_PREDECESSOR,
+      HANDOVER_SALT,
+      timelockDelay,
+    ],
+    { id: "scheduleHandover", after: pending },
+  );
 
   return { token, timelock, staking, registry, agreementChecker, coordinator, disputes, refereeCourt };
 });

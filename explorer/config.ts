@@ -143,9 +143,9 @@ async function addressesFromCoordinator(
   if (hook && BigInt(hook) !== 0n) {
     addresses.disputes = getAddress(hook);
     const d = new Contract(hook, disputesInterface, provider);
-    const [court, governance] = (await Promise.all([fn(d, "court"), fn(d, "governance")])) as string[];
+    const [court, owner] = (await Promise.all([fn(d, "court"), fn(d, "owner")])) as string[];
     addresses.refereeCourt = getAddress(court!);
-    addresses.timelock = getAddress(governance!);
+    addresses.timelock = getAddress(owner!);
   }
   return addresses;
 }

@@ -3,7 +3,7 @@
  * privileged role. Reads go through the SDK where it has them (sdk/stats.ts); results are cached for a
  * short time so a page stays fast however many requests are indexed.
  */
-import { Contract, getAddress, type Provider, type Result } from "ethers";
+import { Contract, ZeroAddress, getAddress, type Provider, type Result } from "ethers";
 import type { ModelInfo } from "../sdk/client.js";
 import { networkStats, type NetworkStats } from "../sdk/stats.js";
 import {
@@ -179,14 +179,17 @@ export class LiveChain {
 
   /**
    * Every privileged role, its holder(s), the delay before it acts and its bounds, read from the chain.
-   * `granted(source)` gives the AccessControl holders the indexer saw granted (confirmed here with hasRole).
+   * `granted(source)` gives the timelock's role holders the indexer saw granted (confirmed here with hasRole).
+   * Every governed contract is Ownable2Step: its one privileged role is its owner (the timelock, once it
+   * accepted; a pending owner is shown until then).
    */
   power(granted: (source: string) => Map<string, Set<string>>): Promise<PowerRole[]> {
     return this.#cached("power", async () => {
       const a = this.addresses;
       const coord = this.#c(a.coordinator, coordinatorInterface);
-      const governance = String(await fn(coord, "governance"));
-      const timelockAddress = a.timelock ?? governance;
+      const coordOwner = await ownerOf(coord);
+      const timelockAddress =
+        a.timelock ?? (coordOwner.pending !== ZeroAddress ? coordOwner.pending : coordOwner.owner);
       const timelock = this.#c(timelockAddress, timelockInterface);
       let delay = "none (not a timelock)";
       let minDelay = 0n;
@@ -199,6 +202,12 @@ export class LiveChain {
       const p: PowerReads = {
         via: (holder: string): string =>
           holder.toLowerCase() === timelockAddress.toLowerCase() ? delay : "none: acts at once",
+        ownerDelay(o: Ownership): string {
+          return (
+            this.via(o.owner) +
+            (o.pending !== ZeroAddress ? `; ${o.pending} may accept ownership (Ownable2Step)` : "")
+          );
+        },
         confirmed: async (c: Contract, source: string, role: string): Promise<string[]> => {
           const seen = [...(granted(source).get(role) ?? new Set<string>())];
           const ok = await Promise.all(
@@ -209,24 +218,21 @@ export class LiveChain {
       };
       return [
         ...(minDelay > 0n || a.timelock ? await timelockRoles(timelock, timelockAddress, delay, p) : []),
-        ...(await coordinatorRoles(coord, a.coordinator, governance, p)),
+        ...(await coordinatorRoles(coord, a.coordinator, coordOwner, p)),
         ...(await this.#stakingRoles(p)),
         ...(a.disputes ? await this.#disputesRoles(a.disputes, p) : []),
         ...(a.refereeCourt ? await this.#courtRoles(a.refereeCourt, p) : []),
-        await this.#registryRole(),
+        ...(await this.#registryRoles(p)),
       ];
     });
   }
 
-  /** The staking roles: AccessControl admin and parameter setter, the slashers and the fee source. */
+  /** The staking owner (bounded parameters), the slashers and the fee source. */
   async #stakingRoles(p: PowerReads): Promise<PowerRole[]> {
     const a = this.addresses;
     const out: PowerRole[] = [];
     const staking = this.#c(a.staking, stakingInterface);
-    const [adminRole, paramsRole] = (await Promise.all([
-      fn(staking, "DEFAULT_ADMIN_ROLE"),
-      fn(staking, "PARAMS_ROLE"),
-    ])) as string[];
+    const owner = await ownerOf(staking);
     const [
       unbonding,
       exitDelay,
@@ -246,30 +252,18 @@ export class LiveChain {
       fn(staking, "slashCapBps"),
       fn(staking, "weightCapBps"),
     ])) as bigint[];
-    for (const [role, label, bounds] of [
-      [
-        adminRole!,
-        "admin (DEFAULT_ADMIN_ROLE)",
-        "grants and revokes staking roles; fixed the slashers and the fee source once, at deployment",
-      ],
-      [
-        paramsRole!,
-        "parameter setter (PARAMS_ROLE)",
+    out.push({
+      contract: "Staking",
+      address: a.staking,
+      role: "owner (Ownable2Step)",
+      holders: [owner.owner],
+      delay: p.ownerDelay(owner),
+      bounds:
+        "fixed the slashers and the fee source once, at deployment; sets " +
         `unbonding ${unbonding} s (≤ 90 days, ≥ exit and activation delays), exit delay ${exitDelay} s (1 h … unbonding), ` +
-          `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
-          `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
-      ],
-    ] as const) {
-      const holders = await p.confirmed(staking, "staking", role);
-      out.push({
-        contract: "Staking",
-        address: a.staking,
-        role: label,
-        holders,
-        delay: holders.length > 0 ? holders.map(p.via).join("; ") : "nobody holds it",
-        bounds,
-      });
-    }
+        `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
+        `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
+    });
     const [reqSlasher, disSlasher, feeSource] = (await Promise.all([
       fn(staking, "requestSlasher"),
       fn(staking, "disputeSlasher"),
@@ -294,21 +288,21 @@ export class LiveChain {
     return out;
   }
 
-  /** The dispute contract's governance and its last-resort arbiter. */
+  /** The dispute contract's owner and its last-resort arbiter. */
   async #disputesRoles(address: string, p: PowerReads): Promise<PowerRole[]> {
     const d = this.#c(address, disputesInterface);
     const [dg, arbiter, params] = (await Promise.all([
-      fn(d, "governance"),
+      ownerOf(d),
       fn(d, "arbiter"),
       fn(d, "parameters"),
-    ])) as [string, string, Result];
+    ])) as [Ownership, string, Result];
     return [
       {
         contract: "Disputes",
         address,
-        role: "governance",
-        holders: [dg],
-        delay: p.via(dg),
+        role: "owner (Ownable2Step)",
+        holders: [dg.owner],
+        delay: p.ownerDelay(dg),
         bounds:
           `sets dispute parameters (min bond ${params.minBond}, slash ${params.slashBps} bps, jury size ${params.jurySize}, ` +
           `rounds ${params.maxRounds}, jail ${params.jailDuration} s) within DisputeMath's bounds; names the arbiter`,
@@ -325,40 +319,65 @@ export class LiveChain {
     ];
   }
 
-  /** The referee court's governance. */
+  /** The referee court's owner. */
   async #courtRoles(address: string, p: PowerReads): Promise<PowerRole[]> {
     const court = this.#c(address, courtInterface);
-    const cg = String(await fn(court, "governance"));
+    const cg = await ownerOf(court);
     return [
       {
         contract: "RefereeCourt",
         address,
-        role: "governance",
-        holders: [cg],
-        delay: p.via(cg),
+        role: "owner (Ownable2Step)",
+        holders: [cg.owner],
+        delay: p.ownerDelay(cg),
         bounds:
           "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
       },
     ];
   }
 
-  /** Model owners, bounded by the registry's constants. */
-  async #registryRole(): Promise<PowerRole> {
+  /** The registry's owner (named the terms listener once) and model owners, bounded by its constants. */
+  async #registryRoles(p: PowerReads): Promise<PowerRole[]> {
     const registry = this.#c(this.addresses.registry, registryInterface);
-    return {
+    const owner = await ownerOf(registry);
+    const registryOwner: PowerRole = {
       contract: "ModelRegistry",
       address: this.addresses.registry,
-      role: "model owners",
-      holders: [`${(await fn(registry, "modelCount")) as bigint} model owner(s): see each model`],
-      delay: "fee increases wait FEE_INCREASE_DELAY; decreases apply at once",
-      bounds: `royalty ≤ ${(await fn(registry, "MAX_ROYALTY_BPS")) as bigint} bps, dispute window ${(await fn(registry, "MIN_DISPUTE_WINDOW")) as bigint}…${(await fn(registry, "MAX_DISPUTE_WINDOW")) as bigint} s; a model's hash never changes`,
+      role: "owner (Ownable2Step)",
+      holders: [owner.owner],
+      delay: p.ownerDelay(owner),
+      bounds: "named the terms listener (the coordinator) once, at deployment; no other power",
     };
+    return [
+      registryOwner,
+      {
+        contract: "ModelRegistry",
+        address: this.addresses.registry,
+        role: "model owners",
+        holders: [`${(await fn(registry, "modelCount")) as bigint} model owner(s): see each model`],
+        delay: "fee increases wait FEE_INCREASE_DELAY; decreases apply at once",
+        bounds: `royalty ≤ ${(await fn(registry, "MAX_ROYALTY_BPS")) as bigint} bps, dispute window ${(await fn(registry, "MIN_DISPUTE_WINDOW")) as bigint}…${(await fn(registry, "MAX_DISPUTE_WINDOW")) as bigint} s; a model's hash never changes`,
+      },
+    ];
   }
+}
+
+/** An Ownable2Step contract's owner and the address that may accept ownership (zero: none). */
+interface Ownership {
+  owner: string;
+  pending: string;
+}
+
+async function ownerOf(c: Contract): Promise<Ownership> {
+  const [owner, pending] = (await Promise.all([fn(c, "owner"), fn(c, "pendingOwner")])) as string[];
+  return { owner: String(owner), pending: String(pending) };
 }
 
 /** What every role reader of `power` shares: the delay a holder acts after, and hasRole-confirmed holders. */
 interface PowerReads {
   via(holder: string): string;
+  /** The owner's delay, and who may still accept ownership. */
+  ownerDelay(o: Ownership): string;
   confirmed(c: Contract, source: string, role: string): Promise<string[]>;
 }
 
@@ -397,11 +416,11 @@ async function timelockRoles(
   return out;
 }
 
-/** The coordinator's governance (bounded fee parameters) and its treasury. */
+/** The coordinator's owner (bounded fee parameters) and its treasury. */
 async function coordinatorRoles(
   coord: Contract,
   address: string,
-  governance: string,
+  owner: Ownership,
   p: PowerReads,
 ): Promise<PowerRole[]> {
   const [params, live] = await Promise.all([
@@ -417,9 +436,9 @@ async function coordinatorRoles(
     {
       contract: "Coordinator",
       address,
-      role: "governance",
-      holders: [governance],
-      delay: p.via(governance),
+      role: "owner (Ownable2Step)",
+      holders: [owner.owner],
+      delay: p.ownerDelay(owner),
       bounds:
         `sets fee parameters and liveness rules within fixed bounds: treasury cut ${params.treasuryBps} bps (max ${live[0]}), ` +
         `callback gas cap ${params.callbackGasCap} (max ${live[1]}), miss penalty ${params.missPenaltyBps} bps (max ${live[2]}), ` +

@@ -181,7 +181,7 @@ describe("Coordinator: outputs of real size under a governed limit", function ()
     for (const who of [p.deployer, p.operators[0]!.account, p.requester] as Signer[]) {
       await expect(p.coordinator.connect(who).setMaxOutput(120 * KiB)).to.be.revertedWithCustomError(
         p.coordinator,
-        "NotGovernance",
+        "OwnableUnauthorizedAccount",
       );
     }
     await rejectsWith(governed(p, target, maxOutputData(p, 4_095)), "InvalidParameter");

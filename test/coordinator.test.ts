@@ -556,7 +556,7 @@ describe("Coordinator: governance", function () {
     const p = await deployProtocol({ operators: 1 });
     await expect(p.coordinator.setCallbackGasCap(500_000)).to.be.revertedWithCustomError(
       p.coordinator,
-      "NotGovernance",
+      "OwnableUnauthorizedAccount",
     );
     const { governed } = await import("./helpers/protocol.js");
     await governed(

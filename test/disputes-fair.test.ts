@@ -155,7 +155,7 @@ describe("Referees nobody can rig (15.1)", function () {
     const codeHash = keccak256(await p.ethers.provider.getCode(referee));
     const weightsHash = keccak256(await p.ethers.provider.getCode(weights));
     await expect(court.connect(owner).admit(model.modelHash, referee, codeHash, weights, weightsHash))
-      .to.be.revertedWithCustomError(court, "NotGovernance")
+      .to.be.revertedWithCustomError(court, "OwnableUnauthorizedAccount")
       .withArgs(await addr(owner));
     const target = await court.getAddress();
     const call = (args: [string, string, string, string, string]) =>

@@ -571,7 +571,7 @@ describe("Disputes: bad input leaves state and funds intact", function () {
   it("only governance sets parameters, and only within bounds", async function () {
     const params = await paramsWith(p);
     await expect(p.disputes.setParameters(params))
-      .to.be.revertedWithCustomError(p.disputes, "NotGovernance")
+      .to.be.revertedWithCustomError(p.disputes, "OwnableUnauthorizedAccount")
       .withArgs(await addr(p.deployer));
     const bad = p.disputes.interface.encodeFunctionData("setParameters", [
       await paramsWith(p, { arbiterTimeout: 60 }),

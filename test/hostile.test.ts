@@ -313,7 +313,7 @@ describe("Hostile: tokens and privileged hooks", function () {
     const p = await deployProtocol({ operators: 1 });
     await expect(
       p.coordinator.connect(p.deployer).setDisputeHook(await addr(p.others[0]!)),
-    ).to.be.revertedWithCustomError(p.coordinator, "NotGovernance");
+    ).to.be.revertedWithCustomError(p.coordinator, "OwnableUnauthorizedAccount");
     const hook = await p.coordinator.disputeHook();
     await governed(
       p,

@@ -137,10 +137,10 @@ describe("ModelRegistry", function () {
     );
   });
 
-  it("takes its terms listener once, from the deployer only, and never address(0)", async function () {
+  it("takes its terms listener once, from its owner (the deployer) only, and never address(0)", async function () {
     const listener = await stranger.getAddress();
     await expect(registry.connect(stranger).setTermsListener(listener))
-      .to.be.revertedWithCustomError(registry, "NotDeployer")
+      .to.be.revertedWithCustomError(registry, "OwnableUnauthorizedAccount")
       .withArgs(listener);
     await expect(registry.setTermsListener(ZeroAddress)).to.be.revertedWithCustomError(
       registry,

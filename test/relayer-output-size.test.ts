@@ -134,7 +134,7 @@ describe("relayer: outputs above 4 KiB, limited by the chain's maxOutput", funct
 
     // Governance (the timelock; the deployer proposes and executes) lowers the limit to 8 KiB.
     const deployer = devAccount(0, devnet.provider);
-    const timelock = TimelockController__factory.connect(await devnet.coordinator.governance(), deployer);
+    const timelock = TimelockController__factory.connect(await devnet.coordinator.owner(), deployer);
     const data = devnet.coordinator.interface.encodeFunctionData("setMaxOutput", [8_192]);
     const salt = encodeBytes32String("maxOutput-8k");
     const zero = "0x" + "00".repeat(32);

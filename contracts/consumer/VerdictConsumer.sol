@@ -8,6 +8,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {ICoordinator} from "../interfaces/ICoordinator.sol";
 import {IEscrow} from "../interfaces/IEscrow.sol";
 import {IVerdictConsumer} from "../interfaces/IVerdictConsumer.sol";
+import {IVerdictErrors} from "../interfaces/IVerdictErrors.sol";
 
 /// @title VerdictConsumer
 /// @notice Base for dApps that ask Verdict for inferences: accepts results only from the coordinator and hands
@@ -17,7 +18,7 @@ import {IVerdictConsumer} from "../interfaces/IVerdictConsumer.sol";
 ///         - anyone else pays its own request: {_request} pulls `maxFee` from the caller, requests, and hands
 ///           back at once what the request did not cost.
 ///         The owner can withdraw the prepaid balance ({withdrawEscrow}).
-abstract contract VerdictConsumer is IVerdictConsumer, Ownable {
+abstract contract VerdictConsumer is IVerdictConsumer, IVerdictErrors, Ownable {
     using SafeERC20 for IERC20;
 
     /// @notice The request coordinator this consumer trusts.
@@ -29,7 +30,6 @@ abstract contract VerdictConsumer is IVerdictConsumer, Ownable {
     /// @notice Accounts allowed to spend the prepaid balance (the owner always is).
     mapping(address account => bool) public askers;
 
-    error NotCoordinator(address caller);
     /// @notice A request paid from the prepaid balance asked for more than {feeCap}.
     error FeeAboveCap(uint256 maxFee, uint256 cap);
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
@@ -24,13 +26,13 @@ import {JuryLib} from "./JuryLib.sol";
 ///         stake-weighted committee of other operators, drawn from randomness nobody knew when the dispute
 ///         opened ({IRandomnessSource}), commits and reveals the output it computed, a strict majority
 ///         decides, no majority escalates to a larger committee, and after `maxRounds` the arbiter (a
-///         timelocked governance role) decides. Losers pay: a wrong operator is slashed and jailed, a wrong
+///         timelocked protocol role the owner names) decides. Losers pay: a wrong operator is slashed and jailed, a wrong
 ///         challenger loses its bond; every amount comes from {DisputeMath}.
 /// @dev The dispute id is the request id. The request is passed back in calldata and checked against the
 ///      coordinator's commitment, so opening a dispute writes one storage slot. Payouts (challenger,
 ///      jurors, requester compensation) are credited and pulled with {claim}; the contract is deployed with
 ///      a 1-wei float (deploy/Verdict.ts) so its token balance never returns to zero.
-contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient {
+contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient, Ownable2Step {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using DisputeMath for DisputeMath.Params;
@@ -49,8 +51,6 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient {
     /// @notice Where committee draws get their randomness (a ticket when the dispute opens or a round ends).
     IRandomnessSource public immutable randomness;
 
-    /// @notice Sets parameters within their bounds and names the arbiter: the governance timelock.
-    address public governance;
     /// @notice Decides a dispute only after the committee rounds ran out; every decision is an event.
     address public arbiter;
     /// @notice Tokens owed to the burn (lost bonds' and slashes' burned parts, juror penalties), burned in
@@ -63,12 +63,9 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient {
     JuryLib.Rounds private _rounds;
     mapping(address account => Account) private _accounts;
 
-    modifier onlyGovernance() {
-        if (msg.sender != governance) revert NotGovernance(msg.sender);
-        _;
-    }
-
-    /// @param governance_ The governance timelock. @param arbiter_ The arbiter (a timelocked role).
+    /// @param owner_ The {owner}, which sets parameters within their bounds and names the arbiter: the
+    ///        governance timelock, from construction (Disputes needs no wiring). @param arbiter_ The arbiter
+    ///        (a timelocked protocol role, set by the owner with {setArbiter}).
     /// @param court_ The referee admission registry. @param randomness_ The source of committee draws.
     constructor(
         IERC20 token_,
@@ -76,17 +73,16 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient {
         IStakingDisputes staking_,
         IRefereeCourt court_,
         AgreementChecker agreementChecker_,
-        address governance_,
+        address owner_,
         address arbiter_,
         IRandomnessSource randomness_
-    ) {
+    ) Ownable(owner_) {
         if (
             address(token_) == address(0) ||
             address(coordinator_) == address(0) ||
             address(staking_) == address(0) ||
             address(court_) == address(0) ||
             address(agreementChecker_) == address(0) ||
-            governance_ == address(0) ||
             arbiter_ == address(0) ||
             address(randomness_) == address(0)
         ) revert ZeroAddress();
@@ -96,7 +92,6 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient {
         court = court_;
         randomness = randomness_;
         agreementChecker = agreementChecker_;
-        governance = governance_;
         arbiter = arbiter_;
         _params = DisputeMath.defaults();
     }
@@ -421,23 +416,16 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient {
     // ================================================================ governance
 
     /// @notice Replaces every parameter at once; each must lie within its bounds ({DisputeMath.valid},
-    ///         docs/disputes.md). Running disputes keep their deadlines. Governance only.
-    function setParameters(DisputeMath.Params calldata p) external onlyGovernance {
+    ///         docs/disputes.md). Running disputes keep their deadlines. Owner (timelock) only.
+    function setParameters(DisputeMath.Params calldata p) external onlyOwner {
         JuryLib.setParameters(_params, p);
     }
 
-    /// @notice Names the arbiter. Governance only.
-    function setArbiter(address newArbiter) external onlyGovernance {
+    /// @notice Names the arbiter. Owner (timelock) only.
+    function setArbiter(address newArbiter) external onlyOwner {
         if (newArbiter == address(0)) revert ZeroAddress();
         arbiter = newArbiter;
         emit ArbiterChanged(newArbiter);
-    }
-
-    /// @notice Hands governance to `newGovernance`. Governance only.
-    function transferGovernance(address newGovernance) external onlyGovernance {
-        if (newGovernance == address(0)) revert ZeroAddress();
-        governance = newGovernance;
-        emit GovernanceTransferred(newGovernance);
     }
 
     // ================================================================ views

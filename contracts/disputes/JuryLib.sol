@@ -199,7 +199,7 @@ library JuryLib {
         if (block.timestamp <= d.commitDeadline || block.timestamp > d.revealDeadline) {
             revert IDisputes.RevealNotOpen(disputeId, d.commitDeadline, d.revealDeadline);
         }
-        if (outcome > OUTCOME_INVALID_INPUT) revert IDisputes.BadOutcome(outcome);
+        if (outcome > OUTCOME_INVALID_INPUT) revert IVerdictErrors.BadOutcome(outcome);
         address juror = _jurorOf(staking, disputeId, signer);
         uint8 round = d.round;
         uint256 key = roundKey(disputeId, round);

@@ -104,13 +104,11 @@ interface ICoordinator is IVerdictErrors {
     }
 
     error UnknownRequest(uint256 requestId);
-    error RequestMismatch(uint256 requestId);
     error WrongStatus(uint256 requestId, Status status);
     error InputTooLarge(uint256 size, uint256 max);
     error OutputTooLarge(uint256 size, uint256 max);
     error MissingInput();
     error AmbiguousInput();
-    error RedundancyOutOfBounds(uint8 redundancy, uint8 max);
     error FeeAboveMax(uint256 fee, uint256 maxFee);
     error DeadlineOutOfBounds(uint64 deadline, uint64 min, uint64 max);
     error CallbackGasTooHigh(uint32 gasLimit, uint32 cap);
@@ -118,8 +116,6 @@ interface ICoordinator is IVerdictErrors {
     error AnswerAfterDeadline(uint256 requestId, uint64 deadline);
     error NotAssigned(uint256 requestId, uint8 index);
     error AlreadyAnswered(uint256 requestId, uint8 index);
-    error BadOutcome(uint8 outcome);
-    error BadReasonCode();
     error InvalidSignature(uint256 requestId, uint8 index, address recovered, address expected);
     error ReferenceMismatch(uint256 requestId);
     error WindowOpen(uint256 requestId, uint40 windowEnds);

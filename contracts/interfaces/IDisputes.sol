@@ -76,13 +76,9 @@ interface IDisputes is IVerdictErrors {
     }
 
     error NotArbiter(address caller);
-    error NotCoordinator(address caller);
     error DisputeExists(uint256 disputeId);
     error WrongPhase(uint256 disputeId, Phase phase);
-    error RequestMismatch(uint256 disputeId);
-    error NoReferee(bytes32 modelHash);
     error InputMismatch(uint256 disputeId);
-    error RefereeFailed(uint256 disputeId);
     error DrawFailed(uint256 disputeId);
     error NotJuror(uint256 disputeId, address caller);
     error AlreadyCommitted(uint256 disputeId, address juror);
@@ -90,8 +86,6 @@ interface IDisputes is IVerdictErrors {
     error CommitClosed(uint256 disputeId, uint40 commitDeadline);
     error RevealNotOpen(uint256 disputeId, uint40 commitDeadline, uint40 revealDeadline);
     error RevealMismatch(uint256 disputeId, address juror);
-    error BadOutcome(uint8 outcome);
-    error BadReasonCode();
     error RevealNotOver(uint256 disputeId, uint40 revealDeadline);
     error NoMajority(uint256 disputeId, uint8 round);
     error MajorityReached(uint256 disputeId, uint8 round);
@@ -181,5 +175,4 @@ interface IDisputes is IVerdictErrors {
     event JurorRewardClaimed(uint256 indexed disputeId, address indexed juror, uint256 amount);
     event ParametersChanged(DisputeMath.Params params);
     event ArbiterChanged(address indexed arbiter);
-    event GovernanceTransferred(address indexed governance);
 }

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IVerdictErrors} from "./IVerdictErrors.sol";
+
 /// @title IEscrow
 /// @notice Prepaid fee balances held by the request coordinator.
-interface IEscrow {
+interface IEscrow is IVerdictErrors {
     /// @notice Deposits `amount` from the caller into `account`'s balance.
     function deposit(address account, uint256 amount) external;
 

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IVerdictErrors} from "./IVerdictErrors.sol";
+
 /// @title IModelRegistry
 /// @notice Models identified by the sha256 of their ONNX bytes, with what a request needs to price,
 ///         run, check and settle an inference.
-interface IModelRegistry {
+interface IModelRegistry is IVerdictErrors {
     /// @notice What the request path reads, packed in one storage slot.
     struct ModelTerms {
         uint96 feePerInference; // paid to each assigned operator's pool, before royalty and treasury cuts
@@ -56,10 +58,8 @@ interface IModelRegistry {
     error EmptySchema();
     error RoyaltyTooHigh(uint16 royaltyBps, uint16 maxBps);
     error DisputeWindowOutOfBounds(uint32 window, uint32 min, uint32 max);
-    error RedundancyOutOfBounds(uint8 redundancy, uint8 max);
     error ScaleTooLarge(uint8 scale);
     error ZeroOwner();
-    error NotDeployer(address caller);
     error TermsListenerAlreadySet(address listener);
     error ZeroListener();
     error NoPendingFee(bytes32 modelHash);

@@ -17,14 +17,10 @@ interface IRefereeCourt is IVerdictErrors {
         bytes32 weightsCodeHash; // EXTCODEHASH of the weights contract at admission
     }
 
-    /// @notice The model has no referee that counts (none registered, not admitted, or its code changed).
-    error NoReferee(bytes32 modelHash);
     /// @notice The referee named is not the model's registered referee.
     error NotModelReferee(bytes32 modelHash, address referee);
     /// @notice The code hash governance stated is not the code deployed there.
     error CodeHashMismatch(address target, bytes32 expected, bytes32 actual);
-    /// @notice The referee ran out of gas or reverted without data: never a verdict.
-    error RefereeFailed(uint256 disputeId);
 
     event RefereeAdmitted(
         bytes32 indexed modelHash,
@@ -34,7 +30,6 @@ interface IRefereeCourt is IVerdictErrors {
         bytes32 weightsCodeHash
     );
     event RefereeRevoked(bytes32 indexed modelHash, address indexed referee);
-    event GovernanceTransferred(address indexed governance);
 
     /// @notice The referee of `modelHash` that counts now, or address(0).
     function admittedReferee(bytes32 modelHash) external view returns (address);

@@ -11,7 +11,6 @@ import {IVerdictErrors} from "./IVerdictErrors.sol";
 ///         staking only through this interface.
 interface IStaking is IVerdictErrors {
     // ---------------------------------------------------------------- errors
-    error ZeroAmount();
     error UnknownOperator(address operator);
     error AlreadyRegistered(address operator);
     error CommissionTooHigh(uint256 commissionBps, uint256 maxBps);

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
 import {IModelRegistry, ITermsListener} from "../interfaces/IModelRegistry.sol";
 
 /// @title ModelRegistry
 /// @notice Registers ONNX models by the sha256 of their bytes. The hash never changes: a new version is a
-///         new model. The owner may change URIs, fee and ownership, and deactivate; nothing else.
-contract ModelRegistry is IModelRegistry {
+///         new model. A model's owner may change its URIs, fee and ownership, and deactivate it; nothing else.
+///         The registry itself has an {owner} (Ownable2Step: the deployer while it wires the protocol, then the
+///         governance timelock) whose only power is naming the terms listener, once.
+contract ModelRegistry is IModelRegistry, Ownable2Step {
     /// @notice Highest royalty a model owner may take, in bps of the fee.
     uint16 public constant MAX_ROYALTY_BPS = 3_000;
     /// @notice Bounds on a model's dispute window (seconds). The lower bound allows devnet presets.
@@ -27,17 +32,14 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     address public termsListener;
-    /// @dev May set the terms listener, once.
-    address private immutable _deployer;
-
-    constructor() {
-        _deployer = msg.sender;
-    }
+    /// @notice The deployer owns the registry until it hands it to the timelock ({transferOwnership}, then
+    ///         the timelock's {acceptOwnership}).
+    constructor() Ownable(msg.sender) {}
 
     modifier onlyModelOwner(bytes32 modelHash) {
-        address owner = _models[modelHash].owner;
-        if (owner == address(0)) revert UnknownModel(modelHash);
-        if (owner != msg.sender) revert NotModelOwner(modelHash, msg.sender);
+        address modelOwner = _models[modelHash].owner;
+        if (modelOwner == address(0)) revert UnknownModel(modelHash);
+        if (modelOwner != msg.sender) revert NotModelOwner(modelHash, msg.sender);
         _;
     }
 
@@ -78,9 +80,8 @@ contract ModelRegistry is IModelRegistry {
     }
 
     /// @notice Sets the contract told about every change of a model's terms: the request coordinator, which
-    ///         keeps a copy of the terms it reads. Once, by the deployer, while wiring the protocol.
-    function setTermsListener(address listener) external {
-        if (msg.sender != _deployer) revert NotDeployer(msg.sender);
+    ///         keeps a copy of the terms it reads. Once, by the owner (the deployer, while wiring the protocol).
+    function setTermsListener(address listener) external onlyOwner {
         if (termsListener != address(0)) revert TermsListenerAlreadySet(termsListener);
         if (listener == address(0)) revert ZeroListener();
         termsListener = listener;
@@ -178,9 +179,9 @@ contract ModelRegistry is IModelRegistry {
 
     /// @inheritdoc IModelRegistry
     function ownerOf(bytes32 modelHash) external view returns (address) {
-        address owner = _models[modelHash].owner;
-        if (owner == address(0)) revert UnknownModel(modelHash);
-        return owner;
+        address modelOwner = _models[modelHash].owner;
+        if (modelOwner == address(0)) revert UnknownModel(modelHash);
+        return modelOwner;
     }
 
     /// @inheritdoc IModelRegistry

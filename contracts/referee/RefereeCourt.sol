@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
+
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IReferee} from "../interfaces/IReferee.sol";
 import {IRefereeCourt} from "../interfaces/IRefereeCourt.sol";
@@ -13,38 +16,31 @@ import {IRefereeCourt} from "../interfaces/IRefereeCourt.sol";
 ///         EXTCODEHASH (its immutables include its weights contract's address) and the weights contract's
 ///         EXTCODEHASH (its code is the packed weights). A referee whose code no longer matches, or a model
 ///         whose registered referee is another one, has no referee: the dispute goes to the committee.
-contract RefereeCourt is IRefereeCourt {
+contract RefereeCourt is IRefereeCourt, Ownable2Step {
     uint8 private constant OUTCOME_INVALID_INPUT = 1;
 
     IModelRegistry public immutable registry;
-    /// @notice Admits and revokes referees: the governance timelock.
-    address public governance;
-
     mapping(bytes32 modelHash => Admission) private _admissions;
 
-    modifier onlyGovernance() {
-        if (msg.sender != governance) revert NotGovernance(msg.sender);
-        _;
-    }
-
-    constructor(IModelRegistry registry_, address governance_) {
-        if (address(registry_) == address(0) || governance_ == address(0)) revert ZeroAddress();
+    /// @param registry_ The model registry. @param owner_ Admits and revokes referees ({owner}): the governance
+    ///        timelock, from construction (the court needs no wiring).
+    constructor(IModelRegistry registry_, address owner_) Ownable(owner_) {
+        if (address(registry_) == address(0)) revert ZeroAddress();
         registry = registry_;
-        governance = governance_;
     }
 
     /// @notice Admits `referee` as the judge of `modelHash`. The model must name it as its referee, and the
     ///         code deployed at `referee` and `weights` must hash to `codeHash` and `weightsCodeHash`, the
     ///         hashes the governance proposal states (reviewers recompute the referee's output on the ONNX
     ///         file's test vectors during the timelock delay). `weights` may be address(0) for a referee
-    ///         whose parameters are all in its own code. Replaces an earlier admission. Governance only.
+    ///         whose parameters are all in its own code. Replaces an earlier admission. Owner (timelock) only.
     function admit(
         bytes32 modelHash,
         address referee,
         bytes32 codeHash,
         address weights,
         bytes32 weightsCodeHash
-    ) external onlyGovernance {
+    ) external onlyOwner {
         if (registry.refereeOf(modelHash) != referee || referee == address(0))
             revert NotModelReferee(modelHash, referee);
         _checkCode(referee, codeHash);
@@ -55,19 +51,12 @@ contract RefereeCourt is IRefereeCourt {
     }
 
     /// @notice Withdraws the admission of the referee of `modelHash`: its disputes go to the committee.
-    ///         Governance only.
-    function revoke(bytes32 modelHash) external onlyGovernance {
+    ///         Owner (timelock) only.
+    function revoke(bytes32 modelHash) external onlyOwner {
         address referee = _admissions[modelHash].referee;
         if (referee == address(0)) revert NoReferee(modelHash);
         delete _admissions[modelHash];
         emit RefereeRevoked(modelHash, referee);
-    }
-
-    /// @notice Hands governance to `newGovernance`. Governance only.
-    function transferGovernance(address newGovernance) external onlyGovernance {
-        if (newGovernance == address(0)) revert ZeroAddress();
-        governance = newGovernance;
-        emit GovernanceTransferred(newGovernance);
     }
 
     /// @notice The admission recorded for `modelHash` (zero when none).

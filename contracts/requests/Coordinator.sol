@@ -37,15 +37,13 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
         IStaking staking_,
         IModelRegistry registry_,
         AgreementChecker agreementChecker_,
-        address governance_,
+        address initialOwner,
         address treasury_,
         IRandomnessSource randomness_
-    ) CoordinatorState(token_, staking_, registry_, randomness_) EIP712("Verdict", "1") {
-        if (governance_ == address(0)) revert InvalidParameter("governance", 0);
+    ) CoordinatorState(token_, staking_, registry_, randomness_, initialOwner) EIP712("Verdict", "1") {
         if (treasury_ == address(0)) revert InvalidParameter("treasury", 0);
         agreementChecker = agreementChecker_;
         settlement = address(new Settlement(token_, staking_, registry_, randomness_));
-        governance = governance_;
         treasury = treasury_;
         params = Params({
             nextRequestId: 1,
@@ -572,11 +570,6 @@ contract Coordinator is IFeeSource, ITermsListener, CoordinatorState, EIP712 {
 
     /// @notice Sets the largest output an answer may carry, in bytes. Timelocked.
     function setMaxOutput(uint32) external {
-        _forward();
-    }
-
-    /// @notice Hands governance to a new address (the timelock, after deployment).
-    function transferGovernance(address) external {
         _forward();
     }
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
@@ -18,13 +20,13 @@ import {Escrow} from "./Escrow.sol";
 ///         {Coordinator} (requests, answers, finalize) and {Settlement} (expiry and its penalties, batch
 ///         finalize, royalties, governance), which the coordinator reaches by delegatecall.
 ///         Both inherit this contract and declare no storage of their own, so they share one layout.
-abstract contract CoordinatorState is ICoordinator, Escrow {
-    /// @notice The timelocked governance (a TimelockController): sets parameters, never moves funds. The
-    ///         deployer holds it while wiring the protocol, then hands it to the timelock.
-    address public governance;
+///         The {owner} (Ownable2Step, inherited here so that its slots are the same in both halves) sets
+///         parameters and never moves funds: the deployer while it wires the protocol, then the governance
+///         TimelockController once it accepts ({acceptOwnership}).
+abstract contract CoordinatorState is ICoordinator, Escrow, Ownable2Step {
     /// @notice Largest output a RESULT answer may carry, in bytes: governed within
-    ///         [MIN_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT] by {setMaxOutput}, default DEFAULT_MAX_OUTPUT. Packed
-    ///         with `governance`; read only for outputs above MIN_OUTPUT_LIMIT.
+    ///         [MIN_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT] by {setMaxOutput}, default DEFAULT_MAX_OUTPUT. Read only
+    ///         for outputs above MIN_OUTPUT_LIMIT.
     uint32 public maxOutput = DEFAULT_MAX_OUTPUT;
 
     /// @notice Largest inline input, in bytes (fits a 32 ms Silero VAD frame with its state). Larger inputs
@@ -106,11 +108,6 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
     /// @dev epoch + 1 in which the operator last struck the model (0: never).
     mapping(bytes32 modelHash => mapping(address operator => uint32)) internal _struckIn;
 
-    modifier onlyGovernance() {
-        if (msg.sender != governance) revert NotGovernance(msg.sender);
-        _;
-    }
-
     modifier onlyDisputes() {
         if (msg.sender != disputeHook || msg.sender == address(0)) revert NotDisputeContract(msg.sender);
         _;
@@ -141,8 +138,9 @@ abstract contract CoordinatorState is ICoordinator, Escrow {
         IERC20 token_,
         IStaking staking_,
         IModelRegistry registry_,
-        IRandomnessSource randomness_
-    ) Escrow(token_) {
+        IRandomnessSource randomness_,
+        address initialOwner
+    ) Escrow(token_) Ownable(initialOwner) {
         staking = staking_;
         registry = registry_;
         randomness = randomness_;

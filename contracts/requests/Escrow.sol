@@ -21,7 +21,6 @@ abstract contract Escrow is IEscrow, ReentrancyGuardTransient {
     /// @dev Balance of each account (see {balanceOf}, which adds income kept elsewhere: {_accruedTo}).
     mapping(address account => uint256) internal _balances;
 
-    error ZeroAmount();
     error InsufficientBalance(address account, uint256 balance, uint256 needed);
 
     event Deposited(address indexed from, address indexed account, uint256 amount);

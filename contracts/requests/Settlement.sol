@@ -17,14 +17,16 @@ import {CoordinatorState} from "./CoordinatorState.sol";
 ///         forwards these functions to it): signed-request checks, expiry and the liveness penalties, "cannot
 ///         serve" settlement and model strikes, batch finalize, royalties and the governed
 ///         parameters. Called directly it acts on its own, empty storage: every request is unknown and nobody
-///         governs it.
+///         owns it (its constructor renounces the ownership Ownable needs to start with).
 contract Settlement is CoordinatorState, EIP712 {
     constructor(
         IERC20 token_,
         IStaking staking_,
         IModelRegistry registry_,
         IRandomnessSource randomness_
-    ) CoordinatorState(token_, staking_, registry_, randomness_) EIP712("Verdict", "1") {}
+    ) CoordinatorState(token_, staking_, registry_, randomness_, msg.sender) EIP712("Verdict", "1") {
+        _transferOwnership(address(0));
+    }
 
     /// @notice Checks a signed request for {Coordinator-requestInferenceSigned} (which creates the request
     ///         after this returns): the signature deadline, the requester's next nonce (consumed) and the
@@ -244,7 +246,7 @@ contract Settlement is CoordinatorState, EIP712 {
     // ================================================================ governance
 
     /// @notice Sets the treasury and its cut of every fee (≤ MAX_TREASURY_BPS). Timelocked.
-    function setTreasury(address newTreasury, uint16 treasuryBps) external onlyGovernance {
+    function setTreasury(address newTreasury, uint16 treasuryBps) external onlyOwner {
         if (treasuryBps > MAX_TREASURY_BPS) revert InvalidParameter("treasuryBps", treasuryBps);
         if (newTreasury == address(0)) revert InvalidParameter("treasury", 0);
         // Income accrued so far belongs to the treasury that earned it.
@@ -259,7 +261,7 @@ contract Settlement is CoordinatorState, EIP712 {
     }
 
     /// @notice Sets the callback gas cap (≤ MAX_CALLBACK_GAS_CAP). Timelocked.
-    function setCallbackGasCap(uint32 cap) external onlyGovernance {
+    function setCallbackGasCap(uint32 cap) external onlyOwner {
         if (cap > MAX_CALLBACK_GAS_CAP) revert InvalidParameter("callbackGasCap", cap);
         params.callbackGasCap = cap;
         emit ParameterChanged("callbackGasCap", cap);
@@ -267,7 +269,7 @@ contract Settlement is CoordinatorState, EIP712 {
 
     /// @notice Sets the default and the longest request deadline, in seconds (the default at least the
     ///         minimum answer time). Timelocked.
-    function setDeadlines(uint32 defaultDeadline, uint32 maxDeadline) external onlyGovernance {
+    function setDeadlines(uint32 defaultDeadline, uint32 maxDeadline) external onlyOwner {
         if (
             defaultDeadline < params.minAnswerTime ||
             defaultDeadline == 0 ||
@@ -283,7 +285,7 @@ contract Settlement is CoordinatorState, EIP712 {
     }
 
     /// @notice Sets the penalty for a missed deadline: a slash in bps of the pool and a jail time.
-    function setMissPenalty(uint16 penaltyBps, uint32 jailDuration) external onlyGovernance {
+    function setMissPenalty(uint16 penaltyBps, uint32 jailDuration) external onlyOwner {
         if (penaltyBps > MAX_MISS_PENALTY_BPS) revert InvalidParameter("missPenaltyBps", penaltyBps);
         if (jailDuration > 30 days) revert InvalidParameter("missJailDuration", jailDuration);
         params.missPenaltyBps = penaltyBps;
@@ -295,11 +297,7 @@ contract Settlement is CoordinatorState, EIP712 {
     /// @notice Sets the liveness rules: the minimum answer time of a request (MIN_ANSWER_TIME_FLOOR ..
     ///         MAX_MIN_ANSWER_TIME, at most the default deadline), the window in which penalised misses are
     ///         counted (1 hour .. 30 days) and how many misses in it jail (1 .. 100). Timelocked.
-    function setLiveness(
-        uint16 minAnswerTime,
-        uint32 missWindow,
-        uint8 missesToJail
-    ) external onlyGovernance {
+    function setLiveness(uint16 minAnswerTime, uint32 missWindow, uint8 missesToJail) external onlyOwner {
         if (
             minAnswerTime < MIN_ANSWER_TIME_FLOOR ||
             minAnswerTime > MAX_MIN_ANSWER_TIME ||
@@ -317,7 +315,7 @@ contract Settlement is CoordinatorState, EIP712 {
 
     /// @notice Sets how many distinct operators' MODEL_UNAVAILABLE answers on unserved requests suspend a
     ///         model (2 .. 32: one operator alone can never suspend a model). Timelocked.
-    function setModelStrikes(uint8 strikes) external onlyGovernance {
+    function setModelStrikes(uint8 strikes) external onlyOwner {
         if (strikes < 2 || strikes > 32) revert InvalidParameter("modelStrikes", strikes);
         liveness.modelStrikes = strikes;
         emit ParameterChanged("modelStrikes", strikes);
@@ -325,7 +323,7 @@ contract Settlement is CoordinatorState, EIP712 {
 
     /// @notice Sets the callback gas price, in gwei of OPG per gas (≤ MAX_CALLBACK_GAS_PRICE): a request
     ///         with a callback needs a fee per operator of at least callbackGasLimit × this. Timelocked.
-    function setCallbackGasPrice(uint32 price) external onlyGovernance {
+    function setCallbackGasPrice(uint32 price) external onlyOwner {
         if (price > MAX_CALLBACK_GAS_PRICE) revert InvalidParameter("callbackGasPrice", price);
         params.callbackGasPrice = price;
         emit ParameterChanged("callbackGasPrice", price);
@@ -333,22 +331,15 @@ contract Settlement is CoordinatorState, EIP712 {
 
     /// @notice Sets the largest output a RESULT answer may carry, in bytes (MIN_OUTPUT_LIMIT ..
     ///         MAX_OUTPUT_LIMIT). Answers already posted are not affected. Timelocked.
-    function setMaxOutput(uint32 limit) external onlyGovernance {
+    function setMaxOutput(uint32 limit) external onlyOwner {
         if (limit < MIN_OUTPUT_LIMIT || limit > MAX_OUTPUT_LIMIT) revert InvalidParameter("maxOutput", limit);
         maxOutput = limit;
         emit ParameterChanged("maxOutput", limit);
     }
 
-    /// @notice Hands governance to `newGovernance` (the timelock, after deployment).
-    function transferGovernance(address newGovernance) external onlyGovernance {
-        if (newGovernance == address(0)) revert InvalidParameter("governance", 0);
-        governance = newGovernance;
-        emit ParameterChanged("governance", uint160(newGovernance));
-    }
-
     /// @notice Sets the dispute contract: the only caller of the dispute hooks, told about disagreeing
     ///         answers. Timelocked.
-    function setDisputeHook(address hook) external onlyGovernance {
+    function setDisputeHook(address hook) external onlyOwner {
         disputeHook = hook;
         emit ParameterChanged("disputeHook", uint160(hook));
     }

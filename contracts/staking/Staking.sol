@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
+import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
@@ -29,10 +30,10 @@ import {SumTree} from "../libraries/SumTree.sol";
 ///        is pending cannot change it. Each pick is ∝ min(weight, c) with c the water-filled cap
 ///        (c = weightCapBps · Σ min(w_i, c)), kept from a small set of the heaviest operators.
 ///      The two slashers (the request coordinator and the dispute contract) are fixed once at wiring
-///      ({setSlashers}); no role can add one later. Governance (DEFAULT_ADMIN_ROLE, PARAMS_ROLE: a
-///      TimelockController) only sets bounded parameters; the fee source is set once. No role can move a
-///      delegator's funds.
-contract Staking is IStaking, AccessControl {
+///      ({setSlashers}); nobody can add one later. The {owner} (Ownable2Step: the deployer while it wires the
+///      protocol, then the governance TimelockController) only sets bounded parameters; the fee source is set
+///      once. Nobody can move a delegator's funds.
+contract Staking is IStaking, Ownable2Step {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SumTree for SumTree.Tree;
@@ -135,7 +136,6 @@ contract Staking is IStaking, AccessControl {
     error Reentrancy();
 
     // ---------------------------------------------------------------- constants
-    bytes32 public constant PARAMS_ROLE = keccak256("PARAMS_ROLE");
     /// @notice Scale of `rewardPerShare`.
     uint256 public constant REWARD_SCALE = 1e36;
     /// @notice Draw weights are kept in units of 1e12 wei (56-bit node sums hold 7.2e28 wei: 72e9 OPG).
@@ -240,22 +240,21 @@ contract Staking is IStaking, AccessControl {
     }
 
     /// @param token_ The staked token (OPG).
-    /// @param admin Receives DEFAULT_ADMIN_ROLE and PARAMS_ROLE: the governance TimelockController.
-    constructor(IERC20 token_, address admin) {
-        if (address(token_) == address(0) || admin == address(0)) revert ZeroAddress();
+    /// @param initialOwner The {owner}: the deployer, which wires the protocol ({setFeeSource}, {setSlashers})
+    ///        and then hands ownership to the governance TimelockController (Ownable2Step).
+    constructor(IERC20 token_, address initialOwner) Ownable(initialOwner) {
+        if (address(token_) == address(0)) revert ZeroAddress();
         _token = token_;
-        _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        _grantRole(PARAMS_ROLE, admin);
         _tree.aux = 1_000;
     }
 
     // ================================================================ wiring (once)
 
     /// @notice Fixes the two slashers: the request coordinator and the dispute contract. Callable once, by
-    ///         DEFAULT_ADMIN_ROLE (the deployer, during wiring); no role can add, replace or remove a slasher
+    ///         the owner (the deployer, during wiring); nobody can add, replace or remove a slasher
     ///         afterwards, so governance can never take stake. Slashed tokens go to the slasher contracts, which
     ///         route them by rule (refunds, rewards, burn).
-    function setSlashers(address requests, address disputes) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setSlashers(address requests, address disputes) external onlyOwner {
         if (requestSlasher != address(0)) revert SlashersAlreadySet(requestSlasher, disputeSlasher);
         if (requests == address(0) || disputes == address(0)) revert ZeroAddress();
         requestSlasher = requests;
@@ -263,9 +262,9 @@ contract Staking is IStaking, AccessControl {
         emit SlashersSet(requests, disputes);
     }
 
-    /// @notice Sets the fee source (the request coordinator). Callable once, by DEFAULT_ADMIN_ROLE: a fee source
+    /// @notice Sets the fee source (the request coordinator). Callable once, by the owner: a fee source
     ///         is called on every withdrawal, so replacing it later could freeze staked funds.
-    function setFeeSource(address newFeeSource) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setFeeSource(address newFeeSource) external onlyOwner {
         if (feeSource != address(0)) revert FeeSourceAlreadySet(feeSource);
         if (newFeeSource == address(0)) revert ZeroAddress();
         feeSource = newFeeSource;
@@ -571,8 +570,9 @@ contract Staking is IStaking, AccessControl {
 
     // ================================================================ governance
 
-    /// @notice Sets a parameter by name (see docs/staking.md for names and bounds). PARAMS_ROLE only.
-    function setParameter(bytes32 name, uint256 value) external onlyRole(PARAMS_ROLE) {
+    /// @notice Sets a parameter by name (see docs/staking.md for names and bounds). Owner (timelock)
+    ///         only.
+    function setParameter(bytes32 name, uint256 value) external onlyOwner {
         if (name == _P_MIN_SELF_STAKE) {
             if (value > type(uint128).max) revert InvalidParameter(name, value);
             minSelfStake = uint128(value);

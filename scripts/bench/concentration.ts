@@ -5,7 +5,7 @@
  * the real Staking contract (in-process Hardhat network). Draws of k = 1 with distinct seeds are taken from the
  * real contract, batched through StakingDrawHarness.drawMany in eth_calls, first with the default weight cap
  * (weightCapBps = 1,000, 10%), then with the cap lifted to 100% through `setParameter("weightCapBps", 10000)`
- * (PARAMS_ROLE: the governance timelock in a deployment; the deployer here) over the same seeds.
+ * (the Staking owner: the governance timelock in a deployment; the deployer here) over the same seeds.
  *
  * Shares are fractions of all assignments. Nakamoto coefficient = the smallest number of operators whose
  * assignment share together exceeds 1/2.
@@ -59,8 +59,8 @@ const round4 = (x: number): number => Math.round(x * 10_000) / 10_000;
 const { ethers } = await network.create();
 const [deployer] = await ethers.getSigners();
 if (!deployer) throw new Error("no deployer");
-const admin = await deployer.getAddress();
-const { token, staking } = await deployTokenAndStaking(ethers, admin);
+const owner = await deployer.getAddress();
+const { token, staking } = await deployTokenAndStaking(ethers, owner);
 const crowd = (await ethers.deployContract("BenchCrowd", [
   await token.getAddress(),
   await staking.getAddress(),
@@ -214,7 +214,7 @@ log(
 );
 
 // ---------------------------------------------------------------- Sybil split of the largest operator
-const sybil = await deployTokenAndStaking(ethers, admin);
+const sybil = await deployTokenAndStaking(ethers, owner);
 const sybilCrowd = (await ethers.deployContract("BenchCrowd", [
   await sybil.token.getAddress(),
   await sybil.staking.getAddress(),

@@ -37,6 +37,7 @@ import { findCreatedRequest } from "../../sdk/trail.js";
 import { rpcProvider } from "../../sdk/rpc.js";
 import { SILERO_PATH, SILERO_SCALE, SILERO_SCHEMA } from "./silero.js";
 import { sleep } from "../../sdk/retry.js";
+import { executeArgs, handoverBatch } from "../../deploy/handover.js";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const HARDHAT_CLI = path.join(REPO_ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -264,6 +265,8 @@ export interface Devnet {
   chainId: bigint;
   provider: JsonRpcProvider;
   addresses: { token: string; staking: string; registry: string; coordinator: string; disputes: string };
+  /** The governance TimelockController: the owner of every governed contract once the hand-over ran. */
+  timelock: string;
   operators: DevnetOperator[];
   requester: { address: string; key: string };
   models: Record<string, DevnetModel & { uri: string }>;
@@ -294,6 +297,13 @@ export interface DevnetOptions {
   blockIntervalMs?: number;
   /** An already running node (else one is started). */
   node?: HardhatNode;
+  /** The timelock delay in seconds (default 60). */
+  timelockDelay?: number;
+  /**
+   * Finish the governance hand-over at once, skipping the timelock delay (default true). False leaves it as
+   * a real deployment does: the timelock pending owner, its acceptOwnership batch scheduled, not yet run.
+   */
+  handover?: boolean;
 }
 
 /**
@@ -354,6 +364,24 @@ async function admitReferees(
   for (const c of calls) await (await timelock.execute(courtAddress, 0, c.data, zero, c.salt)).wait();
 }
 
+/**
+ * Finishes the governance hand-over the deployment scheduled (deploy/handover.ts): the devnet clock skips the
+ * timelock delay and anyone (here the deployer) executes the batch of `acceptOwnership()` calls, so a devnet
+ * ends with the timelock owning every governed contract, as a real deployment does once someone runs
+ * `verdict governance accept` after the delay.
+ */
+async function finishHandover(
+  node: HardhatNode,
+  executor: NonceManager,
+  timelockAddress: string,
+  addresses: Devnet["addresses"],
+): Promise<void> {
+  const timelock = TimelockController__factory.connect(timelockAddress, executor);
+  await rpc(node.url, "evm_increaseTime", [Number(await timelock.getMinDelay()) + 1]);
+  await rpc(node.url, "evm_mine", []);
+  await (await timelock.executeBatch(...executeArgs(handoverBatch(addresses)))).wait();
+}
+
 type DeployedAddresses = Devnet["addresses"] & { readonly timelock: string; readonly refereeCourt: string };
 
 /** The Ignition module deployed on `node` (journal removed afterwards); the contracts' addresses. */
@@ -376,7 +404,7 @@ async function deployContracts(node: HardhatNode, options: DevnetOptions): Promi
       deploymentId,
       // A devnet's callback gas price is 1 gwei of OPG per gas (10 on a real deployment): the example dApp's
       // 120k-gas callback then fits the devnet models' 0.001 OPG fee.
-      parameters: { Verdict: { timelockDelay: 60, callbackGasPrice: 1 } },
+      parameters: { Verdict: { timelockDelay: options.timelockDelay ?? 60, callbackGasPrice: 1 } },
     });
   } finally {
     // Only this deployment's journal: devnets run side by side (benchmarks in two lanes), and removing the
@@ -517,6 +545,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     timeoutMs: 300_000,
   });
   const deployer = new NonceManager(devAccount(0, provider));
+  if (options.handover !== false) await finishHandover(node, deployer, timelock, addresses);
   const requesterHd = devAccount(1, provider);
   const operators = await registerOperators(provider, deployer, addresses, options.operators ?? 1);
   const models = await registerModels(provider, addresses, options);
@@ -540,6 +569,7 @@ async function deploy(node: HardhatNode, options: DevnetOptions): Promise<Devnet
     chainId,
     provider,
     addresses,
+    timelock,
     operators,
     requester: { address: requesterHd.address, key: requesterHd.privateKey },
     models,

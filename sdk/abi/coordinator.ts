@@ -9,7 +9,7 @@ export const abi = [
       { internalType: "contract IStaking", name: "staking_", type: "address" },
       { internalType: "contract IModelRegistry", name: "registry_", type: "address" },
       { internalType: "contract AgreementChecker", name: "agreementChecker_", type: "address" },
-      { internalType: "address", name: "governance_", type: "address" },
+      { internalType: "address", name: "initialOwner", type: "address" },
       { internalType: "address", name: "treasury_", type: "address" },
       { internalType: "contract IRandomnessSource", name: "randomness_", type: "address" },
     ],
@@ -153,11 +153,21 @@ export const abi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "bytes32", name: "modelHash", type: "bytes32" }],
+    name: "NoReferee",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "requestId", type: "uint256" },
       { internalType: "uint8", name: "index", type: "uint8" },
     ],
     name: "NotAssigned",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "NotCoordinator",
     type: "error",
   },
   {
@@ -180,11 +190,6 @@ export const abi = [
   },
   {
     inputs: [{ internalType: "address", name: "caller", type: "address" }],
-    name: "NotGovernance",
-    type: "error",
-  },
-  {
-    inputs: [{ internalType: "address", name: "caller", type: "address" }],
     name: "NotRegistry",
     type: "error",
   },
@@ -202,6 +207,16 @@ export const abi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "address", name: "owner", type: "address" }],
+    name: "OwnableInvalidOwner",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "OwnableUnauthorizedAccount",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "ticket", type: "uint256" }],
     name: "RandomnessNotReady",
     type: "error",
@@ -216,12 +231,17 @@ export const abi = [
   },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
+    inputs: [{ internalType: "uint256", name: "disputeId", type: "uint256" }],
+    name: "RefereeFailed",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "uint256", name: "requestId", type: "uint256" }],
     name: "ReferenceMismatch",
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "requestId", type: "uint256" }],
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
     name: "RequestMismatch",
     type: "error",
   },
@@ -363,6 +383,24 @@ export const abi = [
       { indexed: false, internalType: "bytes32", name: "seed", type: "bytes32" },
     ],
     name: "OperatorsAssigned",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "previousOwner", type: "address" },
+      { indexed: true, internalType: "address", name: "newOwner", type: "address" },
+    ],
+    name: "OwnershipTransferStarted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "previousOwner", type: "address" },
+      { indexed: true, internalType: "address", name: "newOwner", type: "address" },
+    ],
+    name: "OwnershipTransferred",
     type: "event",
   },
   {
@@ -581,6 +619,7 @@ export const abi = [
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "acceptOwnership", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [],
     name: "agreementChecker",
@@ -862,13 +901,6 @@ export const abi = [
   },
   {
     inputs: [],
-    name: "governance",
-    outputs: [{ internalType: "address", name: "", type: "address" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
     name: "liveness",
     outputs: [
       { internalType: "uint32", name: "missWindow", type: "uint32" },
@@ -961,6 +993,13 @@ export const abi = [
   },
   {
     inputs: [],
+    name: "owner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "params",
     outputs: [
       { internalType: "uint48", name: "nextRequestId", type: "uint48" },
@@ -978,6 +1017,13 @@ export const abi = [
   },
   {
     inputs: [],
+    name: "pendingOwner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "randomness",
     outputs: [{ internalType: "contract IRandomnessSource", name: "", type: "address" }],
     stateMutability: "view",
@@ -990,6 +1036,7 @@ export const abi = [
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "renounceOwnership", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [
       {
@@ -1306,8 +1353,8 @@ export const abi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "address", name: "", type: "address" }],
-    name: "transferGovernance",
+    inputs: [{ internalType: "address", name: "newOwner", type: "address" }],
+    name: "transferOwnership",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

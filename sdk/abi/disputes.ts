@@ -10,7 +10,7 @@ export const abi = [
       { internalType: "contract IStakingDisputes", name: "staking_", type: "address" },
       { internalType: "contract IRefereeCourt", name: "court_", type: "address" },
       { internalType: "contract AgreementChecker", name: "agreementChecker_", type: "address" },
-      { internalType: "address", name: "governance_", type: "address" },
+      { internalType: "address", name: "owner_", type: "address" },
       { internalType: "address", name: "arbiter_", type: "address" },
       { internalType: "contract IRandomnessSource", name: "randomness_", type: "address" },
     ],
@@ -135,11 +135,6 @@ export const abi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "address", name: "caller", type: "address" }],
-    name: "NotGovernance",
-    type: "error",
-  },
-  {
     inputs: [
       { internalType: "uint256", name: "disputeId", type: "uint256" },
       { internalType: "address", name: "caller", type: "address" },
@@ -160,6 +155,24 @@ export const abi = [
     name: "OutputCountMismatch",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "address", name: "owner", type: "address" }],
+    name: "OwnableInvalidOwner",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "OwnableUnauthorizedAccount",
+    type: "error",
+  },
+  {
+    inputs: [
+      { internalType: "uint8", name: "redundancy", type: "uint8" },
+      { internalType: "uint8", name: "max", type: "uint8" },
+    ],
+    name: "RedundancyOutOfBounds",
+    type: "error",
+  },
   { inputs: [], name: "ReentrancyGuardReentrantCall", type: "error" },
   {
     inputs: [{ internalType: "uint256", name: "disputeId", type: "uint256" }],
@@ -167,7 +180,7 @@ export const abi = [
     type: "error",
   },
   {
-    inputs: [{ internalType: "uint256", name: "disputeId", type: "uint256" }],
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
     name: "RequestMismatch",
     type: "error",
   },
@@ -228,6 +241,7 @@ export const abi = [
     type: "error",
   },
   { inputs: [], name: "ZeroAddress", type: "error" },
+  { inputs: [], name: "ZeroAmount", type: "error" },
   {
     anonymous: false,
     inputs: [
@@ -332,12 +346,6 @@ export const abi = [
   },
   {
     anonymous: false,
-    inputs: [{ indexed: true, internalType: "address", name: "governance", type: "address" }],
-    name: "GovernanceTransferred",
-    type: "event",
-  },
-  {
-    anonymous: false,
     inputs: [
       { indexed: true, internalType: "uint256", name: "disputeId", type: "uint256" },
       { indexed: false, internalType: "uint8", name: "round", type: "uint8" },
@@ -378,6 +386,24 @@ export const abi = [
       { indexed: false, internalType: "uint256", name: "ticket", type: "uint256" },
     ],
     name: "JuryTicketTaken",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "previousOwner", type: "address" },
+      { indexed: true, internalType: "address", name: "newOwner", type: "address" },
+    ],
+    name: "OwnershipTransferStarted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "previousOwner", type: "address" },
+      { indexed: true, internalType: "address", name: "newOwner", type: "address" },
+    ],
+    name: "OwnershipTransferred",
     type: "event",
   },
   {
@@ -462,6 +488,7 @@ export const abi = [
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "acceptOwnership", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [],
     name: "agreementChecker",
@@ -747,13 +774,6 @@ export const abi = [
     type: "function",
   },
   {
-    inputs: [],
-    name: "governance",
-    outputs: [{ internalType: "address", name: "", type: "address" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
     inputs: [
       { internalType: "uint256", name: "disputeId", type: "uint256" },
       { internalType: "uint8", name: "round", type: "uint8" },
@@ -836,6 +856,13 @@ export const abi = [
   },
   {
     inputs: [],
+    name: "owner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "parameters",
     outputs: [
       {
@@ -874,11 +901,19 @@ export const abi = [
   },
   {
     inputs: [],
+    name: "pendingOwner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
     name: "randomness",
     outputs: [{ internalType: "contract IRandomnessSource", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "renounceOwnership", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [
       { internalType: "uint256", name: "disputeId", type: "uint256" },
@@ -1079,8 +1114,8 @@ export const abi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "address", name: "newGovernance", type: "address" }],
-    name: "transferGovernance",
+    inputs: [{ internalType: "address", name: "newOwner", type: "address" }],
+    name: "transferOwnership",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

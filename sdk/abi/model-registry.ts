@@ -4,6 +4,8 @@
  */
 export const abi = [
   { inputs: [], stateMutability: "nonpayable", type: "constructor" },
+  { inputs: [{ internalType: "uint8", name: "outcome", type: "uint8" }], name: "BadOutcome", type: "error" },
+  { inputs: [], name: "BadReasonCode", type: "error" },
   {
     inputs: [
       { internalType: "uint32", name: "window", type: "uint32" },
@@ -23,6 +25,14 @@ export const abi = [
     type: "error",
   },
   {
+    inputs: [
+      { internalType: "bytes32", name: "name", type: "bytes32" },
+      { internalType: "uint256", name: "value", type: "uint256" },
+    ],
+    name: "InvalidParameter",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "bytes32", name: "modelHash", type: "bytes32" }],
     name: "ModelAlreadyRegistered",
     type: "error",
@@ -37,10 +47,15 @@ export const abi = [
     name: "NoPendingFee",
     type: "error",
   },
+  {
+    inputs: [{ internalType: "bytes32", name: "modelHash", type: "bytes32" }],
+    name: "NoReferee",
+    type: "error",
+  },
   { inputs: [], name: "NoURIs", type: "error" },
   {
     inputs: [{ internalType: "address", name: "caller", type: "address" }],
-    name: "NotDeployer",
+    name: "NotCoordinator",
     type: "error",
   },
   {
@@ -57,11 +72,31 @@ export const abi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "address", name: "owner", type: "address" }],
+    name: "OwnableInvalidOwner",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "OwnableUnauthorizedAccount",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint8", name: "redundancy", type: "uint8" },
       { internalType: "uint8", name: "max", type: "uint8" },
     ],
     name: "RedundancyOutOfBounds",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "disputeId", type: "uint256" }],
+    name: "RefereeFailed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "RequestMismatch",
     type: "error",
   },
   {
@@ -83,6 +118,8 @@ export const abi = [
     name: "UnknownModel",
     type: "error",
   },
+  { inputs: [], name: "ZeroAddress", type: "error" },
+  { inputs: [], name: "ZeroAmount", type: "error" },
   { inputs: [], name: "ZeroListener", type: "error" },
   { inputs: [], name: "ZeroModelHash", type: "error" },
   { inputs: [], name: "ZeroOwner", type: "error" },
@@ -166,6 +203,24 @@ export const abi = [
   },
   {
     anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "previousOwner", type: "address" },
+      { indexed: true, internalType: "address", name: "newOwner", type: "address" },
+    ],
+    name: "OwnershipTransferStarted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "previousOwner", type: "address" },
+      { indexed: true, internalType: "address", name: "newOwner", type: "address" },
+    ],
+    name: "OwnershipTransferred",
+    type: "event",
+  },
+  {
+    anonymous: false,
     inputs: [{ indexed: true, internalType: "address", name: "listener", type: "address" }],
     name: "TermsListenerSet",
     type: "event",
@@ -212,6 +267,7 @@ export const abi = [
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "acceptOwnership", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [{ internalType: "bytes32", name: "modelHash", type: "bytes32" }],
     name: "applyFee",
@@ -275,6 +331,13 @@ export const abi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "owner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [{ internalType: "bytes32", name: "modelHash", type: "bytes32" }],
     name: "ownerOf",
     outputs: [{ internalType: "address", name: "", type: "address" }],
@@ -302,6 +365,13 @@ export const abi = [
         type: "tuple",
       },
     ],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "pendingOwner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
     type: "function",
   },
@@ -338,6 +408,7 @@ export const abi = [
     stateMutability: "nonpayable",
     type: "function",
   },
+  { inputs: [], name: "renounceOwnership", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [
       { internalType: "bytes32", name: "modelHash", type: "bytes32" },
@@ -407,6 +478,13 @@ export const abi = [
       { internalType: "address", name: "newOwner", type: "address" },
     ],
     name: "transferModelOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "newOwner", type: "address" }],
+    name: "transferOwnership",
     outputs: [],
     stateMutability: "nonpayable",
     type: "function",

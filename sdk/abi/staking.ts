@@ -6,25 +6,18 @@ export const abi = [
   {
     inputs: [
       { internalType: "contract IERC20", name: "token_", type: "address" },
-      { internalType: "address", name: "admin", type: "address" },
+      { internalType: "address", name: "initialOwner", type: "address" },
     ],
     stateMutability: "nonpayable",
     type: "constructor",
-  },
-  { inputs: [], name: "AccessControlBadConfirmation", type: "error" },
-  {
-    inputs: [
-      { internalType: "address", name: "account", type: "address" },
-      { internalType: "bytes32", name: "neededRole", type: "bytes32" },
-    ],
-    name: "AccessControlUnauthorizedAccount",
-    type: "error",
   },
   {
     inputs: [{ internalType: "address", name: "operator", type: "address" }],
     name: "AlreadyRegistered",
     type: "error",
   },
+  { inputs: [{ internalType: "uint8", name: "outcome", type: "uint8" }], name: "BadOutcome", type: "error" },
+  { inputs: [], name: "BadReasonCode", type: "error" },
   {
     inputs: [{ internalType: "uint64", name: "readyAt", type: "uint64" }],
     name: "ChangeNotReady",
@@ -73,16 +66,21 @@ export const abi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "bytes32", name: "modelHash", type: "bytes32" }],
+    name: "NoReferee",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "caller", type: "address" }],
+    name: "NotCoordinator",
+    type: "error",
+  },
+  {
     inputs: [
       { internalType: "uint256", name: "requested", type: "uint256" },
       { internalType: "uint256", name: "eligible", type: "uint256" },
     ],
     name: "NotEnoughOperators",
-    type: "error",
-  },
-  {
-    inputs: [{ internalType: "address", name: "caller", type: "address" }],
-    name: "NotGovernance",
     type: "error",
   },
   {
@@ -110,11 +108,39 @@ export const abi = [
     type: "error",
   },
   {
+    inputs: [{ internalType: "address", name: "owner", type: "address" }],
+    name: "OwnableInvalidOwner",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "address", name: "account", type: "address" }],
+    name: "OwnableUnauthorizedAccount",
+    type: "error",
+  },
+  {
     inputs: [{ internalType: "address", name: "operator", type: "address" }],
     name: "PoolDepleted",
     type: "error",
   },
+  {
+    inputs: [
+      { internalType: "uint8", name: "redundancy", type: "uint8" },
+      { internalType: "uint8", name: "max", type: "uint8" },
+    ],
+    name: "RedundancyOutOfBounds",
+    type: "error",
+  },
   { inputs: [], name: "Reentrancy", type: "error" },
+  {
+    inputs: [{ internalType: "uint256", name: "disputeId", type: "uint256" }],
+    name: "RefereeFailed",
+    type: "error",
+  },
+  {
+    inputs: [{ internalType: "uint256", name: "id", type: "uint256" }],
+    name: "RequestMismatch",
+    type: "error",
+  },
   {
     inputs: [
       { internalType: "uint8", name: "bits", type: "uint8" },
@@ -283,6 +309,24 @@ export const abi = [
   {
     anonymous: false,
     inputs: [
+      { indexed: true, internalType: "address", name: "previousOwner", type: "address" },
+      { indexed: true, internalType: "address", name: "newOwner", type: "address" },
+    ],
+    name: "OwnershipTransferStarted",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
+      { indexed: true, internalType: "address", name: "previousOwner", type: "address" },
+      { indexed: true, internalType: "address", name: "newOwner", type: "address" },
+    ],
+    name: "OwnershipTransferred",
+    type: "event",
+  },
+  {
+    anonymous: false,
+    inputs: [
       { indexed: true, internalType: "bytes32", name: "name", type: "bytes32" },
       { indexed: false, internalType: "uint256", name: "value", type: "uint256" },
     ],
@@ -308,36 +352,6 @@ export const abi = [
       { indexed: false, internalType: "uint256", name: "toDelegators", type: "uint256" },
     ],
     name: "RewardsDistributed",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "bytes32", name: "role", type: "bytes32" },
-      { indexed: true, internalType: "bytes32", name: "previousAdminRole", type: "bytes32" },
-      { indexed: true, internalType: "bytes32", name: "newAdminRole", type: "bytes32" },
-    ],
-    name: "RoleAdminChanged",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "bytes32", name: "role", type: "bytes32" },
-      { indexed: true, internalType: "address", name: "account", type: "address" },
-      { indexed: true, internalType: "address", name: "sender", type: "address" },
-    ],
-    name: "RoleGranted",
-    type: "event",
-  },
-  {
-    anonymous: false,
-    inputs: [
-      { indexed: true, internalType: "bytes32", name: "role", type: "bytes32" },
-      { indexed: true, internalType: "address", name: "account", type: "address" },
-      { indexed: true, internalType: "address", name: "sender", type: "address" },
-    ],
-    name: "RoleRevoked",
     type: "event",
   },
   {
@@ -446,13 +460,6 @@ export const abi = [
   },
   {
     inputs: [],
-    name: "DEFAULT_ADMIN_ROLE",
-    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
     name: "EPOCH_BLOCKS",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -481,13 +488,6 @@ export const abi = [
   },
   {
     inputs: [],
-    name: "PARAMS_ROLE",
-    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [],
     name: "REWARD_SCALE",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
@@ -500,6 +500,7 @@ export const abi = [
     stateMutability: "view",
     type: "function",
   },
+  { inputs: [], name: "acceptOwnership", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [
       { internalType: "address", name: "operator", type: "address" },
@@ -667,33 +668,6 @@ export const abi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "bytes32", name: "role", type: "bytes32" }],
-    name: "getRoleAdmin",
-    outputs: [{ internalType: "bytes32", name: "", type: "bytes32" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [
-      { internalType: "bytes32", name: "role", type: "bytes32" },
-      { internalType: "address", name: "account", type: "address" },
-    ],
-    name: "grantRole",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
-  {
-    inputs: [
-      { internalType: "bytes32", name: "role", type: "bytes32" },
-      { internalType: "address", name: "account", type: "address" },
-    ],
-    name: "hasRole",
-    outputs: [{ internalType: "bool", name: "", type: "bool" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
     inputs: [{ internalType: "address", name: "operator", type: "address" }],
     name: "isEligible",
     outputs: [{ internalType: "bool", name: "", type: "bool" }],
@@ -770,6 +744,20 @@ export const abi = [
     type: "function",
   },
   {
+    inputs: [],
+    name: "owner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [],
+    name: "pendingOwner",
+    outputs: [{ internalType: "address", name: "", type: "address" }],
+    stateMutability: "view",
+    type: "function",
+  },
+  {
     inputs: [
       { internalType: "address", name: "operator", type: "address" },
       { internalType: "address", name: "delegator", type: "address" },
@@ -805,31 +793,12 @@ export const abi = [
     stateMutability: "nonpayable",
     type: "function",
   },
-  {
-    inputs: [
-      { internalType: "bytes32", name: "role", type: "bytes32" },
-      { internalType: "address", name: "callerConfirmation", type: "address" },
-    ],
-    name: "renounceRole",
-    outputs: [],
-    stateMutability: "nonpayable",
-    type: "function",
-  },
+  { inputs: [], name: "renounceOwnership", outputs: [], stateMutability: "nonpayable", type: "function" },
   {
     inputs: [],
     name: "requestSlasher",
     outputs: [{ internalType: "address", name: "", type: "address" }],
     stateMutability: "view",
-    type: "function",
-  },
-  {
-    inputs: [
-      { internalType: "bytes32", name: "role", type: "bytes32" },
-      { internalType: "address", name: "account", type: "address" },
-    ],
-    name: "revokeRole",
-    outputs: [],
-    stateMutability: "nonpayable",
     type: "function",
   },
   {
@@ -941,13 +910,6 @@ export const abi = [
     type: "function",
   },
   {
-    inputs: [{ internalType: "bytes4", name: "interfaceId", type: "bytes4" }],
-    name: "supportsInterface",
-    outputs: [{ internalType: "bool", name: "", type: "bool" }],
-    stateMutability: "view",
-    type: "function",
-  },
-  {
     inputs: [{ internalType: "address", name: "operator", type: "address" }],
     name: "syncRewards",
     outputs: [],
@@ -980,6 +942,13 @@ export const abi = [
     name: "totalStake",
     outputs: [{ internalType: "uint256", name: "", type: "uint256" }],
     stateMutability: "view",
+    type: "function",
+  },
+  {
+    inputs: [{ internalType: "address", name: "newOwner", type: "address" }],
+    name: "transferOwnership",
+    outputs: [],
+    stateMutability: "nonpayable",
     type: "function",
   },
   {

@@ -5,6 +5,7 @@
 import { network } from "hardhat";
 import { Wallet, getBytes, keccak256, parseEther, type Signer } from "ethers";
 import VerdictModule from "../../deploy/Verdict.js";
+import { executeArgs, handoverBatch } from "../../deploy/handover.js";
 import type {
   Coordinator,
   ModelRegistry,
@@ -100,6 +101,15 @@ export async function deployProtocol(opts: ProtocolOptions = {}): Promise<Protoc
     "TimelockController",
     await deployed.timelock.getAddress(),
   )) as unknown as TimelockController;
+  // The hand-over the deployment scheduled (deploy/handover.ts): after the delay anyone executes it, and the
+  // timelock owns every governed contract.
+  await connection.networkHelpers.time.increase(TIMELOCK_DELAY + 1);
+  const batch = handoverBatch({
+    coordinator: await coordinator.getAddress(),
+    staking: await staking.getAddress(),
+    registry: await registry.getAddress(),
+  });
+  await (await timelock.connect(deployer).executeBatch(...executeArgs(batch))).wait();
 
   const operatorCount = opts.operators ?? 3;
   const operatorAccounts = rest.slice(0, operatorCount);

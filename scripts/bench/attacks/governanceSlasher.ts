@@ -1,17 +1,18 @@
 /**
- * Issue 15.7: governance tries to take stake. The timelock (the deployment's only admin) schedules and
- * executes every call that could make it a slasher (a second `setSlashers`, `grantRole` of the old
- * SLASHER_ROLE, a new fee source), then calls `slash` and `jail` on an honest operator itself. The slashers
- * were fixed once at wiring, so every door is shut: nothing moves.
+ * Issue 15.7: governance tries to take stake. The timelock (Staking's owner, Ownable2Step) schedules and
+ * executes every call that could make it a slasher (a second `setSlashers`, a new fee source), hands
+ * ownership to an accomplice key that acts without any delay (`transferOwnership`, then the accomplice's
+ * `acceptOwnership` and its own `setSlashers`), then both call `slash` and `jail` on an honest operator. The
+ * slashers were fixed once at wiring, so every door is shut: nothing moves.
  */
-import { formatEther, id } from "ethers";
+import { formatEther } from "ethers";
 import type { Attack } from "../attacks.js";
 import { deployProtocol, governed } from "../../../test/helpers/protocol.js";
 
 const attack: Attack = {
   description:
-    "The governance timelock tries to make itself a slasher (setSlashers again, grantRole(SLASHER_ROLE), " +
-    "setFeeSource) and to slash an honest operator's pool to itself.",
+    "The governance timelock tries to make itself a slasher (setSlashers again, setFeeSource, ownership handed " +
+    "to an accomplice key without delay) and to slash an honest operator's pool to itself.",
   targets: {
     "attacks.governanceSlasher.honestLossOpg": { max: 0 },
     "attacks.governanceSlasher.attackerNetOpg": { max: 0 },
@@ -23,12 +24,17 @@ const attack: Attack = {
     const staking = await p.staking.getAddress();
     const timelock = await p.timelock.getAddress();
     const poolBefore = await p.staking.poolAssets(victim);
-    const attackerBefore = await p.token.balanceOf(timelock);
+    const signers = await p.ethers.getSigners();
+    const accomplice = signers[signers.length - 1]!;
+    const accompliceAddress = await accomplice.getAddress();
+    const attackerBalance = async (): Promise<bigint> =>
+      (await p.token.balanceOf(timelock)) + (await p.token.balanceOf(accompliceAddress));
+    const attackerBefore = await attackerBalance();
 
     const doors = [
       p.staking.interface.encodeFunctionData("setSlashers", [timelock, timelock]),
-      p.staking.interface.encodeFunctionData("grantRole", [id("SLASHER_ROLE"), timelock]),
       p.staking.interface.encodeFunctionData("setFeeSource", [timelock]),
+      p.staking.interface.encodeFunctionData("transferOwnership", [accompliceAddress]),
     ];
     for (const data of doors) {
       try {
@@ -37,13 +43,29 @@ const attack: Attack = {
         // refused: the door is shut
       }
     }
-    // Whatever went through above, the timelock now tries to slash and jail directly.
+    // The accomplice, now the pending owner, takes ownership and tries the wiring door with no delay at all.
+    const asAccomplice = p.staking.connect(accomplice);
+    for (const attempt of [
+      () => asAccomplice.acceptOwnership(),
+      () => asAccomplice.setSlashers(accompliceAddress, accompliceAddress),
+      () => asAccomplice.setFeeSource(accompliceAddress),
+    ]) {
+      try {
+        await (await attempt()).wait();
+      } catch {
+        // refused: SlashersAlreadySet / FeeSourceAlreadySet
+      }
+    }
+    // Whatever went through above, the timelock and the accomplice now try to slash and jail directly.
     await p.connection.networkHelpers.impersonateAccount(timelock);
     await p.connection.networkHelpers.setBalance(timelock, 10n ** 20n);
     const asTimelock = p.staking.connect(await p.ethers.getSigner(timelock));
+    const until = BigInt(Math.floor(Date.now() / 1000)) + 10n ** 9n;
     for (const attempt of [
       () => asTimelock.slash(victim, poolBefore / 2n, 0),
-      () => asTimelock.jail(victim, BigInt(Math.floor(Date.now() / 1000)) + 10n ** 9n),
+      () => asTimelock.jail(victim, until),
+      () => asAccomplice.slash(victim, poolBefore / 2n, 0),
+      () => asAccomplice.jail(victim, until),
     ]) {
       try {
         await (await attempt()).wait();
@@ -53,7 +75,7 @@ const attack: Attack = {
     }
     const loss = poolBefore - (await p.staking.poolAssets(victim));
     const jailed = (await p.staking.getOperator(victim)).jailed;
-    const gain = (await p.token.balanceOf(timelock)) - attackerBefore;
+    const gain = (await attackerBalance()) - attackerBefore;
     return {
       "attacks.governanceSlasher.honestLossOpg": Number(formatEther(loss)) + (jailed ? 1e9 : 0),
       "attacks.governanceSlasher.attackerNetOpg": Number(formatEther(gain)),

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {Disputes} from "../../../contracts/disputes/Disputes.sol";
 import {IDisputes} from "../../../contracts/interfaces/IDisputes.sol";
@@ -64,7 +65,10 @@ contract DisputesStandaloneTest is Test {
         for (uint256 i = 0; i < 8; ++i) {
             address[8] memory a = _addresses();
             a[i] = address(0);
-            vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
+            // The owner (index 5) is Ownable's: a zero owner is OwnableInvalidOwner.
+            if (i == 5)
+                vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
+            else vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
             this.deployWith(a);
         }
     }
@@ -76,7 +80,7 @@ contract DisputesStandaloneTest is Test {
 
     function testOnlyTheCoordinatorOpensBondFreeDisputesAndOnlyOnce() public {
         ICoordinator.Request memory req;
-        vm.expectRevert(abi.encodeWithSelector(IDisputes.NotCoordinator.selector, STRANGER));
+        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.NotCoordinator.selector, STRANGER));
         vm.prank(STRANGER);
         disputes.onAnswersDisagree(7, req);
         assertTrue(disputes.disputeOf(7).phase == IDisputes.Phase.None, "nothing opened");
@@ -103,22 +107,26 @@ contract DisputesStandaloneTest is Test {
         assertEq(disputes.pendingBurn(), 0, "nothing pending");
     }
 
-    function testArbiterAndGovernanceHandOver() public {
+    function testArbiterAndOwnershipHandOver() public {
         vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
         disputes.setArbiter(address(0));
-        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.NotGovernance.selector, STRANGER));
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, STRANGER));
         vm.prank(STRANGER);
         disputes.setArbiter(STRANGER);
         assertEq(disputes.arbiter(), ARBITER, "arbiter unchanged");
         disputes.setArbiter(address(0xA4C));
         assertEq(disputes.arbiter(), address(0xA4C), "arbiter set");
 
-        vm.expectRevert(IVerdictErrors.ZeroAddress.selector);
-        disputes.transferGovernance(address(0));
-        assertEq(disputes.governance(), address(this), "governance unchanged");
-        disputes.transferGovernance(address(0x60F));
-        assertEq(disputes.governance(), address(0x60F), "governance handed over");
-        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.NotGovernance.selector, address(this)));
+        disputes.transferOwnership(address(0x60F));
+        assertEq(disputes.owner(), address(this), "owner unchanged until the accept");
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, STRANGER));
+        vm.prank(STRANGER);
+        disputes.acceptOwnership();
+        vm.prank(address(0x60F));
+        disputes.acceptOwnership();
+        assertEq(disputes.owner(), address(0x60F), "ownership handed over");
+        assertEq(disputes.pendingOwner(), address(0), "nothing pending");
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
         disputes.setArbiter(ARBITER);
     }
 

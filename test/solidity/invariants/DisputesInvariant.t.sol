@@ -1226,7 +1226,7 @@ contract DisputesInvariantTest is Test {
         staking.topNShare(3);
         disputes.parameters();
         disputes.pendingBurn();
-        disputes.governance();
+        disputes.owner();
         disputes.arbiter();
         disputes.voteKey(0, bytes32(0));
         for (uint256 i; i < N_OPS; ++i) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IModelRegistry} from "../../../contracts/interfaces/IModelRegistry.sol";
 import {IRandomnessSource} from "../../../contracts/interfaces/IRandomnessSource.sol";
@@ -8,6 +9,7 @@ import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {ModelRegistry} from "../../../contracts/models/ModelRegistry.sol";
 import {AgreementChecker} from "../../../contracts/requests/AgreementChecker.sol";
 import {Coordinator} from "../../../contracts/requests/Coordinator.sol";
+import {Settlement} from "../../../contracts/requests/Settlement.sol";
 import {ICoordinator} from "../../../contracts/interfaces/ICoordinator.sol";
 import {OPGToken} from "../../../contracts/token/OPGToken.sol";
 import {Test} from "../utils/Test.sol";
@@ -15,7 +17,8 @@ import {IVerdictErrors} from "../../../contracts/interfaces/IVerdictErrors.sol";
 
 /// @notice The coordinator's timelocked parameters and the registry's lookups of unknown models: every
 ///         out-of-bounds value and every stranger is refused with a typed error and leaves the parameters as
-///         they were; in-bounds values take effect.
+///         they were; in-bounds values take effect. Ownership (Ownable2Step) moves in two steps, and the
+///         owner {Coordinator} reports is the one {Settlement}'s setters obey (one storage layout).
 contract GovernanceTest is Test {
     OPGToken internal token;
     ModelRegistry internal registry;
@@ -55,14 +58,12 @@ contract GovernanceTest is Test {
 
     function _paramsHash() internal view returns (bytes32) {
         (uint16 a, uint16 b, uint32 c, uint32 d, uint32 e, uint32 f) = _params();
-        return keccak256(abi.encode(a, b, c, d, e, f, coordinator.treasury(), coordinator.governance()));
+        return keccak256(abi.encode(a, b, c, d, e, f, coordinator.treasury(), coordinator.owner()));
     }
 
-    function test_constructorRefusesZeroGovernanceOrTreasury() public {
+    function test_constructorRefusesZeroOwnerOrTreasury() public {
         AgreementChecker checker = new AgreementChecker();
-        vm.expectRevert(
-            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("governance"), 0)
-        );
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableInvalidOwner.selector, address(0)));
         new Coordinator(
             IERC20(address(token)),
             IStaking(address(1)),
@@ -72,7 +73,7 @@ contract GovernanceTest is Test {
             TREASURY,
             IRandomnessSource(address(0))
         );
-        // A zero treasury is named as such (it was reported as "governance").
+        // A zero treasury is named as such.
         vm.expectRevert(
             abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("treasury"), 0)
         );
@@ -89,7 +90,7 @@ contract GovernanceTest is Test {
 
     function test_strangersCannotGovern() public {
         bytes32 before = _paramsHash();
-        bytes memory notGov = abi.encodeWithSelector(IVerdictErrors.NotGovernance.selector, STRANGER);
+        bytes memory notGov = abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, STRANGER);
         vm.prank(STRANGER);
         vm.expectRevert(notGov);
         coordinator.setTreasury(STRANGER, 0);
@@ -104,8 +105,16 @@ contract GovernanceTest is Test {
         coordinator.setMissPenalty(0, 0);
         vm.prank(STRANGER);
         vm.expectRevert(notGov);
-        coordinator.transferGovernance(STRANGER);
+        coordinator.setMaxOutput(4_096);
+        vm.prank(STRANGER);
+        vm.expectRevert(notGov);
+        coordinator.setDisputeHook(STRANGER);
+        vm.prank(STRANGER);
+        vm.expectRevert(notGov);
+        coordinator.transferOwnership(STRANGER);
         assertEq(_paramsHash(), before, "a stranger changed a parameter");
+        assertEq(coordinator.pendingOwner(), address(0), "a stranger named a pending owner");
+        assertEq(coordinator.disputeHook(), address(0), "a stranger set the dispute hook");
     }
 
     function test_outOfBoundsValuesAreRefusedAndChangeNothing() public {
@@ -162,10 +171,6 @@ contract GovernanceTest is Test {
         );
         coordinator.setMissPenalty(0, 30 days + 1);
 
-        vm.expectRevert(
-            abi.encodeWithSelector(IVerdictErrors.InvalidParameter.selector, bytes32("governance"), 0)
-        );
-        coordinator.transferGovernance(address(0));
         assertEq(_paramsHash(), before, "a refused value changed a parameter");
     }
 
@@ -189,11 +194,75 @@ contract GovernanceTest is Test {
         assertEq(maxDeadline, 7 days, "maxDeadline");
         assertEq(missBps, 500, "missPenaltyBps");
         assertEq(jail, 30 days, "missJailDuration");
+    }
 
-        coordinator.transferGovernance(address(0x71E10C));
-        assertEq(coordinator.governance(), address(0x71E10C), "governance");
-        vm.expectRevert(abi.encodeWithSelector(IVerdictErrors.NotGovernance.selector, address(this)));
-        coordinator.setCallbackGasCap(1); // the old governance is out
+    function test_ownershipMovesOnlyWhenThePendingOwnerAccepts() public {
+        address timelock = address(0x71E10C);
+        coordinator.transferOwnership(timelock);
+        assertEq(coordinator.pendingOwner(), timelock, "pending");
+        assertEq(coordinator.owner(), address(this), "the deployer still owns it until the accept");
+        // Until the accept, the deployer still governs (Settlement's setters read the same owner slot) ...
+        coordinator.setCallbackGasCap(7);
+        vm.prank(timelock);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, timelock));
+        coordinator.setCallbackGasCap(8);
+        // ... and nobody but the pending owner can accept.
+        vm.prank(STRANGER);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, STRANGER));
+        coordinator.acceptOwnership();
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
+        coordinator.acceptOwnership();
+        assertEq(coordinator.owner(), address(this), "owner unchanged by refused accepts");
+
+        vm.prank(timelock);
+        coordinator.acceptOwnership();
+        assertEq(coordinator.owner(), timelock, "accepted");
+        assertEq(coordinator.pendingOwner(), address(0), "nothing pending");
+        vm.prank(timelock);
+        coordinator.setCallbackGasCap(9);
+        (, , uint32 cap, , , ) = _params();
+        assertEq(cap, 9, "the new owner governs through Settlement");
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
+        coordinator.setCallbackGasCap(1); // the deployer is out
+    }
+
+    function test_registryOwnerNamesTheTermsListenerOnlyAndHandsOverInTwoSteps() public {
+        address timelock = address(0x71E10C);
+        vm.prank(STRANGER);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, STRANGER));
+        registry.setTermsListener(STRANGER);
+        registry.transferOwnership(timelock);
+        vm.prank(STRANGER);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, STRANGER));
+        registry.acceptOwnership();
+        assertEq(registry.owner(), address(this), "still the deployer's");
+        vm.prank(timelock);
+        registry.acceptOwnership();
+        assertEq(registry.owner(), timelock, "the timelock owns the registry");
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
+        registry.setTermsListener(address(coordinator));
+        assertEq(registry.termsListener(), address(0), "nobody named a listener");
+        // The listener is still set once only, by the owner.
+        vm.prank(timelock);
+        registry.setTermsListener(address(coordinator));
+        vm.prank(timelock);
+        vm.expectRevert(
+            abi.encodeWithSelector(IModelRegistry.TermsListenerAlreadySet.selector, address(coordinator))
+        );
+        registry.setTermsListener(STRANGER);
+    }
+
+    function test_settlementAloneHasNoOwner() public {
+        Settlement settlement = Settlement(coordinator.settlement());
+        assertEq(settlement.owner(), address(0), "nobody owns the Settlement's own storage");
+        // Not even the coordinator that created it, nor the coordinator's owner.
+        vm.expectRevert(
+            abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(coordinator))
+        );
+        vm.prank(address(coordinator));
+        settlement.setCallbackGasCap(1);
+        vm.expectRevert(abi.encodeWithSelector(Ownable.OwnableUnauthorizedAccount.selector, address(this)));
+        settlement.setCallbackGasCap(1);
     }
 
     function test_onlyTheRegistryMayDropATermsCopy() public {

@@ -6,6 +6,7 @@ import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.so
 import {Escrow} from "../../../contracts/requests/Escrow.sol";
 import {OPGToken} from "../../../contracts/token/OPGToken.sol";
 import {Test} from "../utils/Test.sol";
+import {IVerdictErrors} from "../../../contracts/interfaces/IVerdictErrors.sol";
 
 /// @dev The Escrow base on its own, with its internal credit exposed.
 contract EscrowProbe is Escrow {
@@ -77,7 +78,7 @@ contract EscrowPermitTest is Test {
 
     function testZeroDepositIsRefusedAndZeroCreditIsSilent() public {
         token.approve(address(escrow), 1 ether);
-        vm.expectRevert(Escrow.ZeroAmount.selector);
+        vm.expectRevert(IVerdictErrors.ZeroAmount.selector);
         escrow.deposit(address(this), 0);
         escrow.credit(owner, 0);
         assertEq(escrow.balanceOf(owner), 0, "zero credit books nothing");

@@ -6,6 +6,7 @@ import {TimelockController} from "@openzeppelin/contracts/governance/TimelockCon
 import {IStaking} from "../../../contracts/interfaces/IStaking.sol";
 import {Staking} from "../../../contracts/staking/Staking.sol";
 import {StakingBase} from "./StakingBase.sol";
+import {IVerdictErrors} from "../../../contracts/interfaces/IVerdictErrors.sol";
 
 /// @notice The rules of issues 15.7, 21.2, 16.1 and 16.2, each attacked by an adversary: governance cannot
 ///         take stake, a delegation made after a reward was earned captures none of it, stake moved while a
@@ -81,7 +82,7 @@ contract StakingRulesTest is StakingBase {
         vm.prank(BOB);
         uint256 id = staking.undelegate(OP1, shares);
         vm.prank(BOB);
-        vm.expectRevert(IStaking.ZeroAmount.selector);
+        vm.expectRevert(IVerdictErrors.ZeroAmount.selector);
         staking.claimRewards(OP1);
         assertEq(staking.withdrawal(id).shares, shares, "queued in full, no reward");
     }
