@@ -1,7 +1,7 @@
 /**
  * Reason codes with their names and meanings: the ONE table that logs, the CLI and docs/protocol.md read.
  * Twin of the `REASON_*` constants of contracts/libraries/VerdictTypes.sol and Disputes.REASON_UNDECIDED
- * (test/sdk-reasons.test.ts checks they match). The numbers themselves are `ReasonCode` in sdk/eip712.ts.
+ * (test/sdk/reasons.test.ts checks they match). The numbers themselves are `ReasonCode` in sdk/eip712.ts.
  *
  * A reason code travels as a left-padded bytes32 in an attestation's `outputHash` when the outcome is
  * INVALID_INPUT (1) or CANNOT_SERVE (2); each outcome accepts only its own codes. 8 (UNDECIDED) is never

@@ -2,7 +2,7 @@
  * An HTTP JSON-RPC proxy on 127.0.0.1 that behaves like a hosted RPC provider: it refuses `eth_getLogs`
  * spanning more than `maxRange` blocks (a JSON-RPC error in one of the common wordings, or HTTP 413) and
  * rate-limits (HTTP 429 with a Retry-After header) every `rateLimitEvery`-th request. Everything else is
- * forwarded to the upstream node as it is. Used by test/rpc-limits.test.ts and the rpcLimits bench.
+ * forwarded to the upstream node as it is. Used by test/relayer/rpc-limits.test.ts and the rpcLimits bench.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { listenLocal } from "./net.js";

@@ -2,7 +2,7 @@
  * The operator node under attack (issue 20), replayed against the REAL relayer process: a hardhat node,
  * the protocol deployed through Ignition (scripts/lib/devnet.ts), hostile models registered next to an
  * honest one, and helpers to send hostile requests (a non-UTF-8 input URI included), time honest ones and
- * read what the operators lost. Used by test/relayer-under-attack.test.ts and scripts/bench/attacks/* (a test and benchmark helper: it
+ * read what the operators lost. Used by test/relayer/under-attack.test.ts and scripts/bench/attacks/* (a test and benchmark helper: it
  * lives outside the relayer's production tree).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";

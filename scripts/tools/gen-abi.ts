@@ -2,7 +2,7 @@
  * Writes the SDK's ABIs (sdk/abi/*.ts) from the build's artifacts as `as const` TypeScript, so the SDK
  * ships without artifacts/ or types/ and still gets exact types (viem's convention). `npm run build` runs it
  * after `hardhat build`; `--check` only compares and exits 1 when a committed file differs from what the
- * artifacts give (test/sdk-package.test.ts runs the same check).
+ * artifacts give (test/sdk/package.test.ts runs the same check).
  *
  *   tsx scripts/tools/gen-abi.ts           # write sdk/abi/*.ts
  *   tsx scripts/tools/gen-abi.ts --check   # list drifted files, exit 1 if any
