@@ -202,11 +202,17 @@ export class LiveChain {
       const p: PowerReads = {
         via: (holder: string): string =>
           holder.toLowerCase() === timelockAddress.toLowerCase() ? delay : "none: acts at once",
-        ownerDelay(o: Ownership): string {
-          return (
-            this.via(o.owner) +
-            (o.pending !== ZeroAddress ? `; ${o.pending} may accept ownership (Ownable2Step)` : "")
-          );
+        ownerRole(contract: string, address: string, o: Ownership, bounds: string): PowerRole {
+          const pending =
+            o.pending !== ZeroAddress ? `; ${o.pending} may accept ownership (Ownable2Step)` : "";
+          return {
+            contract,
+            address,
+            role: "owner (Ownable2Step)",
+            holders: [o.owner],
+            delay: this.via(o.owner) + pending,
+            bounds,
+          };
         },
         confirmed: async (c: Contract, source: string, role: string): Promise<string[]> => {
           const seen = [...(granted(source).get(role) ?? new Set<string>())];
@@ -252,18 +258,17 @@ export class LiveChain {
       fn(staking, "slashCapBps"),
       fn(staking, "weightCapBps"),
     ])) as bigint[];
-    out.push({
-      contract: "Staking",
-      address: a.staking,
-      role: "owner (Ownable2Step)",
-      holders: [owner.owner],
-      delay: p.ownerDelay(owner),
-      bounds:
+    out.push(
+      p.ownerRole(
+        "Staking",
+        a.staking,
+        owner,
         "fixed the slashers and the fee source once, at deployment; sets " +
-        `unbonding ${unbonding} s (≤ 90 days, ≥ exit and activation delays), exit delay ${exitDelay} s (1 h … unbonding), ` +
-        `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
-        `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
-    });
+          `unbonding ${unbonding} s (≤ 90 days, ≥ exit and activation delays), exit delay ${exitDelay} s (1 h … unbonding), ` +
+          `signer rotation delay ${signerDelay} s (≤ 30 days), commission delay ${commissionDelay} s (≤ 90 days), slash window ${slashWindow} s (1 h … 30 days), ` +
+          `max commission ${maxCommission} bps (≤ 10,000), slash cap ${slashCap} bps per window (1 … 10,000), weight cap ${weightCap} bps (500 … 10,000); never moves stake`,
+      ),
+    );
     const [reqSlasher, disSlasher, feeSource] = (await Promise.all([
       fn(staking, "requestSlasher"),
       fn(staking, "disputeSlasher"),
@@ -297,16 +302,13 @@ export class LiveChain {
       fn(d, "parameters"),
     ])) as [Ownership, string, Result];
     return [
-      {
-        contract: "Disputes",
+      p.ownerRole(
+        "Disputes",
         address,
-        role: "owner (Ownable2Step)",
-        holders: [dg.owner],
-        delay: p.ownerDelay(dg),
-        bounds:
-          `sets dispute parameters (min bond ${params.minBond}, slash ${params.slashBps} bps, jury size ${params.jurySize}, ` +
+        dg,
+        `sets dispute parameters (min bond ${params.minBond}, slash ${params.slashBps} bps, jury size ${params.jurySize}, ` +
           `rounds ${params.maxRounds}, jail ${params.jailDuration} s) within DisputeMath's bounds; names the arbiter`,
-      },
+      ),
       {
         contract: "Disputes",
         address,
@@ -324,15 +326,12 @@ export class LiveChain {
     const court = this.#c(address, courtInterface);
     const cg = await ownerOf(court);
     return [
-      {
-        contract: "RefereeCourt",
+      p.ownerRole(
+        "RefereeCourt",
         address,
-        role: "owner (Ownable2Step)",
-        holders: [cg.owner],
-        delay: p.ownerDelay(cg),
-        bounds:
-          "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
-      },
+        cg,
+        "admits a model's on-chain referee by its code hash (and its weights' code hash); cannot change a verdict",
+      ),
     ];
   }
 
@@ -340,14 +339,12 @@ export class LiveChain {
   async #registryRoles(p: PowerReads): Promise<PowerRole[]> {
     const registry = this.#c(this.addresses.registry, registryInterface);
     const owner = await ownerOf(registry);
-    const registryOwner: PowerRole = {
-      contract: "ModelRegistry",
-      address: this.addresses.registry,
-      role: "owner (Ownable2Step)",
-      holders: [owner.owner],
-      delay: p.ownerDelay(owner),
-      bounds: "named the terms listener (the coordinator) once, at deployment; no other power",
-    };
+    const registryOwner: PowerRole = p.ownerRole(
+      "ModelRegistry",
+      this.addresses.registry,
+      owner,
+      "named the terms listener (the coordinator) once, at deployment; no other power",
+    );
     return [
       registryOwner,
       {
@@ -376,8 +373,8 @@ async function ownerOf(c: Contract): Promise<Ownership> {
 /** What every role reader of `power` shares: the delay a holder acts after, and hasRole-confirmed holders. */
 interface PowerReads {
   via(holder: string): string;
-  /** The owner's delay, and who may still accept ownership. */
-  ownerDelay(o: Ownership): string;
+  /** A contract's owner row: the delay it acts after, and who may still accept ownership. */
+  ownerRole(contract: string, address: string, o: Ownership, bounds: string): PowerRole;
   confirmed(c: Contract, source: string, role: string): Promise<string[]>;
 }
 
@@ -433,17 +430,14 @@ async function coordinatorRoles(
     ]) as Promise<bigint[]>,
   ]);
   return [
-    {
-      contract: "Coordinator",
+    p.ownerRole(
+      "Coordinator",
       address,
-      role: "owner (Ownable2Step)",
-      holders: [owner.owner],
-      delay: p.ownerDelay(owner),
-      bounds:
-        `sets fee parameters and liveness rules within fixed bounds: treasury cut ${params.treasuryBps} bps (max ${live[0]}), ` +
+      owner,
+      `sets fee parameters and liveness rules within fixed bounds: treasury cut ${params.treasuryBps} bps (max ${live[0]}), ` +
         `callback gas cap ${params.callbackGasCap} (max ${live[1]}), miss penalty ${params.missPenaltyBps} bps (max ${live[2]}), ` +
         `redundancy at most ${live[3]}; sets the treasury; cannot move escrowed fees or stake`,
-    },
+    ),
     {
       contract: "Coordinator",
       address,
