@@ -1,6 +1,6 @@
 /**
  * `npx hardhat run scripts/explorer-screenshots.ts`: plays the demo's story on a local chain
- * (explorer/testing/story.ts), runs the explorer over it and saves screenshots of the network page and of the
+ * (scripts/lib/explorer-story.ts), runs the explorer over it and saves screenshots of the network page and of the
  * lie's request page to docs/explorer-network.png and docs/explorer-request.png (shown in the README), using
  * Debian's chromium (VERDICT_CHROMIUM to use another binary).
  */
@@ -9,9 +9,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 import { REPO_ROOT } from "../explorer/config.js";
-import { localExplorerConfig } from "../explorer/testing/local.js";
+import { localExplorerConfig } from "./lib/explorer-local.js";
 import { openExplorer } from "../explorer/explorer.js";
-import { tellStory } from "../explorer/testing/story.js";
+import { tellStory } from "./lib/explorer-story.js";
 
 const story = await tellStory();
 const dir = mkdtempSync(path.join(tmpdir(), "verdict-shots-"));

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { NonceManager, getBytes } from "ethers";
 import { recordBenchmarks } from "./record.js";
-import { localExplorerConfig } from "../../explorer/testing/local.js";
+import { localExplorerConfig } from "../lib/explorer-local.js";
 import { openExplorer } from "../../explorer/explorer.js";
 import { verdictDomain } from "../../sdk/eip712.js";
 import { encodeTensors } from "../../sdk/tensor.js";

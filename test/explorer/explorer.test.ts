@@ -1,6 +1,6 @@
 /**
  * The explorer against a real chain and a real browser: a `hardhat node` child process populated with the
- * demo's story (explorer/testing/story.ts: honest answers, agreeing answers, a lie slashed by the referee, a
+ * demo's story (scripts/lib/explorer-story.ts: honest answers, agreeing answers, a lie slashed by the referee, a
  * refund), the explorer's indexer and web server in-process, and Debian's chromium driven by playwright-core.
  * Each test opens a page and checks what a person sees.
  */
@@ -11,7 +11,7 @@ import path from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { loadConfig } from "../../explorer/config.js";
 import { openExplorer, type Explorer } from "../../explorer/explorer.js";
-import { tellStory, type Story } from "../../explorer/testing/story.js";
+import { tellStory, type Story } from "../../scripts/lib/explorer-story.js";
 import { createdRequestIn } from "../../sdk/requests.js";
 import { assigned, request, inlineParams, rpc } from "../../scripts/lib/devnet.js";
 

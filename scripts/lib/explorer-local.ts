@@ -4,7 +4,7 @@
  * served on any free port.
  */
 import type { JsonRpcProvider } from "ethers";
-import { loadConfig, type ExplorerConfig } from "../config.js";
+import { loadConfig, type ExplorerConfig } from "../../explorer/config.js";
 
 export function localExplorerConfig(
   devnet: { url: string; addresses: { coordinator: string } },

@@ -12,8 +12,8 @@ import { JsonRpcProvider, NonceManager, getBytes, hexlify, type Log } from "ethe
 import { verdictDomain } from "../../sdk/eip712.js";
 import { encodeTensors } from "../../sdk/tensor.js";
 import type { CreatedRequest } from "../../sdk/requests.js";
-import { finalizeAll, signedAnswer, signerOf } from "../../scripts/lib/lifecycle.js";
-import { delegateToPools } from "../../scripts/lib/delegators.js";
+import { finalizeAll, signedAnswer, signerOf } from "./lifecycle.js";
+import { delegateToPools } from "./delegators.js";
 import {
   devAccount,
   generatedModel,
@@ -24,9 +24,9 @@ import {
   startHardhatNode,
   type Devnet,
   type DevnetModel,
-} from "../../scripts/lib/devnet.js";
-import { deployIntegerReferee } from "../../scripts/models/deploy-referee.js";
-import { modelEntry } from "../../scripts/models/manifest.js";
+} from "./devnet.js";
+import { deployIntegerReferee } from "../models/deploy-referee.js";
+import { modelEntry } from "../models/manifest.js";
 import {
   Disputes__factory,
   IntegerMlpReferee__factory,
