@@ -184,25 +184,16 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient, Ownable2
     ) external nonReentrant {
         (Dispute storage d, uint8 invalidMask, uint8 silentMask) = _load(disputeId, req, false);
         JuryLib.checkVerdict(_rounds, d, disputeId, outcome, output);
-        (uint8 wrongMask, bytes memory payoutOutput) = _judge(
-            disputeId,
-            req,
-            invalidMask,
-            outcome,
-            output,
-            new bytes[](0),
-            true
-        );
-        _resolve(
+        _decide(
             disputeId,
             d,
             req,
             Method.Referee,
-            wrongMask,
+            invalidMask,
             silentMask,
             outcome,
             output,
-            payoutOutput,
+            new bytes[](0),
             0,
             0
         );
@@ -262,26 +253,17 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient, Ownable2
         JuryLib.Tally memory tally = _rounds.tally[key];
         if (tally.majority == bytes31(0)) revert NoMajority(disputeId, round);
         uint8 outcome = _outcomeOf(disputeId, tally.majority, majorityOutput);
-        (uint8 wrongMask, bytes memory payoutOutput) = _judge(
-            disputeId,
-            req,
-            invalidMask,
-            outcome,
-            majorityOutput,
-            answeredOutputs,
-            false
-        );
         (uint256 winners, uint256 penalties) = _closeDecidingRound(disputeId, round, key, tally);
-        _resolve(
+        _decide(
             disputeId,
             d,
             req,
             Method.Committee,
-            wrongMask,
+            invalidMask,
             silentMask,
             outcome,
             majorityOutput,
-            payoutOutput,
+            answeredOutputs,
             winners,
             penalties
         );
@@ -332,26 +314,16 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient, Ownable2
         if (d.phase != Phase.Arbitration) revert WrongPhase(disputeId, d.phase);
         if (outcome > OUTCOME_INVALID_INPUT) revert BadOutcome(outcome);
         if (outcome == OUTCOME_INVALID_INPUT) _checkReason(output);
-        (uint8 wrongMask, bytes memory payoutOutput) = _judge(
-            disputeId,
-            req,
-            invalidMask,
-            outcome,
-            output,
-            answeredOutputs,
-            false
-        );
-        emit ArbiterDecided(disputeId, msg.sender, outcome, _hashOf(outcome, output), wrongMask);
-        _resolve(
+        _decide(
             disputeId,
             d,
             req,
             Method.Arbiter,
-            wrongMask,
+            invalidMask,
             silentMask,
             outcome,
             output,
-            payoutOutput,
+            answeredOutputs,
             0,
             0
         );
@@ -588,7 +560,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient, Ownable2
         if (amount != 0) _accounts[account].credited += amount.toUint128();
     }
 
-    function _hashOf(uint8 outcome, bytes calldata output) private pure returns (bytes32) {
+    function _hashOf(uint8 outcome, bytes memory output) private pure returns (bytes32) {
         return outcome == OUTCOME_RESULT ? keccak256(output) : bytes32(output);
     }
 
@@ -667,6 +639,50 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient, Ownable2
         if (result == JuryLib.TOO_FEW) _toArbitration(disputeId, d, round, round - 1);
     }
 
+    /// @dev The one step every decision ends with (referee, committee, arbiter): judges the answers against
+    ///      the decided `outcome`/`output` ({_judge}; bit-exact for the referee), emits `ArbiterDecided` on
+    ///      the arbiter's path, and settles the decision ({_resolve}). `winners`/`extraBurn`: the deciding
+    ///      round's majority jurors and penalties (0 outside the committee path).
+    function _decide(
+        uint256 disputeId,
+        Dispute storage d,
+        ICoordinator.Request calldata req,
+        Method method,
+        uint8 invalidMask,
+        uint8 silentMask,
+        uint8 outcome,
+        bytes memory output,
+        bytes[] memory answeredOutputs,
+        uint256 winners,
+        uint256 extraBurn
+    ) private {
+        (uint8 wrongMask, bytes memory payoutOutput) = _judge(
+            disputeId,
+            req,
+            invalidMask,
+            outcome,
+            output,
+            answeredOutputs,
+            method == Method.Referee
+        );
+        if (method == Method.Arbiter) {
+            emit ArbiterDecided(disputeId, msg.sender, outcome, _hashOf(outcome, output), wrongMask);
+        }
+        _resolve(
+            disputeId,
+            d,
+            req,
+            method,
+            wrongMask,
+            silentMask,
+            outcome,
+            output,
+            payoutOutput,
+            winners,
+            extraBurn
+        );
+    }
+
     /// @dev Settles a decision: marks it, emits it, pays it out ({_payWrongOperators} or {_payLostBond}), settles
     ///      an appeal of the referee, and unlocks the operators' stake. `wrongMask`: the operators whose answer
     ///      is not the decided one (slashed and jailed). `silentMask`: operators that never answered (an
@@ -687,13 +703,7 @@ contract Disputes is IDisputes, IDisputeHook, ReentrancyGuardTransient, Ownable2
         uint256 extraBurn
     ) private {
         d.phase = Phase.Settled;
-        emit DisputeResolved(
-            disputeId,
-            method,
-            wrongMask,
-            outcome,
-            outcome == OUTCOME_RESULT ? keccak256(output) : bytes32(output)
-        );
+        emit DisputeResolved(disputeId, method, wrongMask, outcome, _hashOf(outcome, output));
         if (d.appealed) _settleAppeal(disputeId, outcome, output, true);
         uint8 unpaid = wrongMask | silentMask;
         if (unpaid != 0) {

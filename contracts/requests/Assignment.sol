@@ -71,16 +71,25 @@ library Assignment {
         ICoordinator.Request calldata req,
         address[] memory operators
     ) internal pure returns (bytes22) {
+        uint256 buf = encodeHead(req);
         bytes32 h;
         assembly ("memory-safe") {
-            let buf := mload(0x40)
-            mstore(buf, 0x20) // offset of the (dynamic) tuple
-            calldatacopy(add(buf, 0x20), req, 0x1a0) // the 13 static fields
-            mstore(add(buf, 0x1c0), 0x1c0) // offset of `operators` within the tuple
             let size := add(shl(5, mload(operators)), 0x20) // length word + elements
             mcopy(add(buf, 0x1e0), operators, size)
             h := keccak256(buf, add(0x1e0, size))
         }
         return bytes22(h);
+    }
+
+    /// @dev Writes the head of abi.encode(req) at the free memory pointer (without moving it): the offset of
+    ///      the (dynamic) tuple, the 13 static fields copied from calldata as they are, and the offset of
+    ///      `operators` within the tuple; `operators` itself goes at `buf + 0x1e0`. Returns `buf`.
+    function encodeHead(ICoordinator.Request calldata req) internal pure returns (uint256 buf) {
+        assembly ("memory-safe") {
+            buf := mload(0x40)
+            mstore(buf, 0x20) // offset of the (dynamic) tuple
+            calldatacopy(add(buf, 0x20), req, 0x1a0) // the 13 static fields
+            mstore(add(buf, 0x1c0), 0x1c0) // offset of `operators` within the tuple
+        }
     }
 }

@@ -293,12 +293,9 @@ abstract contract CoordinatorState is ICoordinator, Escrow, Ownable2Step {
     ///      are those clean values, and every later read of `req` sees them.
     function _commitment(Request calldata req) internal pure returns (bytes22) {
         address[] calldata operators = req.operators;
+        uint256 buf = Assignment.encodeHead(req);
         bytes32 h;
         assembly ("memory-safe") {
-            let buf := mload(0x40)
-            mstore(buf, 0x20) // offset of the (dynamic) tuple
-            calldatacopy(add(buf, 0x20), req, 0x1a0) // the 13 static fields
-            mstore(add(buf, 0x1c0), 0x1c0) // offset of `operators` within the tuple
             mstore(add(buf, 0x1e0), operators.length)
             let size := shl(5, operators.length)
             calldatacopy(add(buf, 0x200), operators.offset, size)

@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {ERC20Burnable} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Burnable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
 import {IModelRegistry} from "../interfaces/IModelRegistry.sol";
 import {IRandomnessSource} from "../interfaces/IRandomnessSource.sol";
@@ -262,9 +263,8 @@ contract Settlement is CoordinatorState, EIP712 {
 
     /// @notice Sets the callback gas cap (≤ MAX_CALLBACK_GAS_CAP). Timelocked.
     function setCallbackGasCap(uint32 cap) external onlyOwner {
-        if (cap > MAX_CALLBACK_GAS_CAP) revert InvalidParameter("callbackGasCap", cap);
+        _setting("callbackGasCap", cap, 0, MAX_CALLBACK_GAS_CAP);
         params.callbackGasCap = cap;
-        emit ParameterChanged("callbackGasCap", cap);
     }
 
     /// @notice Sets the default and the longest request deadline, in seconds (the default at least the
@@ -286,55 +286,51 @@ contract Settlement is CoordinatorState, EIP712 {
 
     /// @notice Sets the penalty for a missed deadline: a slash in bps of the pool and a jail time.
     function setMissPenalty(uint16 penaltyBps, uint32 jailDuration) external onlyOwner {
-        if (penaltyBps > MAX_MISS_PENALTY_BPS) revert InvalidParameter("missPenaltyBps", penaltyBps);
-        if (jailDuration > 30 days) revert InvalidParameter("missJailDuration", jailDuration);
+        _setting("missPenaltyBps", penaltyBps, 0, MAX_MISS_PENALTY_BPS);
+        _setting("missJailDuration", jailDuration, 0, 30 days);
         params.missPenaltyBps = penaltyBps;
         params.missJailDuration = jailDuration;
-        emit ParameterChanged("missPenaltyBps", penaltyBps);
-        emit ParameterChanged("missJailDuration", jailDuration);
     }
 
     /// @notice Sets the liveness rules: the minimum answer time of a request (MIN_ANSWER_TIME_FLOOR ..
     ///         MAX_MIN_ANSWER_TIME, at most the default deadline), the window in which penalised misses are
     ///         counted (1 hour .. 30 days) and how many misses in it jail (1 .. 100). Timelocked.
     function setLiveness(uint16 minAnswerTime, uint32 missWindow, uint8 missesToJail) external onlyOwner {
-        if (
-            minAnswerTime < MIN_ANSWER_TIME_FLOOR ||
-            minAnswerTime > MAX_MIN_ANSWER_TIME ||
-            minAnswerTime > params.defaultDeadline
-        ) revert InvalidParameter("minAnswerTime", minAnswerTime);
-        if (missWindow < 1 hours || missWindow > 30 days) revert InvalidParameter("missWindow", missWindow);
-        if (missesToJail == 0 || missesToJail > 100) revert InvalidParameter("missesToJail", missesToJail);
+        uint256 maxMinAnswerTime = Math.min(MAX_MIN_ANSWER_TIME, params.defaultDeadline);
+        _setting("minAnswerTime", minAnswerTime, MIN_ANSWER_TIME_FLOOR, maxMinAnswerTime);
+        _setting("missWindow", missWindow, 1 hours, 30 days);
+        _setting("missesToJail", missesToJail, 1, 100);
         params.minAnswerTime = minAnswerTime;
         liveness.missWindow = missWindow;
         liveness.missesToJail = missesToJail;
-        emit ParameterChanged("minAnswerTime", minAnswerTime);
-        emit ParameterChanged("missWindow", missWindow);
-        emit ParameterChanged("missesToJail", missesToJail);
     }
 
     /// @notice Sets how many distinct operators' MODEL_UNAVAILABLE answers on unserved requests suspend a
     ///         model (2 .. 32: one operator alone can never suspend a model). Timelocked.
     function setModelStrikes(uint8 strikes) external onlyOwner {
-        if (strikes < 2 || strikes > 32) revert InvalidParameter("modelStrikes", strikes);
+        _setting("modelStrikes", strikes, 2, 32);
         liveness.modelStrikes = strikes;
-        emit ParameterChanged("modelStrikes", strikes);
     }
 
     /// @notice Sets the callback gas price, in gwei of OPG per gas (≤ MAX_CALLBACK_GAS_PRICE): a request
     ///         with a callback needs a fee per operator of at least callbackGasLimit × this. Timelocked.
     function setCallbackGasPrice(uint32 price) external onlyOwner {
-        if (price > MAX_CALLBACK_GAS_PRICE) revert InvalidParameter("callbackGasPrice", price);
+        _setting("callbackGasPrice", price, 0, MAX_CALLBACK_GAS_PRICE);
         params.callbackGasPrice = price;
-        emit ParameterChanged("callbackGasPrice", price);
     }
 
     /// @notice Sets the largest output a RESULT answer may carry, in bytes (MIN_OUTPUT_LIMIT ..
     ///         MAX_OUTPUT_LIMIT). Answers already posted are not affected. Timelocked.
     function setMaxOutput(uint32 limit) external onlyOwner {
-        if (limit < MIN_OUTPUT_LIMIT || limit > MAX_OUTPUT_LIMIT) revert InvalidParameter("maxOutput", limit);
+        _setting("maxOutput", limit, MIN_OUTPUT_LIMIT, MAX_OUTPUT_LIMIT);
         maxOutput = limit;
-        emit ParameterChanged("maxOutput", limit);
+    }
+
+    /// @dev The check and the log of a bounded setting: reverts `InvalidParameter(name, value)` unless
+    ///      `min <= value <= max`, else emits `ParameterChanged(name, value)`; the caller stores the value.
+    function _setting(bytes32 name, uint256 value, uint256 min, uint256 max) private {
+        if (value < min || value > max) revert InvalidParameter(name, value);
+        emit ParameterChanged(name, value);
     }
 
     /// @notice Sets the dispute contract: the only caller of the dispute hooks, told about disagreeing
