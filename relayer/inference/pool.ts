@@ -177,6 +177,11 @@ export class InferencePool {
     return { active, waiting: this.#queue.length };
   }
 
+  /** The scratch directories of every child this pool has (tests: closing removes them all). */
+  get scratchDirs(): string[] {
+    return this.#slots.map((s) => s.dir);
+  }
+
   /** Process ids of the live children (tests). */
   get pids(): number[] {
     return this.#slots.filter((s) => !s.dead).map((s) => s.child.pid ?? -1);
