@@ -10,7 +10,7 @@
  * schedules it (deploy/Verdict.ts), the CLI that executes it (`verdict governance accept`) and the devnet all
  * name the same timelock operation. It needs no build: ethers only.
  */
-import { AbiCoder, ZeroHash, getAddress, id, keccak256 } from "ethers";
+import { ZeroHash, getAddress, id } from "ethers";
 
 /** The contracts whose ownership the batch accepts, in batch order. */
 export const HANDOVER_CONTRACTS = ["coordinator", "staking", "registry"] as const;
@@ -42,16 +42,6 @@ export function handoverBatch(addresses: Readonly<Record<HandoverContract, strin
     predecessor: HANDOVER_PREDECESSOR,
     salt: HANDOVER_SALT,
   };
-}
-
-/** The timelock's operation id of `batch` (TimelockController.hashOperationBatch). */
-export function handoverId(batch: HandoverBatch): string {
-  return keccak256(
-    AbiCoder.defaultAbiCoder().encode(
-      ["address[]", "uint256[]", "bytes[]", "bytes32", "bytes32"],
-      [batch.targets, batch.values, batch.payloads, batch.predecessor, batch.salt],
-    ),
-  );
 }
 
 /** The batch as positional arguments of `executeBatch`. */

@@ -17,8 +17,6 @@ import {
 } from "./abis.js";
 import type { ExplorerAddresses } from "./config.js";
 
-const ZERO = "0x0000000000000000000000000000000000000000";
-
 export interface OperatorDetail {
   operator: string;
   status: string;
@@ -130,7 +128,7 @@ export class LiveChain {
       } catch {
         return undefined;
       }
-      if (String(m.owner) === ZERO) return undefined;
+      if (String(m.owner) === ZeroAddress) return undefined;
       const terms = m.terms as Result;
       let admitted: string | undefined;
       if (this.addresses.refereeCourt) {
@@ -138,7 +136,7 @@ export class LiveChain {
           const a = String(
             await fn(this.#c(this.addresses.refereeCourt, courtInterface), "admittedReferee", hash),
           );
-          admitted = a === ZERO ? undefined : a;
+          admitted = a === ZeroAddress ? undefined : a;
         } catch {
           admitted = undefined;
         }

@@ -96,7 +96,7 @@ async function statusOf(
     staking: s.cfg.staking,
     registry: s.cfg.registry,
   });
-  const operationId = h.handoverId(batch);
+  const operationId = (await timelock.getFunction("hashOperationBatch")(...h.executeArgs(batch))) as string;
   const [state, readyAt] = (await Promise.all([
     timelock.getFunction("getOperationState")(operationId),
     timelock.getFunction("getTimestamp")(operationId),
